@@ -1,0 +1,71 @@
+"""The exception family, the warning class and the run status.
+
+Every error message is made by :func:`describe` so that all of them read the same way:
+what (a parameter path, or a file and a channel), what was expected, what was given, and a hint.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+def describe(what: str, expected: str, got: object, hint: str = "") -> str:
+    """One-line error message: ``what: expected EXPECTED; got GOT. HINT``."""
+    message = f"{what}: expected {expected}; got {got}"
+    return f"{message}. {hint}" if hint else message
+
+
+class MyoreflexError(Exception):
+    """Base of every error raised on purpose by myoreflex."""
+
+
+class ParameterError(MyoreflexError, ValueError):
+    """A parameter is unknown, out of its documented bounds, or malformed."""
+
+
+class RecordingError(MyoreflexError, ValueError):
+    """A recording (file or Trial) is empty, corrupt, or lacks what a measure needs."""
+
+
+class ProtocolError(MyoreflexError, ValueError):
+    """A virtual test was asked for something it cannot do (bad velocity, range, joint)."""
+
+
+class SimulationFailed(MyoreflexError, RuntimeError):
+    """The integrator produced NaN or inf."""
+
+
+class FitFailed(MyoreflexError, RuntimeError):
+    """A parameter fit did not converge."""
+
+
+class NotSupported(MyoreflexError, NotImplementedError):
+    """A feature needs an optional extra that is not installed, or is not built yet."""
+
+
+class MyoreflexWarning(UserWarning):
+    """Base of every warning emitted by myoreflex."""
+
+
+class Status(enum.IntEnum):
+    """Outcome of a computation, carried as data so that it survives ``jit`` and ``vmap``."""
+
+    OK = 0
+    NONFINITE = 1
+
+
+def require_extra(module: str, extra: str):
+    """Import an optional dependency or raise :class:`NotSupported` naming the extra to install."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise NotSupported(
+            describe(
+                f"optional dependency `{module}`",
+                "it to be installed",
+                "ImportError",
+                f'install it with: pip install "myoreflex[{extra}]"',
+            )
+        ) from exc
