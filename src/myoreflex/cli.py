@@ -1,0 +1,209 @@
+"""The command line: a thin face over simulate / measures / report. It holds no science.
+
+Bad input (unknown condition or joint, severity outside [0, 1], velocity <= 0) prints one line
+naming the flag, the allowed values and what was given, and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from myoreflex.errors import MyoreflexError
+
+app = typer.Typer(
+    help="myoreflex: simulate and measure muscle spasm. Research and teaching tool, not a medical device.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+simulate_app = typer.Typer(help="Run a virtual clinical test on the reflex-loop model.", no_args_is_help=True)
+app.add_typer(simulate_app, name="simulate")
+
+DISCLAIMER = "Research and teaching tool, not a medical device: not for diagnosis or treatment decisions."
+
+
+def fail(flag: str, expected: str, got: object) -> None:
+    """Print the one-line usage error and exit with code 2."""
+    typer.echo(f"Error: {flag}: expected {expected}; got {got!r}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _check_common(condition: str, severity: float):
+    from myoreflex.conditions import CONDITIONS
+
+    if condition not in CONDITIONS:
+        fail("--condition", f"one of {', '.join(CONDITIONS)}", condition)
+    if not 0.0 <= severity <= 1.0:
+        fail("--severity", "a number in [0, 1]", severity)
+
+
+def _check_joint(joint: str):
+    from myoreflex.model import JOINTS
+
+    if joint not in JOINTS:
+        fail("--joint", f"one of {', '.join(JOINTS)}", joint)
+
+
+def _params(joint: str, condition: str, severity: float, reflex_mode: str = "spindle"):
+    from myoreflex.conditions import apply_condition
+    from myoreflex.model import default_params
+
+    return apply_condition(default_params(joint, reflex_mode=reflex_mode), condition, severity)
+
+
+def _run(action):
+    """Turn myoreflex errors into one clean line (exit 1) instead of a traceback."""
+    try:
+        return action()
+    except MyoreflexError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+Condition = Annotated[str, typer.Option(help="healthy, stroke, spinal_cord_injury, multiple_sclerosis, cerebral_palsy")]
+Severity = Annotated[float, typer.Option(help="severity of the condition in [0, 1]")]
+PlotFile = Annotated[Optional[Path], typer.Option("--plot", help="write a figure to this file (PNG, PDF, SVG)")]
+AsJson = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+
+
+def pendulum_result(condition: str, severity: float):
+    from myoreflex.measures import pendulum
+    from myoreflex.protocols.pendulum import PendulumTest
+
+    trial = PendulumTest().run(_params("knee", condition, severity), condition=condition, severity=severity)
+    return trial, pendulum.measure(trial)
+
+
+@simulate_app.command("pendulum")
+def simulate_pendulum(
+    condition: Condition = "healthy",
+    severity: Severity = 0.0,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Simulate a pendulum (Wartenberg) test of the knee and print its measures."""
+    _check_common(condition, severity)
+    from myoreflex.measures.pendulum import CONTRACT_KEYS
+
+    trial, metrics = _run(lambda: pendulum_result(condition, severity))
+    if plot:
+        from myoreflex.report.figures import pendulum_figure, save_figure
+
+        save_figure(pendulum_figure([trial], [f"{condition} {severity:g}"]), plot)
+    values = metrics.as_dict()
+    if as_json:
+        out = {"condition": condition, "severity": severity, "metrics": {k: values[k] for k in CONTRACT_KEYS}}
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"Pendulum test, {condition} (severity {severity:g})")
+    for key in CONTRACT_KEYS:
+        typer.echo(f"  {key:28s} {values[key]}")
+    typer.echo(DISCLAIMER)
+
+
+def stretch_results(joint: str, condition: str, severity: float, velocities_deg_s: list[float]):
+    from myoreflex.measures.stretch import summarize
+    from myoreflex.protocols.stretch import MotorizedStretch
+    from myoreflex.units import DEG
+
+    params = _params(joint, condition, severity)
+    trials = [MotorizedStretch(velocity=v * DEG).run(params, condition=condition, severity=severity)
+              for v in velocities_deg_s]
+    return trials, [summarize(t) for t in trials]
+
+
+@simulate_app.command("stretch")
+def simulate_stretch(
+    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "elbow",
+    velocity_deg_s: Annotated[Optional[list[float]], typer.Option("--velocity-deg-s", help="stretch velocity (deg/s); repeat for several")] = None,
+    condition: Condition = "healthy",
+    severity: Severity = 0.0,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Simulate motorized constant-velocity stretches at one or more velocities."""
+    _check_common(condition, severity)
+    _check_joint(joint)
+    velocities = velocity_deg_s or [5.0, 100.0, 236.0]
+    for v in velocities:
+        if not v > 0:
+            fail("--velocity-deg-s", "a velocity > 0 deg/s", v)
+    trials, summaries = _run(lambda: stretch_results(joint, condition, severity, velocities))
+    if plot:
+        from myoreflex.report.figures import save_figure, stretch_figure
+
+        labels = [f"{v:g} deg/s" for v in velocities]
+        save_figure(stretch_figure(trials, labels, f"{joint} stretch, {condition} {severity:g}"), plot)
+    rows = [
+        {"velocity_deg_s": v, "peak_torque_nm": s.peak_torque_nm, "peak_emg": s.peak_emg,
+         "emg_onset_angle_deg": s.emg_onset_angle_deg}
+        for v, s in zip(velocities, summaries)
+    ]
+    if as_json:
+        typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint, "trials": rows}))
+        return
+    typer.echo(f"Motorized {joint} stretch, {condition} (severity {severity:g})")
+    typer.echo(f"  {'velocity (deg/s)':>17s} {'peak torque (N m)':>18s} {'peak EMG':>9s} {'EMG onset (deg)':>16s}")
+    for row in rows:
+        onset = "no reflex" if row["emg_onset_angle_deg"] is None else f"{row['emg_onset_angle_deg']:.1f}"
+        typer.echo(f"  {row['velocity_deg_s']:17g} {row['peak_torque_nm']:18.2f} {row['peak_emg']:9.3f} {onset:>16s}")
+    typer.echo(DISCLAIMER)
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option(help="folder for the figures")] = Path("demo_output")):
+    """Healthy vs spastic pendulum test and motorized elbow stretches, with a table and figures."""
+    from myoreflex.report.figures import pendulum_figure, save_figure, stretch_figure
+
+    def body():
+        typer.echo("myoreflex demo. " + DISCLAIMER)
+        cases = [("healthy", 0.0), ("cerebral_palsy", 0.7), ("stroke", 0.7)]
+        pend = [(c, s, *pendulum_result(c, s)) for c, s in cases]
+        typer.echo("\nPendulum test (knee, adult defaults)")
+        typer.echo(f"  {'condition':22s} {'R1':>5s} {'R2n':>5s} {'swings':>6s} {'peak vel (deg/s)':>16s} {'period (s)':>10s}")
+        for c, s, _, m in pend:
+            period = f"{m.period_s:.2f}" if m.period_s else "-"
+            typer.echo(f"  {c + f' {s:g}':22s} {m.r1:5.2f} {m.r2n:5.2f} {m.n_oscillations:6d} "
+                       f"{m.peak_velocity_deg_s:16.0f} {period:>10s}")
+        path = save_figure(pendulum_figure([t for _, _, t, _ in pend], [f"{c} {s:g}" for c, s, _, _ in pend]),
+                           out / "pendulum.png")
+        typer.echo(f"  figure: {path}")
+        velocities = [5.0, 100.0, 236.0]
+        typer.echo("\nMotorized elbow stretch 80 -> 160 deg")
+        typer.echo(f"  {'condition':22s} {'deg/s':>6s} {'peak torque (N m)':>18s} {'peak EMG':>9s} {'onset (deg)':>12s}")
+        for condition, severity in [("healthy", 0.0), ("stroke", 0.7)]:
+            trials, summaries = stretch_results("elbow", condition, severity, velocities)
+            for v, s in zip(velocities, summaries):
+                onset = "none" if s.emg_onset_angle_deg is None else f"{s.emg_onset_angle_deg:.1f}"
+                typer.echo(f"  {condition + f' {severity:g}':22s} {v:6g} {s.peak_torque_nm:18.2f} "
+                           f"{s.peak_emg:9.3f} {onset:>12s}")
+            path = save_figure(stretch_figure(trials, [f"{v:g} deg/s" for v in velocities],
+                                              f"elbow stretch, {condition} {severity:g}"),
+                               out / f"stretch_{condition}.png")
+            typer.echo(f"  figure: {path}")
+
+    _run(body)
+
+
+@app.command()
+def params(
+    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "knee",
+    condition: Condition = "healthy",
+    severity: Severity = 0.0,
+):
+    """List every model parameter with its value, unit, bounds and source."""
+    _check_common(condition, severity)
+    _check_joint(joint)
+    from myoreflex.params import parameter_table
+
+    for row in parameter_table(_params(joint, condition, severity)):
+        typer.echo(f"{row.path:45s} {float(row.value):12.6g} {row.unit:12s} [{row.bounds[0]:g}, {row.bounds[1]:g}]  {row.source}")
+
+
+def main():  # pragma: no cover - console entry point
+    sys.exit(app())

@@ -1,0 +1,150 @@
+"""Named conditions as documented, composable parameter transforms ``ReflexParams -> ReflexParams``.
+
+Each condition stands for a lesion and moves a set of parameters in the direction the literature
+reports, scaled by a ``severity`` in [0, 1]: severity 0 is the healthy preset, severity 1 the
+largest change listed. Every change is linear in severity (``x -> x (1 + s (m - 1))`` for a
+multiplier ``m``, ``x -> x + s d`` for a shift ``d``), so every parameter, and with it every
+metric, moves monotonically with severity. The weight ``w(s)`` is given by :func:`severity_weight`. The *directions* are cited; the *sizes* at severity 1
+are calibrated so that severity 0.7 reproduces the published spastic pendulum (R1 about 1.2,
+ANCHORS 4.3, CP1 right) and a stroke elbow torque of the order of McPherson et al. 2019 (7 N m);
+they are assumptions, to be replaced by fitted values (the fit issue).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from myoreflex.errors import ParameterError, describe
+from myoreflex.model import ReflexParams
+from myoreflex.params import get_param, with_overrides
+from myoreflex.units import DEG
+
+SHEEAN = "Sheean 2002; Li & Francisco 2015 (loss of dorsal reticulospinal inhibition after cortical/capsular lesions)"
+POWERS = "Powers, Campbell & Rymer 1989 Ann Neurol 25:32 (reduced stretch-reflex threshold)"
+MCPHERSON = "McPherson et al. 2019 Exp Brain Res 237:121 (raised reflex stiffness / gain)"
+DE_VLUGT = "de Vlugt et al. 2010 J NeuroEng Rehabil 7:35 (stiffer, more viscous tissue at MAS >= 1)"
+KROGT = "van der Krogt et al. 2016 J NeuroEng Rehabil 13:64 (CP: stiffer, shorter hamstrings / contracture)"
+FUSIMOTOR = ("Dietrichson 1973 / Mukherjee & Chakravarty 2010 (fusimotor overactivity hypothesis); direction "
+             "debated: Wilson et al. 1999 J Physiol 517:881 found little after stroke. Size assumed")
+MAHROUS = "Mahrous et al. 2024 J Neurosci 44:e1695232023 (SCI: larger PICs, reduced synaptic inhibition)"
+MURRAY = "Murray et al. 2010 Nat Med 16:694 (constitutive 5-HT2 activity restores PICs after SCI)"
+DE_GROOTE_2018 = "De Groote et al. 2018 PLOS ONE 13:e0205763 (raised tone shapes the spastic pendulum)"
+DELWAIDE = "Delwaide & Oliver 1988 J Neurol Neurosurg Psychiatry 51:1546 (Ib inhibition reduced in spasticity)"
+FALISSE = "Falisse et al. 2018 PLOS ONE 13:e0208811 (CP force/dF feedback; gains g_F <= 1, g_dF <= 15)"
+
+
+def severity_weight(severity: float) -> float:
+    """Fraction of the full change applied at ``severity``: ``w = 1 - (1 - s)^2``.
+
+    Saturating and strictly increasing on [0, 1]: early severities change the loop quickly and
+    the most severe grade approaches, without overshooting, the largest change listed (a stronger
+    change makes the simulated pendulum clonic, which no longer reads as a graded metric).
+    """
+    return 1.0 - (1.0 - severity) ** 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One parameter change at severity 1: ``scale`` (multiplier) or ``shift`` (additive, SI)."""
+
+    path: str
+    source: str
+    scale: float | None = None
+    shift: float | None = None
+
+    def apply(self, value, severity: float):
+        weight = severity_weight(severity)
+        if self.scale is not None:
+            return value * (1.0 + weight * (self.scale - 1.0))
+        return value + weight * self.shift
+
+
+@dataclasses.dataclass(frozen=True)
+class Condition:
+    """A named condition: the lesion it stands for and its parameter changes."""
+
+    name: str
+    lesion: str
+    changes: tuple[Change, ...]
+
+    def __call__(self, params: ReflexParams, severity: float) -> ReflexParams:
+        return apply_condition(params, self.name, severity)
+
+
+# Neural changes shared by the upper-motor-neuron syndromes (stroke, MS, CP): the released reflex.
+_RELEASED_REFLEX = (
+    Change("descending.inhibition", SHEEAN, scale=0.2),
+    Change("motoneuron.threshold", POWERS, scale=0.52),
+    Change("motoneuron.gain", MCPHERSON, scale=1.8),
+    Change("circuit.ib_weight", DELWAIDE, scale=0.36),
+    Change("descending.gamma_dynamic", FUSIMOTOR, scale=3.4),
+    Change("descending.gamma_static", FUSIMOTOR, scale=1.8),
+    Change("force_feedback.force_gain", FALISSE, shift=0.24),
+    Change("force_feedback.force_rate_gain", FALISSE, shift=0.48),
+)
+_STIFFER_TISSUE = (
+    Change("agonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),
+    Change("antagonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),
+    Change("limb.damping", DE_VLUGT, scale=2.2),
+    Change("motoneuron.tone", DE_GROOTE_2018, shift=0.032),
+)
+
+CONDITIONS: dict[str, Condition] = {
+    "healthy": Condition("healthy", "none: intact descending control", ()),
+    "stroke": Condition(
+        "stroke",
+        "cortical or internal-capsule lesion (upper motor neuron, chronic phase)",
+        _RELEASED_REFLEX + _STIFFER_TISSUE,
+    ),
+    "spinal_cord_injury": Condition(
+        "spinal_cord_injury",
+        "spinal cord transection or incomplete injury above the segment (chronic)",
+        _RELEASED_REFLEX
+        + _STIFFER_TISSUE
+        + (
+            Change("circuit.reciprocal_weight", MAHROUS, scale=0.52),
+            Change("motoneuron.pic_amplitude", MURRAY, shift=48.0),
+        ),
+    ),
+    "multiple_sclerosis": Condition(
+        "multiple_sclerosis",
+        "demyelinating lesions of brain and spinal cord white matter (mixed supraspinal/spinal)",
+        _RELEASED_REFLEX
+        + _STIFFER_TISSUE
+        + (
+            Change("circuit.reciprocal_weight", MAHROUS, scale=0.76),
+            Change("motoneuron.pic_amplitude", MURRAY, shift=24.0),
+        ),
+    ),
+    "cerebral_palsy": Condition(
+        "cerebral_palsy",
+        "perinatal lesion of the developing brain (periventricular white matter, corticospinal tract)",
+        _RELEASED_REFLEX
+        + _STIFFER_TISSUE
+        + (
+            Change("agonist_geometry.optimal_angle", KROGT, shift=-8 * DEG),
+            Change("antagonist_geometry.optimal_angle", KROGT, shift=5 * DEG),
+        ),
+    ),
+}
+
+
+def apply_condition(params: ReflexParams, condition: str, severity: float) -> ReflexParams:
+    """Apply a named condition at ``severity`` in [0, 1] to a (healthy) parameter set."""
+    if condition not in CONDITIONS:
+        raise ParameterError(describe("condition", f"one of {', '.join(CONDITIONS)}", repr(condition)))
+    if not 0.0 <= severity <= 1.0:
+        raise ParameterError(describe("severity", "a number in [0, 1]", severity))
+    changes = CONDITIONS[condition].changes
+    overrides = {c.path: c.apply(get_param(params, c.path), severity) for c in changes}
+    return with_overrides(params, overrides)
+
+
+def describe_condition(condition: str) -> str:
+    """A readable list of what a condition changes, with sources."""
+    c = CONDITIONS[condition]
+    lines = [f"{c.name}: {c.lesion}"]
+    for change in c.changes:
+        how = f"x{change.scale:g}" if change.scale is not None else f"{change.shift:+g}"
+        lines.append(f"  {change.path} {how} at severity 1  [{change.source}]")
+    return "\n".join(lines)

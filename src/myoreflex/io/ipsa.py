@@ -1,0 +1,254 @@
+"""Example adapter: the KU Leuven IPSA MATLAB structs (instrumented passive spasticity assessment).
+
+Each file (``CP4_T0_MEH_L.mat`` ...) holds a struct array ``allsegments``, one element per manual
+stretch ("segment"), sampled at 200 Hz: ``t`` (s), ``tc`` (s from peak velocity), ``pos`` (rad),
+``vel`` (rad/s), ``force`` (N, hand-held load cell, negative = pushing), ``emgNraw`` and ``emgNrms``
+(V) for the muscles in ``muscles``, and the lab's EMG onset ``onsetN`` (1-based sample index, NaN
+when none). The lab pipeline is Bar-On et al. 2013 (IPSA); the data are described in
+``shared/data/kuleuven-cp-ipsa-pendulum/SOURCE.md``.
+
+Channels of each Trial (one per segment):
+
+- ``angle`` = ``pos`` (rad) and ``angular_velocity`` = ``vel`` (rad/s), times ``angle_sign``. The file
+  already follows the myoreflex convention (:mod:`myoreflex.physiology.limb`): knee 0 = full
+  extension, positive = flexion; ankle 0 = neutral, positive = dorsiflexion. A knee-extension stretch
+  of the hamstrings therefore runs towards negative angles: ``metadata["stretch_direction"]`` is -1
+  for ``knee_ext`` and +1 for ``ankle_dorsiflex``.
+- ``force`` (N): the load-cell normal force with its sign flipped, so that pushing the limb is
+  positive.
+- ``torque`` (N m): the torque the examiner applies to the limb, ``stretch_direction * force *
+  lever_arm``, in the angle convention (so it enters ``I q'' = ... + torque``). The lever arm is the
+  distance along the segment from the joint to the load cell, from ``pinfo``:
+  ``distance_loadcell_rear_to_knee_<side>`` (knee extension) or ``distance_loadcell_to_ankle_<side>``
+  (ankle). Checked against the workshop's inverse-dynamics moments (``ID_segment_{2,16}.sto``): the
+  least-squares slope of the knee and ankle moment on the load-cell force is 0.25 and 0.14 m,
+  against 0.28 and 0.135 m in ``pinfo``. Without a valid lever arm there is no ``torque``.
+- ``emg_<muscle>`` (V): ``emgNraw`` (50 Hz notch-filtered, stored at 200 Hz although acquired at
+  1600 Hz); ``emgrms_<muscle>`` (V): ``emgNrms``, the lab's RMS envelope.
+
+Metadata: ``subject`` (lab code), ``joint``, ``side``, ``movement``, ``stretch_speed`` (``low`` /
+``high``), ``segment`` (1-based position in the file), ``lab_segment_number``, ``trial_number``,
+``stretched_muscles``, ``antagonist_muscles``, ``time_of_peak_velocity`` (s, on the Trial's time),
+``peak_velocity`` (rad/s), ``lab_onset_time`` (``{muscle: time in s on the Trial's time axis or
+None}``), ``lab_onset_index`` (``{muscle: 0-based sample index or None}``), ``lab_onset_level``
+(V), ``emg_mvc_rms``, ``emg_rest_mean``, ``emg_rest_std`` (V), ``lever_arm`` (m) and
+``lever_arm_field``. Nothing else from ``pinfo`` is read: it holds a birth date, names and body
+measures, which never reach a Trial.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from myoreflex.io import _checks
+from myoreflex.io._checks import fail
+from myoreflex.trial import Trial
+
+#: movement -> (joint, stretch direction in the myoreflex angle convention, pinfo lever-arm field)
+MOVEMENTS = {
+    "knee_ext": ("knee", -1.0, "distance_loadcell_rear_to_knee"),
+    "knee_flex": ("knee", 1.0, "distance_loadcell_front_to_knee"),
+    "ankle_dorsiflex": ("ankle", 1.0, "distance_loadcell_to_ankle"),
+    "ankle_plantarflex": ("ankle", -1.0, "distance_loadcell_to_ankle"),
+}
+
+
+def _load(path: Path):
+    import scipy.io
+
+    try:
+        contents = scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
+    except Exception as exc:  # scipy raises ValueError, TypeError, MatReadError... on bad files
+        got = f"{type(exc).__name__}: {exc}"
+        raise fail(path, None, "a readable MATLAB .mat file", got, "the file is corrupt") from None
+    if "allsegments" not in contents:
+        keys = sorted(k for k in contents if not k.startswith("__"))
+        raise fail(path, "allsegments", "an IPSA struct array `allsegments`", f"variables {keys}")
+    segments = np.atleast_1d(contents["allsegments"])
+    if segments.size == 0:
+        raise fail(path, "allsegments", "at least one segment", "an empty struct array")
+    return segments
+
+
+def _field(path, segment, index: int, name: str, required: bool = True):
+    if hasattr(segment, name):
+        return getattr(segment, name)
+    if required:
+        raise fail(path, f"allsegments({index}).{name}", "this field in every IPSA segment", "missing")
+    return None
+
+
+def _text(value) -> str:
+    if isinstance(value, str):
+        return value
+    array = np.asarray(value)
+    return "" if array.size == 0 else str(array.ravel()[0])
+
+
+def _number(value) -> float | None:
+    array = np.asarray(value, dtype=float).ravel()
+    if array.size == 0 or not np.isfinite(array[0]):
+        return None
+    return float(array[0])
+
+
+def _lever_arm(path, segment, index: int, field: str | None, side: str, override: float | None):
+    if override is not None:
+        return float(override), "lever_arm argument"
+    pinfo = _field(path, segment, index, "pinfo", required=False)
+    if pinfo is None or field is None:
+        return None, None
+    name = f"{field}_{side}"  # only the lever-arm fields of MOVEMENTS are ever read from pinfo
+    value = _number(getattr(pinfo, name, np.nan))
+    if value is None or not 0.0 < value < 1.0:  # -9999 marks a missing value in these files
+        return None, name
+    return value, name
+
+
+def _segment_trial(path: Path, segment, index: int, lever_arm: float | None, angle_sign: float) -> Trial:
+    where = f"allsegments({index})"
+    time = np.asarray(_field(path, segment, index, "t"), dtype=float).ravel()
+    _checks.check_time(path, f"{where}.t", time)
+    n = time.size
+
+    def signal(name: str) -> np.ndarray:
+        values = np.asarray(_field(path, segment, index, name), dtype=float).ravel()
+        if values.size != n:
+            raise fail(path, f"{where}.{name}", f"{n} samples (as `t`)", values.size)
+        return values
+
+    movement = _text(_field(path, segment, index, "joint_name"))
+    side = _text(_field(path, segment, index, "side_name")).strip().lower()
+    speed = _text(_field(path, segment, index, "meas_type")).strip().lower()
+    muscles = [str(m).strip().lower() for m in np.atleast_1d(_field(path, segment, index, "muscles"))]
+    pos, vel, force = signal("pos"), signal("vel"), signal("force")
+    peak = int(np.argmax(np.abs(vel)))
+    tc = _field(path, segment, index, "tc", required=False)
+    if tc is not None and np.asarray(tc).size == n:
+        peak = int(np.argmin(np.abs(np.asarray(tc, dtype=float))))
+    joint, direction, lever_field = MOVEMENTS.get(
+        movement, (movement.split("_")[0] or "unknown", float(np.sign(vel[peak]) or 1.0), None)
+    )
+    arm, arm_field = _lever_arm(path, segment, index, lever_field, side, lever_arm)
+
+    pushing = -force
+    channels = {
+        "angle": (pos * angle_sign, "rad"),
+        "angular_velocity": (vel * angle_sign, "rad/s"),
+        "force": (pushing, "N"),
+    }
+    originals = {
+        "time": _checks.original(f"{where}.t", "s", 1.0),
+        "angle": _checks.original(f"{where}.pos", "rad", angle_sign),
+        "angular_velocity": _checks.original(f"{where}.vel", "rad/s", angle_sign),
+        "force": _checks.original(f"{where}.force", "N", -1.0),
+    }
+    if arm is not None:
+        scale = -direction * arm * angle_sign
+        channels["torque"] = (force * scale, "N m")
+        originals["torque"] = _checks.original(f"{where}.force", "N", scale, lever_arm=arm)
+
+    onset_time, onset_index, onset_level, mvc, rest_mean, rest_std = {}, {}, {}, {}, {}, {}
+    calib = _field(path, segment, index, "emgcalib", required=False)
+    for k, muscle in enumerate(muscles, start=1):
+        for kind, prefix in (("raw", "emg_"), ("rms", "emgrms_")):
+            channels[prefix + muscle] = (signal(f"emg{k}{kind}"), "V")
+            originals[prefix + muscle] = _checks.original(f"{where}.emg{k}{kind}", "V", 1.0)
+        onset = _number(_field(path, segment, index, f"onset{k}", required=False))
+        if onset is not None and (onset != round(onset) or not 1 <= onset <= n):
+            raise fail(path, f"{where}.onset{k}", f"a 1-based sample index in 1..{n} or NaN", onset)
+        onset_index[muscle] = None if onset is None else int(onset) - 1
+        onset_time[muscle] = None if onset is None else float(time[int(onset) - 1])
+        onset_level[muscle] = _number(_field(path, segment, index, f"level{k}", required=False))
+        if calib is not None:
+            mvc[muscle] = _number(getattr(calib, f"active_maxrms_emg{k}", np.nan))
+            rest_mean[muscle] = _number(getattr(calib, f"rest_mean_emg{k}", np.nan))
+            rest_std[muscle] = _number(getattr(calib, f"rest_std_emg{k}", np.nan))
+
+    def named(field: str) -> list[str]:
+        picks = _field(path, segment, index, field, required=False)
+        if picks is None:
+            return []
+        return [muscles[int(i) - 1] for i in np.atleast_1d(picks) if 1 <= int(i) <= len(muscles)]
+
+    info = _field(path, segment, index, "info", required=False)
+    meta: dict[str, Any] = {
+        "format": "ipsa",
+        "subject": _text(_field(path, segment, index, "patient_number", required=False) or ""),
+        "joint": joint,
+        "side": side,
+        "movement": movement,
+        "stretch_speed": speed,
+        "segment": index + 1,
+        "stretch_direction": direction * angle_sign,
+        "angle_sign": angle_sign,
+        "stretched_muscles": named("agonists"),
+        "antagonist_muscles": named("antagonists"),
+        "muscles": muscles,
+        "time_of_peak_velocity": float(time[peak]),
+        "peak_velocity": float(vel[peak] * angle_sign),
+        "lab_onset_time": onset_time,
+        "lab_onset_index": onset_index,
+        "lab_onset_level": onset_level,
+        "lever_arm": arm,
+        "lever_arm_field": arm_field,
+    }
+    if calib is not None:
+        meta.update(emg_mvc_rms=mvc, emg_rest_mean=rest_mean, emg_rest_std=rest_std)
+    if info is not None:
+        for key, target in (
+            ("segment_number", "lab_segment_number"),
+            ("trial_number", "trial_number"),
+            ("meas_name", "measurement_name"),
+            ("emg_rate", "emg_acquisition_rate"),
+            ("movement_rate", "movement_rate"),
+            ("measurement_quality", "measurement_quality"),
+            ("patient_relaxation", "patient_relaxation"),
+        ):
+            if hasattr(info, key):
+                value = getattr(info, key)
+                number = _number(value) if not isinstance(value, str) else None
+                meta[target] = value if isinstance(value, str) else number
+                if isinstance(number, float) and number.is_integer():
+                    meta[target] = int(number)
+    notch = _field(path, segment, index, "is_emgraw_prefiltered_notch_50Hz", required=False)
+    if notch is not None:
+        meta["emg_notch_50hz"] = bool(_number(notch))
+    if arm is None and arm_field is not None:
+        meta["lever_arm_note"] = f"`{arm_field}` missing or invalid: no torque channel"
+    return _checks.build_trial(path, time, channels, originals, meta)
+
+
+def read_ipsa(path: str | Path, *, lever_arm: float | None = None, angle_sign: float = 1.0) -> list[Trial]:
+    """Read a KU Leuven IPSA ``.mat`` file: one Trial per stretch segment (fields in the module doc).
+
+    Parameters
+    ----------
+    path : the ``.mat`` file with the struct array ``allsegments``.
+    lever_arm : joint-to-load-cell distance (m) overriding the one in ``pinfo``.
+    angle_sign : multiplies ``angle``, ``angular_velocity``, ``torque`` and ``stretch_direction``.
+
+    Returns
+    -------
+    list of Trial, in file order; ``metadata["segment"]`` is the 1-based position.
+
+    Raises
+    ------
+    RecordingError
+        Unreadable or truncated file, no ``allsegments``, a missing field, NaN gaps, time not
+        increasing, an onset index outside the segment.
+
+    Examples
+    --------
+    >>> trials = read_ipsa("CP4_T0_PF_R.mat")  # doctest: +SKIP
+    >>> [t.metadata["stretch_speed"] for t in trials][:2], trials[0].unit("torque")  # doctest: +SKIP
+    (['low', 'low'], 'N m')
+    """
+    path = _checks.check_file(path)
+    if not math.isfinite(angle_sign) or angle_sign == 0:
+        raise fail(path, "angle_sign", "a non-zero finite sign", angle_sign)
+    return [_segment_trial(path, segment, i, lever_arm, angle_sign) for i, segment in enumerate(_load(path))]

@@ -1,0 +1,34 @@
+"""Descending (pyramidal and extrapyramidal) control over the spinal reflex loop.
+
+Supraspinal pathways set the excitability of the stretch reflex: the dorsal reticulospinal
+system inhibits it, the medial reticulospinal and vestibulospinal systems facilitate it, and
+fusimotor (gamma) drive sets spindle sensitivity. A cortical or capsular lesion removes the
+cortical facilitation of the inhibitory dorsal reticulospinal tract, so the reflex is released
+(Sheean 2002; Li & Francisco 2015, "New insights into the pathophysiology of post-stroke
+spasticity"). Here these influences are three numbers and two fusimotor rates.
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+
+from myoreflex.params import param
+
+SHEEAN = "Sheean 2002 Eur J Neurol 9 Suppl 1:3-9 (descending control of the stretch reflex)"
+MILEUSNIC_RANGE = "Mileusnic et al. 2006: fusimotor drive explored over 0-100+ pps; relaxed muscle: low drive"
+
+
+class DescendingParams(eqx.Module):
+    """Descending facilitation and inhibition of the motor neuron pool, and fusimotor drive."""
+
+    facilitation: float = param(
+        0.0, unit="pps", bounds=(0.0, 500.0), source=SHEEAN + ": medial reticulospinal/vestibulospinal"
+    )
+    inhibition: float = param(
+        60.0,
+        unit="pps",
+        bounds=(0.0, 500.0),
+        source=SHEEAN + ": dorsal reticulospinal inhibition (calibrated size; lost after a lesion)",
+    )
+    gamma_dynamic: float = param(20.0, unit="pps", bounds=(0.0, 200.0), source=MILEUSNIC_RANGE)
+    gamma_static: float = param(20.0, unit="pps", bounds=(0.0, 200.0), source=MILEUSNIC_RANGE)

@@ -1,0 +1,151 @@
+"""A one-degree-of-freedom joint: segment inertia, gravity, passive tissue moment, muscle geometry.
+
+Angle convention (every joint, every Trial): the joint angle ``q`` is positive in the direction
+that stretches the joint's *tested* muscle group, the agonist of the clinical test:
+
+=======  ===================================================  ==========================  ============
+joint    q = 0 and positive direction                         tested (stretched) muscle   antagonist
+=======  ===================================================  ==========================  ============
+knee     full extension (shank horizontal when seated),       quadriceps                  hamstrings
+         positive = flexion (the pendulum test convention)
+elbow    elbow angle (180 deg = straight), positive =         elbow flexors               elbow
+         extension, as in McPherson et al. 2019                                          extensors
+ankle    neutral (foot at 90 deg to shank), positive =        triceps surae               tibialis
+         dorsiflexion                                                                     anterior
+wrist    neutral, positive = extension (NeuroFlexor)          wrist flexors               wrist extensors
+=======  ===================================================  ==========================  ============
+
+Equation of motion (the pendulum test with the thigh horizontal, De Groote et al. 2018)::
+
+    I q'' = s_g m g l_c cos(q) + tau_passive(q, q') + tau_muscles + tau_external
+
+with ``I = m (k_p L)^2`` the inertia about the joint axis from Winter's radius of gyration about
+the proximal end, ``s_g`` = 1 for a vertical swing (pendulum) and 0 for a horizontal-plane stretch.
+
+References: Winter 2009 (anthropometry, Table 4.1); Anderson 1999 via Falisse et al. 2019
+(double-exponential passive joint moments); De Groote et al. 2018 (pendulum equation, baseline
+torque and damping).
+"""
+
+from __future__ import annotations
+
+import equinox as eqx
+import jax.numpy as jnp
+
+from myoreflex.params import param
+from myoreflex.units import DEG, GRAVITY
+
+WINTER = "Winter 2009, Biomechanics and Motor Control of Human Movement, 4th ed., Table 4.1"
+ANDERSON = "Anderson 1999 PhD thesis Table G.2, as used in Falisse et al. 2019 (PassiveMomentsData.m)"
+
+
+class SegmentFractions(eqx.Module):
+    """Winter's segment fractions: mass / body mass, length / height, COM and radius of gyration.
+
+    ``length_fraction`` is the segment length over body height (Winter Fig. 4.1);
+    ``com_fraction`` the joint-to-centre-of-mass distance over segment length;
+    ``gyration_proximal_fraction`` the radius of gyration about the joint over segment length.
+    """
+
+    mass_fraction: float
+    length_fraction: float
+    com_fraction: float
+    gyration_proximal_fraction: float
+
+
+#: Winter 2009 Table 4.1 / Fig. 4.1, the distal segment moved by each joint.
+SEGMENTS = {
+    "knee": SegmentFractions(0.061, 0.246, 0.606, 0.735),  # leg and foot: condyles to malleolus
+    "elbow": SegmentFractions(0.022, 0.146, 0.682, 0.827),  # forearm and hand: elbow to styloid
+    "ankle": SegmentFractions(0.0145, 0.152, 0.50, 0.690),  # foot: malleolus to metatarsal II
+    "wrist": SegmentFractions(0.006, 0.108, 0.506, 0.587),  # hand: wrist axis to knuckle II
+}
+
+
+class LimbParams(eqx.Module):
+    """Segment and passive-tissue parameters of one joint.
+
+    Passive tissue moment (acting in +q)::
+
+        tau_p = -B q' - K (q - q_n) - T_b
+                + k_lo exp(-s_lo (q - q_lo)) - k_hi exp(s_hi (q - q_hi))
+
+    the viscous term and constant baseline torque of De Groote et al. 2018, a weak linear
+    elastic term about the neutral angle and the double-exponential range-of-motion limits of
+    Anderson 1999.
+    """
+
+    mass: float = param(4.575, unit="kg", bounds=(0.1, 20.0), source=WINTER + ": 0.061 x 75 kg (leg and foot)")
+    com_distance: float = param(
+        0.2609, unit="m", bounds=(0.02, 0.6), source=WINTER + ": 0.606 x 0.246 x 1.75 m"
+    )
+    inertia: float = param(
+        0.4580, unit="kg m^2", bounds=(1e-4, 3.0), source=WINTER + ": m (0.735 x 0.246 x 1.75 m)^2"
+    )
+    damping: float = param(
+        0.20,
+        unit="N m s/rad",
+        bounds=(0.0, 5.0),
+        source="De Groote et al. 2018 tutorial: fitted B = 0.173 N m s/rad on a child's pendulum trace",
+    )
+    stiffness: float = param(
+        2.0,
+        unit="N m/rad",
+        bounds=(0.0, 50.0),
+        source="calibrated: a weak linear joint stiffness; with gravity and muscles it gives a first "
+        "pendulum period near 1.1 s (typical adult trace, cf. ANCHORS 4.3)",
+    )
+    neutral_angle: float = param(
+        80 * DEG, unit="rad", bounds=(-3.2, 3.2), source="seated knee rest angle, ANCHORS 4.3 (60-90 deg)"
+    )
+    baseline_torque: float = param(
+        0.0,
+        unit="N m",
+        bounds=(-20.0, 20.0),
+        source="De Groote et al. 2018: constant baseline torque T_b (0 here: tone comes from the muscles)",
+    )
+    limit_low_torque: float = param(6.09, unit="N m", bounds=(0.0, 100.0), source=ANDERSON + ", knee k1")
+    limit_low_slope: float = param(33.94, unit="1/rad", bounds=(0.1, 100.0), source=ANDERSON + ", knee k2")
+    limit_low_angle: float = param(-0.13, unit="rad", bounds=(-3.2, 3.2), source=ANDERSON + ", knee theta2")
+    limit_high_torque: float = param(11.03, unit="N m", bounds=(0.0, 100.0), source=ANDERSON + ", knee k3")
+    limit_high_slope: float = param(11.33, unit="1/rad", bounds=(0.1, 100.0), source=ANDERSON + ", knee k4")
+    limit_high_angle: float = param(2.40, unit="rad", bounds=(-3.2, 3.2), source=ANDERSON + ", knee theta1")
+
+
+def segment_from_anthropometry(joint: str, body_mass: float, height: float) -> dict[str, float]:
+    """Mass, centre-of-mass distance and inertia about the joint from body mass (kg), height (m).
+
+    Winter 2009 Table 4.1: ``m = f_m M``, ``L = f_L H``, ``l_c = f_c L``, ``I = m (f_p L)^2``.
+    """
+    fractions = SEGMENTS[joint]
+    mass = fractions.mass_fraction * body_mass
+    length = fractions.length_fraction * height
+    return {
+        "mass": mass,
+        "com_distance": fractions.com_fraction * length,
+        "inertia": mass * (fractions.gyration_proximal_fraction * length) ** 2,
+    }
+
+
+def gravity_torque(angle, params: LimbParams, gravity_scale=1.0):
+    """Gravity moment in +q (N m): ``s_g m g l_c cos(q)`` (seated knee: zero with the shank vertical)."""
+    return gravity_scale * params.mass * GRAVITY * params.com_distance * jnp.cos(angle)
+
+
+def passive_torque(angle, angular_velocity, params: LimbParams):
+    """Passive tissue moment in +q (N m): viscous, linear elastic, baseline and range limits."""
+    limits = params.limit_low_torque * jnp.exp(
+        -params.limit_low_slope * (angle - params.limit_low_angle)
+    ) - params.limit_high_torque * jnp.exp(params.limit_high_slope * (angle - params.limit_high_angle))
+    return (
+        -params.damping * angular_velocity
+        - params.stiffness * (angle - params.neutral_angle)
+        - params.baseline_torque
+        + limits
+    )
+
+
+def angular_acceleration(angle, angular_velocity, muscle_torque, params: LimbParams, gravity_scale=1.0):
+    """Forward dynamics ``q'' = (tau_g + tau_p + tau_m) / I`` (rad/s^2)."""
+    total = gravity_torque(angle, params, gravity_scale) + passive_torque(angle, angular_velocity, params)
+    return (total + muscle_torque) / params.inertia

@@ -1,0 +1,82 @@
+"""Figures a clinician would read: angle or torque and EMG against time, and torque against angle."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from myoreflex.errors import require_extra
+from myoreflex.trial import Trial
+from myoreflex.units import DEG
+
+DISCLAIMER = "myoreflex: research and teaching tool, not a medical device"
+
+
+def _pyplot():
+    matplotlib = require_extra("matplotlib", "plot")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(figure, path: str | Path) -> Path:
+    """Write a figure atomically (temporary name in the same folder, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(handle)
+    try:
+        figure.savefig(temporary, dpi=120, bbox_inches="tight")
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def _emg_axis(ax, trials, labels):
+    for trial, label in zip(trials, labels):
+        for muscle in trial.emg_names():
+            ax.plot(trial.time, trial[f"emg_{muscle}"], label=f"{label}: {muscle}")
+    ax.set_ylabel("EMG (normalised excitation)")
+    ax.set_xlabel("time (s)")
+    ax.legend(fontsize=7, loc="upper right")
+
+
+def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Pendulum test"):
+    """Knee angle (flexion positive, deg) and EMG against time, one line per Trial."""
+    plt = _pyplot()
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
+    for trial, label in zip(trials, labels):
+        top.plot(trial.time, trial["angle"] / DEG, label=label)
+    top.invert_yaxis()
+    top.set_ylabel("knee flexion (deg, down = flexion)")
+    top.set_title(title)
+    top.legend()
+    _emg_axis(bottom, trials, labels)
+    fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
+    return fig
+
+
+def stretch_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Motorized stretch"):
+    """Torque and EMG against time, and torque against angle, one line per Trial."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(2, 2, figsize=(11, 6))
+    (torque_ax, angle_ax), (emg_ax, loop_ax) = axes
+    for trial, label in zip(trials, labels):
+        torque_ax.plot(trial.time, trial["torque"], label=label)
+        angle_ax.plot(trial.time, trial["angle"] / DEG, label=label)
+        loop_ax.plot(trial["angle"] / DEG, trial["torque"], label=label)
+    torque_ax.set_ylabel("resisting torque (N m)")
+    torque_ax.set_title(title)
+    angle_ax.set_ylabel("joint angle (deg)")
+    loop_ax.set_xlabel("joint angle (deg)")
+    loop_ax.set_ylabel("resisting torque (N m)")
+    torque_ax.legend(fontsize=7)
+    _emg_axis(emg_ax, trials, labels)
+    fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
+    fig.tight_layout()
+    return fig

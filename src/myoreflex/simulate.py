@@ -1,0 +1,198 @@
+"""The integrator: fixed-step ``jax.lax.scan`` over :func:`myoreflex.model.step`, ``vmap`` over batches.
+
+One verb, :func:`simulate`, runs any protocol on one parameter set (returning a :class:`Trial`) or
+on a batch (the same parameter tree with a leading axis, from :func:`myoreflex.params.stack_params`;
+returning a :class:`SimulationBatch`). The compiled function is cached per (protocol shape, dt,
+recording choice), so a cohort with different parameters reuses one compilation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from myoreflex import model
+from myoreflex.errors import ProtocolError, SimulationFailed, Status, describe
+from myoreflex.params import batch_size, validate
+from myoreflex.trial import Channel, Trial
+
+DEFAULT_DT = 0.5e-3
+"""Default step (s). Halving it changes pendulum metrics by < 1 % (tests/test_numerics.py)."""
+
+#: Recordable channels: name in the Trial -> (Observation field, unit, per-muscle?)
+CHANNELS = {
+    "angle": ("angle", "rad", False),
+    "angular_velocity": ("angular_velocity", "rad/s", False),
+    "torque": ("torque", "N m", False),
+    "emg": ("excitation", "1", True),
+    "activation": ("activation", "1", True),
+    "force": ("force", "N", True),
+    "ia": ("ia", "pps", True),
+    "ii": ("ii", "pps", True),
+    "ib": ("ib", "pps", True),
+    "fibre_length": ("fibre_length_norm", "1", True),
+}
+UNROLL = 1
+DEFAULT_RECORD = ("angle", "angular_velocity", "torque", "emg", "force", "ia")
+
+
+@dataclasses.dataclass(frozen=True)
+class Drive:
+    """What a protocol imposes: initial angle, duration, and optionally prescribed kinematics.
+
+    ``kinematics`` is None for a free swing, or a function ``t -> (q, q', q'')`` evaluated on the
+    step grid (NumPy, outside jit).
+    """
+
+    initial_angle: float
+    duration: float
+    gravity_scale: float = 1.0
+    kinematics: object = None
+
+
+@dataclasses.dataclass(frozen=True)
+class SimulationBatch:
+    """Results of a batched run: ``channels[name]`` has shape (batch, time[, muscle])."""
+
+    time: np.ndarray
+    channels: dict
+    status: np.ndarray
+    muscle_names: tuple
+
+    def trial(self, index: int, metadata=None) -> Trial:
+        """The ``index``-th member as a :class:`Trial`."""
+        return _to_trial(self.time, {k: v[index] for k, v in self.channels.items()}, self.muscle_names,
+                         Status(int(self.status[index])), metadata or {})
+
+
+def _to_trial(time, arrays, muscle_names, status, metadata) -> Trial:
+    channels = {}
+    for name, values in arrays.items():
+        _, unit, per_muscle = CHANNELS[name]
+        if per_muscle:
+            for i, muscle in enumerate(muscle_names):
+                channels[f"{name}_{muscle}"] = Channel(np.asarray(values[:, i]), unit)
+        else:
+            channels[name] = Channel(np.asarray(values), unit)
+    return Trial(time=time, channels=channels, metadata=metadata, status=status)
+
+
+def _check_record(record: Sequence[str]) -> tuple[str, ...]:
+    record = tuple(record)
+    unknown = [name for name in record if name not in CHANNELS]
+    if unknown:
+        raise ProtocolError(describe("record", f"channels among {sorted(CHANNELS)}", unknown))
+    return record
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gravity_scale: float,
+              record: tuple[str, ...], batched: bool):
+    def run(params, initial_angle, kinematics):
+        state = model.initial_state(params, initial_angle, dt)
+
+        def one(state, drive):
+            return model.step(params, state, drive, dt, prescribed=prescribed, gravity_scale=gravity_scale)
+
+        def block(state, drives):
+            state, obs = jax.lax.scan(one, state, drives, unroll=UNROLL)
+            last = jax.tree_util.tree_map(lambda x: x[-1], obs)
+            return state, tuple(getattr(last, CHANNELS[name][0]) for name in record)
+
+        drives = jax.tree_util.tree_map(lambda x: x.reshape(n_records, record_every), kinematics)
+        _, outputs = jax.lax.scan(block, state, drives)
+        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(o)) for o in outputs]))
+        status = jnp.where(finite, Status.OK.value, Status.NONFINITE.value)
+        return outputs, status
+
+    if batched:
+        run = jax.vmap(run, in_axes=(0, None, None))
+    return jax.jit(run)
+
+
+def simulate(
+    params: model.ReflexParams,
+    drive: Drive,
+    *,
+    dt: float = DEFAULT_DT,
+    record: Sequence[str] = DEFAULT_RECORD,
+    record_every: int = 1,
+    throw: bool = True,
+    metadata: dict | None = None,
+) -> Trial | SimulationBatch:
+    """Simulate the reflex loop under a protocol's drive.
+
+    Parameters
+    ----------
+    params : ReflexParams, one subject or a batch (leading axis on every leaf).
+    drive : Drive from a protocol (``PendulumTest().drive()`` and friends).
+    dt : fixed step in s.
+    record : channels to keep (see :data:`CHANNELS`); per-muscle ones become ``<name>_<muscle>``.
+    record_every : keep every k-th step (saves memory in large batches).
+    throw : raise :class:`SimulationFailed` on NaN/inf (single runs); batches report ``status``.
+
+    Returns
+    -------
+    Trial (single) or SimulationBatch (batched).
+    """
+    record = _check_record(record)
+    if not dt > 0:
+        raise ProtocolError(describe("dt", "a step > 0 s", dt))
+    size = batch_size(params)
+    if size is None:
+        validate(params)
+    n_steps = int(round(drive.duration / dt))
+    n_records = max(1, n_steps // record_every)
+    n_steps = n_records * record_every
+    time = (np.arange(n_records) + 1) * record_every * dt
+    if drive.kinematics is None:
+        zeros = np.zeros(n_steps)
+        kinematics = (zeros, zeros, zeros)
+    else:
+        kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
+    run = _compiled(n_records, record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale),
+                    record, size is not None)
+    outputs, status = run(params, jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))
+    arrays = {name: np.asarray(out) for name, out in zip(record, outputs)}
+    names = params.muscle_names
+    if size is not None:
+        return SimulationBatch(time=time, channels=arrays, status=np.asarray(status), muscle_names=names)
+    status = Status(int(status))
+    if throw and status is not Status.OK:
+        raise SimulationFailed(
+            describe("simulation", "finite values", "NaN or inf", "reduce dt or check parameters against their bounds")
+        )
+    meta = {"source": "myoreflex simulation", "joint": params.joint, "dt_s": dt, **(metadata or {})}
+    return _to_trial(time, arrays, names, status, meta)
+
+
+def simulate_passive(limb, *, initial_angle: float, initial_velocity: float = 0.0, duration: float = 10.0,
+                     dt: float = DEFAULT_DT, gravity_scale: float = 1.0) -> Trial:
+    """The limb alone (no muscles, no reflex): ``I q'' = tau_g + tau_passive``, semi-implicit Euler.
+
+    This is the passive pendulum model of De Groote et al. 2018 (their tutorial fits T_b and B
+    with it). Returns a Trial with ``angle`` and ``angular_velocity`` starting at t = 0.
+    """
+    from myoreflex.physiology.limb import angular_acceleration
+
+    validate(limb)
+    n_steps = int(round(duration / dt))
+
+    def one(state, _):
+        angle, velocity = state
+        velocity = velocity + dt * angular_acceleration(angle, velocity, 0.0, limb, gravity_scale)
+        angle = angle + dt * velocity
+        return (angle, velocity), (angle, velocity)
+
+    start = (jnp.asarray(initial_angle, dtype=float), jnp.asarray(initial_velocity, dtype=float))
+    _, (angle, velocity) = jax.lax.scan(one, start, None, length=n_steps)
+    time = np.arange(n_steps + 1) * dt
+    angle = np.concatenate([[initial_angle], np.asarray(angle)])
+    velocity = np.concatenate([[initial_velocity], np.asarray(velocity)])
+    return Trial(time, {"angle": Channel(angle, "rad"), "angular_velocity": Channel(velocity, "rad/s")},
+                 {"source": "myoreflex passive limb simulation", "dt_s": dt})

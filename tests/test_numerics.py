@@ -1,0 +1,91 @@
+"""Numerical laws: step convergence, no NaN inside the documented bounds, determinism, jit/vmap/grad."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from myoreflex.conditions import CONDITIONS, apply_condition
+from myoreflex.measures.pendulum import CONTRACT_KEYS, measure
+from myoreflex.model import default_params
+from myoreflex.params import parameter_table, stack_params, with_overrides
+from myoreflex.protocols.pendulum import PendulumTest
+from myoreflex.simulate import DEFAULT_DT, simulate
+
+
+@pytest.mark.parametrize("condition,severity", [("healthy", 0.0), ("stroke", 0.7)])
+def test_halving_the_step_changes_every_pendulum_metric_by_under_one_percent(condition, severity):
+    params = apply_condition(default_params("knee"), condition, severity)
+    coarse = measure(PendulumTest().run(params, dt=DEFAULT_DT)).as_dict()
+    fine = measure(PendulumTest().run(params, dt=DEFAULT_DT / 2)).as_dict()
+    for key in CONTRACT_KEYS:
+        if key == "n_oscillations":
+            assert coarse[key] == fine[key]
+            continue
+        assert abs(coarse[key] - fine[key]) <= 0.01 * abs(fine[key]) + 1e-9, (key, coarse[key], fine[key])
+
+
+def test_same_parameters_same_result():
+    params = apply_condition(default_params("knee"), "stroke", 0.5)
+    a = PendulumTest(duration=3.0).run(params)
+    b = PendulumTest(duration=3.0).run(params)
+    np.testing.assert_array_equal(a["angle"], b["angle"])
+
+
+# Parameters that the hypothesis test varies: every physical one of the knee (walked from metadata).
+_ROWS = [row for row in parameter_table(default_params("knee"))]
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_no_nan_or_inf_anywhere_inside_the_documented_bounds(data):
+    base = apply_condition(default_params("knee"), data.draw(st.sampled_from(sorted(CONDITIONS))),
+                           data.draw(st.floats(0, 1)))
+    chosen = data.draw(st.lists(st.sampled_from(_ROWS), min_size=1, max_size=6, unique_by=lambda r: r.path))
+    overrides = {row.path: data.draw(st.floats(*row.bounds)) for row in chosen}
+    params = with_overrides(base, overrides)
+    trial = simulate(params, PendulumTest(duration=2.0).drive(), throw=False, record=("angle", "torque", "emg"))
+    for name, channel in trial.channels.items():
+        assert np.all(np.isfinite(channel.values)), (name, overrides)
+
+
+def _final_angle(params):
+    batch = stack_params([params])
+    out = simulate(batch, PendulumTest(duration=1.0).drive(), record=("angle",), record_every=10)
+    return out.channels["angle"][0, -1]
+
+
+def test_vmap_batch_equals_a_loop_of_single_runs():
+    params = default_params("knee")
+    sets = [with_overrides(params, {"motoneuron.gain": g}) for g in (0.002, 0.01, 0.03)]
+    batch = simulate(stack_params(sets), PendulumTest(duration=1.5).drive(), record=("angle",))
+    for i, p in enumerate(sets):
+        single = PendulumTest(duration=1.5).run(p, record=("angle",))
+        np.testing.assert_allclose(batch.channels["angle"][i], single["angle"], rtol=1e-10, atol=1e-12)
+
+
+def test_gradient_through_a_simulation_matches_finite_differences():
+    from myoreflex import model
+
+    params = apply_condition(default_params("knee"), "stroke", 0.5)
+    dt = DEFAULT_DT
+
+    def final_angle(damping):
+        p = with_overrides(params, {"limb.damping": damping}, check=False)
+        state = model.initial_state(p, 0.0, dt)
+
+        def one(s, _):
+            s, obs = model.step(p, s, (0.0, 0.0, 0.0), dt, prescribed=False, gravity_scale=1.0)
+            return s, obs.angle
+
+        _, angles = jax.lax.scan(one, state, None, length=800)
+        return angles[-1]
+
+    damping = 0.3
+    grad = jax.jit(jax.grad(final_angle))(damping)
+    h = 1e-5
+    fd = (final_angle(damping + h) - final_angle(damping - h)) / (2 * h)
+    assert jnp.isfinite(grad)
+    assert float(grad) == pytest.approx(float(fd), rel=1e-4, abs=1e-8)
