@@ -39,7 +39,7 @@ def test_healthy_has_no_reflex_when_slow_and_little_when_fast(healthy_elbow):
 
 @pytest.mark.reference
 @pytest.mark.parametrize("joint,condition", [("elbow", "stroke"), ("wrist", "stroke"), ("ankle", "spinal_cord_injury"),
-                                             ("knee", "cerebral_palsy")])
+                                             ("elbow", "multiple_sclerosis"), ("ankle", "cerebral_palsy")])
 def test_spastic_resistance_rises_with_velocity_and_onset_comes_earlier(joint, condition):
     rows = _series(apply_condition(default_params(joint), condition, 0.7))
     torques = [r.peak_torque_nm for r in rows]
@@ -56,7 +56,8 @@ def test_stroke_elbow_torque_angle_curve_has_the_mcpherson_shape(data_dir):
     reference = np.loadtxt(data_dir / "elbow-stretch-spasticmyoelbow" / "data" / "ref_data_1.csv", delimiter=",")
     reference = reference[np.argsort(reference[:, 0])]
     trial = MotorizedStretch(velocity=100 * DEG).run(apply_condition(default_params("elbow"), "stroke", 0.7))
-    moving = trial.time >= trial.metadata["stretch_onset_s"]
+    # The constant-velocity phase (McPherson's curves carry no motor-start inertial spike).
+    moving = trial["angular_velocity"] >= 0.98 * trial["angular_velocity"].max()
     angle_deg, torque = trial["angle"][moving] / DEG, trial["torque"][moving]
     rising = angle_deg <= reference[np.argmax(reference[:, 1]), 0]  # up to the reference peak (~136 deg)
     angle_deg, torque = angle_deg[rising], torque[rising]

@@ -77,8 +77,7 @@ _RELEASED_REFLEX = (
     Change("motoneuron.threshold", POWERS, scale=0.52),
     Change("motoneuron.gain", MCPHERSON, scale=1.8),
     Change("circuit.ib_weight", DELWAIDE, scale=0.36),
-    Change("descending.gamma_dynamic", FUSIMOTOR, scale=3.4),
-    Change("descending.gamma_static", FUSIMOTOR, scale=1.8),
+    Change("descending.gamma_dynamic", FUSIMOTOR, scale=4.0),
     Change("force_feedback.force_gain", FALISSE, shift=0.24),
     Change("force_feedback.force_rate_gain", FALISSE, shift=0.48),
 )

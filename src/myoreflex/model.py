@@ -84,7 +84,7 @@ class MuscleGeometry(eqx.Module):
     """Constant moment arm and the joint angle at which the fibres sit at optimal length."""
 
     moment_arm: float = param(0.04, unit="m", bounds=(0.002, 0.1), source=DELP)
-    optimal_angle: float = param(1.2, unit="rad", bounds=(-3.2, 3.2), source="calibrated: fibres at l_opt near rest")
+    optimal_angle: float = param(1.2, unit="rad", bounds=(-6.3, 6.3), source="calibrated: fibres at l_opt near rest")
 
 
 class DelayParams(eqx.Module):
@@ -116,13 +116,13 @@ class ReflexParams(eqx.Module):
     spindle_model: str = choice("mileusnic", options=SPINDLE_MODELS, doc="Mileusnic 2006 or Prochazka power law")
 
 
-def _muscle(force, l_opt, l_ts, pennation_deg, source):
-    del source  # documented at the call site
+def _muscle(force, l_opt, l_ts, pennation_deg, **passive):
     return MuscleParams(
         max_isometric_force=force,
         optimal_fibre_length=l_opt,
         tendon_slack_length=l_ts,
         pennation_at_optimal=pennation_deg * DEG,
+        **passive,
     )
 
 
@@ -142,10 +142,15 @@ _JOINT_TABLE = {
     ),
     "elbow": dict(
         names=("elbow_flexors", "elbow_extensors"),
-        agonist=(2046.0, 0.10, 0.20, 0.0),  # biceps long + short head + brachialis
+        agonist=(2046.0, 0.15, 0.20, 0.0),  # biceps long + short head + brachialis (l_opt effective)
         antagonist=(2047.0, 0.11, 0.15, 10.0),  # triceps long + lateral + medial
         arms=(0.035, 0.020),
-        optimal=(100 * DEG, 150 * DEG),
+        optimal=(100 * DEG, 100 * DEG),
+        # Compliant passive tissue of the lumped elbow groups: calibrated to the healthy robot
+        # stretches (SpasticMyoElbow data, |T| < 0.7 N m over 80-160 deg; ANCHORS 11).
+        passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
+        reflex_gain=0.0006,
+        reflex_threshold=270.0,
         loop_delay=0.030,
         limb=dict(
             neutral_angle=110 * DEG,
@@ -159,10 +164,12 @@ _JOINT_TABLE = {
     ),
     "ankle": dict(
         names=("triceps_surae", "tibialis_anterior"),
-        agonist=(4431.0, 0.055, 0.27, 20.0),  # soleus + medial and lateral gastrocnemius
+        agonist=(4431.0, 0.08, 0.27, 20.0),  # soleus + gastrocnemii (l_opt effective, see below)
         antagonist=(905.0, 0.098, 0.223, 5.0),
         arms=(0.050, 0.040),
         optimal=(0.0, -10 * DEG),
+        reflex_gain=0.0006,
+        reflex_threshold=420.0,
         loop_delay=0.035,
         limb=dict(
             neutral_angle=-10 * DEG,
@@ -180,6 +187,8 @@ _JOINT_TABLE = {
         antagonist=(781.0, 0.07, 0.22, 5.0),  # extensor carpi radialis longus + brevis + ulnaris
         arms=(0.015, 0.015),
         optimal=(0.0, 0.0),
+        reflex_gain=0.0006,
+        reflex_threshold=310.0,
         loop_delay=0.025,
         limb=dict(
             neutral_angle=0.0,
@@ -221,11 +230,15 @@ def default_params(
     half = spec["loop_delay"] / 2
     return ReflexParams(
         limb=limb,
-        agonist=_muscle(*spec["agonist"], DELP),
-        antagonist=_muscle(*spec["antagonist"], DELP),
+        agonist=_muscle(*spec["agonist"], **spec.get("passive", {})),
+        antagonist=_muscle(*spec["antagonist"], **spec.get("passive", {})),
         agonist_geometry=MuscleGeometry(moment_arm=spec["arms"][0], optimal_angle=spec["optimal"][0]),
         antagonist_geometry=MuscleGeometry(moment_arm=spec["arms"][1], optimal_angle=spec["optimal"][1]),
         delays=DelayParams(afferent=half, efferent=half),
+        motoneuron=MotoneuronParams(
+            gain=spec.get("reflex_gain", MotoneuronParams().gain),
+            threshold=spec.get("reflex_threshold", MotoneuronParams().threshold),
+        ),
         joint=joint,
         muscle_names=spec["names"],
         reflex_mode=reflex_mode,

@@ -44,7 +44,12 @@ def summarize(trial: Trial, *, muscle: str | None = None, baseline: tuple[float,
     onset_time = trial.metadata.get("stretch_onset_s", trial.time[0] + 0.3)
     baseline = baseline or (float(trial.time[0]), float(onset_time))
     onset = onset_threshold(trial.time, emg, baseline=baseline, floor=ONSET_FLOOR)
-    moving = trial.time >= onset_time
+    # Peak torque after the initial acceleration (from when the velocity first reaches 98 % of
+    # its peak), so the inertial spike of a fast motor start does not pass for resistance.
+    velocity = np.abs(trial["angular_velocity"]) if "angular_velocity" in trial else np.abs(
+        np.gradient(trial["angle"], trial.time))
+    at_speed = int(np.argmax(velocity >= 0.98 * velocity.max()))
+    moving = trial.time >= max(onset_time, trial.time[at_speed])
     return StretchSummary(
         velocity_deg_s=trial.metadata.get("velocity_deg_s"),
         peak_torque_nm=float(np.max(trial["torque"][moving])),

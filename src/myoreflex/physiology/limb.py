@@ -96,7 +96,7 @@ class LimbParams(eqx.Module):
         "pendulum period near 1.1 s (typical adult trace, cf. ANCHORS 4.3)",
     )
     neutral_angle: float = param(
-        80 * DEG, unit="rad", bounds=(-3.2, 3.2), source="seated knee rest angle, ANCHORS 4.3 (60-90 deg)"
+        80 * DEG, unit="rad", bounds=(-6.3, 6.3), source="seated knee rest angle, ANCHORS 4.3 (60-90 deg)"
     )
     baseline_torque: float = param(
         0.0,
@@ -106,10 +106,10 @@ class LimbParams(eqx.Module):
     )
     limit_low_torque: float = param(6.09, unit="N m", bounds=(0.0, 100.0), source=ANDERSON + ", knee k1")
     limit_low_slope: float = param(33.94, unit="1/rad", bounds=(0.1, 100.0), source=ANDERSON + ", knee k2")
-    limit_low_angle: float = param(-0.13, unit="rad", bounds=(-3.2, 3.2), source=ANDERSON + ", knee theta2")
+    limit_low_angle: float = param(-0.13, unit="rad", bounds=(-6.3, 6.3), source=ANDERSON + ", knee theta2")
     limit_high_torque: float = param(11.03, unit="N m", bounds=(0.0, 100.0), source=ANDERSON + ", knee k3")
     limit_high_slope: float = param(11.33, unit="1/rad", bounds=(0.1, 100.0), source=ANDERSON + ", knee k4")
-    limit_high_angle: float = param(2.40, unit="rad", bounds=(-3.2, 3.2), source=ANDERSON + ", knee theta1")
+    limit_high_angle: float = param(2.40, unit="rad", bounds=(-6.3, 6.3), source=ANDERSON + ", knee theta1")
 
 
 def segment_from_anthropometry(joint: str, body_mass: float, height: float) -> dict[str, float]:
