@@ -263,7 +263,6 @@ class LoopState(eqx.Module):
     previous_force: jax.Array  # (2,) normalised tendon force at the last step, for dF/dt
     afferent_history: jax.Array  # (n_buffer, 6) ring buffer: Ia, II, Ib for both muscles
     efferent_history: jax.Array  # (n_buffer, 2) ring buffer: pool drive for both muscles
-    head: jax.Array  # int: row of the newest sample in both ring buffers
 
 
 class Observation(eqx.Module):
@@ -365,7 +364,6 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
         previous_force=force / muscles.max_isometric_force,
         afferent_history=jnp.broadcast_to(afferent, (n, 6)),
         efferent_history=jnp.broadcast_to(mn_state.drive, (n, 2)),
-        head=jnp.asarray(0, dtype=jnp.int32),
     )
 
 
@@ -385,23 +383,26 @@ def _read(history, head, delay, dt):
     return (1.0 - fraction) * newer + fraction * older
 
 
-def step(params: ReflexParams, state: LoopState, drive, dt: float, *, prescribed: bool, gravity_scale: float):
+def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, prescribed: bool,
+         gravity_scale: float):
     """Advance the loop by ``dt``.
 
     ``drive`` is ``(angle, angular_velocity, angular_acceleration)`` of the prescribed motion at the
     end of the step (ignored when ``prescribed`` is False: the joint then swings freely).
+    ``head`` is the step count modulo the history length (the row this step writes in the ring
+    buffers); it is shared by a whole batch, so a batched step writes one slice, not a scatter.
     Returns the new state and an :class:`Observation`.
     """
     muscles, geometry = _muscles(params)
     lp = params.limb
 
     # 1. Neural drive reaching the muscles now (efferent delay).
-    head = (state.head + 1) % state.afferent_history.shape[0]
+    previous_head = (head - 1) % state.afferent_history.shape[0]
 
     if params.reflex_mode == "force":
         reflex = state.force_feedback.force + state.force_feedback.force_rate
     else:
-        reflex = _read(state.efferent_history, state.head, params.delays.efferent, dt)
+        reflex = _read(state.efferent_history, previous_head, params.delays.efferent, dt)
     excitation = jnp.clip(params.motoneuron.tone + reflex, 0.0, 1.0)
 
     # 2. Mechanics: joint motion, then muscles at the new musculotendon lengths.
@@ -471,7 +472,6 @@ def step(params: ReflexParams, state: LoopState, drive, dt: float, *, prescribed
         previous_force=force_norm,
         afferent_history=afferent_history,
         efferent_history=efferent_history,
-        head=head,
     )
     observation = Observation(
         angle=angle,

@@ -21,7 +21,7 @@ from myoreflex.errors import ProtocolError, SimulationFailed, Status, describe
 from myoreflex.params import batch_size, validate
 from myoreflex.trial import Channel, Trial
 
-DEFAULT_DT = 0.5e-3
+DEFAULT_DT = 1e-3
 """Default step (s). Halving it changes pendulum metrics by < 1 % (tests/test_numerics.py)."""
 
 #: Recordable channels: name in the Trial -> (Observation field, unit, per-muscle?)
@@ -93,25 +93,42 @@ def _check_record(record: Sequence[str]) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=64)
 def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gravity_scale: float,
               record: tuple[str, ...], batched: bool):
+    n_buffer = model.buffer_length(dt)
+
+    def one_step(params, state, drive, head):
+        return model.step(params, state, drive, head, dt, prescribed=prescribed, gravity_scale=gravity_scale)
+
+    def start(params, initial_angle):
+        return model.initial_state(params, initial_angle, dt)
+
+    if batched:  # vmap the physics; the ring-buffer head stays one scalar for the whole batch
+        one_step = jax.vmap(one_step, in_axes=(0, 0, None, None))
+        start = jax.vmap(start, in_axes=(0, None))
+
     def run(params, initial_angle, kinematics):
-        state = model.initial_state(params, initial_angle, dt)
+        def one(carry, drive):
+            state, count = carry
+            state, obs = one_step(params, state, drive, count % n_buffer)
+            return (state, count + 1), obs
 
-        def one(state, drive):
-            return model.step(params, state, drive, dt, prescribed=prescribed, gravity_scale=gravity_scale)
-
-        def block(state, drives):
-            state, obs = jax.lax.scan(one, state, drives, unroll=UNROLL)
+        def block(carry, drives):
+            carry, obs = jax.lax.scan(one, carry, drives, unroll=UNROLL)
             last = jax.tree_util.tree_map(lambda x: x[-1], obs)
-            return state, tuple(getattr(last, CHANNELS[name][0]) for name in record)
+            return carry, tuple(getattr(last, CHANNELS[name][0]) for name in record)
 
         drives = jax.tree_util.tree_map(lambda x: x.reshape(n_records, record_every), kinematics)
-        _, outputs = jax.lax.scan(block, state, drives)
-        finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(o)) for o in outputs]))
+        carry = (start(params, initial_angle), jnp.asarray(1, dtype=jnp.int32))
+        _, outputs = jax.lax.scan(block, carry, drives)
+        def member_finite(o):  # per batch member (axis 1 of a time-first output)
+            axes = tuple(a for a in range(o.ndim) if a != 1) if batched else None
+            return jnp.all(jnp.isfinite(o), axis=axes)
+
+        finite = jnp.all(jnp.stack([member_finite(o) for o in outputs]), axis=0)
         status = jnp.where(finite, Status.OK.value, Status.NONFINITE.value)
+        if batched:  # scan stacks time first: (time, batch, ...) -> (batch, time, ...)
+            outputs = tuple(jnp.moveaxis(o, 0, 1) for o in outputs)
         return outputs, status
 
-    if batched:
-        run = jax.vmap(run, in_axes=(0, None, None))
     return jax.jit(run)
 
 
