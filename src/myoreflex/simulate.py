@@ -132,6 +132,23 @@ def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gr
     return jax.jit(run)
 
 
+def _shard(batch, size: int):
+    """Split a batch across the CPU devices (one per core): pad to a multiple and shard axis 0.
+
+    XLA runs one CPU device on one thread; with ``jax_num_cpu_devices`` set (myoreflex does this
+    at import) a sharded batch runs on every core. Results are sliced back to ``size``.
+    """
+    devices = jax.devices()
+    if len(devices) < 2 or size < len(devices):
+        return batch
+    padded = -(-size // len(devices)) * len(devices)
+    if padded != size:
+        batch = jax.tree_util.tree_map(
+            lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], padded - size, axis=0)]), batch)
+    mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
+    return jax.device_put(batch, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")))
+
+
 def simulate(
     params: model.ReflexParams,
     drive: Drive,
@@ -174,11 +191,14 @@ def simulate(
         kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
     run = _compiled(n_records, record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale),
                     record, size is not None)
+    if size is not None:
+        params = _shard(params, size)
     outputs, status = run(params, jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))
-    arrays = {name: np.asarray(out) for name, out in zip(record, outputs)}
+    arrays = {name: np.asarray(out)[:size] if size is not None else np.asarray(out) for name, out in zip(record, outputs)}
+    status = np.asarray(status)[:size] if size is not None else status
     names = params.muscle_names
     if size is not None:
-        return SimulationBatch(time=time, channels=arrays, status=np.asarray(status), muscle_names=names)
+        return SimulationBatch(time=time, channels=arrays, status=status, muscle_names=names)
     status = Status(int(status))
     if throw and status is not Status.OK:
         raise SimulationFailed(
