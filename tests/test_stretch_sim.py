@@ -88,3 +88,13 @@ def test_manual_stretch_moves_over_the_range_in_about_one_second():
     assert angle[0] == pytest.approx(80, abs=0.5) and angle[-1] == pytest.approx(160, abs=0.5)
     moving = np.abs(trial["angular_velocity"]) > 1 * DEG
     assert 0.9 < np.ptp(trial.time[moving]) < 1.05
+
+
+def test_falisse_force_feedback_mode_gives_velocity_dependent_reflex():
+    healthy = _series(default_params("elbow", reflex_mode="force"))
+    assert all(r.emg_onset_angle_deg is None for r in healthy)  # zero feedback gains when healthy
+    rows = _series(apply_condition(default_params("elbow", reflex_mode="force"), "stroke", 0.7))
+    emgs = [r.peak_emg for r in rows]
+    torques = [r.peak_torque_nm for r in rows]
+    assert emgs[0] < emgs[1] < emgs[2] and torques[0] < torques[1] < torques[2]
+    assert emgs[2] < 1.0  # not saturated: the force-rate gain stays in the stable range

@@ -30,7 +30,10 @@ MAHROUS = "Mahrous et al. 2024 J Neurosci 44:e1695232023 (SCI: larger PICs, redu
 MURRAY = "Murray et al. 2010 Nat Med 16:694 (constitutive 5-HT2 activity restores PICs after SCI)"
 DE_GROOTE_2018 = "De Groote et al. 2018 PLOS ONE 13:e0205763 (raised tone shapes the spastic pendulum)"
 DELWAIDE = "Delwaide & Oliver 1988 J Neurol Neurosurg Psychiatry 51:1546 (Ib inhibition reduced in spasticity)"
-FALISSE = "Falisse et al. 2018 PLOS ONE 13:e0208811 (CP force/dF feedback; gains g_F <= 1, g_dF <= 15)"
+FALISSE_REF = "Falisse et al. 2018 PLOS ONE 13:e0208811"
+FALISSE_STABLE = (FALISSE_REF + "; g_dF kept below ~0.1 s here: with the muscle's own force in the loop, "
+                  "larger force-rate gains run away (positive feedback through activation dynamics)")
+FALISSE = FALISSE_REF + " (CP force/dF feedback; gains g_F <= 1, g_dF <= 15)"
 
 
 def severity_weight(severity: float) -> float:
@@ -79,7 +82,7 @@ _RELEASED_REFLEX = (
     Change("circuit.ib_weight", DELWAIDE, scale=0.36),
     Change("descending.gamma_dynamic", FUSIMOTOR, scale=4.0),
     Change("force_feedback.force_gain", FALISSE, shift=0.24),
-    Change("force_feedback.force_rate_gain", FALISSE, shift=0.48),
+    Change("force_feedback.force_rate_gain", FALISSE_STABLE, shift=0.08),
 )
 _STIFFER_TISSUE = (
     Change("agonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),

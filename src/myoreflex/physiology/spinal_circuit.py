@@ -53,7 +53,10 @@ class ForceFeedbackParams(eqx.Module):
 
     force_gain: float = param(0.0, unit="1", bounds=(0.0, 1.0), source=FALISSE + ": g_F in [0, 1]")
     force_threshold: float = param(
-        0.05, unit="1 (F/Fmax)", bounds=(0.0, 5.0), source=FALISSE + ": force at 20 ms before EMG onset"
+        0.01,
+        unit="1 (F/Fmax)",
+        bounds=(0.0, 5.0),
+        source=FALISSE + ": per trial, the force 20 ms before EMG onset; 0.01 here (relaxed muscle)",
     )
     force_rate_gain: float = param(0.0, unit="s", bounds=(0.0, 15.0), source=FALISSE + ": g_dF in [0, 15]")
     force_rate_threshold: float = param(0.0, unit="1/s", bounds=(-5.0, 50.0), source=FALISSE + ": threshold 0")

@@ -1,0 +1,425 @@
+"""NeuroFlexor-style decomposition of the resistance to a fast stretch into four components.
+
+A slow and a fast isokinetic stretch of the same joint over the same range (NeuroFlexor: wrist
+extension at 5 and 236 deg/s; Lindberg et al. 2011, Gaverth et al. 2013, Pennati et al. 2016) are
+split into the inertial (IC), elastic (EC), viscous (VC) and neural (NC) components of the
+resisting torque, plus the resting tension (RT) before the movement.
+
+Formulas used here
+------------------
+Lindberg et al. 2011 give the model only in outline in the parts we could read (ANCHORS 5.1: the
+exact formulas of their appendix are **unverified**). We use the outline and write down every
+choice:
+
+Time points on the fast trace (from its angular velocity ``w``; plateau ``w_p`` = median of the
+samples within 5 % of the median of those above 80 % of the peak velocity):
+
+- ``P0`` start: the last sample before the velocity plateau with ``w < 0.1 w_p``;
+- ``P1`` the first sample with ``w >= 0.98 w_p`` (end of the acceleration: Lindberg's P1 is the
+  early force peak after the acceleration; we take the point once the motor is at speed, so that
+  little inertial torque is left in it and none needs to be known);
+- ``P2`` the last sample with ``w >= 0.98 w_p`` (end of the constant-velocity phase).
+
+The first and last samples of the plateau still carry some inertial torque (the corners of the
+velocity profile); averaging over the windows dilutes it, and passing the inertia removes it.
+
+Elastic curve ``E(q)``: the torque of the slow stretch as a function of angle (assumed
+reflex-free and velocity-free; NeuroFlexor's assumption for 5 deg/s), smoothed by a local linear
+fit within +-``smoothing_deg`` of each angle. The residual of the fast stretch is
+
+    r(t) = T_fast(t) - E(q_fast(t)) - I a(t)            (the I a term only when I is known)
+
+and, averaging ``r`` over a window of ``window_fraction`` of the constant-velocity phase (noise):
+
+    EC = E(q(P2)) - E(q(P0))                        length-dependent rise over the fast range
+    VC = mean r over [P1, P1 + window]              velocity-dependent part before any reflex
+    NC = mean r over [P2 - window, P2] - VC         the rise during the constant-velocity phase
+    IC = I max a over [P0, P1]                      inertia known (argument or metadata)
+       = max r over [P0, P1] - VC                   otherwise: the early fast-torque peak above the
+                                                    slow curve, less the viscous part
+    RT = mean slow torque before its movement
+
+The neural component is the rise of the elastic-free resistance during the constant-velocity
+phase: at constant velocity the viscous torque cannot rise, so what rises is attributed to the
+stretch reflex (the "resistance increase during the constant phase" that determines NC; BioMed
+Res Int 2015:276182, Fig. 1 caption, ANCHORS 5.1). VC is read at P1 because the stretch reflex has
+not yet added torque so soon after the start (reflex latency plus electromechanical delay).
+
+Units and cut-offs
+------------------
+Components are in N m. With a lever arm ``d`` (m), the force at the hand is ``F = T / d`` (N), the
+unit of the NeuroFlexor and of the Pennati et al. 2016 healthy values (n = 107, ANCHORS 5.2):
+NC 0.8 +- 0.9 N, EC 2.7 +- 1.1 N, VC 0.3 +- 0.3 N; a component above mean + 3 SD (NC 3.5 N, EC
+6.0 N, VC 1.2 N; computed from mean and SD, the paper's own table is unverified) is flagged.
+Without a lever arm the flags are reported as not applicable (None): the cut-offs are forces on a
+particular device and a torque cannot be compared with them without its geometry. For the
+NeuroFlexor hand platform pass :data:`NEUROFLEXOR_LEVER_ARM_M` (an estimate, see there). The
+cut-offs were measured at the wrist and fingers; on other joints they are indicative only.
+
+References: Lindberg et al. 2011 Neurorehabil Neural Repair 25:617; Gaverth et al. 2013 J Rehabil
+Med 45:630; Pennati et al. 2016 J NeuroEng Rehabil 13:30; Andringa et al. 2019 Front Neurol
+10:730.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from myoreflex.errors import ParameterError, RecordingError, describe
+from myoreflex.trial import Trial
+from myoreflex.units import DEG
+
+LINDBERG_2011 = "Lindberg et al. 2011 Neurorehabil Neural Repair 25:617 (NeuroFlexor model; formulas unverified)"
+PENNATI_2016 = "Pennati et al. 2016 J NeuroEng Rehabil 13:30 (107 healthy adults; cut-off = mean + 3 SD)"
+
+#: Pennati et al. 2016 healthy mean and SD (N at the NeuroFlexor hand platform), ANCHORS 5.2 [V-abs].
+PENNATI_HEALTHY_N: Mapping[str, tuple[float, float]] = {
+    "neural": (0.8, 0.9),
+    "elastic": (2.7, 1.1),
+    "viscous": (0.3, 0.3),
+    "resting_tension": (5.9, 1.0),
+}
+#: Cut-offs (N), mean + 3 SD of :data:`PENNATI_HEALTHY_N`: NC 3.5, EC 6.0, VC 1.2 (ANCHORS 5.2).
+PENNATI_CUTOFFS_N: Mapping[str, float] = {
+    name: round(mean + 3 * sd, 6) for name, (mean, sd) in PENNATI_HEALTHY_N.items() if name != "resting_tension"
+}
+
+NEUROFLEXOR_LEVER_ARM_M = 0.095
+"""Assumed distance (m) from the wrist axis to where the NeuroFlexor's force acts on the hand.
+
+An estimate, not a device specification (the platform geometry is unverified): the centre of mass
+of the hand, 0.506 x hand length, with hand length 0.108 x body height (Winter 2009 Table 4.1) for
+a 1.75 m adult: 0.506 x 0.108 x 1.75 = 0.0956 m. It also makes the healthy elastic range plausible:
+a passive wrist-and-finger torque of ~0.25 N m over 50 deg gives Pennati's EC of 2.7 N at ~0.095 m.
+"""
+
+VELOCITY_PLATEAU_FRACTION = 0.98  # P1 / P2: at least 98 % of the plateau velocity
+VELOCITY_START_FRACTION = 0.10  # P0: below 10 % of the plateau velocity
+
+
+@dataclasses.dataclass(frozen=True)
+class StretchPhases:
+    """Sample indices of one stretch: start ``p0``, at speed ``p1``, end of plateau ``p2``."""
+
+    p0: int
+    p1: int
+    p2: int
+    end: int  # last sample of the movement (velocity above 10 % of the plateau)
+    plateau_velocity: float  # rad/s
+    velocity: np.ndarray  # rad/s, every sample
+    acceleration: np.ndarray  # rad/s^2, every sample
+
+
+def _source(trial: Trial) -> str:
+    return str(trial.metadata.get("source", "trial"))
+
+
+def _finite_channel(trial: Trial, name: str, role: str) -> np.ndarray:
+    if name not in trial:
+        raise RecordingError(describe(f"`{_source(trial)}`", f"a `{name}` channel ({role})",
+                                      f"channels {sorted(trial.channels)}"))
+    values = np.asarray(trial[name], dtype=float)
+    if values.ndim != 1 or not np.all(np.isfinite(values)):
+        raise RecordingError(describe(f"`{_source(trial)}`, channel `{name}`", "a 1-D channel of finite values",
+                                      "NaN, inf or several columns"))
+    return values
+
+
+def stretch_phases(trial: Trial) -> StretchPhases:
+    """Find the start, the constant-velocity phase and the end of one stretch.
+
+    The velocity is the ``angular_velocity`` channel when present, else the gradient of ``angle``.
+    The stretch must increase the angle (the Trial convention: positive stretches the tested
+    muscle, :mod:`myoreflex.physiology.limb`).
+    """
+    angle = _finite_channel(trial, "angle", "joint angle, rad")
+    t = trial.time
+    if "angular_velocity" in trial:
+        velocity = _finite_channel(trial, "angular_velocity", "rad/s")
+    else:
+        velocity = np.gradient(angle, t)
+    where = f"`{_source(trial)}`, channel `angle`"
+    if angle.max() - angle.min() < 1 * DEG:
+        raise RecordingError(describe(where, "a stretch of at least 1 deg", f"{(angle.max() - angle.min()) / DEG:.2f} deg"))
+    peak = int(np.argmax(np.abs(velocity)))
+    if velocity[peak] <= 0:
+        raise RecordingError(describe(where, "a stretch that increases the angle (positive = stretching the "
+                                      "tested muscle)", "a decreasing angle",
+                                      "flip the angle sign when reading the file"))
+    peak_velocity = float(velocity[peak])
+    # Plateau: the median of the fast samples, refined on those within 5 % of it (robust to the
+    # ramps of a slow motor and to an overshoot).
+    plateau = float(np.median(velocity[velocity >= 0.8 * peak_velocity]))
+    plateau = float(np.median(velocity[np.abs(velocity - plateau) <= 0.05 * plateau]))
+    fast = velocity >= VELOCITY_PLATEAU_FRACTION * plateau
+    p1 = int(np.argmax(fast))
+    # The movement: the samples around P1 with velocity above 10 % of the plateau.
+    slow = velocity < VELOCITY_START_FRACTION * plateau
+    before = np.flatnonzero(slow[:p1])
+    p0 = int(before[-1]) if before.size else 0
+    after = np.flatnonzero(slow[p1:])
+    end = int(p1 + after[0] - 1) if after.size else velocity.size - 1
+    at_speed = np.flatnonzero(fast[: end + 1])
+    p2 = int(at_speed[-1])
+    if p2 - p1 < 2:
+        raise RecordingError(describe(where, "a constant-velocity phase of at least 3 samples", f"{p2 - p1 + 1}",
+                                      "is this an isokinetic stretch?"))
+    acceleration = np.gradient(velocity, t)
+    return StretchPhases(p0, p1, p2, end, plateau, velocity, acceleration)
+
+
+def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.ndarray], np.ndarray]:
+    """Torque of the slow stretch as a function of angle, ``E(q)`` (N m), by local linear fits.
+
+    ``E(q)`` is the least-squares line through the slow samples (start to end of the movement)
+    with ``|q_i - q| <= smoothing_deg``, evaluated at ``q``; it follows a linear torque-angle
+    relation exactly and averages noise over the window. Angles more than ``smoothing_deg``
+    outside the slow stretch's range raise :class:`RecordingError`.
+    """
+    phases = stretch_phases(slow)
+    torque = _finite_channel(slow, "torque", "N m")
+    keep = slice(phases.p0, phases.end + 1)
+    order = np.argsort(slow["angle"][keep], kind="stable")
+    x = slow["angle"][keep][order]
+    y = torque[keep][order]
+    h = smoothing_deg * DEG
+    sums = [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones_like(x), x, y, x * x, x * y)]
+    lo_range, hi_range = float(x[0]), float(x[-1])
+
+    def evaluate(q):
+        q = np.atleast_1d(np.asarray(q, dtype=float))
+        if np.any(q < lo_range - h) or np.any(q > hi_range + h):
+            raise RecordingError(describe(
+                f"`{_source(slow)}` (slow stretch)", f"a range covering the fast stretch, "
+                f"{np.min(q) / DEG:.1f} to {np.max(q) / DEG:.1f} deg",
+                f"{lo_range / DEG:.1f} to {hi_range / DEG:.1f} deg"))
+        centre = np.clip(q, lo_range + h, hi_range - h) if hi_range - lo_range > 2 * h else np.full_like(q, x.mean())
+        i = np.searchsorted(x, centre - h, side="left")
+        j = np.searchsorted(x, centre + h, side="right")
+        n, sx, sy, sxx, sxy = (s[j] - s[i] for s in sums)
+        if np.any(n < 2):
+            raise RecordingError(describe(f"`{_source(slow)}` (slow stretch)",
+                                          f"at least 2 samples within {smoothing_deg:g} deg of every angle",
+                                          "a gap in the angle", "raise smoothing_deg"))
+        mean_x, mean_y = sx / n, sy / n
+        var = sxx / n - mean_x**2
+        cov = sxy / n - mean_x * mean_y
+        slope = np.where(var > 1e-18, cov / np.where(var > 1e-18, var, 1.0), 0.0)
+        return mean_y + slope * (q - mean_x)
+
+    return evaluate
+
+
+@dataclasses.dataclass(frozen=True)
+class Decomposition:
+    """Components of the resistance to a fast stretch (N m; N at the hand with a lever arm).
+
+    ``flags`` maps ``neural``/``elastic``/``viscous`` to True (above the Pennati et al. 2016
+    cut-off), False, or None (not applicable: no lever arm). Time points are on the fast trace.
+    """
+
+    inertial_nm: float
+    elastic_nm: float
+    viscous_nm: float
+    neural_nm: float
+    resting_tension_nm: float
+    lever_arm_m: float | None
+    inertial_n: float | None
+    elastic_n: float | None
+    viscous_n: float | None
+    neural_n: float | None
+    resting_tension_n: float | None
+    flags: Mapping[str, bool | None]
+    cutoffs_n: Mapping[str, float]
+    cutoff_source: str
+    flags_note: str
+    p0_s: float
+    p1_s: float
+    p2_s: float
+    p0_angle_deg: float
+    p1_angle_deg: float
+    p2_angle_deg: float
+    slow_velocity_deg_s: float
+    fast_velocity_deg_s: float
+    inertial_method: str
+    method: str
+    reference: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON contract of ``assess stretch --json`` plus the details."""
+        hand = None
+        if self.lever_arm_m is not None:
+            hand = {"inertial": self.inertial_n, "elastic": self.elastic_n, "viscous": self.viscous_n,
+                    "neural": self.neural_n}
+        return {
+            "components": {"inertial": self.inertial_nm, "elastic": self.elastic_nm, "viscous": self.viscous_nm,
+                           "neural": self.neural_nm},
+            "units": "N m",
+            "components_at_hand": hand,
+            "units_at_hand": "N",
+            "lever_arm_m": self.lever_arm_m,
+            "resting_tension_nm": self.resting_tension_nm,
+            "resting_tension_n": self.resting_tension_n,
+            "flags": dict(self.flags),
+            "cutoffs_n": dict(self.cutoffs_n),
+            "cutoff_source": self.cutoff_source,
+            "flags_note": self.flags_note,
+            "time_points": {
+                "P0": {"time_s": self.p0_s, "angle_deg": self.p0_angle_deg},
+                "P1": {"time_s": self.p1_s, "angle_deg": self.p1_angle_deg},
+                "P2": {"time_s": self.p2_s, "angle_deg": self.p2_angle_deg},
+            },
+            "slow_velocity_deg_s": self.slow_velocity_deg_s,
+            "fast_velocity_deg_s": self.fast_velocity_deg_s,
+            "inertial_method": self.inertial_method,
+            "method": self.method,
+            "reference": self.reference,
+        }
+
+
+def _inertia(fast: Trial, slow: Trial, inertia_kg_m2: float | None) -> float | None:
+    if inertia_kg_m2 is not None:
+        value = inertia_kg_m2
+    else:
+        value = fast.metadata.get("inertia_kg_m2", slow.metadata.get("inertia_kg_m2"))
+    if value is None:
+        return None
+    value = float(value)
+    if not (np.isfinite(value) and value >= 0):
+        raise ParameterError(describe("inertia_kg_m2", "a finite inertia >= 0 kg m^2", value))
+    return value
+
+
+def _lindberg(slow: Trial, fast: Trial, *, lever_arm_m: float | None, inertia_kg_m2: float | None,
+              smoothing_deg: float, window_fraction: float) -> Decomposition:
+    slow_phases = stretch_phases(slow)
+    phases = stretch_phases(fast)
+    if not slow_phases.plateau_velocity < phases.plateau_velocity:
+        raise RecordingError(describe(
+            f"`{_source(slow)}` and `{_source(fast)}`", "a slow stretch slower than the fast one",
+            f"{slow_phases.plateau_velocity / DEG:.1f} and {phases.plateau_velocity / DEG:.1f} deg/s",
+            "pass the slow stretch first"))
+    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
+    angle = fast["angle"]
+    torque = _finite_channel(fast, "torque", "N m")
+    inertia = _inertia(fast, slow, inertia_kg_m2)
+    p0, p1, p2 = phases.p0, phases.p1, phases.p2
+    span = slice(p0, p2 + 1)
+    residual = torque[span] - elastic(angle[span])
+    if inertia is not None:
+        residual = residual - inertia * phases.acceleration[span]
+    n_window = max(1, int(round(window_fraction * (p2 - p1 + 1))))
+    at_p1 = p1 - p0
+    at_p2 = p2 - p0
+    viscous = float(np.mean(residual[at_p1: at_p1 + n_window]))
+    neural = float(np.mean(residual[at_p2 - n_window + 1: at_p2 + 1])) - viscous
+    e0, e2 = elastic(np.array([angle[p0], angle[p2]]))
+    elastic_nm = float(e2 - e0)
+    if inertia is not None:
+        inertial = float(inertia * np.max(phases.acceleration[p0: p1 + 1]))
+        inertial_method = f"inertia {inertia:g} kg m^2 x peak acceleration between P0 and P1"
+    else:
+        inertial = float(np.max(residual[: at_p1 + 1]) - viscous)
+        inertial_method = "peak of the fast torque above the slow curve between P0 and P1, less VC (inertia unknown)"
+    rest = slow.time < slow.time[slow_phases.p0]
+    slow_torque = slow["torque"]
+    resting = float(np.mean(slow_torque[rest])) if np.count_nonzero(rest) >= 2 else float(slow_torque[slow_phases.p0])
+
+    components = {"inertial": inertial, "elastic": elastic_nm, "viscous": viscous, "neural": neural}
+    if lever_arm_m is not None:
+        if not (np.isfinite(lever_arm_m) and lever_arm_m > 0):
+            raise ParameterError(describe("lever_arm_m", "a distance > 0 m", lever_arm_m))
+        at_hand = {name: value / lever_arm_m for name, value in components.items()}
+        resting_n = resting / lever_arm_m
+        flags = {name: bool(at_hand[name] > cut) for name, cut in PENNATI_CUTOFFS_N.items()}
+        note = (f"forces at {lever_arm_m:g} m from the joint axis compared with mean + 3 SD of "
+                "107 healthy adults (wrist and fingers; indicative only for other joints)")
+    else:
+        at_hand = dict.fromkeys(components)
+        resting_n = None
+        flags = dict.fromkeys(PENNATI_CUTOFFS_N)
+        note = ("not applicable: the cut-offs are forces at the NeuroFlexor hand platform; give lever_arm_m "
+                f"(e.g. NEUROFLEXOR_LEVER_ARM_M = {NEUROFLEXOR_LEVER_ARM_M} m) to compare")
+    t = fast.time
+    return Decomposition(
+        inertial_nm=inertial, elastic_nm=elastic_nm, viscous_nm=viscous, neural_nm=neural,
+        resting_tension_nm=resting, lever_arm_m=lever_arm_m,
+        inertial_n=at_hand["inertial"], elastic_n=at_hand["elastic"], viscous_n=at_hand["viscous"],
+        neural_n=at_hand["neural"], resting_tension_n=resting_n,
+        flags=flags, cutoffs_n=dict(PENNATI_CUTOFFS_N), cutoff_source=PENNATI_2016, flags_note=note,
+        p0_s=float(t[p0]), p1_s=float(t[p1]), p2_s=float(t[p2]),
+        p0_angle_deg=float(angle[p0] / DEG), p1_angle_deg=float(angle[p1] / DEG), p2_angle_deg=float(angle[p2] / DEG),
+        slow_velocity_deg_s=slow_phases.plateau_velocity / DEG, fast_velocity_deg_s=phases.plateau_velocity / DEG,
+        inertial_method=inertial_method, method="lindberg2011", reference=LINDBERG_2011,
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Method:
+    function: Callable[..., Decomposition]
+    reference: str
+
+
+#: ``method=`` choices of :func:`decompose`, each with its reference.
+METHODS: Mapping[str, _Method] = {"lindberg2011": _Method(_lindberg, LINDBERG_2011)}
+
+
+def decompose(slow: Trial, fast: Trial, *, lever_arm_m: float | None = None, inertia_kg_m2: float | None = None,
+              method: str = "lindberg2011", smoothing_deg: float = 2.0, window_fraction: float = 0.1) -> Decomposition:
+    """Split the resistance to ``fast`` into inertial, elastic, viscous and neural components.
+
+    Parameters
+    ----------
+    slow, fast : Trial
+        Isokinetic stretches of the same joint over the same range, each with ``angle`` (rad,
+        increasing) and ``torque`` (N m, positive resisting the stretch); ``slow`` must be slower
+        and cover the fast range (NeuroFlexor: 5 and 236 deg/s).
+    lever_arm_m : float, optional
+        Distance from the joint axis to the point where the force is taken (m); gives the
+        components in N (``F = T / lever_arm_m``) and the Pennati et al. 2016 flags.
+    inertia_kg_m2 : float, optional
+        Moment of inertia of the moved segment and device (kg m^2); else the Trial metadata key
+        ``inertia_kg_m2``; else IC is estimated from the early torque peak (see module notes).
+    method : {"lindberg2011"}
+        The decomposition (see :data:`METHODS`).
+    smoothing_deg : float
+        Half-width of the local linear fit of the slow torque-angle curve (deg).
+    window_fraction : float
+        Fraction of the constant-velocity phase averaged at P1 and at P2.
+
+    Returns
+    -------
+    Decomposition
+        Components in N m (and N), resting tension, flags, time points and the method.
+
+    Notes
+    -----
+    ``EC = E(q_P2) - E(q_P0)``, ``VC = r(P1)``, ``NC = r(P2) - VC`` with ``r = T_fast - E(q) [- I a]``;
+    see the module docstring for the choices and why.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> def ramp(v, reflex=0.0):  # 0 -> 1 rad, torque = 2 q + 0.05 q' (+ a rise at speed)
+    ...     t = np.linspace(0, 0.5 + 1 / v + 0.5, 4001)
+    ...     q = np.clip((t - 0.5) * v, 0, 1)
+    ...     w = np.gradient(q, t)
+    ...     rise = reflex * np.clip(q - 0.5, 0, None)
+    ...     return Trial(t, {"angle": Channel(q, "rad"), "torque": Channel(2 * q + 0.05 * w + rise, "N m")})
+    >>> d = decompose(ramp(0.1), ramp(4.0, reflex=1.0), lever_arm_m=0.095)
+    >>> round(d.elastic_nm, 2), round(d.viscous_nm, 2), d.neural_nm > 0.4, d.flags["neural"]
+    (2.0, 0.2, True, True)
+    """
+    if method not in METHODS:
+        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
+    if not 0 < window_fraction <= 0.5:
+        raise ParameterError(describe("window_fraction", "a fraction in (0, 0.5]", window_fraction))
+    if not smoothing_deg > 0:
+        raise ParameterError(describe("smoothing_deg", "an angle > 0 deg", smoothing_deg))
+    return METHODS[method].function(slow, fast, lever_arm_m=lever_arm_m, inertia_kg_m2=inertia_kg_m2,
+                                    smoothing_deg=smoothing_deg, window_fraction=window_fraction)
