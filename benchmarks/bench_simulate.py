@@ -41,12 +41,21 @@ def _timed(function, repeats):
     return times
 
 
-def bench_pendulum(dt, repeats):
+def lean(params):
+    """The cheapest configuration: rigid tendons and the Prochazka power-law spindle (not calibrated
+    for the condition presets; measured to show where the time goes)."""
+    import dataclasses
+
+    rigid = {name: dataclasses.replace(getattr(params, name), tendon="rigid") for name in ("agonist", "antagonist")}
+    return dataclasses.replace(params, spindle_model="prochazka", **rigid)
+
+
+def bench_pendulum(dt, repeats, configure=lambda p: p):
     from myoreflex.model import default_params
     from myoreflex.protocols.pendulum import PendulumTest
     from myoreflex.simulate import simulate
 
-    params = default_params("knee")
+    params = configure(default_params("knee"))
     drive = PendulumTest(duration=10.0).drive()
 
     def once():
@@ -59,7 +68,7 @@ def bench_pendulum(dt, repeats):
             "pendulum_single_ms_min": 1e3 * min(steady)}
 
 
-def bench_batch(sizes, dt):
+def bench_batch(sizes, dt, configure=lambda p: p):
     import jax
 
     from myoreflex.conditions import apply_condition
@@ -76,7 +85,7 @@ def bench_batch(sizes, dt):
         severities = rng.uniform(0.0, 1.0, size)
         # One compiled function serves every batch of this size: vary the parameter values only.
         sets = [apply_condition(base, "stroke", float(s)) for s in severities[: min(size, 50)]]
-        batch = stack_params([sets[i % len(sets)] for i in range(size)])
+        batch = stack_params([configure(sets[i % len(sets)]) for i in range(size)])
         record_every = int(round(0.01 / dt))
         simulate(batch, drive, dt=dt, record=("angle",), record_every=record_every)  # compile
         elapsed = _timed(lambda: jax.block_until_ready(
@@ -144,6 +153,12 @@ def main(argv=None):
     results = {"machine": machine(), "jax": jax.__version__, "backend": jax.default_backend(), "dt_s": DEFAULT_DT}
     results.update(bench_pendulum(DEFAULT_DT, args.repeats))
     results["batch_trials_per_s"] = bench_batch([int(s) for s in args.sizes.split(",")], DEFAULT_DT)
+    lean_pendulum = bench_pendulum(DEFAULT_DT, args.repeats, lean)
+    results["lean_configuration"] = {
+        "what": "rigid tendons + Prochazka spindle (cheapest parts; not a calibrated preset)",
+        "pendulum_single_ms": lean_pendulum["pendulum_single_ms"],
+        "batch_trials_per_s": bench_batch([int(s) for s in args.sizes.split(",") if int(s) <= 1000], DEFAULT_DT, lean),
+    }
     results.update(bench_stretch(DEFAULT_DT, args.repeats))
     results.update(bench_opensim(args.opensim_python))
     if results.get("opensim_stretch_ms_per_sim_s"):

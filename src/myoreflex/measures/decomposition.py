@@ -294,6 +294,43 @@ def _inertia(fast: Trial, slow: Trial, inertia_kg_m2: float | None) -> float | N
     return value
 
 
+def _residual(fast: Trial, phases: StretchPhases, elastic, inertia: float | None, span: slice) -> np.ndarray:
+    """``T_fast - E(q) [- I a]`` over ``span`` (N m)."""
+    torque = _finite_channel(fast, "torque", "N m")[span]
+    residual = torque - elastic(fast["angle"][span])
+    if inertia is not None:
+        residual = residual - inertia * phases.acceleration[span]
+    return residual
+
+
+@dataclasses.dataclass(frozen=True)
+class ResistanceResidual:
+    """The fast stretch's torque less the slow (elastic) curve, less VC: the neural part (N m)."""
+
+    time: np.ndarray  # s, from P0 to the end of the fast Trial
+    angle: np.ndarray  # rad
+    neural: np.ndarray  # N m: T_fast - E(q) [- I a] - VC
+    viscous_nm: float
+    phases: StretchPhases  # indices into the fast Trial
+
+
+def resistance_residual(slow: Trial, fast: Trial, *, inertia_kg_m2: float | None = None, smoothing_deg: float = 2.0,
+                        window_fraction: float = 0.1) -> ResistanceResidual:
+    """The neural resistance of ``fast`` over time: ``T_fast - E(q) [- I a] - VC`` from P0 on.
+
+    The same quantities as :func:`decompose` (whose NC is this residual averaged at P2), kept as a
+    time series for catch and clonus detection (:mod:`myoreflex.measures.clinical`). The fast
+    Trial's angle must stay within the slow stretch's range, holds included.
+    """
+    decomposition = decompose(slow, fast, inertia_kg_m2=inertia_kg_m2, smoothing_deg=smoothing_deg,
+                              window_fraction=window_fraction)
+    phases = stretch_phases(fast)
+    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
+    span = slice(phases.p0, None)
+    neural = _residual(fast, phases, elastic, _inertia(fast, slow, inertia_kg_m2), span) - decomposition.viscous_nm
+    return ResistanceResidual(fast.time[span], fast["angle"][span], neural, decomposition.viscous_nm, phases)
+
+
 def _lindberg(slow: Trial, fast: Trial, *, lever_arm_m: float | None, inertia_kg_m2: float | None,
               smoothing_deg: float, window_fraction: float) -> Decomposition:
     slow_phases = stretch_phases(slow)
@@ -305,13 +342,9 @@ def _lindberg(slow: Trial, fast: Trial, *, lever_arm_m: float | None, inertia_kg
             "pass the slow stretch first"))
     elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
     angle = fast["angle"]
-    torque = _finite_channel(fast, "torque", "N m")
     inertia = _inertia(fast, slow, inertia_kg_m2)
     p0, p1, p2 = phases.p0, phases.p1, phases.p2
-    span = slice(p0, p2 + 1)
-    residual = torque[span] - elastic(angle[span])
-    if inertia is not None:
-        residual = residual - inertia * phases.acceleration[span]
+    residual = _residual(fast, phases, elastic, inertia, slice(p0, p2 + 1))
     n_window = max(1, int(round(window_fraction * (p2 - p1 + 1))))
     at_p1 = p1 - p0
     at_p2 = p2 - p0

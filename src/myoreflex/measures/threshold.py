@@ -1,0 +1,324 @@
+"""Dynamic and tonic stretch reflex thresholds (DSRT, TSRT) of the lambda model.
+
+For each stretch the dynamic stretch reflex threshold (DSRT) is the joint angle at EMG onset of the
+stretched muscle. Over stretches at several velocities the DSRTs lie on a line in the
+(velocity, angle) plane (Levin & Feldman 1994; Calota, Feldman & Levin 2008; ANCHORS 6)::
+
+    DSRT = TSRT - mu * velocity
+
+fitted by ordinary least squares: the intercept at zero velocity is the tonic stretch reflex
+threshold TSRT (deg) and the slope's negative is the velocity sensitivity mu (s). The 95 %
+confidence intervals come from the regression's standard errors with Student's t on n - 2
+degrees of freedom (intercept: ``s sqrt(1/n + xbar^2 / Sxx)``, slope: ``s / sqrt(Sxx)``).
+
+Choices written down (the EMG-onset criterion of Calota 2008 is unverified, ANCHORS 6):
+
+- onset: :func:`myoreflex.measures.emg.onset_threshold` (Hodges & Bui 1996: the envelope stays
+  above the rest mean + 3 SD for 20 ms), baseline = the rest before the stretch, search from the
+  stretch start. A normalised EMG (unit ``1``, e.g. simulated) gets a floor of 0.01 on the rise,
+  since a noise-free baseline has SD 0; an EMG in volts is first full-wave rectified and smoothed
+  by a centred 25 ms moving average (about the 50 Hz low-pass of Hodges & Bui) unless an
+  ``envelope`` is given;
+- velocity of a stretch: the angular velocity at the onset (median over +-5 ms), deg/s;
+- an onset after the movement has ended (velocity below 10 % of the plateau) is reported and
+  excluded: its angle is the end of the range, not a threshold crossed while stretching;
+- TSRT outside the tested range (the lowest start to the highest end angle of the stretches) is
+  reported as such, never clipped. With no onset in any stretch the reflex threshold lies beyond
+  the range at every velocity: TSRT is above the range (healthy relaxed muscle, ANCHORS 6).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from myoreflex.errors import ParameterError, RecordingError, describe
+from myoreflex.measures.decomposition import stretch_phases
+from myoreflex.measures.emg import onset_threshold
+from myoreflex.trial import Trial
+from myoreflex.units import DEG
+
+LEVIN_FELDMAN_1994 = "Levin & Feldman 1994 Brain Res 657:23; Calota, Feldman & Levin 2008 Clin Neurophysiol 119:2329"
+HODGES_BUI_1996 = "Hodges & Bui 1996 Electroencephalogr Clin Neurophysiol 101:511"
+
+NORMALISED_EMG_FLOOR = 0.01
+"""Smallest rise counted as an onset in a normalised EMG (1 % of maximal excitation), as
+:data:`myoreflex.measures.stretch.ONSET_FLOOR`: a simulated baseline has no noise."""
+ENVELOPE_WINDOW = 0.025  # s, centred moving average of the rectified EMG (V)
+
+
+def _moving_average(signal: np.ndarray, time: np.ndarray, window: float) -> np.ndarray:
+    dt = float(np.median(np.diff(time)))
+    n = max(1, int(round(window / dt)))
+    kernel = np.ones(n) / n
+    return np.convolve(signal, kernel, mode="same")
+
+
+def rectified_envelope(time, signal, *, window: float = ENVELOPE_WINDOW) -> np.ndarray:
+    """Full-wave rectified EMG smoothed by a centred moving average of ``window`` s."""
+    signal = np.asarray(signal, dtype=float)
+    return _moving_average(np.abs(signal - np.median(signal)), np.asarray(time, dtype=float), window)
+
+
+@dataclasses.dataclass(frozen=True)
+class DSRT:
+    """The dynamic stretch reflex threshold of one stretch: angle (deg) at EMG onset, or None."""
+
+    angle_deg: float | None
+    onset_s: float | None
+    velocity_deg_s: float  # at the onset; the plateau velocity when there is no onset
+    plateau_velocity_deg_s: float
+    start_angle_deg: float
+    end_angle_deg: float
+    muscle: str
+    excluded: str | None  # why this stretch does not enter the regression, or None
+    method: str
+    parameters: Mapping[str, Any]
+    source: str
+
+
+def _hodges_bui(time, envelope, *, baseline, search_from, k, min_duration, floor):
+    onset = onset_threshold(time, envelope, baseline=baseline, k=k, min_duration=min_duration, floor=floor,
+                            search_from=search_from)
+    return onset.index
+
+
+@dataclasses.dataclass(frozen=True)
+class _OnsetMethod:
+    function: Callable[..., int | None]
+    reference: str
+
+
+#: ``method=`` choices for the EMG onset of :func:`dsrt`, each with its reference.
+ONSET_METHODS: Mapping[str, _OnsetMethod] = {"hodges_bui": _OnsetMethod(_hodges_bui, HODGES_BUI_1996)}
+
+
+def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui", k: float = 3.0,
+         min_duration: float = 0.02, floor: float | None = None,
+         envelope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> DSRT:
+    """Joint angle at EMG onset of the stretched muscle during one stretch (Levin & Feldman 1994).
+
+    Parameters
+    ----------
+    trial : Trial
+        A stretch with ``angle`` (rad, increasing) and ``emg_<muscle>``, and rest before it.
+    muscle : str, optional
+        The stretched muscle; default the first EMG channel (the agonist in simulated Trials).
+    method : {"hodges_bui"}
+        Onset rule (:data:`ONSET_METHODS`); ``k`` SD above the rest for ``min_duration`` s.
+    floor : float, optional
+        Smallest rise counted; default 0.01 for a normalised EMG (unit ``1``), else 0.
+    envelope : callable, optional
+        ``envelope(time, emg) -> envelope``; default: the channel itself for a normalised EMG, the
+        rectified 25 ms moving average (:func:`rectified_envelope`) otherwise.
+
+    Returns
+    -------
+    DSRT
+        Angle and time of the onset (None without onset), the velocity there, the range and the
+        reason for exclusion from a TSRT regression (None when it counts).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 2, 2001)
+    >>> q = np.clip((t - 0.5) * 1.0, 0, 1)              # 1 rad/s from 0 to 1 rad
+    >>> emg = np.where(q > 0.6, 0.2, 0.0)              # reflex from 0.6 rad
+    >>> trial = Trial(t, {"angle": Channel(q, "rad"), "emg_flexors": Channel(emg, "1")})
+    >>> round(dsrt(trial).angle_deg, 1)
+    34.4
+    """
+    if method not in ONSET_METHODS:
+        raise ParameterError(describe("method", f"one of {', '.join(ONSET_METHODS)}", repr(method)))
+    source = str(trial.metadata.get("source", "trial"))
+    names = trial.emg_names()
+    if not names:
+        raise RecordingError(describe(f"`{source}`", "an emg_<muscle> channel", f"channels {sorted(trial.channels)}"))
+    muscle = muscle or names[0]
+    channel = trial.channel(f"emg_{muscle}")
+    if not np.all(np.isfinite(channel.values)):
+        raise RecordingError(describe(f"`{source}`, channel `emg_{muscle}`", "finite values", "NaN or inf"))
+    phases = stretch_phases(trial)
+    t = trial.time
+    angle = trial["angle"]
+    normalised = channel.unit == "1"
+    if envelope is not None:
+        signal = np.asarray(envelope(t, channel.values), dtype=float)
+    elif normalised:
+        signal = channel.values
+    else:
+        signal = rectified_envelope(t, channel.values)
+    floor = (NORMALISED_EMG_FLOOR if normalised else 0.0) if floor is None else floor
+    start = float(trial.metadata.get("stretch_onset_s", t[phases.p0]))
+    baseline = (float(t[0]), start)
+    if np.count_nonzero((t >= baseline[0]) & (t <= baseline[1])) < 2:
+        raise RecordingError(describe(f"`{source}`", "rest (at least 2 samples) before the stretch as EMG baseline",
+                                      f"the stretch starts at {start:g} s"))
+    index = ONSET_METHODS[method].function(t, signal, baseline=baseline, search_from=start, k=k,
+                                           min_duration=min_duration, floor=floor)
+    plateau = phases.plateau_velocity / DEG
+    parameters = {"k": k, "min_duration_s": min_duration, "floor": floor, "baseline_s": list(baseline),
+                  "envelope": "given" if envelope is not None else ("none" if normalised else "rectified 25 ms mean")}
+    common = dict(plateau_velocity_deg_s=plateau, start_angle_deg=float(angle[phases.p0] / DEG),
+                  end_angle_deg=float(np.max(angle) / DEG), muscle=muscle, method=method, parameters=parameters,
+                  source=source)
+    if index is None:
+        return DSRT(None, None, plateau, excluded="no EMG onset during the stretch", **common)
+    dt = float(np.median(np.diff(t)))
+    half = max(1, int(round(0.005 / dt)))
+    velocity = float(np.median(phases.velocity[max(0, index - half): index + half + 1]) / DEG)
+    excluded = None
+    if index > phases.end:
+        excluded = "EMG onset after the movement ended"
+    return DSRT(float(angle[index] / DEG), float(t[index]), velocity, excluded=excluded, **common)
+
+
+@dataclasses.dataclass(frozen=True)
+class TSRTResult:
+    """TSRT (deg) and mu (s) with confidence intervals, or why they could not be estimated.
+
+    ``position`` is "below", "within" or "above" the tested range (or None when unknown);
+    ``outside_range`` is True when TSRT lies outside it (reported, never clipped).
+    """
+
+    tsrt_deg: float | None
+    mu_s: float | None
+    tsrt_ci_deg: tuple[float, float] | None
+    mu_ci_s: tuple[float, float] | None
+    r_squared: float | None
+    n_stretches: int
+    n_excluded: int
+    range_deg: tuple[float, float] | None
+    outside_range: bool | None
+    position: str | None
+    estimable: bool
+    note: str
+    velocities_deg_s: tuple[float, ...]
+    dsrt_deg: tuple[float, ...]
+    excluded: tuple[tuple[int, float, str], ...]
+    confidence: float
+    method: str = "least squares DSRT = TSRT - mu velocity"
+    reference: str = LEVIN_FELDMAN_1994
+
+    def as_dict(self) -> dict[str, Any]:
+        out = dataclasses.asdict(self)
+        out["excluded"] = [{"stretch": i, "velocity_deg_s": v, "reason": r} for i, v, r in self.excluded]
+        return out
+
+
+def _position(value: float, lo: float, hi: float) -> str:
+    return "below" if value < lo else ("above" if value > hi else "within")
+
+
+def tsrt(stretches: Sequence[Trial] | None = None, *, velocities_deg_s: Sequence[float] | None = None,
+         dsrt_deg: Sequence[float | None] | None = None, joint_range_deg: tuple[float, float] | None = None,
+         confidence: float = 0.95, **dsrt_options) -> TSRTResult:
+    """Tonic stretch reflex threshold and velocity sensitivity from stretches at several velocities.
+
+    Parameters
+    ----------
+    stretches : sequence of Trial, optional
+        Stretches of one muscle at several velocities; :func:`dsrt` is applied to each (with
+        ``dsrt_options``).
+    velocities_deg_s, dsrt_deg : sequences, optional
+        Instead of Trials: each stretch's velocity (deg/s) and DSRT (deg, None without onset).
+    joint_range_deg : (float, float), optional
+        The tested range (deg); default the lowest start and highest end angle of the Trials.
+    confidence : float
+        Level of the t-based intervals (0.95).
+
+    Returns
+    -------
+    TSRTResult
+        ``tsrt_deg``, ``mu_s``, their intervals (None with 2 points: no degrees of freedom),
+        ``r_squared``, counts, the range and where TSRT lies; with fewer than 2 usable DSRTs
+        (or a single velocity) ``estimable`` is False and ``note`` says why.
+
+    Notes
+    -----
+    ``DSRT_i = TSRT - mu v_i + e_i`` by ordinary least squares; intervals ``b +- t(1 - a/2, n - 2) SE``
+    (Levin & Feldman 1994; Calota et al. 2008).
+
+    Examples
+    --------
+    >>> r = tsrt(velocities_deg_s=[30, 60, 90, 120], dsrt_deg=[95, 89, 83, 77], joint_range_deg=(80, 160))
+    >>> round(r.tsrt_deg, 3), round(r.mu_s, 3), r.position
+    (101.0, 0.2, 'within')
+    """
+    if not 0 < confidence < 1:
+        raise ParameterError(describe("confidence", "a level in (0, 1)", confidence))
+    if stretches is not None:
+        if velocities_deg_s is not None or dsrt_deg is not None:
+            raise ParameterError(describe("tsrt arguments", "either stretches or velocities_deg_s and dsrt_deg",
+                                          "both"))
+        points = [dsrt(trial, **dsrt_options) for trial in stretches]
+        velocities = [p.velocity_deg_s for p in points]
+        angles = [None if p.excluded else p.angle_deg for p in points]
+        reasons = [p.excluded for p in points]
+        if joint_range_deg is None and points:
+            joint_range_deg = (min(p.start_angle_deg for p in points), max(p.end_angle_deg for p in points))
+    else:
+        if velocities_deg_s is None or dsrt_deg is None or len(velocities_deg_s) != len(dsrt_deg):
+            raise ParameterError(describe("velocities_deg_s and dsrt_deg", "two sequences of equal length",
+                                          (velocities_deg_s, dsrt_deg)))
+        velocities = [float(v) for v in velocities_deg_s]
+        angles = [None if a is None or not np.isfinite(a) else float(a) for a in dsrt_deg]
+        reasons = [None if a is not None else "no EMG onset during the stretch" for a in angles]
+    if len(velocities) == 0:
+        raise ParameterError(describe("stretches", "at least one stretch", "none"))
+    if joint_range_deg is not None:
+        joint_range_deg = (float(min(joint_range_deg)), float(max(joint_range_deg)))
+    used = [i for i, a in enumerate(angles) if a is not None]
+    excluded = tuple((i, float(velocities[i]), reasons[i] or "excluded") for i, a in enumerate(angles) if a is None)
+    x = np.array([velocities[i] for i in used], dtype=float)
+    y = np.array([angles[i] for i in used], dtype=float)
+    base = dict(n_stretches=len(used), n_excluded=len(excluded), range_deg=joint_range_deg,
+                velocities_deg_s=tuple(x.tolist()), dsrt_deg=tuple(y.tolist()), excluded=excluded,
+                confidence=confidence)
+
+    def not_estimable(note, outside, position):
+        return TSRTResult(None, None, None, None, None, outside_range=outside, position=position, estimable=False,
+                          note=note, **base)
+
+    if len(used) == 0:
+        return not_estimable("no EMG onset while stretching at any velocity: the stretch reflex threshold lies "
+                             "beyond the tested range (TSRT above the range, not estimable)", True, "above")
+    if len(used) == 1:
+        return not_estimable("one DSRT only: TSRT not estimable (needs stretches at 2 or more velocities with an "
+                             "onset)", None, None)
+    if np.ptp(x) <= 1e-9 * max(1.0, float(np.max(np.abs(x)))):
+        return not_estimable("all DSRTs at a single velocity: TSRT not estimable (vary the stretch velocity)",
+                             None, None)
+    n = x.size
+    x_mean = float(x.mean())
+    sxx = float(np.sum((x - x_mean) ** 2))
+    slope = float(np.sum((x - x_mean) * (y - y.mean())) / sxx)
+    intercept = float(y.mean() - slope * x_mean)
+    fitted = intercept + slope * x
+    ss_res = float(np.sum((y - fitted) ** 2))
+    ss_tot = float(np.sum((y - y.mean()) ** 2))
+    r_squared = 1.0 - ss_res / ss_tot if ss_tot > 0 else 1.0
+    tsrt_ci = mu_ci = None
+    note = f"{n} DSRTs regressed on velocity"
+    if n > 2:
+        s = np.sqrt(ss_res / (n - 2))
+        t_crit = float(stats.t.ppf(0.5 + confidence / 2, n - 2))
+        se_intercept = s * np.sqrt(1.0 / n + x_mean**2 / sxx)
+        se_slope = s / np.sqrt(sxx)
+        tsrt_ci = (intercept - t_crit * se_intercept, intercept + t_crit * se_intercept)
+        mu_ci = (-slope - t_crit * se_slope, -slope + t_crit * se_slope)
+    else:
+        note += "; two points leave no degrees of freedom: no confidence intervals"
+    outside = position = None
+    if joint_range_deg is not None:
+        position = _position(intercept, *joint_range_deg)
+        outside = position != "within"
+        if outside:
+            note += f"; TSRT lies {position} the tested range {joint_range_deg[0]:.1f}-{joint_range_deg[1]:.1f} deg"
+    return TSRTResult(intercept, -slope, tsrt_ci, mu_ci, r_squared, outside_range=outside, position=position,
+                      estimable=True, note=note, **base)
