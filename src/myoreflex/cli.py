@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 simulate_app = typer.Typer(help="Run a virtual clinical test on the reflex-loop model.", no_args_is_help=True)
 app.add_typer(simulate_app, name="simulate")
+assess_app = typer.Typer(help="Measure real (or simulated) recordings.", no_args_is_help=True)
+app.add_typer(assess_app, name="assess")
 
 DISCLAIMER = "Research and teaching tool, not a medical device: not for diagnosis or treatment decisions."
 
@@ -203,6 +205,94 @@ def params(
 
     for row in parameter_table(_params(joint, condition, severity)):
         typer.echo(f"{row.path:45s} {float(row.value):12.6g} {row.unit:12s} [{row.bounds[0]:g}, {row.bounds[1]:g}]  {row.source}")
+
+
+AngleSign = Annotated[float, typer.Option(help="multiply the angle by this (-1 when flexion is negative)")]
+Coordinate = Annotated[Optional[str], typer.Option(help="OpenSim coordinate to use as the angle, e.g. knee_angle_r")]
+TimeColumn = Annotated[Optional[str], typer.Option(help="CSV time column (default time_s or time_ms)")]
+
+
+def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str]):
+    """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D)."""
+    from myoreflex.io import read_trial
+
+    if not path.is_file():
+        fail("FILE", "an existing recording file", str(path))
+    suffix = path.suffix.lower()
+    options = {"angle_sign": angle_sign}
+    if suffix in {".mot", ".sto"}:
+        options["coordinate"] = coordinate
+    elif suffix in {".csv", ".tsv", ".txt"} and time_column:
+        options["time_column"] = time_column
+    elif suffix == ".c3d":
+        options["angle_channel"] = coordinate
+    trial = read_trial(path, **options)
+    if isinstance(trial, list):
+        fail("FILE", "a single pendulum recording", f"{path.name} holds {len(trial)} segments")
+    return trial
+
+
+def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None):
+    from myoreflex.measures.pendulum import measure
+
+    trial = read_pendulum_file(path, coordinate, angle_sign, time_column)
+    return trial, measure(trial)
+
+
+@assess_app.command("pendulum")
+def assess_pendulum(
+    file: Annotated[Path, typer.Argument(help="recording: CSV (time_s, <joint>_angle_deg), .mot/.sto or C3D")],
+    coordinate: Coordinate = None,
+    angle_sign: AngleSign = 1.0,
+    time_column: TimeColumn = None,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Pendulum-test measures (R1, R2n, swings, peak velocity, period) of one recording."""
+    from myoreflex.measures.pendulum import CONTRACT_KEYS
+
+    trial, metrics = _run(lambda: assess_pendulum_file(file, coordinate, angle_sign, time_column))
+    if plot:
+        from myoreflex.report.figures import pendulum_figure, save_figure
+
+        save_figure(pendulum_figure([trial], [file.name], title=f"Pendulum test: {file.name}"), plot)
+    values = metrics.as_dict()
+    if as_json:
+        typer.echo(json.dumps({"file": str(file), "metrics": {k: values[k] for k in CONTRACT_KEYS}}))
+        return
+    typer.echo(f"Pendulum test, {file.name}")
+    for key in CONTRACT_KEYS:
+        typer.echo(f"  {key:28s} {values[key]}")
+    typer.echo(DISCLAIMER)
+
+
+@assess_app.command("folder")
+def assess_folder(
+    folder: Annotated[Path, typer.Argument(help="folder of pendulum recordings")],
+    out: Annotated[Path, typer.Option(help="table to write: .csv or .parquet")] = Path("pendulum_metrics.csv"),
+    pattern: Annotated[str, typer.Option(help="file pattern inside the folder")] = "*.csv",
+    coordinate: Coordinate = None,
+    angle_sign: AngleSign = 1.0,
+):
+    """Assess every pendulum recording of a folder into one table (one row per file)."""
+    from myoreflex.io.results import write_table
+
+    if not folder.is_dir():
+        fail("FOLDER", "an existing folder", str(folder))
+    files = sorted(folder.glob(pattern))
+    if not files:
+        fail("--pattern", f"files matching it in {folder}", pattern)
+    rows = []
+    with typer.progressbar(files, label="assessing", file=sys.stderr) as progress:
+        for path in progress:
+            try:
+                _, metrics = assess_pendulum_file(path, coordinate, angle_sign)
+                rows.append({"file": path.name, "error": "", **metrics.as_dict()})
+            except MyoreflexError as exc:  # one bad file is reported in its row, not fatal
+                rows.append({"file": path.name, "error": str(exc)})
+    written = _run(lambda: write_table(rows, out))
+    failed = sum(1 for row in rows if row["error"])
+    typer.echo(f"{len(rows)} recordings, {failed} with errors -> {written}")
 
 
 def main():  # pragma: no cover - console entry point

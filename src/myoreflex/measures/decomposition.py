@@ -175,14 +175,15 @@ def stretch_phases(trial: Trial) -> StretchPhases:
 def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.ndarray], np.ndarray]:
     """Torque of the slow stretch as a function of angle, ``E(q)`` (N m), by local linear fits.
 
-    ``E(q)`` is the least-squares line through the slow samples (start to end of the movement)
-    with ``|q_i - q| <= smoothing_deg``, evaluated at ``q``; it follows a linear torque-angle
-    relation exactly and averages noise over the window. Angles more than ``smoothing_deg``
-    outside the slow stretch's range raise :class:`RecordingError`.
+    ``E(q)`` is the least-squares line through the slow samples of the constant-velocity phase
+    (P1 to P2: the start and stop transients carry inertia) with ``|q_i - q| <= smoothing_deg``,
+    evaluated at ``q``; it follows a linear torque-angle relation exactly and averages noise over
+    the window. Within ``smoothing_deg`` of the ends it extrapolates the end line; angles further
+    outside raise :class:`RecordingError`.
     """
     phases = stretch_phases(slow)
     torque = _finite_channel(slow, "torque", "N m")
-    keep = slice(phases.p0, phases.end + 1)
+    keep = slice(phases.p1, phases.p2 + 1)
     order = np.argsort(slow["angle"][keep], kind="stable")
     x = slow["angle"][keep][order]
     y = torque[keep][order]

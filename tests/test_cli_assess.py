@@ -1,0 +1,43 @@
+"""`myoreflex assess`: the same metrics contract as `simulate`, folders into one table, clear errors."""
+
+import csv
+import json
+import shutil
+
+from typer.testing import CliRunner
+
+from myoreflex.cli import app
+
+runner = CliRunner()
+CP1_RIGHT = "kuleuven-cp-ipsa-pendulum/Data/Data_CP1/IK/CP4_T0_Pendulum_Sit_ISO_r_T1_IK.mot"
+
+
+def test_assess_pendulum_prints_the_simulate_metrics_object(data_dir):
+    result = runner.invoke(app, ["assess", "pendulum", str(data_dir / CP1_RIGHT), "--coordinate", "knee_angle_r",
+                                 "--angle-sign", "-1", "--json"])
+    assert result.exit_code == 0, result.output
+    assessed = json.loads(result.stdout)["metrics"]
+    simulated = json.loads(runner.invoke(app, ["simulate", "pendulum", "--json"]).stdout)["metrics"]
+    assert set(assessed) == set(simulated)
+    assert abs(assessed["r1"] - 1.22) < 0.05  # SOURCE.md reference for CP1 right
+
+
+def test_assess_folder_writes_one_row_per_file_and_reports_bad_files(data_dir, tmp_path):
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    shutil.copy(data_dir / "kuleuven-pendulum-tutorial" / "DataPendulum.csv", folder)
+    shutil.copy(data_dir / "kuleuven-td-pendulum-excerpt" / "TD5_IK_Trial02_knee_angle_l.csv", folder)
+    (folder / "broken.csv").write_text("time_s,knee_angle_deg\n")
+    out = tmp_path / "table.csv"
+    result = runner.invoke(app, ["assess", "folder", str(folder), "--out", str(out), "--angle-sign", "-1"])
+    assert result.exit_code == 0, result.output
+    rows = {row["file"]: row for row in csv.DictReader(out.open())}
+    assert set(rows) == {"DataPendulum.csv", "TD5_IK_Trial02_knee_angle_l.csv", "broken.csv"}
+    assert abs(float(rows["DataPendulum.csv"]["r1"]) - 1.62) < 0.05
+    assert "broken.csv" in rows["broken.csv"]["error"] and rows["broken.csv"]["r1"] == ""
+
+
+def test_assess_missing_file_is_a_one_line_error(tmp_path):
+    result = runner.invoke(app, ["assess", "pendulum", str(tmp_path / "nope.csv")])
+    assert result.exit_code == 2
+    assert "nope.csv" in result.stderr and len(result.stderr.strip().splitlines()) == 1
