@@ -1,4 +1,4 @@
-"""NeuroFlexor-style decomposition: analytic recovery, simulated wrist (issue 4 item 4), real elbow (item 3)."""
+"""NeuroFlexor-style decomposition: analytic, simulated wrist (issue 4 item 4), real elbow (item 3)."""
 
 import numpy as np
 import pytest
@@ -25,8 +25,19 @@ SLOW, FAST = 5.0, 236.0  # deg/s, NeuroFlexor (Lindberg et al. 2011; ANCHORS 5.1
 # ------------------------------------------------------------------------------------------------
 # Analytic: a joint whose torque is known term by term.
 
-def _ramp(velocity, *, stiffness=2.0, damping=0.05, inertia=0.01, reflex_gain=0.0, reflex_angle=0.5,
-          corner=0.02, noise=0.0, seed=0):
+
+def _ramp(
+    velocity,
+    *,
+    stiffness=2.0,
+    damping=0.05,
+    inertia=0.01,
+    reflex_gain=0.0,
+    reflex_angle=0.5,
+    corner=0.02,
+    noise=0.0,
+    seed=0,
+):
     """0 -> 1 rad at ``velocity`` rad/s with smooth (cosine-velocity) corners, sampled at 2 kHz.
 
     torque = K q + B q' + I q'' + G max(q - q_r, 0) [while moving]: elastic, viscous, inertial and a
@@ -37,16 +48,28 @@ def _ramp(velocity, *, stiffness=2.0, damping=0.05, inertia=0.01, reflex_gain=0.
     t = np.arange(0, 0.5 + ramp_time + corner + 0.5, dt)
     s = t - 0.5
     w = np.where(s < 0, 0.0, np.where(s < corner, 0.5 * (1 - np.cos(np.pi * s / corner)), 1.0))
-    w = np.where(s > ramp_time, np.where(s < ramp_time + corner,
-                                         0.5 * (1 + np.cos(np.pi * (s - ramp_time) / corner)), 0.0), w)
+    w = np.where(
+        s > ramp_time,
+        np.where(s < ramp_time + corner, 0.5 * (1 + np.cos(np.pi * (s - ramp_time) / corner)), 0.0),
+        w,
+    )
     w = velocity * w
     q = np.concatenate([[0.0], np.cumsum(0.5 * (w[1:] + w[:-1]) * dt)])
     a = np.gradient(w, t)
     moving = w > 0.5 * velocity
-    torque = stiffness * q + damping * w + inertia * a + reflex_gain * np.clip(q - reflex_angle, 0, None) * moving
+    torque = (
+        stiffness * q + damping * w + inertia * a + reflex_gain * np.clip(q - reflex_angle, 0, None) * moving
+    )
     torque = torque + noise * np.random.default_rng(seed).standard_normal(t.size)
-    return Trial(t, {"angle": Channel(q, "rad"), "angular_velocity": Channel(w, "rad/s"),
-                     "torque": Channel(torque, "N m")}, {"source": f"ramp {velocity} rad/s"})
+    return Trial(
+        t,
+        {
+            "angle": Channel(q, "rad"),
+            "angular_velocity": Channel(w, "rad/s"),
+            "torque": Channel(torque, "N m"),
+        },
+        {"source": f"ramp {velocity} rad/s"},
+    )
 
 
 def test_known_components_are_recovered():
@@ -59,24 +82,30 @@ def test_known_components_are_recovered():
     # inertia in the end samples of its plateau (I a <= 0.01 x 0.1 / 0.02 x pi/2 = 0.008 N m,
     # diluted over the 2-deg fit): tolerance 1e-3 N m (0.05 % of EC).
     assert d.elastic_nm == pytest.approx(2.0 * (q2 - q0), abs=1e-3)
-    # Viscous: (4 - 0.1) rad/s x 0.05 N m s/rad = 0.195 N m (the slow curve's own viscosity is removed).
-    assert d.viscous_nm == pytest.approx(0.195, abs=1e-6)
+    # Viscous: (4 - 0.1) rad/s x 0.05 N m s/rad = 0.195 N m (the slow curve's own viscosity is
+    # removed); tolerance 1e-3 N m as for EC (slow corner inertia in the fit near the start).
+    assert d.viscous_nm == pytest.approx(0.195, abs=1e-3)
     # Neural: the reflex averaged over the last 10 % of the plateau: G (q - 0.5) there.
     window = max(1, round(0.1 * (phases.p2 - phases.p1 + 1)))
-    expected = np.mean(np.clip(fast["angle"][phases.p2 - window + 1: phases.p2 + 1] - 0.5, 0, None))
-    assert d.neural_nm == pytest.approx(expected, abs=1e-6)
-    # Inertial: I x peak acceleration = 0.01 x (pi/2) x 4 / 0.02 = 3.14 N m (cosine corner).
-    assert d.inertial_nm == pytest.approx(0.01 * np.pi / 2 * 4.0 / 0.02, rel=1e-3)
+    expected = np.mean(np.clip(fast["angle"][phases.p2 - window + 1 : phases.p2 + 1] - 0.5, 0, None))
+    assert d.neural_nm == pytest.approx(expected, abs=1e-3)
+    # Inertial: I x peak acceleration = 0.01 x (pi/2) x 4 / 0.02 = 3.14 N m (cosine corner);
+    # central differences at 0.5 ms underestimate the peak by (pi dt / corner)^2 / 6 = 0.1 %.
+    assert d.inertial_nm == pytest.approx(0.01 * np.pi / 2 * 4.0 / 0.02, rel=2e-3)
     assert d.method == "lindberg2011" and "inertia" in d.inertial_method
 
 
 def test_without_inertia_the_plateau_windows_keep_the_components():
-    # Inertia unknown: P1 and P2 are where the motor is at speed, so VC and NC barely change
-    # (tolerance 0.01 N m: the corners' inertial torque left in the averaging windows, 5 % of VC).
+    # Inertia unknown: the windows at P1 and P2 still hold the end of the corners, from 98 % to 100 %
+    # of the plateau velocity: their inertial torque averages to I (0.02 w_p) / window duration
+    # (0.033 N m here), + at P1 and - at P2 (documented bound; NC errs by twice it).
     slow, fast = _ramp(0.1), _ramp(4.0, reflex_gain=1.0)
     known, unknown = decompose(slow, fast, inertia_kg_m2=0.01), decompose(slow, fast)
-    assert unknown.viscous_nm == pytest.approx(known.viscous_nm, abs=0.01)
-    assert unknown.neural_nm == pytest.approx(known.neural_nm, abs=0.01)
+    phases = stretch_phases(fast)
+    window_s = round(0.1 * (phases.p2 - phases.p1 + 1)) * 0.0005
+    bound = 0.01 * 0.02 * 4.0 / window_s
+    assert 0 < unknown.viscous_nm - known.viscous_nm <= 1.05 * bound
+    assert 0 < known.neural_nm - unknown.neural_nm <= 2.1 * bound
     # IC from the early peak above the slow curve: within 10 % of I x max acceleration.
     assert unknown.inertial_nm == pytest.approx(known.inertial_nm, rel=0.1)
 
@@ -85,7 +114,7 @@ def test_no_reflex_gives_no_neural_component_even_with_noise():
     # 0.02 N m sensor noise (1 % of the elastic range): NC within 3 noise SDs of the window mean
     # (window of ~25 samples: SD 0.02 / 5 = 0.004; we allow 0.02).
     slow, fast = _ramp(0.1, noise=0.02, seed=1), _ramp(4.0, noise=0.02, seed=2)
-    assert abs(decompose(slow, fast).neural_nm) < 0.02
+    assert abs(decompose(slow, fast, inertia_kg_m2=0.01).neural_nm) < 0.02
 
 
 def test_force_at_the_hand_and_flags():
@@ -117,7 +146,7 @@ def test_residual_series_ends_at_the_neural_component():
     d = decompose(slow, fast, inertia_kg_m2=0.01)
     p2 = residual.phases.p2 - residual.phases.p0
     window = max(1, round(0.1 * (residual.phases.p2 - residual.phases.p1 + 1)))
-    assert np.mean(residual.neural[p2 - window + 1: p2 + 1]) == pytest.approx(d.neural_nm, abs=1e-9)
+    assert np.mean(residual.neural[p2 - window + 1 : p2 + 1]) == pytest.approx(d.neural_nm, abs=1e-9)
 
 
 def test_bad_input_is_refused_with_a_clear_message():
@@ -126,15 +155,23 @@ def test_bad_input_is_refused_with_a_clear_message():
         decompose(fast, slow)
     with pytest.raises(RecordingError, match="torque"):
         decompose(slow, Trial(fast.time, {"angle": fast.channel("angle")}, {"source": "no_torque.csv"}))
-    backwards = Trial(fast.time, {"angle": Channel(1.0 - fast["angle"], "rad"), "torque": fast.channel("torque")},
-                      {"source": "backwards.csv"})
+    backwards = Trial(
+        fast.time,
+        {"angle": Channel(1.0 - fast["angle"], "rad"), "torque": fast.channel("torque")},
+        {"source": "backwards.csv"},
+    )
     with pytest.raises(RecordingError, match="increases the angle"):
         decompose(slow, backwards)
-    short = Trial(slow.time, {"angle": Channel(0.5 * slow["angle"], "rad"), "torque": slow.channel("torque")},
-                  {"source": "half_range.csv"})
+    short = Trial(
+        slow.time,
+        {"angle": Channel(0.5 * slow["angle"], "rad"), "torque": slow.channel("torque")},
+        {"source": "half_range.csv"},
+    )
     with pytest.raises(RecordingError, match="range covering"):
         decompose(short, fast)
-    flat = Trial(fast.time, {"angle": Channel(np.zeros_like(fast.time), "rad"), "torque": fast.channel("torque")})
+    flat = Trial(
+        fast.time, {"angle": Channel(np.zeros_like(fast.time), "rad"), "torque": fast.channel("torque")}
+    )
     with pytest.raises(RecordingError, match="at least 1 deg"):
         decompose(slow, flat)
     with pytest.raises(ParameterError, match="method"):
@@ -146,21 +183,24 @@ def test_bad_input_is_refused_with_a_clear_message():
 # ------------------------------------------------------------------------------------------------
 # Simulated wrist (issue 4, acceptance item 4).
 
+
 def _neuroflexor_pair(params):
     """5 and 236 deg/s over the NeuroFlexor range; the fast one held so both last as long (one compile)."""
     start, end = RANGES["wrist"]
-    slow = MotorizedStretch(velocity=SLOW * DEG).run(params)
-    ramp = (end - start) / (FAST * DEG)
-    hold = slow.duration - 0.5 - ramp - 0.02
-    return slow, MotorizedStretch(velocity=FAST * DEG, hold=hold).run(params)
+    slow = MotorizedStretch(velocity=SLOW * DEG)
+    hold = slow.drive("wrist").duration - slow.rest_before - (end - start) / (FAST * DEG) - slow.corner
+    return slow.run(params), MotorizedStretch(velocity=FAST * DEG, hold=hold).run(params)
 
 
 @pytest.fixture(scope="module")
 def wrist():
     healthy = default_params("wrist")
     stroke = apply_condition(healthy, "stroke", 0.7)
-    return {"healthy": _neuroflexor_pair(healthy), "stroke": _neuroflexor_pair(stroke),
-            "inertia": float(healthy.limb.inertia)}
+    return {
+        "healthy": _neuroflexor_pair(healthy),
+        "stroke": _neuroflexor_pair(stroke),
+        "inertia": float(healthy.limb.inertia),
+    }
 
 
 @pytest.mark.reference
@@ -178,14 +218,17 @@ def test_simulated_healthy_wrist_is_under_and_stroke_over_the_neural_cutoff(wris
     assert -1.9 < healthy.neural_n < 3.5
     # The reflex is what makes the difference: with the inertia known the healthy NC is ~0
     # (< 0.1 N, 3 % of the cut-off) and the stroke NC changes by < 10 %.
-    exact_healthy = decompose(*wrist["healthy"], lever_arm_m=NEUROFLEXOR_LEVER_ARM_M, inertia_kg_m2=wrist["inertia"])
-    exact_stroke = decompose(*wrist["stroke"], lever_arm_m=NEUROFLEXOR_LEVER_ARM_M, inertia_kg_m2=wrist["inertia"])
+    exact_healthy = decompose(
+        *wrist["healthy"], lever_arm_m=NEUROFLEXOR_LEVER_ARM_M, inertia_kg_m2=wrist["inertia"]
+    )
+    exact_stroke = decompose(
+        *wrist["stroke"], lever_arm_m=NEUROFLEXOR_LEVER_ARM_M, inertia_kg_m2=wrist["inertia"]
+    )
     assert abs(exact_healthy.neural_n) < 0.1
     assert exact_stroke.neural_n == pytest.approx(stroke.neural_n, rel=0.1)
 
 
 def test_simulated_time_points_bracket_the_constant_velocity_phase(wrist):
-    _, fast = wrist["healthy"]
     d = decompose(*wrist["healthy"])
     start, end = (r / DEG for r in RANGES["wrist"])
     # The fast ramp starts at 0.5 s; the 20 ms corners take ~4 deg at each end at 236 deg/s.
@@ -198,6 +241,7 @@ def test_simulated_time_points_bracket_the_constant_velocity_phase(wrist):
 
 # ------------------------------------------------------------------------------------------------
 # Real healthy elbow, robot stretches at 10-90 deg/s (issue 4, acceptance item 3).
+
 
 @pytest.fixture(scope="module")
 def elbow(data_dir):

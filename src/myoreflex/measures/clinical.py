@@ -89,8 +89,10 @@ from myoreflex.units import DEG
 DISCLAIMER = "research and teaching tool, not a medical device"
 TARDIEU = "Tardieu 1954; Boyd & Graham 1999 (Modified Tardieu Scale), ANCHORS 10"
 BOHANNON_SMITH = "Bohannon & Smith 1987 Phys Ther 67:206 (Modified Ashworth Scale), ANCHORS 10"
-POPOVIC_2018 = ("Popovic-Maneski et al. 2018 (pendulum-test PT score and MAS mapping), as implemented in "
-                "cekennedy04/Pendulastic; ANCHORS 4.1, paper values unverified")
+POPOVIC_2018 = (
+    "Popovic-Maneski et al. 2018 (pendulum-test PT score and MAS mapping), as implemented in "
+    "cekennedy04/Pendulastic; ANCHORS 4.1, paper values unverified"
+)
 
 MAS_GRADES = ("0", "1", "1+", "2", "3", "4")
 """Modified Ashworth grades in order; the rank of a grade is its index (ordinal, ANCHORS 10)."""
@@ -108,9 +110,17 @@ UNFATIGABLE_CLONUS_S = 10.0  # Tardieu quality 4: clonus lasting more than 10 s
 POPOVIC_HEALTHY: Mapping[str, tuple[float, str]] = {
     "r2n": (0.91, "literature value quoted with Popovic-Maneski 2018 (ANCHORS 4.1)"),
     "n_oscillations": (8.0, "literature value quoted with Popovic-Maneski 2018 (ANCHORS 4.1)"),
-    "peak_velocity_over_amplitude_1_s": (4.5, "literature value quoted with Popovic-Maneski 2018 (ANCHORS 4.1)"),
-    "frequency_hz": (1.0, "middle of 0.9-1.1 Hz in 13 controls (Pendulastic, ANCHORS 4.1); cf. 0.95 Hz computed "
-                     "for the tutorial leg (ANCHORS 4.3)"),
+    "peak_velocity_over_amplitude_1_s": (
+        4.5,
+        "literature value quoted with Popovic-Maneski 2018 (ANCHORS 4.1)",
+    ),
+    "frequency_hz": (
+        1.0,
+        (
+            "middle of 0.9-1.1 Hz in 13 controls (Pendulastic, ANCHORS 4.1); cf. 0.95 Hz computed "
+            "for the tutorial leg (ANCHORS 4.3)"
+        ),
+    ),
 }
 POPOVIC_N_PARAMETERS = 7
 #: PT score upper bounds of MAS 0, 1, 1+, 2, 3 (Popovic-Maneski 2018 via ANCHORS 4.1); above: 4.
@@ -178,8 +188,14 @@ def _catch_emg(fast: Trial, muscle: str | None, **_) -> tuple[float | None, int 
 
 def _catch_torque(fast: Trial, muscle: str | None, *, residual, threshold: float, **_):
     if residual is None:
-        raise RecordingError(describe("torque catch", "a slow and a fast stretch (for the elastic curve)",
-                                      "one stretch", 'use catch="emg_onset"'))
+        raise RecordingError(
+            describe(
+                "torque catch",
+                "a slow and a fast stretch (for the elastic curve)",
+                "one stretch",
+                'use catch="emg_onset"',
+            )
+        )
     phases = residual.phases
     at_speed = slice(phases.p1 - phases.p0, phases.end - phases.p0 + 1)
     above = np.flatnonzero(residual.neural[at_speed] > threshold)
@@ -198,7 +214,9 @@ class _CatchMethod:
 #: ``catch=`` choices for the Tardieu R1, each with what it stands on.
 CATCH_METHODS: Mapping[str, _CatchMethod] = {
     "emg_onset": _CatchMethod(_catch_emg, "DSRT: angle at EMG onset (Levin & Feldman 1994; ANCHORS 6)"),
-    "torque_rise": _CatchMethod(_catch_torque, "neural resistance above threshold (NeuroFlexor-style residual)"),
+    "torque_rise": _CatchMethod(
+        _catch_torque, "neural resistance above threshold (NeuroFlexor-style residual)"
+    ),
 }
 
 
@@ -212,7 +230,7 @@ def _clonus(trial: Trial, start: int, residual, muscle: str | None) -> tuple[flo
         signal, time = signal[start:], t[start:]
     elif residual is not None:
         offset = start - residual.phases.p0
-        signal, time = residual.neural[max(offset, 0):], residual.time[max(offset, 0):]
+        signal, time = residual.neural[max(offset, 0) :], residual.time[max(offset, 0) :]
     else:
         return None, False
     if signal.size < 4:
@@ -221,8 +239,9 @@ def _clonus(trial: Trial, start: int, residual, muscle: str | None) -> tuple[flo
     if excursion <= 0:
         return None, False
     dt = float(np.median(np.diff(time)))
-    peaks, _ = find_peaks(signal, prominence=CLONUS_PROMINENCE * excursion,
-                          distance=max(1, int(1.0 / (CLONUS_BAND_HZ[1] * dt))))
+    peaks, _ = find_peaks(
+        signal, prominence=CLONUS_PROMINENCE * excursion, distance=max(1, int(1.0 / (CLONUS_BAND_HZ[1] * dt)))
+    )
     if peaks.size < CLONUS_MIN_PEAKS:
         return None, False
     gaps = np.diff(time[peaks])
@@ -251,7 +270,7 @@ def _release(residual, catch_index: int | None, threshold: float) -> bool:
     i1 = phases.p2 - guard - phases.p0
     if i1 - i0 < 3:
         return False
-    segment = residual.neural[i0: i1 + 1]
+    segment = residual.neural[i0 : i1 + 1]
     peak = int(np.argmax(segment))
     rise = float(segment[peak] - segment[0])
     if rise <= threshold or peak >= segment.size - 2:
@@ -259,8 +278,14 @@ def _release(residual, catch_index: int | None, threshold: float) -> bool:
     return bool(np.min(segment[peak:]) <= segment[peak] - RELEASE_FRACTION * rise)
 
 
-def tardieu(stretches: Sequence[Trial], *, catch: str = "emg_onset", muscle: str | None = None,
-            neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM, inertia_kg_m2: float | None = None) -> TardieuResult:
+def tardieu(
+    stretches: Sequence[Trial],
+    *,
+    catch: str = "emg_onset",
+    muscle: str | None = None,
+    neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
+    inertia_kg_m2: float | None = None,
+) -> TardieuResult:
     """Tardieu R1, R2, R2 - R1 and quality X estimated from stretches at several velocities.
 
     Parameters
@@ -307,9 +332,17 @@ def tardieu(stretches: Sequence[Trial], *, catch: str = "emg_onset", muscle: str
         residual = resistance_residual(slow, fast, inertia_kg_m2=inertia_kg_m2)
     has_emg = bool(fast.emg_names())
     if catch == "emg_onset" and not has_emg:
-        raise RecordingError(describe(f"`{fast.metadata.get('source', 'trial')}`", "an emg_<muscle> channel for "
-                                      'catch="emg_onset"', "none", 'use catch="torque_rise"'))
-    r1, catch_index = CATCH_METHODS[catch].function(fast, muscle, residual=residual, threshold=neural_threshold_nm)
+        raise RecordingError(
+            describe(
+                f"`{fast.metadata.get('source', 'trial')}`",
+                'an emg_<muscle> channel for catch="emg_onset"',
+                "none",
+                'use catch="torque_rise"',
+            )
+        )
+    r1, catch_index = CATCH_METHODS[catch].function(
+        fast, muscle, residual=residual, threshold=neural_threshold_nm
+    )
     r2 = float(np.max(slow["angle"]) / DEG)
     onset = r1 is not None if catch == "emg_onset" else (has_emg and _catch_emg(fast, muscle)[0] is not None)
     resisting = (neural is not None and neural > neural_threshold_nm) or bool(onset)
@@ -324,8 +357,13 @@ def tardieu(stretches: Sequence[Trial], *, catch: str = "emg_onset", muscle: str
         if clonus_s > UNFATIGABLE_CLONUS_S:
             x, reason = 4, f"clonus for {clonus_s:.1f} s (> 10 s) after the catch"
         elif censored:
-            x, reason = 3, (f"clonus for at least {clonus_s:.1f} s, still present when the recording ended: "
-                            "fatigable or not cannot be told")
+            x, reason = (
+                3,
+                (
+                    f"clonus for at least {clonus_s:.1f} s, still present when the recording ended: "
+                    "fatigable or not cannot be told"
+                ),
+            )
         else:
             x, reason = 3, f"clonus for {clonus_s:.1f} s (< 10 s) after the catch"
     elif _release(residual, catch_index, neural_threshold_nm):
@@ -333,9 +371,16 @@ def tardieu(stretches: Sequence[Trial], *, catch: str = "emg_onset", muscle: str
     else:
         x, reason = 1, "resistance (reflex or neural component) without catch-and-release or clonus"
     return TardieuResult(
-        r1_deg=r1, r2_deg=r2, dynamic_component_deg=None if r1 is None else r2 - r1, quality_x=x,
-        quality_reason=reason, catch_method=catch, fastest_velocity_deg_s=_velocity(fast),
-        slowest_velocity_deg_s=_velocity(slow), neural_nm=neural, clonus_duration_s=clonus_s,
+        r1_deg=r1,
+        r2_deg=r2,
+        dynamic_component_deg=None if r1 is None else r2 - r1,
+        quality_x=x,
+        quality_reason=reason,
+        catch_method=catch,
+        fastest_velocity_deg_s=_velocity(fast),
+        slowest_velocity_deg_s=_velocity(slow),
+        neural_nm=neural,
+        clonus_duration_s=clonus_s,
         clonus_censored=censored,
     )
 
@@ -344,8 +389,9 @@ def _grade(rank: int) -> str:
     return MAS_GRADES[rank]
 
 
-def pendulum_pt_score(trial: Trial, *, channel: str = "angle",
-                      references: Mapping[str, tuple[float, str]] = POPOVIC_HEALTHY) -> tuple[float, dict[str, Any]]:
+def pendulum_pt_score(
+    trial: Trial, *, channel: str = "angle", references: Mapping[str, tuple[float, str]] = POPOVIC_HEALTHY
+) -> tuple[float, dict[str, Any]]:
     """Popovic-Maneski 2018 PT score from the parameters computable by :func:`pendulum.measure`.
 
     ``PT = sum_j |P_j - P_Hj| / (7 P_Hj)`` over ``references`` (the other of the seven terms are
@@ -372,11 +418,19 @@ def pendulum_pt_score(trial: Trial, *, channel: str = "angle",
 
 def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthEstimate:
     score, used = pendulum_pt_score(trial, channel=channel)
-    rank = next((i for i, bound in enumerate(POPOVIC_MAS_THRESHOLDS) if score <= bound), len(POPOVIC_MAS_THRESHOLDS))
-    rule = (f"Popovic-Maneski 2018 PT score over {len(used)} of 7 parameters (others 0: a lower bound); "
-            "MAS 0/1/1+/2/3 up to PT 0.12/0.28/0.44/0.60/0.78, else 4")
-    return AshworthEstimate(_grade(rank), rank, rule, {"pt_score": score, "parameters": used,
-                                                      "thresholds": POPOVIC_MAS_THRESHOLDS, "source": POPOVIC_2018})
+    rank = next(
+        (i for i, bound in enumerate(POPOVIC_MAS_THRESHOLDS) if score <= bound), len(POPOVIC_MAS_THRESHOLDS)
+    )
+    rule = (
+        f"Popovic-Maneski 2018 PT score over {len(used)} of 7 parameters (others 0: a lower bound); "
+        "MAS 0/1/1+/2/3 up to PT 0.12/0.28/0.44/0.60/0.78, else 4"
+    )
+    return AshworthEstimate(
+        _grade(rank),
+        rank,
+        rule,
+        {"pt_score": score, "parameters": used, "thresholds": POPOVIC_MAS_THRESHOLDS, "source": POPOVIC_2018},
+    )
 
 
 def ashworth_from_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthEstimate:
@@ -395,9 +449,15 @@ def ashworth_from_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthE
     return _ashworth_pendulum(trial, channel=channel)
 
 
-def ashworth_from_stretch(slow: Trial, fast: Trial, *, catch: str = "emg_onset", muscle: str | None = None,
-                          neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
-                          inertia_kg_m2: float | None = None) -> AshworthEstimate:
+def ashworth_from_stretch(
+    slow: Trial,
+    fast: Trial,
+    *,
+    catch: str = "emg_onset",
+    muscle: str | None = None,
+    neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
+    inertia_kg_m2: float | None = None,
+) -> AshworthEstimate:
     """Ashworth-like grade from a slow and a fast stretch by a HEURISTIC rule (ESTIMATE, see module notes).
 
     ``0`` when the neural component is at or below ``neural_threshold_nm``; else by the fraction of
@@ -425,7 +485,9 @@ def ashworth_from_stretch(slow: Trial, fast: Trial, *, catch: str = "emg_onset",
     phases = stretch_phases(fast)
     start = float(fast["angle"][phases.p0] / DEG)
     end = float(np.max(fast["angle"]) / DEG)
-    catch_deg, _ = CATCH_METHODS[catch].function(fast, muscle, residual=residual, threshold=neural_threshold_nm)
+    catch_deg, _ = CATCH_METHODS[catch].function(
+        fast, muscle, residual=residual, threshold=neural_threshold_nm
+    )
     left = 1.0 if catch_deg is None else (end - catch_deg) / (end - start)
     if neural <= neural_threshold_nm:
         rank = 0
@@ -437,10 +499,18 @@ def ashworth_from_stretch(slow: Trial, fast: Trial, *, catch: str = "emg_onset",
         rank = 4
     else:
         rank = 3
-    rule = ("HEURISTIC (not validated): neural component vs threshold, then the fraction of the range after the "
-            "catch (<= 1/4 -> 1, <= 1/2 -> 1+, else 2; 3 when NC >= 3 x threshold)")
-    inputs = {"neural_nm": neural, "neural_threshold_nm": neural_threshold_nm, "catch_deg": catch_deg,
-              "catch_method": catch, "range_deg": (start, end), "fraction_after_catch": left}
+    rule = (
+        "HEURISTIC (not validated): neural component vs threshold, then the fraction of the range after the "
+        "catch (<= 1/4 -> 1, <= 1/2 -> 1+, else 2; 3 when NC >= 3 x threshold)"
+    )
+    inputs = {
+        "neural_nm": neural,
+        "neural_threshold_nm": neural_threshold_nm,
+        "catch_deg": catch_deg,
+        "catch_method": catch,
+        "range_deg": (start, end),
+        "fraction_after_catch": left,
+    }
     return AshworthEstimate(_grade(rank), rank, rule, inputs)
 
 
@@ -453,6 +523,7 @@ class _AshworthRule:
 #: The Ashworth-like rules, each with what it stands on.
 ASHWORTH_RULES: Mapping[str, _AshworthRule] = {
     "popovic2018_pendulum": _AshworthRule(ashworth_from_pendulum, POPOVIC_2018),
-    "neural_component_heuristic": _AshworthRule(ashworth_from_stretch, "heuristic of myoreflex; thresholds from "
-                                                "Pennati et al. 2016 (ANCHORS 5.2)"),
+    "neural_component_heuristic": _AshworthRule(
+        ashworth_from_stretch, "heuristic of myoreflex; thresholds from Pennati et al. 2016 (ANCHORS 5.2)"
+    ),
 }

@@ -20,8 +20,10 @@ samples within 5 % of the median of those above 80 % of the peak velocity):
   little inertial torque is left in it and none needs to be known);
 - ``P2`` the last sample with ``w >= 0.98 w_p`` (end of the constant-velocity phase).
 
-The first and last samples of the plateau still carry some inertial torque (the corners of the
-velocity profile); averaging over the windows dilutes it, and passing the inertia removes it.
+The windows at P1 and P2 still hold the end of the velocity corners (from 98 % to 100 % of the
+plateau); their inertial torque averages to about ``I (0.02 w_p) / window duration``, added to VC
+and taken twice from NC (0.02 N m, 0.25 N at the hand, for the simulated wrist at 236 deg/s).
+Passing the inertia removes it.
 
 Elastic curve ``E(q)``: the torque of the slow stretch as a function of angle (assumed
 reflex-free and velocity-free; NeuroFlexor's assumption for 5 deg/s), smoothed by a local linear
@@ -73,7 +75,9 @@ from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
-LINDBERG_2011 = "Lindberg et al. 2011 Neurorehabil Neural Repair 25:617 (NeuroFlexor model; formulas unverified)"
+LINDBERG_2011 = (
+    "Lindberg et al. 2011 Neurorehabil Neural Repair 25:617 (NeuroFlexor model; formulas unverified)"
+)
 PENNATI_2016 = "Pennati et al. 2016 J NeuroEng Rehabil 13:30 (107 healthy adults; cut-off = mean + 3 SD)"
 
 #: Pennati et al. 2016 healthy mean and SD (N at the NeuroFlexor hand platform), ANCHORS 5.2 [V-abs].
@@ -85,7 +89,9 @@ PENNATI_HEALTHY_N: Mapping[str, tuple[float, float]] = {
 }
 #: Cut-offs (N), mean + 3 SD of :data:`PENNATI_HEALTHY_N`: NC 3.5, EC 6.0, VC 1.2 (ANCHORS 5.2).
 PENNATI_CUTOFFS_N: Mapping[str, float] = {
-    name: round(mean + 3 * sd, 6) for name, (mean, sd) in PENNATI_HEALTHY_N.items() if name != "resting_tension"
+    name: round(mean + 3 * sd, 6)
+    for name, (mean, sd) in PENNATI_HEALTHY_N.items()
+    if name != "resting_tension"
 }
 
 NEUROFLEXOR_LEVER_ARM_M = 0.095
@@ -120,12 +126,20 @@ def _source(trial: Trial) -> str:
 
 def _finite_channel(trial: Trial, name: str, role: str) -> np.ndarray:
     if name not in trial:
-        raise RecordingError(describe(f"`{_source(trial)}`", f"a `{name}` channel ({role})",
-                                      f"channels {sorted(trial.channels)}"))
+        raise RecordingError(
+            describe(
+                f"`{_source(trial)}`", f"a `{name}` channel ({role})", f"channels {sorted(trial.channels)}"
+            )
+        )
     values = np.asarray(trial[name], dtype=float)
     if values.ndim != 1 or not np.all(np.isfinite(values)):
-        raise RecordingError(describe(f"`{_source(trial)}`, channel `{name}`", "a 1-D channel of finite values",
-                                      "NaN, inf or several columns"))
+        raise RecordingError(
+            describe(
+                f"`{_source(trial)}`, channel `{name}`",
+                "a 1-D channel of finite values",
+                "NaN, inf or several columns",
+            )
+        )
     return values
 
 
@@ -144,12 +158,19 @@ def stretch_phases(trial: Trial) -> StretchPhases:
         velocity = np.gradient(angle, t)
     where = f"`{_source(trial)}`, channel `angle`"
     if angle.max() - angle.min() < 1 * DEG:
-        raise RecordingError(describe(where, "a stretch of at least 1 deg", f"{(angle.max() - angle.min()) / DEG:.2f} deg"))
+        raise RecordingError(
+            describe(where, "a stretch of at least 1 deg", f"{(angle.max() - angle.min()) / DEG:.2f} deg")
+        )
     peak = int(np.argmax(np.abs(velocity)))
     if velocity[peak] <= 0:
-        raise RecordingError(describe(where, "a stretch that increases the angle (positive = stretching the "
-                                      "tested muscle)", "a decreasing angle",
-                                      "flip the angle sign when reading the file"))
+        raise RecordingError(
+            describe(
+                where,
+                "a stretch that increases the angle (positive = stretching the tested muscle)",
+                "a decreasing angle",
+                "flip the angle sign when reading the file",
+            )
+        )
     peak_velocity = float(velocity[peak])
     # Plateau: the median of the fast samples, refined on those within 5 % of it (robust to the
     # ramps of a slow motor and to an overshoot).
@@ -166,8 +187,14 @@ def stretch_phases(trial: Trial) -> StretchPhases:
     at_speed = np.flatnonzero(fast[: end + 1])
     p2 = int(at_speed[-1])
     if p2 - p1 < 2:
-        raise RecordingError(describe(where, "a constant-velocity phase of at least 3 samples", f"{p2 - p1 + 1}",
-                                      "is this an isokinetic stretch?"))
+        raise RecordingError(
+            describe(
+                where,
+                "a constant-velocity phase of at least 3 samples",
+                f"{p2 - p1 + 1}",
+                "is this an isokinetic stretch?",
+            )
+        )
     acceleration = np.gradient(velocity, t)
     return StretchPhases(p0, p1, p2, end, plateau, velocity, acceleration)
 
@@ -194,18 +221,30 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.nd
     def evaluate(q):
         q = np.atleast_1d(np.asarray(q, dtype=float))
         if np.any(q < lo_range - h) or np.any(q > hi_range + h):
-            raise RecordingError(describe(
-                f"`{_source(slow)}` (slow stretch)", f"a range covering the fast stretch, "
-                f"{np.min(q) / DEG:.1f} to {np.max(q) / DEG:.1f} deg",
-                f"{lo_range / DEG:.1f} to {hi_range / DEG:.1f} deg"))
-        centre = np.clip(q, lo_range + h, hi_range - h) if hi_range - lo_range > 2 * h else np.full_like(q, x.mean())
+            raise RecordingError(
+                describe(
+                    f"`{_source(slow)}` (slow stretch)",
+                    f"a range covering the fast stretch, {np.min(q) / DEG:.1f} to {np.max(q) / DEG:.1f} deg",
+                    f"{lo_range / DEG:.1f} to {hi_range / DEG:.1f} deg",
+                )
+            )
+        centre = (
+            np.clip(q, lo_range + h, hi_range - h)
+            if hi_range - lo_range > 2 * h
+            else np.full_like(q, x.mean())
+        )
         i = np.searchsorted(x, centre - h, side="left")
         j = np.searchsorted(x, centre + h, side="right")
         n, sx, sy, sxx, sxy = (s[j] - s[i] for s in sums)
         if np.any(n < 2):
-            raise RecordingError(describe(f"`{_source(slow)}` (slow stretch)",
-                                          f"at least 2 samples within {smoothing_deg:g} deg of every angle",
-                                          "a gap in the angle", "raise smoothing_deg"))
+            raise RecordingError(
+                describe(
+                    f"`{_source(slow)}` (slow stretch)",
+                    f"at least 2 samples within {smoothing_deg:g} deg of every angle",
+                    "a gap in the angle",
+                    "raise smoothing_deg",
+                )
+            )
         mean_x, mean_y = sx / n, sy / n
         var = sxx / n - mean_x**2
         cov = sxy / n - mean_x * mean_y
@@ -254,11 +293,19 @@ class Decomposition:
         """The JSON contract of ``assess stretch --json`` plus the details."""
         hand = None
         if self.lever_arm_m is not None:
-            hand = {"inertial": self.inertial_n, "elastic": self.elastic_n, "viscous": self.viscous_n,
-                    "neural": self.neural_n}
+            hand = {
+                "inertial": self.inertial_n,
+                "elastic": self.elastic_n,
+                "viscous": self.viscous_n,
+                "neural": self.neural_n,
+            }
         return {
-            "components": {"inertial": self.inertial_nm, "elastic": self.elastic_nm, "viscous": self.viscous_nm,
-                           "neural": self.neural_nm},
+            "components": {
+                "inertial": self.inertial_nm,
+                "elastic": self.elastic_nm,
+                "viscous": self.viscous_nm,
+                "neural": self.neural_nm,
+            },
             "units": "N m",
             "components_at_hand": hand,
             "units_at_hand": "N",
@@ -315,53 +362,79 @@ class ResistanceResidual:
     phases: StretchPhases  # indices into the fast Trial
 
 
-def resistance_residual(slow: Trial, fast: Trial, *, inertia_kg_m2: float | None = None, smoothing_deg: float = 2.0,
-                        window_fraction: float = 0.1) -> ResistanceResidual:
+def resistance_residual(
+    slow: Trial,
+    fast: Trial,
+    *,
+    inertia_kg_m2: float | None = None,
+    smoothing_deg: float = 2.0,
+    window_fraction: float = 0.1,
+) -> ResistanceResidual:
     """The neural resistance of ``fast`` over time: ``T_fast - E(q) [- I a] - VC`` from P0 on.
 
     The same quantities as :func:`decompose` (whose NC is this residual averaged at P2), kept as a
     time series for catch and clonus detection (:mod:`myoreflex.measures.clinical`). The fast
     Trial's angle must stay within the slow stretch's range, holds included.
     """
-    decomposition = decompose(slow, fast, inertia_kg_m2=inertia_kg_m2, smoothing_deg=smoothing_deg,
-                              window_fraction=window_fraction)
+    decomposition = decompose(
+        slow, fast, inertia_kg_m2=inertia_kg_m2, smoothing_deg=smoothing_deg, window_fraction=window_fraction
+    )
     phases = stretch_phases(fast)
     elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
     span = slice(phases.p0, None)
-    neural = _residual(fast, phases, elastic, _inertia(fast, slow, inertia_kg_m2), span) - decomposition.viscous_nm
+    neural = (
+        _residual(fast, phases, elastic, _inertia(fast, slow, inertia_kg_m2), span) - decomposition.viscous_nm
+    )
     return ResistanceResidual(fast.time[span], fast["angle"][span], neural, decomposition.viscous_nm, phases)
 
 
-def _lindberg(slow: Trial, fast: Trial, *, lever_arm_m: float | None, inertia_kg_m2: float | None,
-              smoothing_deg: float, window_fraction: float) -> Decomposition:
+def _lindberg(
+    slow: Trial,
+    fast: Trial,
+    *,
+    lever_arm_m: float | None,
+    inertia_kg_m2: float | None,
+    smoothing_deg: float,
+    window_fraction: float,
+) -> Decomposition:
     slow_phases = stretch_phases(slow)
     phases = stretch_phases(fast)
     if not slow_phases.plateau_velocity < phases.plateau_velocity:
-        raise RecordingError(describe(
-            f"`{_source(slow)}` and `{_source(fast)}`", "a slow stretch slower than the fast one",
-            f"{slow_phases.plateau_velocity / DEG:.1f} and {phases.plateau_velocity / DEG:.1f} deg/s",
-            "pass the slow stretch first"))
+        raise RecordingError(
+            describe(
+                f"`{_source(slow)}` and `{_source(fast)}`",
+                "a slow stretch slower than the fast one",
+                f"{slow_phases.plateau_velocity / DEG:.1f} and {phases.plateau_velocity / DEG:.1f} deg/s",
+                "pass the slow stretch first",
+            )
+        )
     elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
     angle = fast["angle"]
     inertia = _inertia(fast, slow, inertia_kg_m2)
     p0, p1, p2 = phases.p0, phases.p1, phases.p2
     residual = _residual(fast, phases, elastic, inertia, slice(p0, p2 + 1))
-    n_window = max(1, int(round(window_fraction * (p2 - p1 + 1))))
+    n_window = max(1, round(window_fraction * (p2 - p1 + 1)))
     at_p1 = p1 - p0
     at_p2 = p2 - p0
-    viscous = float(np.mean(residual[at_p1: at_p1 + n_window]))
-    neural = float(np.mean(residual[at_p2 - n_window + 1: at_p2 + 1])) - viscous
+    viscous = float(np.mean(residual[at_p1 : at_p1 + n_window]))
+    neural = float(np.mean(residual[at_p2 - n_window + 1 : at_p2 + 1])) - viscous
     e0, e2 = elastic(np.array([angle[p0], angle[p2]]))
     elastic_nm = float(e2 - e0)
     if inertia is not None:
-        inertial = float(inertia * np.max(phases.acceleration[p0: p1 + 1]))
+        inertial = float(inertia * np.max(phases.acceleration[p0 : p1 + 1]))
         inertial_method = f"inertia {inertia:g} kg m^2 x peak acceleration between P0 and P1"
     else:
         inertial = float(np.max(residual[: at_p1 + 1]) - viscous)
-        inertial_method = "peak of the fast torque above the slow curve between P0 and P1, less VC (inertia unknown)"
+        inertial_method = (
+            "peak of the fast torque above the slow curve between P0 and P1, less VC (inertia unknown)"
+        )
     rest = slow.time < slow.time[slow_phases.p0]
     slow_torque = slow["torque"]
-    resting = float(np.mean(slow_torque[rest])) if np.count_nonzero(rest) >= 2 else float(slow_torque[slow_phases.p0])
+    resting = (
+        float(np.mean(slow_torque[rest]))
+        if np.count_nonzero(rest) >= 2
+        else float(slow_torque[slow_phases.p0])
+    )
 
     components = {"inertial": inertial, "elastic": elastic_nm, "viscous": viscous, "neural": neural}
     if lever_arm_m is not None:
@@ -370,25 +443,46 @@ def _lindberg(slow: Trial, fast: Trial, *, lever_arm_m: float | None, inertia_kg
         at_hand = {name: value / lever_arm_m for name, value in components.items()}
         resting_n = resting / lever_arm_m
         flags = {name: bool(at_hand[name] > cut) for name, cut in PENNATI_CUTOFFS_N.items()}
-        note = (f"forces at {lever_arm_m:g} m from the joint axis compared with mean + 3 SD of "
-                "107 healthy adults (wrist and fingers; indicative only for other joints)")
+        note = (
+            f"forces at {lever_arm_m:g} m from the joint axis compared with mean + 3 SD of "
+            "107 healthy adults (wrist and fingers; indicative only for other joints)"
+        )
     else:
         at_hand = dict.fromkeys(components)
         resting_n = None
         flags = dict.fromkeys(PENNATI_CUTOFFS_N)
-        note = ("not applicable: the cut-offs are forces at the NeuroFlexor hand platform; give lever_arm_m "
-                f"(e.g. NEUROFLEXOR_LEVER_ARM_M = {NEUROFLEXOR_LEVER_ARM_M} m) to compare")
+        note = (
+            "not applicable: the cut-offs are forces at the NeuroFlexor hand platform; give lever_arm_m "
+            f"(e.g. NEUROFLEXOR_LEVER_ARM_M = {NEUROFLEXOR_LEVER_ARM_M} m) to compare"
+        )
     t = fast.time
     return Decomposition(
-        inertial_nm=inertial, elastic_nm=elastic_nm, viscous_nm=viscous, neural_nm=neural,
-        resting_tension_nm=resting, lever_arm_m=lever_arm_m,
-        inertial_n=at_hand["inertial"], elastic_n=at_hand["elastic"], viscous_n=at_hand["viscous"],
-        neural_n=at_hand["neural"], resting_tension_n=resting_n,
-        flags=flags, cutoffs_n=dict(PENNATI_CUTOFFS_N), cutoff_source=PENNATI_2016, flags_note=note,
-        p0_s=float(t[p0]), p1_s=float(t[p1]), p2_s=float(t[p2]),
-        p0_angle_deg=float(angle[p0] / DEG), p1_angle_deg=float(angle[p1] / DEG), p2_angle_deg=float(angle[p2] / DEG),
-        slow_velocity_deg_s=slow_phases.plateau_velocity / DEG, fast_velocity_deg_s=phases.plateau_velocity / DEG,
-        inertial_method=inertial_method, method="lindberg2011", reference=LINDBERG_2011,
+        inertial_nm=inertial,
+        elastic_nm=elastic_nm,
+        viscous_nm=viscous,
+        neural_nm=neural,
+        resting_tension_nm=resting,
+        lever_arm_m=lever_arm_m,
+        inertial_n=at_hand["inertial"],
+        elastic_n=at_hand["elastic"],
+        viscous_n=at_hand["viscous"],
+        neural_n=at_hand["neural"],
+        resting_tension_n=resting_n,
+        flags=flags,
+        cutoffs_n=dict(PENNATI_CUTOFFS_N),
+        cutoff_source=PENNATI_2016,
+        flags_note=note,
+        p0_s=float(t[p0]),
+        p1_s=float(t[p1]),
+        p2_s=float(t[p2]),
+        p0_angle_deg=float(angle[p0] / DEG),
+        p1_angle_deg=float(angle[p1] / DEG),
+        p2_angle_deg=float(angle[p2] / DEG),
+        slow_velocity_deg_s=slow_phases.plateau_velocity / DEG,
+        fast_velocity_deg_s=phases.plateau_velocity / DEG,
+        inertial_method=inertial_method,
+        method="lindberg2011",
+        reference=LINDBERG_2011,
     )
 
 
@@ -402,8 +496,16 @@ class _Method:
 METHODS: Mapping[str, _Method] = {"lindberg2011": _Method(_lindberg, LINDBERG_2011)}
 
 
-def decompose(slow: Trial, fast: Trial, *, lever_arm_m: float | None = None, inertia_kg_m2: float | None = None,
-              method: str = "lindberg2011", smoothing_deg: float = 2.0, window_fraction: float = 0.1) -> Decomposition:
+def decompose(
+    slow: Trial,
+    fast: Trial,
+    *,
+    lever_arm_m: float | None = None,
+    inertia_kg_m2: float | None = None,
+    method: str = "lindberg2011",
+    smoothing_deg: float = 2.0,
+    window_fraction: float = 0.1,
+) -> Decomposition:
     """Split the resistance to ``fast`` into inertial, elastic, viscous and neural components.
 
     Parameters
@@ -455,5 +557,11 @@ def decompose(slow: Trial, fast: Trial, *, lever_arm_m: float | None = None, ine
         raise ParameterError(describe("window_fraction", "a fraction in (0, 0.5]", window_fraction))
     if not smoothing_deg > 0:
         raise ParameterError(describe("smoothing_deg", "an angle > 0 deg", smoothing_deg))
-    return METHODS[method].function(slow, fast, lever_arm_m=lever_arm_m, inertia_kg_m2=inertia_kg_m2,
-                                    smoothing_deg=smoothing_deg, window_fraction=window_fraction)
+    return METHODS[method].function(
+        slow,
+        fast,
+        lever_arm_m=lever_arm_m,
+        inertia_kg_m2=inertia_kg_m2,
+        smoothing_deg=smoothing_deg,
+        window_fraction=window_fraction,
+    )

@@ -17,8 +17,8 @@ Choices written down (the EMG-onset criterion of Calota 2008 is unverified, ANCH
   above the rest mean + 3 SD for 20 ms), baseline = the rest before the stretch, search from the
   stretch start. A normalised EMG (unit ``1``, e.g. simulated) gets a floor of 0.01 on the rise,
   since a noise-free baseline has SD 0; an EMG in volts is first full-wave rectified and smoothed
-  by a centred 25 ms moving average (about the 50 Hz low-pass of Hodges & Bui) unless an
-  ``envelope`` is given;
+  by a trailing 25 ms moving average (about the 50 Hz low-pass of Hodges & Bui; trailing so that
+  the onset is not found before the EMG rises) unless an ``envelope`` is given;
 - velocity of a stretch: the angular velocity at the onset (median over +-5 ms), deg/s;
 - an onset after the movement has ended (velocity below 10 % of the plateau) is reported and
   excluded: its angle is the end of the range, not a threshold crossed while stretching;
@@ -42,24 +42,33 @@ from myoreflex.measures.emg import onset_threshold
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
-LEVIN_FELDMAN_1994 = "Levin & Feldman 1994 Brain Res 657:23; Calota, Feldman & Levin 2008 Clin Neurophysiol 119:2329"
+LEVIN_FELDMAN_1994 = (
+    "Levin & Feldman 1994 Brain Res 657:23; Calota, Feldman & Levin 2008 Clin Neurophysiol 119:2329"
+)
 HODGES_BUI_1996 = "Hodges & Bui 1996 Electroencephalogr Clin Neurophysiol 101:511"
 
 NORMALISED_EMG_FLOOR = 0.01
 """Smallest rise counted as an onset in a normalised EMG (1 % of maximal excitation), as
 :data:`myoreflex.measures.stretch.ONSET_FLOOR`: a simulated baseline has no noise."""
-ENVELOPE_WINDOW = 0.025  # s, centred moving average of the rectified EMG (V)
+ENVELOPE_WINDOW = 0.025  # s, trailing moving average of the rectified EMG (V)
 
 
 def _moving_average(signal: np.ndarray, time: np.ndarray, window: float) -> np.ndarray:
+    """Trailing (causal) mean over ``window`` s: the envelope never rises before the EMG does."""
     dt = float(np.median(np.diff(time)))
-    n = max(1, int(round(window / dt)))
-    kernel = np.ones(n) / n
-    return np.convolve(signal, kernel, mode="same")
+    n = max(1, round(window / dt))
+    sums = np.concatenate([[0.0], np.cumsum(signal)])
+    index = np.arange(signal.size)
+    lo = np.maximum(index + 1 - n, 0)
+    return (sums[index + 1] - sums[lo]) / (index + 1 - lo)
 
 
 def rectified_envelope(time, signal, *, window: float = ENVELOPE_WINDOW) -> np.ndarray:
-    """Full-wave rectified EMG smoothed by a centred moving average of ``window`` s."""
+    """Full-wave rectified EMG (less its median) smoothed by a trailing mean of ``window`` s.
+
+    Trailing, not centred: a centred window lets the envelope rise half a window before the EMG,
+    which would move every onset earlier by ~10 ms and bias mu by as much.
+    """
     signal = np.asarray(signal, dtype=float)
     return _moving_average(np.abs(signal - np.median(signal)), np.asarray(time, dtype=float), window)
 
@@ -82,8 +91,15 @@ class DSRT:
 
 
 def _hodges_bui(time, envelope, *, baseline, search_from, k, min_duration, floor):
-    onset = onset_threshold(time, envelope, baseline=baseline, k=k, min_duration=min_duration, floor=floor,
-                            search_from=search_from)
+    onset = onset_threshold(
+        time,
+        envelope,
+        baseline=baseline,
+        k=k,
+        min_duration=min_duration,
+        floor=floor,
+        search_from=search_from,
+    )
     return onset.index
 
 
@@ -97,9 +113,16 @@ class _OnsetMethod:
 ONSET_METHODS: Mapping[str, _OnsetMethod] = {"hodges_bui": _OnsetMethod(_hodges_bui, HODGES_BUI_1996)}
 
 
-def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui", k: float = 3.0,
-         min_duration: float = 0.02, floor: float | None = None,
-         envelope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> DSRT:
+def dsrt(
+    trial: Trial,
+    *,
+    muscle: str | None = None,
+    method: str = "hodges_bui",
+    k: float = 3.0,
+    min_duration: float = 0.02,
+    floor: float | None = None,
+    envelope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+) -> DSRT:
     """Joint angle at EMG onset of the stretched muscle during one stretch (Levin & Feldman 1994).
 
     Parameters
@@ -138,7 +161,9 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
     source = str(trial.metadata.get("source", "trial"))
     names = trial.emg_names()
     if not names:
-        raise RecordingError(describe(f"`{source}`", "an emg_<muscle> channel", f"channels {sorted(trial.channels)}"))
+        raise RecordingError(
+            describe(f"`{source}`", "an emg_<muscle> channel", f"channels {sorted(trial.channels)}")
+        )
     muscle = muscle or names[0]
     channel = trial.channel(f"emg_{muscle}")
     if not np.all(np.isfinite(channel.values)):
@@ -157,21 +182,38 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
     start = float(trial.metadata.get("stretch_onset_s", t[phases.p0]))
     baseline = (float(t[0]), start)
     if np.count_nonzero((t >= baseline[0]) & (t <= baseline[1])) < 2:
-        raise RecordingError(describe(f"`{source}`", "rest (at least 2 samples) before the stretch as EMG baseline",
-                                      f"the stretch starts at {start:g} s"))
-    index = ONSET_METHODS[method].function(t, signal, baseline=baseline, search_from=start, k=k,
-                                           min_duration=min_duration, floor=floor)
+        raise RecordingError(
+            describe(
+                f"`{source}`",
+                "rest (at least 2 samples) before the stretch as EMG baseline",
+                f"the stretch starts at {start:g} s",
+            )
+        )
+    index = ONSET_METHODS[method].function(
+        t, signal, baseline=baseline, search_from=start, k=k, min_duration=min_duration, floor=floor
+    )
     plateau = phases.plateau_velocity / DEG
-    parameters = {"k": k, "min_duration_s": min_duration, "floor": floor, "baseline_s": list(baseline),
-                  "envelope": "given" if envelope is not None else ("none" if normalised else "rectified 25 ms mean")}
-    common = dict(plateau_velocity_deg_s=plateau, start_angle_deg=float(angle[phases.p0] / DEG),
-                  end_angle_deg=float(np.max(angle) / DEG), muscle=muscle, method=method, parameters=parameters,
-                  source=source)
+    parameters = {
+        "k": k,
+        "min_duration_s": min_duration,
+        "floor": floor,
+        "baseline_s": list(baseline),
+        "envelope": "given" if envelope is not None else ("none" if normalised else "rectified 25 ms mean"),
+    }
+    common = {
+        "plateau_velocity_deg_s": plateau,
+        "start_angle_deg": float(angle[phases.p0] / DEG),
+        "end_angle_deg": float(np.max(angle) / DEG),
+        "muscle": muscle,
+        "method": method,
+        "parameters": parameters,
+        "source": source,
+    }
     if index is None:
         return DSRT(None, None, plateau, excluded="no EMG onset during the stretch", **common)
     dt = float(np.median(np.diff(t)))
-    half = max(1, int(round(0.005 / dt)))
-    velocity = float(np.median(phases.velocity[max(0, index - half): index + half + 1]) / DEG)
+    half = max(1, round(0.005 / dt))
+    velocity = float(np.median(phases.velocity[max(0, index - half) : index + half + 1]) / DEG)
     excluded = None
     if index > phases.end:
         excluded = "EMG onset after the movement ended"
@@ -215,9 +257,15 @@ def _position(value: float, lo: float, hi: float) -> str:
     return "below" if value < lo else ("above" if value > hi else "within")
 
 
-def tsrt(stretches: Sequence[Trial] | None = None, *, velocities_deg_s: Sequence[float] | None = None,
-         dsrt_deg: Sequence[float | None] | None = None, joint_range_deg: tuple[float, float] | None = None,
-         confidence: float = 0.95, **dsrt_options) -> TSRTResult:
+def tsrt(
+    stretches: Sequence[Trial] | None = None,
+    *,
+    velocities_deg_s: Sequence[float] | None = None,
+    dsrt_deg: Sequence[float | None] | None = None,
+    joint_range_deg: tuple[float, float] | None = None,
+    confidence: float = 0.95,
+    **dsrt_options,
+) -> TSRTResult:
     """Tonic stretch reflex threshold and velocity sensitivity from stretches at several velocities.
 
     Parameters
@@ -254,18 +302,25 @@ def tsrt(stretches: Sequence[Trial] | None = None, *, velocities_deg_s: Sequence
         raise ParameterError(describe("confidence", "a level in (0, 1)", confidence))
     if stretches is not None:
         if velocities_deg_s is not None or dsrt_deg is not None:
-            raise ParameterError(describe("tsrt arguments", "either stretches or velocities_deg_s and dsrt_deg",
-                                          "both"))
+            raise ParameterError(
+                describe("tsrt arguments", "either stretches or velocities_deg_s and dsrt_deg", "both")
+            )
         points = [dsrt(trial, **dsrt_options) for trial in stretches]
-        velocities = [p.velocity_deg_s for p in points]
+        # Velocity at the onset for the regression; the plateau velocity to name an excluded one.
+        velocities = [p.plateau_velocity_deg_s if p.excluded else p.velocity_deg_s for p in points]
         angles = [None if p.excluded else p.angle_deg for p in points]
         reasons = [p.excluded for p in points]
         if joint_range_deg is None and points:
             joint_range_deg = (min(p.start_angle_deg for p in points), max(p.end_angle_deg for p in points))
     else:
         if velocities_deg_s is None or dsrt_deg is None or len(velocities_deg_s) != len(dsrt_deg):
-            raise ParameterError(describe("velocities_deg_s and dsrt_deg", "two sequences of equal length",
-                                          (velocities_deg_s, dsrt_deg)))
+            raise ParameterError(
+                describe(
+                    "velocities_deg_s and dsrt_deg",
+                    "two sequences of equal length",
+                    (velocities_deg_s, dsrt_deg),
+                )
+            )
         velocities = [float(v) for v in velocities_deg_s]
         angles = [None if a is None or not np.isfinite(a) else float(a) for a in dsrt_deg]
         reasons = [None if a is not None else "no EMG onset during the stretch" for a in angles]
@@ -274,26 +329,52 @@ def tsrt(stretches: Sequence[Trial] | None = None, *, velocities_deg_s: Sequence
     if joint_range_deg is not None:
         joint_range_deg = (float(min(joint_range_deg)), float(max(joint_range_deg)))
     used = [i for i, a in enumerate(angles) if a is not None]
-    excluded = tuple((i, float(velocities[i]), reasons[i] or "excluded") for i, a in enumerate(angles) if a is None)
+    excluded = tuple(
+        (i, float(velocities[i]), reasons[i] or "excluded") for i, a in enumerate(angles) if a is None
+    )
     x = np.array([velocities[i] for i in used], dtype=float)
     y = np.array([angles[i] for i in used], dtype=float)
-    base = dict(n_stretches=len(used), n_excluded=len(excluded), range_deg=joint_range_deg,
-                velocities_deg_s=tuple(x.tolist()), dsrt_deg=tuple(y.tolist()), excluded=excluded,
-                confidence=confidence)
+    base = {
+        "n_stretches": len(used),
+        "n_excluded": len(excluded),
+        "range_deg": joint_range_deg,
+        "velocities_deg_s": tuple(x.tolist()),
+        "dsrt_deg": tuple(y.tolist()),
+        "excluded": excluded,
+        "confidence": confidence,
+    }
 
     def not_estimable(note, outside, position):
-        return TSRTResult(None, None, None, None, None, outside_range=outside, position=position, estimable=False,
-                          note=note, **base)
+        return TSRTResult(
+            None,
+            None,
+            None,
+            None,
+            None,
+            outside_range=outside,
+            position=position,
+            estimable=False,
+            note=note,
+            **base,
+        )
 
     if len(used) == 0:
-        return not_estimable("no EMG onset while stretching at any velocity: the stretch reflex threshold lies "
-                             "beyond the tested range (TSRT above the range, not estimable)", True, "above")
+        return not_estimable(
+            "no EMG onset while stretching at any velocity: the stretch reflex threshold lies "
+            "beyond the tested range (TSRT above the range, not estimable)",
+            True,
+            "above",
+        )
     if len(used) == 1:
-        return not_estimable("one DSRT only: TSRT not estimable (needs stretches at 2 or more velocities with an "
-                             "onset)", None, None)
+        return not_estimable(
+            "one DSRT only: TSRT not estimable (needs stretches at 2 or more velocities with an onset)",
+            None,
+            None,
+        )
     if np.ptp(x) <= 1e-9 * max(1.0, float(np.max(np.abs(x)))):
-        return not_estimable("all DSRTs at a single velocity: TSRT not estimable (vary the stretch velocity)",
-                             None, None)
+        return not_estimable(
+            "all DSRTs at a single velocity: TSRT not estimable (vary the stretch velocity)", None, None
+        )
     n = x.size
     x_mean = float(x.mean())
     sxx = float(np.sum((x - x_mean) ** 2))
@@ -310,8 +391,8 @@ def tsrt(stretches: Sequence[Trial] | None = None, *, velocities_deg_s: Sequence
         t_crit = float(stats.t.ppf(0.5 + confidence / 2, n - 2))
         se_intercept = s * np.sqrt(1.0 / n + x_mean**2 / sxx)
         se_slope = s / np.sqrt(sxx)
-        tsrt_ci = (intercept - t_crit * se_intercept, intercept + t_crit * se_intercept)
-        mu_ci = (-slope - t_crit * se_slope, -slope + t_crit * se_slope)
+        tsrt_ci = (float(intercept - t_crit * se_intercept), float(intercept + t_crit * se_intercept))
+        mu_ci = (float(-slope - t_crit * se_slope), float(-slope + t_crit * se_slope))
     else:
         note += "; two points leave no degrees of freedom: no confidence intervals"
     outside = position = None
@@ -319,6 +400,17 @@ def tsrt(stretches: Sequence[Trial] | None = None, *, velocities_deg_s: Sequence
         position = _position(intercept, *joint_range_deg)
         outside = position != "within"
         if outside:
-            note += f"; TSRT lies {position} the tested range {joint_range_deg[0]:.1f}-{joint_range_deg[1]:.1f} deg"
-    return TSRTResult(intercept, -slope, tsrt_ci, mu_ci, r_squared, outside_range=outside, position=position,
-                      estimable=True, note=note, **base)
+            lo, hi = joint_range_deg
+            note += f"; TSRT lies {position} the tested range {lo:.1f}-{hi:.1f} deg"
+    return TSRTResult(
+        intercept,
+        -slope,
+        tsrt_ci,
+        mu_ci,
+        r_squared,
+        outside_range=outside,
+        position=position,
+        estimable=True,
+        note=note,
+        **base,
+    )
