@@ -186,6 +186,9 @@ _JOINT_TABLE = {
         agonist=(886.0, 0.06, 0.25, 5.0),  # flexor carpi radialis + ulnaris
         antagonist=(781.0, 0.07, 0.22, 5.0),  # extensor carpi radialis longus + brevis + ulnaris
         arms=(0.015, 0.015),
+        # Soft passive tissue as at the elbow: calibrated so a healthy wrist's elastic component
+        # sits near the NeuroFlexor healthy mean (Pennati et al. 2016: EC 2.7 +- 1.1 N).
+        passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
         optimal=(0.0, 0.0),
         reflex_gain=0.0006,
         reflex_threshold=310.0,

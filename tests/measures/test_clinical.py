@@ -1,5 +1,7 @@
 """Tardieu and Ashworth-like estimates: simulated healthy vs spastic, public pendulum traces, edge cases."""
 
+import doctest
+
 import numpy as np
 import pytest
 
@@ -193,6 +195,13 @@ def test_a_single_stretch_and_missing_channels():
     # One stretch: R1 and X from EMG alone, no neural component.
     single = tardieu([_ramp(4.0, reflex=True)])
     assert single.neural_nm is None and single.quality_x == 1 and single.r1_deg is not None
+    # EMG without torque: graded from the EMG alone.
+    emg_only = [
+        Trial(r.time, {k: r.channel(k) for k in ("angle", "emg_flexors")})
+        for r in (_ramp(0.2), _ramp(4.0, reflex=True))
+    ]
+    no_torque = tardieu(emg_only)
+    assert no_torque.neural_nm is None and no_torque.quality_x == 1
     # No EMG and one stretch: no catch can be found, a clear error.
     with pytest.raises(RecordingError, match="slow and a fast"):
         tardieu([_ramp(4.0, reflex=True, emg=False)], catch="torque_rise")
@@ -216,3 +225,9 @@ def test_ashworth_like_stretch_rule_follows_the_catch_position():
     assert ashworth_from_stretch(slow, _ramp(4.0, reflex=True), neural_threshold_nm=0.3).grade == "3"
     assert ashworth_from_stretch(slow, _ramp(4.0)).grade == "0"
     assert ashworth_from_stretch(slow, _ramp(4.0, reflex=True)).as_dict()["estimate"] is True
+
+
+def test_docstring_examples_run():
+    import myoreflex.measures.clinical as module
+
+    assert doctest.testmod(module).failed == 0

@@ -1,5 +1,7 @@
 """DSRT and TSRT: a synthetic lambda-model subject (issue 4 item 4), CI coverage, the simulated elbow."""
 
+import doctest
+
 import numpy as np
 import pytest
 
@@ -217,3 +219,9 @@ def test_simulated_healthy_elbow_threshold_is_beyond_the_range(elbow_series):
     r = tsrt(elbow_series["healthy"])
     assert r.estimable is False and r.position == "above" and r.outside_range is True
     assert r.n_excluded == len(VELOCITIES) and r.range_deg == pytest.approx((80.0, 160.0), abs=0.01)
+
+
+def test_docstring_examples_run():
+    import myoreflex.measures.threshold as module
+
+    assert doctest.testmod(module).failed == 0

@@ -292,8 +292,8 @@ def tardieu(
     ----------
     stretches : sequence of Trial
         Stretches of one joint (``angle``, ``torque``, ``emg_<muscle>``); the slowest gives R2 and
-        the elastic curve, the fastest R1 and X. One stretch is accepted (R1, R2 and X from it,
-        no neural component).
+        the elastic curve, the fastest R1 and X. One stretch, or stretches without torque, are
+        accepted (R1, R2 and X from the EMG, no neural component).
     catch : {"emg_onset", "torque_rise"}
         How R1 is found (:data:`CATCH_METHODS`).
     neural_threshold_nm : float
@@ -326,7 +326,8 @@ def tardieu(
     slow, fast = ordered[0], ordered[-1]
     residual = None
     neural = None
-    if len(ordered) > 1 and _velocity(fast) > _velocity(slow):
+    with_torque = "torque" in slow and "torque" in fast
+    if len(ordered) > 1 and with_torque and _velocity(fast) > _velocity(slow):
         decomposition = decompose(slow, fast, inertia_kg_m2=inertia_kg_m2)
         neural = decomposition.neural_nm
         residual = resistance_residual(slow, fast, inertia_kg_m2=inertia_kg_m2)

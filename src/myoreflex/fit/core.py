@@ -1,0 +1,357 @@
+"""The estimation machinery shared by every fit: bounded transform, prior, optimiser, Laplace, NUTS.
+
+A fit is a nonlinear least-squares problem in an unconstrained space. Each free parameter ``x``
+with documented bounds ``(lo, hi)`` (its metadata, see :mod:`myoreflex.params`) is written as::
+
+    x = lo + (hi - lo) sigmoid(z),        z = logit((x - lo) / (hi - lo)),
+
+so every ``z`` in R is a valid parameter and the optimiser needs no constraints. The prior is
+logit-normal, ``z ~ N(0, s^2)`` with ``s = pi / sqrt(3)``: the location and spread in ``z`` of the
+uniform prior on the documented bounds (a uniform on ``(lo, hi)`` is the standard logistic
+distribution in ``z``, whose standard deviation is ``pi / sqrt(3)``). Nuisance parameters (the
+release angle of a pendulum) are unbounded with a normal prior around their measured value.
+
+With Gaussian measurement errors of standard deviation ``sigma`` the negative log posterior is,
+up to a constant, half a sum of squares::
+
+    F(z) = 1/2 sum_i ((m_i(z) - y_i) / sigma)^2 + 1/2 sum_j ((z_j - mu_j) / s_j)^2,
+
+minimised by Levenberg-Marquardt (:func:`levenberg_marquardt`) with Jacobians from JAX
+forward-mode differentiation through the simulation. The Laplace approximation
+(:func:`laplace`) is the Gaussian ``N(z*, H^-1)`` with ``H`` the Hessian of ``F`` at the optimum
+``z*``; :func:`nuts` draws from the exact posterior ``exp(-F)`` with the No-U-Turn sampler.
+
+References: Nielsen 1999 (damping update) as given by Madsen, Nielsen & Tingleff 2004, *Methods
+for non-linear least squares problems*, 2nd ed., DTU, Algorithm 3.16; Marquardt 1963 J SIAM 11:431
+(diagonal scaling); MacKay 2003, *Information Theory, Inference and Learning Algorithms*, ch. 27
+(Laplace's method); Hoffman & Gelman 2014 J Mach Learn Res 15:1593 (NUTS) in NumPyro (Phan,
+Pradhan & Jankowiak 2019, arXiv:1912.11554); Bayley & Hammersley 1946 J R Stat Soc Suppl 8:184
+(effective number of autocorrelated observations).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+PRIOR_SD_Z = math.pi / math.sqrt(3.0)
+"""Prior standard deviation in the unconstrained space: that of a uniform prior on the bounds."""
+
+Z_95 = 1.959963984540054
+"""Two-sided 95 % quantile of the standard normal."""
+
+NOT_IDENTIFIED_SD_RATIO = 0.5
+"""A parameter whose posterior sd (in z) is above this fraction of its prior sd is not identified."""
+
+NOT_IDENTIFIED_CORRELATION = 0.95
+"""Two parameters with |posterior correlation| above this are not separately identified."""
+
+
+def to_unconstrained(x, low, high):
+    """``z = logit((x - lo) / (hi - lo))``; values at or beyond a bound are moved 1e-9 inside."""
+    x = np.asarray(x, dtype=float)
+    unit = np.clip((x - low) / (high - low), 1e-9, 1.0 - 1e-9)
+    return np.log(unit) - np.log1p(-unit)
+
+
+def to_constrained(z, low, high):
+    """``x = lo + (hi - lo) sigmoid(z)`` (NumPy; the JAX twin lives in the model functions)."""
+    z = np.asarray(z, dtype=float)
+    return low + (high - low) / (1.0 + np.exp(-z))
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """A least-squares posterior: names, transforms, prior and the batched residual evaluator.
+
+    ``evaluate(z)`` takes unconstrained points of shape ``(n, k)`` and returns the data residuals
+    ``r = model - data`` in the data's unit, shape ``(n, m)``, and their Jacobian ``dr/dz``,
+    shape ``(n, m, k)`` (masked samples give zero rows). ``bounded[j]`` says whether column ``j``
+    uses the logit transform (else it is the identity).
+    """
+
+    names: tuple[str, ...]
+    low: np.ndarray
+    high: np.ndarray
+    bounded: np.ndarray
+    prior_mean: np.ndarray
+    prior_sd: np.ndarray
+    evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+    n_data: int
+
+    def values(self, z) -> np.ndarray:
+        """Parameter values (SI) of unconstrained points ``z`` (``(..., k)``)."""
+        z = np.asarray(z, dtype=float)
+        return np.where(self.bounded, to_constrained(z, self.low, self.high), z)
+
+    def unconstrained(self, x) -> np.ndarray:
+        """Inverse of :meth:`values`."""
+        x = np.asarray(x, dtype=float)
+        return np.where(self.bounded, to_unconstrained(x, self.low, self.high), x)
+
+    def augmented(self, z, r, jac, sigma):
+        """All residuals of ``F`` (data over ``sigma``, then the prior) and their Jacobian."""
+        k = z.shape[-1]
+        prior_r = (z - self.prior_mean) / self.prior_sd
+        prior_j = np.broadcast_to(np.diag(1.0 / self.prior_sd), z.shape[:-1] + (k, k))
+        return (np.concatenate([r / sigma, prior_r], axis=-1),
+                np.concatenate([jac / sigma, prior_j], axis=-2))
+
+
+def _cost(residuals):
+    cost = 0.5 * np.sum(residuals**2, axis=-1)
+    return np.where(np.isfinite(cost), cost, np.inf)
+
+
+@dataclasses.dataclass(frozen=True)
+class Optimum:
+    """Outcome of :func:`levenberg_marquardt` for a batch of starts."""
+
+    z: np.ndarray  # (B, k)
+    cost: np.ndarray  # (B,)
+    converged: np.ndarray  # (B,) bool
+    reason: tuple[str, ...]
+    iterations: np.ndarray  # (B,)
+    costs: tuple[tuple[float, ...], ...]  # per start, accepted costs
+
+
+def levenberg_marquardt(problem: Problem, z0, sigma: float, *, max_iter: int = 60, xtol: float = 1e-7,
+                        gtol: float = 1e-6, ftol: float = 1e-12) -> Optimum:
+    """Minimise ``F`` from every row of ``z0`` at once (one batched model call per iteration).
+
+    Marquardt-scaled damping ``(A + mu diag(A)) h = -g`` with ``A = J^T J``, ``g = J^T R``; the
+    damping follows Nielsen's rule: after an accepted step with gain ratio ``rho``,
+    ``mu <- mu max(1/3, 1 - (2 rho - 1)^3)``, after a rejected one ``mu <- nu mu, nu <- 2 nu``
+    (Madsen, Nielsen & Tingleff 2004, Algorithm 3.16). A start stops when ``max|g| < gtol``, when
+    the step is below ``xtol (1 + max|z|)``, when the cost falls by less than ``ftol F``, or when
+    its model evaluation is not finite at the start (reason ``"nonfinite"``).
+    """
+    z = np.array(z0, dtype=float)
+    n_starts, k = z.shape
+    r, jac = problem.evaluate(z)
+    big_r, big_j = problem.augmented(z, r, jac, sigma)
+    cost = _cost(big_r)
+    a = np.einsum("bmi,bmj->bij", big_j, big_j)
+    g = np.einsum("bmi,bm->bi", big_j, big_r)
+    diag = np.maximum(np.einsum("bii->bi", a), 1e-12)
+    mu = np.full(n_starts, 1e-3)
+    nu = np.full(n_starts, 2.0)
+    active = np.isfinite(cost)
+    converged = np.zeros(n_starts, dtype=bool)
+    reason = ["running" if ok else "nonfinite" for ok in active]
+    iterations = np.zeros(n_starts, dtype=int)
+    costs = [[float(c)] for c in cost]
+    for b in range(n_starts):
+        if active[b] and np.max(np.abs(g[b])) < gtol:
+            active[b], converged[b], reason[b] = False, True, "gradient"
+    for _ in range(max_iter):
+        if not active.any():
+            break
+        step = np.zeros_like(z)
+        for b in np.flatnonzero(active):
+            lhs = a[b] + mu[b] * np.diag(diag[b])
+            step[b] = -np.linalg.solve(lhs, g[b])
+        candidate = z + step
+        r_new, jac_new = problem.evaluate(candidate)
+        big_r_new, big_j_new = problem.augmented(candidate, r_new, jac_new, sigma)
+        cost_new = _cost(big_r_new)
+        predicted = 0.5 * np.einsum("bi,bi->b", step, mu[:, None] * diag * step - g)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            rho = (cost - cost_new) / predicted
+        for b in np.flatnonzero(active):
+            iterations[b] += 1
+            if np.isfinite(cost_new[b]) and rho[b] > 0:
+                decrease = cost[b] - cost_new[b]
+                z[b], cost[b] = candidate[b], cost_new[b]
+                a[b] = big_j_new[b].T @ big_j_new[b]
+                g[b] = big_j_new[b].T @ big_r_new[b]
+                diag[b] = np.maximum(np.diag(a[b]), 1e-12)
+                mu[b] *= max(1.0 / 3.0, 1.0 - (2.0 * rho[b] - 1.0) ** 3)
+                nu[b] = 2.0
+                costs[b].append(float(cost[b]))
+                if np.max(np.abs(g[b])) < gtol:
+                    active[b], converged[b], reason[b] = False, True, "gradient"
+                elif np.max(np.abs(step[b])) < xtol * (1.0 + np.max(np.abs(z[b]))):
+                    active[b], converged[b], reason[b] = False, True, "step"
+                elif decrease < ftol * cost[b]:
+                    active[b], converged[b], reason[b] = False, True, "cost"
+            else:
+                mu[b] *= nu[b]
+                nu[b] *= 2.0
+                if mu[b] > 1e14:
+                    active[b], reason[b] = False, "stalled"
+    for b in np.flatnonzero(active):
+        reason[b] = "max_iter"
+    return Optimum(z=z, cost=cost, converged=converged, reason=tuple(reason), iterations=iterations,
+                   costs=tuple(tuple(c) for c in costs))
+
+
+def gradient(problem: Problem, z, sigma: float) -> np.ndarray:
+    """``grad F`` at points ``z`` of shape ``(n, k)``: ``J^T R`` (exact; forward-mode Jacobian)."""
+    r, jac = problem.evaluate(z)
+    big_r, big_j = problem.augmented(z, r, jac, sigma)
+    return np.einsum("bmi,bm->bi", big_j, big_r)
+
+
+@dataclasses.dataclass(frozen=True)
+class Laplace:
+    """The Gaussian approximation ``N(z*, covariance)`` of the posterior in the unconstrained space."""
+
+    z: np.ndarray
+    hessian: np.ndarray
+    covariance: np.ndarray
+    positive_definite: bool
+    hessian_method: str
+
+
+def laplace(problem: Problem, z_star, sigma: float, *, step: float = 1e-4) -> Laplace:
+    """Hessian of ``F`` at ``z*`` by central differences of the exact JAX gradient, and its inverse.
+
+    ``H[:, j] = (g(z* + h e_j) - g(z* - h e_j)) / 2h`` with ``h = 1e-4`` in ``z`` (truncation error
+    O(h^2), far below the statistical error), symmetrised. When it is not positive definite (the
+    optimum is not a minimum) the Gauss-Newton matrix ``J^T J`` stands in and
+    ``positive_definite`` is False.
+    """
+    z_star = np.asarray(z_star, dtype=float)
+    k = z_star.size
+    offsets = step * np.eye(k)
+    points = np.concatenate([z_star + offsets, z_star - offsets])
+    grads = gradient(problem, points, sigma)
+    hessian = (grads[:k] - grads[k:]).T / (2.0 * step)
+    hessian = 0.5 * (hessian + hessian.T)
+    method = "finite differences of the JAX gradient"
+    positive = bool(np.all(np.isfinite(hessian)) and np.all(np.linalg.eigvalsh(hessian) > 0))
+    if not positive:
+        r, jac = problem.evaluate(z_star[None])
+        _, big_j = problem.augmented(z_star[None], r, jac, sigma)
+        hessian = big_j[0].T @ big_j[0]
+        method = "Gauss-Newton J^T J (the exact Hessian was not positive definite)"
+    covariance = np.linalg.inv(hessian)
+    covariance = 0.5 * (covariance + covariance.T)
+    return Laplace(z=z_star, hessian=hessian, covariance=covariance, positive_definite=positive,
+                   hessian_method=method)
+
+
+def correlation_matrix(covariance) -> np.ndarray:
+    """Correlations from a covariance (invariant under the per-parameter transform's scaling)."""
+    sd = np.sqrt(np.diag(covariance))
+    return covariance / np.outer(sd, sd)
+
+
+def identifiability(names: Sequence[str], covariance, prior_sd, *, checked: Sequence[bool]) -> list[str]:
+    """Messages for parameters the data do not identify (``checked`` marks the ones to judge).
+
+    A parameter is not identified when its posterior sd in ``z`` exceeds
+    :data:`NOT_IDENTIFIED_SD_RATIO` of its prior sd; a pair is not separately identified when
+    ``|r| > NOT_IDENTIFIED_CORRELATION``.
+    """
+    messages = []
+    sd = np.sqrt(np.diag(covariance))
+    corr = correlation_matrix(covariance)
+    for j, name in enumerate(names):
+        if checked[j] and sd[j] > NOT_IDENTIFIED_SD_RATIO * prior_sd[j]:
+            messages.append(
+                f"`{name}` is not identified by the data: its posterior sd is {100 * sd[j] / prior_sd[j]:.0f} % "
+                "of its prior sd; fix it or add data that depend on it"
+            )
+    for i in range(len(names)):
+        for j in range(i + 1, len(names)):
+            if (checked[i] or checked[j]) and abs(corr[i, j]) > NOT_IDENTIFIED_CORRELATION:
+                messages.append(
+                    f"`{names[i]}` and `{names[j]}` are not separately identified: posterior correlation "
+                    f"{corr[i, j]:+.3f}; only a combination of the two is determined"
+                )
+    return messages
+
+
+def residual_autocorrelation(residuals) -> float:
+    """Lag-1 autocorrelation of a residual series (0 for fewer than 3 samples)."""
+    e = np.asarray(residuals, dtype=float)
+    e = e - e.mean()
+    if e.size < 3 or not np.any(e):
+        return 0.0
+    return float(np.sum(e[1:] * e[:-1]) / np.sum(e * e))
+
+
+def effective_noise_sd(residuals, n_free: int) -> tuple[float, float, float]:
+    """Noise sd for the likelihood from the residuals at the optimum, corrected for autocorrelation.
+
+    ``sigma^2 = RSS / (n - k)``; with lag-1 autocorrelation ``rho > 0`` the residuals carry the
+    information of ``n (1 - rho) / (1 + rho)`` independent samples (AR(1), Bayley & Hammersley
+    1946), which a white-noise likelihood reproduces with ``sigma_eff^2 = sigma^2 (1 + rho) /
+    (1 - rho)``. Returns ``(sigma_eff, sigma, rho)``; ``rho`` is clipped to ``[0, 0.999]``.
+    """
+    e = np.asarray(residuals, dtype=float)
+    sigma = math.sqrt(float(np.sum(e**2)) / max(e.size - n_free, 1))
+    rho = min(max(residual_autocorrelation(e), 0.0), 0.999)
+    return sigma * math.sqrt((1.0 + rho) / (1.0 - rho)), sigma, rho
+
+
+def nuts(problem: Problem, laplace_fit: Laplace, sigma: float, *, num_warmup: int, num_samples: int,
+         num_chains: int, seed: int, max_tree_depth: int = 6):
+    """Draw from ``exp(-F(z))`` with NumPyro's NUTS, chains vectorised into one batched model call.
+
+    The model is evaluated on the host through :func:`jax.pure_callback` by ``problem.evaluate``,
+    the very function compiled for the optimiser, so the sampler adds no compilation of the
+    simulation; the gradient is the exact forward-mode ``J^T R``. The chains start around the
+    optimum (``z* + 0.5`` Laplace sd draws) with the Laplace covariance as the (dense) inverse mass
+    matrix, which the warmup keeps adapting along with the step size.
+
+    Returns the draws ``(num_chains, num_samples, k)`` in ``z`` and a diagnostics dict.
+    """
+    from myoreflex.errors import require_extra
+
+    numpyro = require_extra("numpyro", "fit")
+    import jax
+    import jax.numpy as jnp
+    from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+    from numpyro.infer import MCMC, NUTS
+
+    k = laplace_fit.z.size
+
+    def host(z):
+        z = np.asarray(z, dtype=float)
+        flat = z.reshape(-1, k)
+        r, jac = problem.evaluate(flat)
+        big_r, big_j = problem.augmented(flat, r, jac, sigma)
+        value = _cost(big_r)
+        grad = np.einsum("bmi,bm->bi", big_j, big_r)
+        bad = ~np.isfinite(value) | ~np.all(np.isfinite(grad), axis=-1)
+        value = np.where(bad, np.inf, value)
+        grad = np.where(bad[:, None], 0.0, grad)
+        return value.reshape(z.shape[:-1]), grad.reshape(z.shape)
+
+    def call(z):
+        shapes = (jax.ShapeDtypeStruct(z.shape[:-1], jnp.float64), jax.ShapeDtypeStruct(z.shape, jnp.float64))
+        return jax.pure_callback(host, shapes, z, vmap_method="expand_dims")
+
+    @jax.custom_vjp
+    def potential(z):
+        return call(z)[0]
+
+    def potential_fwd(z):
+        value, grad = call(z)
+        return value, grad
+
+    def potential_bwd(grad, cotangent):
+        return (cotangent * grad,)
+
+    potential.defvjp(potential_fwd, potential_bwd)
+
+    kernel = NUTS(potential_fn=potential, inverse_mass_matrix=jnp.asarray(laplace_fit.covariance), dense_mass=True,
+                  adapt_mass_matrix=True, step_size=0.5, max_tree_depth=max_tree_depth, target_accept_prob=0.8)
+    mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
+                chain_method="vectorized", progress_bar=False)
+    rng = np.random.default_rng(seed)
+    chol = np.linalg.cholesky(laplace_fit.covariance)
+    init = laplace_fit.z + 0.5 * rng.standard_normal((num_chains, k)) @ chol.T
+    mcmc.run(jax.random.PRNGKey(seed), init_params=jnp.asarray(init), extra_fields=("diverging",))
+    draws = np.asarray(mcmc.get_samples(group_by_chain=True))
+    diverging = np.asarray(mcmc.get_extra_fields(group_by_chain=True)["diverging"])
+    r_hat = np.asarray(split_gelman_rubin(draws)) if num_chains > 1 else np.full(k, np.nan)
+    ess = np.asarray(effective_sample_size(draws))
+    del numpyro
+    return draws, {"r_hat": r_hat, "ess": ess, "divergences": int(diverging.sum())}

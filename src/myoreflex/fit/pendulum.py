@@ -1,0 +1,551 @@
+"""Fit the reflex-loop model, or the passive pendulum of De Groote et al. 2018, to a pendulum test.
+
+The simulation is aligned to the recording's release: it starts at the angle and angular velocity
+of the leg just before it was let go (the last extreme of the smoothed angle before the swing
+starts) and is compared with the recorded angle over ``window_s`` seconds after that instant::
+
+    r_i = q_model(t_i - t_0; theta) - q_recorded(t_i),   t_0 < t_i <= t_0 + window_s,
+
+where ``q_model`` is the simulated knee angle (linearly interpolated at the recording's sample
+times) and ``theta`` the free parameters. The release angle itself is a nuisance parameter with a
+normal prior (sd ``initial_angle_sd_deg``) around the measured one, because a single noisy sample
+would otherwise fix it. Everything else (priors, optimiser, Laplace, NUTS) is
+:mod:`myoreflex.fit.core`.
+
+The passive model (``fit_passive_pendulum``) is the torque-driven shank of De Groote et al. 2018
+and its teaching version (ANCHORS 3.3), in myoreflex's sign convention (knee flexion positive)::
+
+    I q'' = m g l_c cos(q) - T_b - B q'  (- K (q - q_n) when a stiffness is freed),
+
+which is :func:`myoreflex.physiology.limb.angular_acceleration` with the range-of-motion limits
+switched off (:func:`passive_limb`). The tutorial's baseline torque is the negative of ``T_b`` here.
+
+References: De Groote F, Blum KP, Horslen BC, Ting LH 2018 PLOS ONE 13:e0205763; Bajd & Bowman
+1982 J Biomed Eng 4:90 (release and start angle of the pendulum test).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+import time as _time
+import warnings
+from collections.abc import Mapping, Sequence
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from scipy.signal import savgol_filter
+
+import myoreflex
+from myoreflex import model
+from myoreflex.errors import FitFailed, ParameterError, ProtocolError, RecordingError, describe
+from myoreflex.fit import core
+from myoreflex.fit.result import FitResult, NotIdentifiedWarning
+from myoreflex.params import get_param, parameter_table, with_overrides
+from myoreflex.physiology.limb import LimbParams, angular_acceleration
+from myoreflex.trial import Trial
+from myoreflex.units import DEG
+
+RELEASE_VELOCITY = 20 * DEG
+"""rad/s: the swing has started when the smoothed velocity exceeds this (ANCHORS 4.1 / 4.3)."""
+RELEASE_SAMPLES = 3
+"""Consecutive samples above :data:`RELEASE_VELOCITY` that mark the release (robust to noise)."""
+SMOOTHING_S = 0.15
+"""s: Savitzky-Golay window (quadratic) used only to find the release, never for the residuals."""
+PAD = 128
+"""The residual vector is padded to a multiple of this, so windows of similar length share a compilation."""
+START_SPREAD_Z = 0.7
+"""sd (unconstrained units) of the extra starts around ``params0``: about a factor 2 for small values."""
+DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
+DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
+INITIAL_ANGLE = "initial_angle"
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """An uncertainty method of the fit and its reference."""
+
+    name: str
+    reference: str
+
+
+METHODS = {
+    "map": Method("map", "maximum a posteriori by Levenberg-Marquardt; Laplace approximation (MacKay 2003, ch. 27)"),
+    "nuts": Method("nuts", "No-U-Turn sampler (Hoffman & Gelman 2014 JMLR 15:1593) in NumPyro (Phan et al. 2019)"),
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Aligning the recording
+
+
+@dataclasses.dataclass(frozen=True)
+class PendulumWindow:
+    """The part of a recording a pendulum fit compares with the model (SI units).
+
+    ``time`` is relative to the simulation start ``start_time_s`` (absolute recording time), so
+    every entry is in ``(0, window_s]``; ``angle`` is the raw recorded angle there (rad).
+    """
+
+    time: np.ndarray
+    angle: np.ndarray
+    initial_angle: float
+    initial_velocity: float
+    start_time_s: float
+    release_time_s: float
+    window_s: float
+    source: str
+    channel: str
+
+    def describe(self) -> dict:
+        """Plain-type summary for :attr:`FitResult.data`."""
+        rate = 1.0 / float(np.median(np.diff(self.time))) if self.time.size > 1 else float("nan")
+        return {
+            "source": self.source,
+            "channel": self.channel,
+            "n_samples": int(self.time.size),
+            "rate_hz": rate,
+            "window_s": float(self.window_s),
+            "start_time_s": float(self.start_time_s),
+            "release_time_s": float(self.release_time_s),
+            "initial_angle_deg": float(self.initial_angle / DEG),
+            "initial_velocity_deg_s": float(self.initial_velocity / DEG),
+        }
+
+
+def align_pendulum(trial: Trial, *, window_s: float | None = 5.0, channel: str = "angle") -> PendulumWindow:
+    """Find the release in a pendulum recording and cut the window the fit compares.
+
+    The angle is smoothed (Savitzky-Golay, quadratic, :data:`SMOOTHING_S` window) only to find
+    the release: the first of :data:`RELEASE_SAMPLES` consecutive samples whose velocity exceeds
+    :data:`RELEASE_VELOCITY` in the swing direction (towards the final rest). The simulation
+    starts at the last extreme of the smoothed angle within 0.2 s before that (where the examiner
+    let go), with the smoothed angle and velocity there; when the recording starts in motion it
+    starts at the first sample. ``window_s=None`` keeps everything to the end of the recording.
+    """
+    source = str(trial.metadata.get("source", "trial"))
+    where = f"`{source}`, channel `{channel}`"
+    angle = np.asarray(trial[channel], dtype=float)
+    t = trial.time
+    if angle.ndim != 1 or not np.all(np.isfinite(angle)):
+        raise RecordingError(describe(where, "a 1-D finite knee angle (rad)", "NaN, inf or several columns"))
+    if trial.duration < 1.0:
+        raise RecordingError(describe(where, "a pendulum swing of at least 1 s", f"{trial.duration:.2f} s"))
+    step = float(np.median(np.diff(t)))
+    width = max(5, int(round(SMOOTHING_S / step)) | 1)  # odd, at least 5 samples
+    width = min(width, angle.size if angle.size % 2 else angle.size - 1)
+    smooth = savgol_filter(angle, width, 2, mode="interp")
+    velocity = savgol_filter(angle, width, 2, deriv=1, delta=step, mode="interp")
+    tail = t >= t[-1] - 0.5
+    direction = np.sign(np.median(angle[tail]) - smooth[0]) or 1.0
+    fast = direction * velocity > RELEASE_VELOCITY
+    run = np.convolve(fast.astype(int), np.ones(RELEASE_SAMPLES, dtype=int), mode="valid") == RELEASE_SAMPLES
+    if not run.any():
+        raise RecordingError(describe(where, "a released leg (velocity above 20 deg/s)", "no swing"))
+    release = int(np.argmax(run))
+    before = np.flatnonzero((t >= t[release] - 0.2) & (t <= t[release]))
+    start = int(before[np.argmin(direction * smooth[before])])
+    t0 = float(t[start])
+    end = t[-1] if window_s is None else t0 + window_s
+    keep = (t > t0) & (t <= end + 1e-9)
+    if keep.sum() < 10:
+        raise RecordingError(describe(where, "at least 10 samples after the release", int(keep.sum())))
+    return PendulumWindow(
+        time=t[keep] - t0,
+        angle=angle[keep],
+        initial_angle=float(smooth[start]),
+        initial_velocity=float(velocity[start]),
+        start_time_s=t0,
+        release_time_s=float(t[release]),
+        window_s=float(end - t0),
+        source=source,
+        channel=channel,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Models: free values -> simulated angle on the grid k dt, k = 0..n_steps
+
+
+def _full_model_angles(values, angle0, velocity0, base, free, n_steps, dt):
+    """The reflex loop released at ``angle0`` with ``velocity0``; every muscle state at rest there."""
+    params = with_overrides(base, dict(zip(free, values)), check=False)
+    state = model.initial_state(params, angle0, dt)
+    state = eqx.tree_at(lambda s: s.angular_velocity, state, jnp.asarray(velocity0, dtype=float))
+    n_buffer = model.buffer_length(dt)
+
+    def one(carry, _):
+        s, count = carry
+        s, obs = model.step(params, s, (0.0, 0.0, 0.0), count % n_buffer, dt, prescribed=False, gravity_scale=1.0)
+        return (s, count + 1), obs.angle
+
+    _, angles = jax.lax.scan(one, (state, jnp.asarray(1, dtype=jnp.int32)), None, length=n_steps)
+    return jnp.concatenate([jnp.reshape(angle0, (1,)), angles])
+
+
+def _passive_angles(values, angle0, velocity0, base, free, n_steps, dt):
+    """``I q'' = m g l_c cos q + tau_passive``, semi-implicit Euler (as ``simulate_passive``)."""
+    limb = with_overrides(base, dict(zip(free, values)), check=False)
+
+    def one(state, _):
+        angle, velocity = state
+        velocity = velocity + dt * angular_acceleration(angle, velocity, 0.0, limb)
+        angle = angle + dt * velocity
+        return (angle, velocity), angle
+
+    start = (jnp.asarray(angle0, dtype=float), jnp.asarray(velocity0, dtype=float))
+    _, angles = jax.lax.scan(one, start, None, length=n_steps)
+    return jnp.concatenate([jnp.reshape(angle0, (1,)), angles])
+
+
+MODELS = {"full": _full_model_angles, "passive": _passive_angles}
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "free", "fit_initial", "n_steps", "dt"))
+def _residuals_and_jacobians(z, base, times, observed, weight, low, high, bounded, angle0, velocity0, *,
+                             kind, free, fit_initial, n_steps, dt):
+    """Residuals ``weight (q_model - q_observed)`` and ``d r / d z`` for a batch of points ``z``."""
+    simulate = MODELS[kind]
+    grid = jnp.arange(n_steps + 1) * dt
+
+    def residual(zrow):
+        x = jnp.where(bounded, low + (high - low) * jax.nn.sigmoid(zrow), zrow)
+        start = x[len(free)] if fit_initial else angle0
+        angles = simulate(x[: len(free)], start, velocity0, base, free, n_steps, dt)
+        return weight * (jnp.interp(times, grid, angles) - observed)
+
+    def one(zrow):
+        jac, r = jax.jacfwd(lambda q: (residual(q), residual(q)), has_aux=True)(zrow)
+        return r, jac
+
+    return jax.vmap(one)(z)
+
+
+def _batched_evaluator(batch: int, arrays: dict, statics: dict):
+    """``evaluate(z)`` for any number of points: chunks of the compiled batch size (padded)."""
+
+    def evaluate(z):
+        z = np.atleast_2d(np.asarray(z, dtype=float))
+        n = z.shape[0]
+        rs, js = [], []
+        for first in range(0, n, batch):
+            chunk = z[first:first + batch]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
+            r, jac = _residuals_and_jacobians(jnp.asarray(padded), **arrays, **statics)
+            rs.append(np.asarray(r)[: chunk.shape[0]])
+            js.append(np.asarray(jac)[: chunk.shape[0]])
+        return np.concatenate(rs), np.concatenate(js)
+
+    return evaluate
+
+
+# ---------------------------------------------------------------------------------------------
+# The fit
+
+
+def _bounds_of(tree, free: Sequence[str], overrides: Mapping[str, tuple[float, float]] | None):
+    table = {row.path: row for row in parameter_table(tree)}
+    low, high = [], []
+    for path in free:
+        get_param(tree, path)  # unknown paths: ParameterError listing close matches
+        if path not in table:
+            raise ParameterError(describe(f"free parameter `{path}`", "a physical (float) parameter", "a choice"))
+        lo, hi = (overrides or {}).get(path, table[path].bounds)
+        if not hi > lo:
+            raise ParameterError(describe(f"bounds of `{path}`", "low < high", (lo, hi)))
+        low.append(float(lo))
+        high.append(float(hi))
+    return np.array(low), np.array(high)
+
+
+def _check_settings(method, starts, dt, window_s, noise_sd_deg, free):
+    if method not in METHODS:
+        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
+    if int(starts) < 1:
+        raise ParameterError(describe("starts", "at least 1", starts))
+    if not dt > 0:
+        raise ParameterError(describe("dt", "a step > 0 s", dt))
+    if window_s is not None and not window_s > 0.5:
+        raise ParameterError(describe("window_s", "more than 0.5 s (or None for the whole recording)", window_s))
+    if noise_sd_deg is not None and not noise_sd_deg > 0:
+        raise ParameterError(describe("noise_sd_deg", "a positive sd in deg, or None to estimate it", noise_sd_deg))
+    if len(free) == 0 or len(set(free)) != len(free):
+        raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
+
+
+def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_s, dt, bounds, fit_initial_angle,
+         initial_angle_sd_deg, num_warmup, num_samples, num_chains, channel, reference) -> FitResult:
+    clock = _time.perf_counter()
+    free = tuple(free)
+    _check_settings(method, starts, dt, window_s, noise_sd_deg, free)
+    window = align_pendulum(trial, window_s=window_s, channel=channel)
+    low, high = _bounds_of(base, free, bounds)
+    x0 = np.array([float(get_param(base, path)) for path in free])
+    names = free + ((INITIAL_ANGLE,) if fit_initial_angle else ())
+    k = len(names)
+    bounded = np.array([True] * len(free) + [False] * (k - len(free)))
+    angle_sd = initial_angle_sd_deg * DEG
+    problem_low = np.concatenate([low, np.zeros(k - len(free))])
+    problem_high = np.concatenate([high, np.ones(k - len(free))])
+    prior_mean = np.concatenate([np.zeros(len(free)), [window.initial_angle] * (k - len(free))])
+    prior_sd = np.concatenate([np.full(len(free), core.PRIOR_SD_Z), [angle_sd] * (k - len(free))])
+
+    m = window.time.size
+    padded = -(-m // PAD) * PAD
+    times = np.concatenate([window.time, np.full(padded - m, window.time[-1])])
+    observed = np.concatenate([window.angle, np.zeros(padded - m)])
+    weight = np.concatenate([np.ones(m), np.zeros(padded - m)])
+    n_steps = int(math.ceil(window.window_s / dt))
+    arrays = dict(base=base, times=jnp.asarray(times), observed=jnp.asarray(observed), weight=jnp.asarray(weight),
+                  low=jnp.asarray(problem_low), high=jnp.asarray(problem_high), bounded=jnp.asarray(bounded),
+                  angle0=jnp.asarray(window.initial_angle), velocity0=jnp.asarray(window.initial_velocity))
+    statics = dict(kind=kind, free=free, fit_initial=bool(fit_initial_angle), n_steps=n_steps, dt=float(dt))
+    batch = int(num_chains) if method == "nuts" else int(starts)
+    batch = max(batch, int(starts))
+    problem = core.Problem(names=names, low=problem_low, high=problem_high, bounded=bounded, prior_mean=prior_mean,
+                           prior_sd=prior_sd, evaluate=_batched_evaluator(batch, arrays, statics), n_data=m)
+
+    # Starts: params0 itself, then draws around it (deterministic from the seed).
+    rng = np.random.default_rng(seed)
+    z_first = problem.unconstrained(np.concatenate([x0, [window.initial_angle] * (k - len(free))]))
+    spread = np.concatenate([np.full(len(free), START_SPREAD_Z), np.zeros(k - len(free))])
+    z_starts = z_first + rng.standard_normal((int(starts), k)) * spread
+    z_starts[0] = z_first
+
+    sigma = (noise_sd_deg if noise_sd_deg is not None else 1.0) * DEG
+    optimum = core.levenberg_marquardt(problem, z_starts, sigma)
+    finite = np.isfinite(optimum.cost)
+    if not finite.any():
+        raise FitFailed(describe(f"pendulum fit of `{window.source}`", "a finite simulation at one start at least",
+                                 "NaN or inf at every start", "check params0 and the free parameters' bounds"))
+    best = int(np.argmin(optimum.cost))
+    z_best, best_converged, best_reason = optimum.z[best], bool(optimum.converged[best]), optimum.reason[best]
+    rho = 0.0
+    white_sd = sigma
+    refinements = []
+    if noise_sd_deg is None:  # estimate the noise from the residuals, then re-optimise with it
+        for _ in range(2):
+            r, _ = problem.evaluate(z_best[None])
+            sigma_new, white_sd, rho = core.effective_noise_sd(r[0, :m], len(free))
+            if abs(sigma_new / sigma - 1.0) < 0.05:
+                sigma = sigma_new
+                break
+            sigma = sigma_new
+            refined = core.levenberg_marquardt(problem, z_best[None], sigma)
+            z_best, best_converged, best_reason = refined.z[0], bool(refined.converged[0]), refined.reason[0]
+            refinements.append({"noise_sd_deg": sigma / DEG, "iterations": int(refined.iterations[0]),
+                                "reason": refined.reason[0]})
+    fitted_at = _time.perf_counter()
+    lap = core.laplace(problem, z_best, sigma)
+    sd_z = np.sqrt(np.diag(lap.covariance))
+    values = problem.values(z_best)
+    laplace_ci = {name: (float(lo), float(hi)) for name, lo, hi in
+                  zip(names, problem.values(z_best - core.Z_95 * sd_z), problem.values(z_best + core.Z_95 * sd_z))}
+    # Delta method: dx/dz = (hi - lo) s (1 - s) for the logit transform, 1 for the identity.
+    unit = 1.0 / (1.0 + np.exp(-z_best))
+    slope = np.where(bounded, (problem_high - problem_low) * unit * (1.0 - unit), 1.0)
+    sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
+    correlations = core.correlation_matrix(lap.covariance)
+    messages = core.identifiability(names, lap.covariance, prior_sd, checked=[True] * len(free) + [False] * (k - len(free)))
+    laplace_at = _time.perf_counter()
+
+    converged = best_converged and lap.positive_definite
+    ci95, samples, diagnostics = laplace_ci, None, {}
+    if method == "nuts":
+        draws, diagnostics = core.nuts(problem, lap, sigma, num_warmup=num_warmup, num_samples=num_samples,
+                                       num_chains=num_chains, seed=seed)
+        x_draws = problem.values(draws.reshape(-1, k))
+        samples = {name: x_draws[:, j] for j, name in enumerate(names)}
+        ci95 = {name: (float(np.percentile(x_draws[:, j], 2.5)), float(np.percentile(x_draws[:, j], 97.5)))
+                for j, name in enumerate(names)}
+        sd = {name: float(np.std(x_draws[:, j], ddof=1)) for j, name in enumerate(names)}
+        ok_r_hat = bool(np.all(~np.isfinite(diagnostics["r_hat"]) | (diagnostics["r_hat"] < 1.1)))
+        converged = converged and diagnostics["divergences"] == 0 and ok_r_hat
+        diagnostics = {"r_hat": dict(zip(names, map(float, diagnostics["r_hat"]))),
+                       "ess": dict(zip(names, map(float, diagnostics["ess"]))),
+                       "divergences": diagnostics["divergences"]}
+    for message in messages:
+        warnings.warn(message, NotIdentifiedWarning, stacklevel=3)
+
+    r, _ = problem.evaluate(z_best[None])
+    residual = r[0, :m]
+    rmse_deg = float(np.sqrt(np.mean(residual**2)) / DEG)
+    agreeing = int(np.sum(np.isfinite(optimum.cost) & (optimum.cost <= optimum.cost[best] + 0.5)))
+    done = _time.perf_counter()
+    diagnostics = {**diagnostics, "starts_at_best": agreeing, "hessian": lap.hessian_method,
+                   "residual_autocorrelation": rho, "white_noise_sd_deg": white_sd / DEG,
+                   "elapsed_s": {"point_estimate": fitted_at - clock, "laplace": laplace_at - fitted_at,
+                                 "total": done - clock}}
+    history = tuple(
+        {"start": dict(zip(names, map(float, problem.values(z_starts[b])))),
+         "end": dict(zip(names, map(float, problem.values(optimum.z[b])))),
+         "costs": optimum.costs[b], "iterations": int(optimum.iterations[b]), "reason": optimum.reason[b],
+         "best": b == best}
+        for b in range(int(starts))
+    ) + tuple({"refinement": item} for item in refinements)
+    settings = {
+        "model": kind, "free": list(free), "bounds": {p: [float(lo), float(hi)] for p, lo, hi in zip(free, low, high)},
+        "prior": f"logit-normal on the bounds, z ~ N(0, {core.PRIOR_SD_Z:.4f}^2); initial angle ~ N(measured, "
+                 f"({initial_angle_sd_deg} deg)^2)" if fit_initial_angle else
+                 f"logit-normal on the bounds, z ~ N(0, {core.PRIOR_SD_Z:.4f}^2)",
+        "method": method, "method_reference": METHODS[method].reference, "model_reference": reference,
+        "optimiser": "Levenberg-Marquardt (Madsen, Nielsen & Tingleff 2004, Alg. 3.16), forward-mode JAX Jacobians",
+        "starts": int(starts), "dt_s": float(dt), "window_s": window.window_s, "fit_initial_angle": fit_initial_angle,
+        "noise": "fixed" if noise_sd_deg is not None else "estimated from residuals, AR(1)-corrected",
+        "noise_sd_deg": noise_sd_deg,
+    }
+    if method == "nuts":
+        settings.update(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains)
+    fitted = (window.time + window.start_time_s, window.angle, window.angle + residual)
+    return FitResult(
+        params={name: float(v) for name, v in zip(names, values)},
+        ci95=ci95,
+        sd=sd,
+        rmse_deg=rmse_deg,
+        converged=bool(converged),
+        names=names,
+        correlations=correlations,
+        warnings=tuple(messages),
+        method=method,
+        data=window.describe(),
+        model_version=myoreflex.__version__,
+        settings=settings,
+        seed=int(seed),
+        history=history,
+        noise_sd_deg=float(sigma / DEG),
+        laplace_ci95=laplace_ci,
+        samples=samples,
+        diagnostics={**diagnostics, "best_start": best, "reason": best_reason},
+        fitted=fitted,
+    )
+
+
+def fit_pendulum(
+    trial: Trial,
+    params0: model.ReflexParams,
+    *,
+    free: Sequence[str] = DEFAULT_FREE,
+    method: str = "map",
+    starts: int = 4,
+    seed: int = 0,
+    noise_sd_deg: float | None = None,
+    window_s: float | None = 5.0,
+    dt: float = 2e-3,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    fit_initial_angle: bool = True,
+    initial_angle_sd_deg: float = 2.0,
+    num_warmup: int = 150,
+    num_samples: int = 150,
+    num_chains: int = 4,
+    channel: str = "angle",
+) -> FitResult:
+    """Fit the reflex-loop model's ``free`` parameters to a recorded (or simulated) pendulum test.
+
+    Parameters
+    ----------
+    trial : Trial with a knee ``angle`` channel (rad, flexion positive), e.g. from
+        ``read_opensim(path, coordinate="knee_angle_r", angle_sign=-1)``.
+    params0 : knee :class:`~myoreflex.model.ReflexParams` holding the fixed parameters and the
+        first start of the free ones (e.g. ``default_params("knee", body_mass=..., height=...)``).
+    free : dotted paths to estimate; bounds and priors come from each parameter's metadata.
+    method : ``"map"`` (maximum a posteriori with Laplace intervals) or ``"nuts"`` (adds the full
+        posterior by NUTS; ``ci95`` then comes from its draws).
+    starts : optimiser starts: ``params0`` and ``starts - 1`` draws around it (from ``seed``).
+    noise_sd_deg : sd of the angle noise (deg); None estimates it from the residuals and widens
+        it for their autocorrelation (see :func:`myoreflex.fit.core.effective_noise_sd`).
+    window_s : seconds after the release to fit (None: to the end of the recording).
+    dt : simulation step (s); 2 ms keeps the angle within 0.2 deg RMS of the 0.5 ms solution.
+    bounds : optional ``{path: (low, high)}`` replacing the metadata bounds.
+    fit_initial_angle : estimate the release angle (prior sd ``initial_angle_sd_deg``).
+    num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``).
+
+    Returns
+    -------
+    FitResult (``to_json()`` gives the command-line contract).
+
+    Notes
+    -----
+    Residuals ``q_model(t_i) - q_recorded(t_i)`` over the window after the release, Gaussian
+    likelihood, logit-normal prior on the documented bounds (:mod:`myoreflex.fit.core`). A
+    :class:`NotIdentifiedWarning` names any free parameter the data leave undetermined.
+
+    Examples
+    --------
+    >>> from myoreflex.model import default_params
+    >>> from myoreflex.conditions import apply_condition
+    >>> from myoreflex.fit import fit_pendulum, synthetic_pendulum
+    >>> truth = apply_condition(default_params("knee"), "stroke", 0.7)
+    >>> trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=1)        # doctest: +SKIP
+    >>> result = fit_pendulum(trial, truth, window_s=4.0)                  # doctest: +SKIP
+    >>> sorted(result.to_dict())                                           # doctest: +SKIP
+    ['ci95', 'converged', 'params', 'rmse_deg']
+    """
+    if not isinstance(params0, model.ReflexParams):
+        raise ParameterError(describe("params0", "a ReflexParams (e.g. default_params('knee'))", type(params0).__name__))
+    if params0.joint != "knee":
+        raise ProtocolError(describe("pendulum fit joint", "knee", params0.joint))
+    return _fit("full", trial, params0, free, method=method, starts=starts, seed=seed, noise_sd_deg=noise_sd_deg,
+                window_s=window_s, dt=dt, bounds=bounds, fit_initial_angle=fit_initial_angle,
+                initial_angle_sd_deg=initial_angle_sd_deg, num_warmup=num_warmup, num_samples=num_samples,
+                num_chains=num_chains, channel=channel,
+                reference="myoreflex reflex loop (myoreflex.model), released pendulum")
+
+
+def passive_limb(mass: float, com_distance: float, inertia: float, *, baseline_torque: float = 0.0,
+                 damping: float = 0.2, stiffness: float = 0.0, neutral_angle: float = 0.0) -> LimbParams:
+    """A shank for the passive pendulum of De Groote et al. 2018: no range-of-motion limit torques.
+
+    ``mass`` (kg), ``com_distance`` (m) from the knee, ``inertia`` (kg m^2) about the knee. The
+    tutorial child (ANCHORS 3.3): ``passive_limb(2.3351, 0.2367, 0.1535)``.
+    """
+    return LimbParams(mass=mass, com_distance=com_distance, inertia=inertia, damping=damping, stiffness=stiffness,
+                      neutral_angle=neutral_angle, baseline_torque=baseline_torque, limit_low_torque=0.0,
+                      limit_high_torque=0.0)
+
+
+def fit_passive_pendulum(
+    trial: Trial,
+    limb: LimbParams,
+    *,
+    free: Sequence[str] = DEFAULT_PASSIVE_FREE,
+    method: str = "map",
+    starts: int = 4,
+    seed: int = 0,
+    noise_sd_deg: float | None = None,
+    window_s: float | None = None,
+    dt: float = 1e-3,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    fit_initial_angle: bool = True,
+    initial_angle_sd_deg: float = 2.0,
+    num_warmup: int = 150,
+    num_samples: int = 150,
+    num_chains: int = 4,
+    channel: str = "angle",
+) -> FitResult:
+    """Fit baseline torque ``T_b`` and damping ``B`` (optionally ``stiffness``) of the passive pendulum.
+
+    ``I q'' = m g l_c cos(q) - T_b - B q' [- K (q - q_n)]`` (De Groote et al. 2018; ANCHORS 3.3),
+    with ``limb`` from :func:`passive_limb` giving ``m``, ``l_c`` and ``I``. ``free`` are paths of
+    :class:`~myoreflex.physiology.limb.LimbParams` (``"baseline_torque"``, ``"damping"``,
+    ``"stiffness"``, ``"neutral_angle"``). By default the whole recording after the release is
+    fitted, as in the tutorial. Other arguments as :func:`fit_pendulum`.
+
+    Examples
+    --------
+    >>> from myoreflex.fit import fit_passive_pendulum, passive_limb
+    >>> from myoreflex.io import read_csv
+    >>> trial = read_csv("DataPendulum.csv", angle_sign=-1)                         # doctest: +SKIP
+    >>> result = fit_passive_pendulum(trial, passive_limb(2.3351, 0.2367, 0.1535))  # doctest: +SKIP
+    >>> round(result.params["baseline_torque"], 1), round(result.params["damping"], 2)  # doctest: +SKIP
+    (2.1, 0.17)
+    """
+    if not isinstance(limb, LimbParams):
+        raise ParameterError(describe("limb", "a LimbParams (see passive_limb)", type(limb).__name__))
+    return _fit("passive", trial, limb, free, method=method, starts=starts, seed=seed, noise_sd_deg=noise_sd_deg,
+                window_s=window_s, dt=dt, bounds=bounds, fit_initial_angle=fit_initial_angle,
+                initial_angle_sd_deg=initial_angle_sd_deg, num_warmup=num_warmup, num_samples=num_samples,
+                num_chains=num_chains, channel=channel,
+                reference="De Groote et al. 2018 PLOS ONE 13:e0205763 passive pendulum (ANCHORS 3.3)")

@@ -1,0 +1,91 @@
+"""What a fit returns: :class:`FitResult`, and the warning raised when the data cannot identify a parameter."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from myoreflex.errors import MyoreflexWarning
+
+
+class NotIdentifiedWarning(MyoreflexWarning):
+    """A fitted parameter is not identified by the data given.
+
+    Emitted when its posterior spread is close to its prior spread (the data taught little), or
+    when it is so correlated with another free parameter (|r| > 0.95) that only a combination of
+    the two is determined.
+    """
+
+
+@dataclasses.dataclass(frozen=True)
+class FitResult:
+    """Estimated parameters with their uncertainty, and everything needed to reproduce the fit.
+
+    Attributes
+    ----------
+    params : name -> value (SI, the unit of the parameter's metadata) at the maximum a posteriori.
+    ci95 : name -> (low, high), the 95 % interval: from the Laplace approximation (``method="map"``)
+        or from the NUTS posterior draws (``method="nuts"``; the Laplace one is kept in
+        ``laplace_ci95``).
+    sd : name -> posterior standard deviation (delta method for the Laplace approximation).
+    rmse_deg : root-mean-square angle error of the fitted model over the fitted window (deg).
+    converged : True when the best start met a convergence test, its Hessian is positive
+        definite and, for NUTS, no chain diverged and every R-hat is below 1.1.
+    names : the free parameters in the order of ``correlations``.
+    correlations : posterior correlation matrix (Laplace), shape ``(len(names), len(names))``.
+    warnings : identifiability messages (also emitted as :class:`NotIdentifiedWarning`).
+    method : ``"map"`` or ``"nuts"``.
+    data : what was fitted (source file, channel, window, release, initial angle, sample count).
+    model_version : ``myoreflex.__version__`` of the run.
+    settings : every setting of the fit (free paths, bounds, priors, dt, starts, noise model...).
+    seed : the seed from which the starts and the NUTS chains were drawn.
+    history : one entry per start: its initial and final values, cost per iteration, status.
+    noise_sd_deg : the residual standard deviation used in the likelihood (deg), after the
+        autocorrelation correction when it was estimated.
+    laplace_ci95 : the Laplace intervals (equal to ``ci95`` for ``method="map"``).
+    samples : name -> posterior draws (``method="nuts"`` only).
+    diagnostics : NUTS diagnostics (R-hat, effective sample size, divergences), timings.
+    fitted : ``(time_s, observed_angle_rad, fitted_angle_rad)`` over the fitted window, for plots.
+    """
+
+    params: Mapping[str, float]
+    ci95: Mapping[str, tuple[float, float]]
+    sd: Mapping[str, float]
+    rmse_deg: float
+    converged: bool
+    names: tuple[str, ...]
+    correlations: np.ndarray
+    warnings: tuple[str, ...]
+    method: str
+    data: Mapping[str, Any]
+    model_version: str
+    settings: Mapping[str, Any]
+    seed: int
+    history: tuple[Mapping[str, Any], ...]
+    noise_sd_deg: float
+    laplace_ci95: Mapping[str, tuple[float, float]]
+    samples: Mapping[str, np.ndarray] | None = None
+    diagnostics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    fitted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    def to_dict(self) -> dict:
+        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types)."""
+        return {
+            "params": {name: float(value) for name, value in self.params.items()},
+            "ci95": {name: [float(low), float(high)] for name, (low, high) in self.ci95.items()},
+            "rmse_deg": float(self.rmse_deg),
+            "converged": bool(self.converged),
+        }
+
+    def to_json(self, **dumps_kwargs) -> str:
+        """:meth:`to_dict` as a JSON string (``fit ... --json``)."""
+        return json.dumps(self.to_dict(), **dumps_kwargs)
+
+    def correlation(self, first: str, second: str) -> float:
+        """Posterior correlation of two free parameters."""
+        i, j = self.names.index(first), self.names.index(second)
+        return float(self.correlations[i, j])
