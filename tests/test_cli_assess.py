@@ -41,3 +41,22 @@ def test_assess_missing_file_is_a_one_line_error(tmp_path):
     result = runner.invoke(app, ["assess", "pendulum", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2
     assert "nope.csv" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_assess_stretch_json_contract_on_the_healthy_robot_elbow(data_dir):
+    folder = data_dir / "elbow-stretch-spasticmyoelbow" / "derived_csv"
+    result = runner.invoke(app, ["assess", "stretch", "--slow", str(folder / "ref_data_0_1_v10.csv"),
+                                 "--fast", str(folder / "ref_data_0_1_v90.csv"), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert set(out["components"]) == {"inertial", "elastic", "viscous", "neural"}
+    assert "units" in out and "flags" in out
+    assert abs(out["components"]["neural"]) < 0.5  # healthy elbow: no neural component (N m)
+
+
+def test_assess_threshold_reads_every_segment_of_an_ipsa_file(data_dir):
+    path = data_dir / "kuleuven-cp-ipsa-pendulum" / "Data" / "Data_CP1" / "IPSA" / "CP4_T0_PF_R.mat"
+    result = runner.invoke(app, ["assess", "threshold", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["n_stretches"] + out["n_excluded"] == 8  # 4 slow + 4 fast segments (SOURCE.md)

@@ -295,5 +295,90 @@ def assess_folder(
     typer.echo(f"{len(rows)} recordings, {failed} with errors -> {written}")
 
 
+def read_stretches(paths, angle_sign: float, segment: Optional[int] = None, speed: Optional[str] = None):
+    """Every stretch Trial in ``paths`` (a multi-segment file gives all its segments, or one)."""
+    from myoreflex.io import read_trial
+
+    trials = []
+    for path in paths:
+        if not path.is_file():
+            fail("FILE", "an existing recording file", str(path))
+        got = read_trial(path, angle_sign=angle_sign)
+        segments = got if isinstance(got, list) else [got]
+        if segment is not None:
+            if not 0 <= segment < len(segments):
+                fail("--segment", f"an index in [0, {len(segments) - 1}] for {path.name}", segment)
+            segments = [segments[segment]]
+        if speed is not None:
+            segments = [t for t in segments if t.metadata.get("stretch_speed") == speed]
+        trials.extend(segments)
+    return trials
+
+
+@assess_app.command("stretch")
+def assess_stretch(
+    slow: Annotated[Path, typer.Option(help="the slow stretch (reflex-free), e.g. 5 deg/s")],
+    fast: Annotated[Path, typer.Option(help="the fast stretch of the same joint, e.g. 236 deg/s")],
+    lever_arm_m: Annotated[Optional[float], typer.Option(help="lever arm (m) to give forces at the hand and flags")] = None,
+    inertia_kg_m2: Annotated[Optional[float], typer.Option(help="limb + device inertia about the joint")] = None,
+    segment: Annotated[Optional[int], typer.Option(help="segment index in multi-segment files")] = None,
+    angle_sign: AngleSign = 1.0,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """NeuroFlexor-style decomposition: inertial, elastic, viscous and neural components."""
+    from myoreflex.measures.decomposition import decompose
+
+    def body():
+        (slow_trial,), (fast_trial,) = (read_stretches([p], angle_sign, segment) for p in (slow, fast))
+        return slow_trial, fast_trial, decompose(slow_trial, fast_trial, lever_arm_m=lever_arm_m,
+                                                 inertia_kg_m2=inertia_kg_m2)
+
+    slow_trial, fast_trial, result = _run(body)
+    if plot:
+        from myoreflex.report.figures import save_figure, stretch_figure
+
+        save_figure(stretch_figure([slow_trial, fast_trial], [slow.name, fast.name], "Slow vs fast stretch"), plot)
+    out = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+        return
+    typer.echo(f"Stretch decomposition ({out['units']}), slow {slow.name} vs fast {fast.name}")
+    for name, value in out["components"].items():
+        flag = out["flags"].get(name) if out.get("flags") else None
+        mark = " ABOVE healthy cut-off" if flag else ""
+        typer.echo(f"  {name:10s} {value:8.3f}{mark}")
+    typer.echo(DISCLAIMER)
+
+
+@assess_app.command("threshold")
+def assess_threshold(
+    files: Annotated[list[Path], typer.Argument(help="stretch recordings at several velocities")],
+    muscle: Annotated[Optional[str], typer.Option(help="stretched muscle (emg_<muscle>); default the first")] = None,
+    speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
+    angle_sign: AngleSign = 1.0,
+    as_json: AsJson = False,
+):
+    """Dynamic stretch reflex thresholds and the TSRT (Levin & Feldman) with 95 % intervals."""
+    from myoreflex.measures.threshold import tsrt
+
+    def body():
+        trials = read_stretches(files, angle_sign, speed=speed)
+        if len(trials) < 2:
+            fail("FILE...", "at least two stretches at different velocities", f"{len(trials)} stretch(es)")
+        return tsrt(trials, muscle=muscle)
+
+    result = _run(body)
+    out = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+        return
+    typer.echo(f"TSRT from {out['n_stretches']} stretches with an EMG onset ({out['n_excluded']} more without)")
+    if out["estimable"]:
+        typer.echo(f"  TSRT {out['tsrt_deg']:.1f} deg, 95 % CI {out['tsrt_ci_deg']}; mu {out['mu_s']:.3f} s")
+    typer.echo(f"  {out['note']}")
+    typer.echo(DISCLAIMER)
+
+
 def main():  # pragma: no cover - console entry point
     sys.exit(app())

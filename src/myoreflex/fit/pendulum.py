@@ -86,17 +86,17 @@ METHODS = {
 class PendulumWindow:
     """The part of a recording a pendulum fit compares with the model (SI units).
 
-    ``time`` is relative to the simulation start ``start_time_s`` (absolute recording time), so
-    every entry is in ``(0, window_s]``; ``angle`` is the raw recorded angle there (rad).
+    ``time`` is absolute recording time (s) from ``hold_s`` before the detected release to
+    ``window_s`` after it; ``angle`` is the raw recorded angle there (rad). ``initial_angle``
+    (rad) and ``release_time_s`` are the measured starting values of the two nuisance parameters.
     """
 
     time: np.ndarray
     angle: np.ndarray
     initial_angle: float
-    initial_velocity: float
-    start_time_s: float
     release_time_s: float
     window_s: float
+    hold_s: float
     source: str
     channel: str
 
@@ -108,23 +108,24 @@ class PendulumWindow:
             "channel": self.channel,
             "n_samples": int(self.time.size),
             "rate_hz": rate,
+            "from_s": float(self.time[0]),
+            "to_s": float(self.time[-1]),
             "window_s": float(self.window_s),
-            "start_time_s": float(self.start_time_s),
-            "release_time_s": float(self.release_time_s),
-            "initial_angle_deg": float(self.initial_angle / DEG),
-            "initial_velocity_deg_s": float(self.initial_velocity / DEG),
+            "detected_release_time_s": float(self.release_time_s),
+            "measured_initial_angle_deg": float(self.initial_angle / DEG),
         }
 
 
-def align_pendulum(trial: Trial, *, window_s: float | None = 5.0, channel: str = "angle") -> PendulumWindow:
-    """Find the release in a pendulum recording and cut the window the fit compares.
+def align_pendulum(trial: Trial, *, window_s: float | None = 5.0, hold_s: float = 0.25,
+                   channel: str = "angle") -> PendulumWindow:
+    """Find the release in a pendulum recording and cut the samples the fit compares.
 
     The angle is smoothed (Savitzky-Golay, quadratic, :data:`SMOOTHING_S` window) only to find
     the release: the first of :data:`RELEASE_SAMPLES` consecutive samples whose velocity exceeds
-    :data:`RELEASE_VELOCITY` in the swing direction (towards the final rest). The simulation
-    starts at the last extreme of the smoothed angle within 0.2 s before that (where the examiner
-    let go), with the smoothed angle and velocity there; when the recording starts in motion it
-    starts at the first sample. ``window_s=None`` keeps everything to the end of the recording.
+    :data:`RELEASE_VELOCITY` in the swing direction (towards the final rest). The measured
+    release angle is the extreme of the smoothed angle within 0.2 s before it (the first sample
+    when the recording starts in motion). The window runs from ``hold_s`` before the release
+    (where the held leg fixes the release angle) to ``window_s`` after it (None: the end).
     """
     source = str(trial.metadata.get("source", "trial"))
     where = f"`{source}`, channel `{channel}`"
@@ -148,45 +149,45 @@ def align_pendulum(trial: Trial, *, window_s: float | None = 5.0, channel: str =
     release = int(np.argmax(run))
     before = np.flatnonzero((t >= t[release] - 0.2) & (t <= t[release]))
     start = int(before[np.argmin(direction * smooth[before])])
-    t0 = float(t[start])
-    end = t[-1] if window_s is None else t0 + window_s
-    keep = (t > t0) & (t <= end + 1e-9)
-    if keep.sum() < 10:
-        raise RecordingError(describe(where, "at least 10 samples after the release", int(keep.sum())))
+    t_release = float(t[release])
+    end = t[-1] if window_s is None else t_release + window_s
+    keep = (t >= t_release - hold_s) & (t <= end + 1e-9)
+    if np.sum(t[keep] > t_release) < 10:
+        raise RecordingError(describe(where, "at least 10 samples after the release", int(np.sum(t[keep] > t_release))))
     return PendulumWindow(
-        time=t[keep] - t0,
+        time=t[keep],
         angle=angle[keep],
         initial_angle=float(smooth[start]),
-        initial_velocity=float(velocity[start]),
-        start_time_s=t0,
-        release_time_s=float(t[release]),
-        window_s=float(end - t0),
+        release_time_s=t_release,
+        window_s=float(end - t_release),
+        hold_s=float(hold_s),
         source=source,
         channel=channel,
     )
 
 
 # ---------------------------------------------------------------------------------------------
-# Models: free values -> simulated angle on the grid k dt, k = 0..n_steps
+# Models: free values -> simulated angle and velocity on the grid k dt, k = 0..n_steps, after a
+# release from rest at angle0.
 
 
-def _full_model_angles(values, angle0, velocity0, base, free, n_steps, dt):
-    """The reflex loop released at ``angle0`` with ``velocity0``; every muscle state at rest there."""
+def _full_model_swing(values, angle0, base, free, n_steps, dt):
+    """The reflex loop released from rest at ``angle0``; every muscle state at rest there."""
     params = with_overrides(base, dict(zip(free, values)), check=False)
     state = model.initial_state(params, angle0, dt)
-    state = eqx.tree_at(lambda s: s.angular_velocity, state, jnp.asarray(velocity0, dtype=float))
     n_buffer = model.buffer_length(dt)
 
     def one(carry, _):
         s, count = carry
         s, obs = model.step(params, s, (0.0, 0.0, 0.0), count % n_buffer, dt, prescribed=False, gravity_scale=1.0)
-        return (s, count + 1), obs.angle
+        return (s, count + 1), (obs.angle, obs.angular_velocity)
 
-    _, angles = jax.lax.scan(one, (state, jnp.asarray(1, dtype=jnp.int32)), None, length=n_steps)
-    return jnp.concatenate([jnp.reshape(angle0, (1,)), angles])
+    _, (angles, velocities) = jax.lax.scan(one, (state, jnp.asarray(1, dtype=jnp.int32)), None, length=n_steps)
+    start = jnp.reshape(jnp.asarray(angle0, dtype=float), (1,))
+    return jnp.concatenate([start, angles]), jnp.concatenate([jnp.zeros(1), velocities])
 
 
-def _passive_angles(values, angle0, velocity0, base, free, n_steps, dt):
+def _passive_swing(values, angle0, base, free, n_steps, dt):
     """``I q'' = m g l_c cos q + tau_passive``, semi-implicit Euler (as ``simulate_passive``)."""
     limb = with_overrides(base, dict(zip(free, values)), check=False)
 
@@ -194,28 +195,44 @@ def _passive_angles(values, angle0, velocity0, base, free, n_steps, dt):
         angle, velocity = state
         velocity = velocity + dt * angular_acceleration(angle, velocity, 0.0, limb)
         angle = angle + dt * velocity
-        return (angle, velocity), angle
+        return (angle, velocity), (angle, velocity)
 
-    start = (jnp.asarray(angle0, dtype=float), jnp.asarray(velocity0, dtype=float))
-    _, angles = jax.lax.scan(one, start, None, length=n_steps)
-    return jnp.concatenate([jnp.reshape(angle0, (1,)), angles])
-
-
-MODELS = {"full": _full_model_angles, "passive": _passive_angles}
+    start = (jnp.asarray(angle0, dtype=float), jnp.zeros(()))
+    _, (angles, velocities) = jax.lax.scan(one, start, None, length=n_steps)
+    return (jnp.concatenate([jnp.reshape(start[0], (1,)), angles]), jnp.concatenate([jnp.zeros(1), velocities]))
 
 
-@functools.partial(jax.jit, static_argnames=("kind", "free", "fit_initial", "n_steps", "dt"))
-def _residuals_and_jacobians(z, base, times, observed, weight, low, high, bounded, angle0, velocity0, *,
-                             kind, free, fit_initial, n_steps, dt):
-    """Residuals ``weight (q_model - q_observed)`` and ``d r / d z`` for a batch of points ``z``."""
+MODELS = {"full": _full_model_swing, "passive": _passive_swing}
+
+
+def _hermite(s, dt, angles, velocities):
+    """Cubic Hermite interpolation of the simulated swing at times ``s`` after the release.
+
+    C1 in ``s`` (so the residuals are smooth in the release time); the held angle before the
+    release (``s < 0``) and the last simulated angle after the end.
+    """
+    n = angles.shape[0] - 1
+    x = jnp.clip(s / dt, 0.0, n - 1e-9)
+    k = jnp.floor(x).astype(jnp.int32)
+    u = x - k
+    u2, u3 = u * u, u * u * u
+    return ((2 * u3 - 3 * u2 + 1) * angles[k] + (u3 - 2 * u2 + u) * dt * velocities[k]
+            + (-2 * u3 + 3 * u2) * angles[k + 1] + (u3 - u2) * dt * velocities[k + 1])
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "free", "n_steps", "dt"))
+def _residuals_and_jacobians(z, base, times, observed, weight, low, high, bounded, *, kind, free, n_steps, dt):
+    """Residuals ``weight (q_model - q_observed)`` and ``d r / d z`` for a batch of points ``z``.
+
+    The last two columns of ``z`` are the release angle (rad) and the release time (s).
+    """
     simulate = MODELS[kind]
-    grid = jnp.arange(n_steps + 1) * dt
 
     def residual(zrow):
         x = jnp.where(bounded, low + (high - low) * jax.nn.sigmoid(zrow), zrow)
-        start = x[len(free)] if fit_initial else angle0
-        angles = simulate(x[: len(free)], start, velocity0, base, free, n_steps, dt)
-        return weight * (jnp.interp(times, grid, angles) - observed)
+        angle0, release = x[len(free)], x[len(free) + 1]
+        angles, velocities = simulate(x[: len(free)], angle0, base, free, n_steps, dt)
+        return weight * (_hermite(times - release, dt, angles, velocities) - observed)
 
     def one(zrow):
         jac, r = jax.jacfwd(lambda q: (residual(q), residual(q)), has_aux=True)(zrow)
