@@ -308,7 +308,7 @@ def musculotendon_lengths(angle, muscles: MuscleParams, geometry: MuscleGeometry
     )
 
 
-def _afferents(spindle_state, fibre_length_norm, fibre_velocity, force, muscles, params: ReflexParams, dt, excitation):
+def _afferents(spindle_state, fibre_length_norm, fibre_velocity, muscles, params: ReflexParams, dt, excitation):
     """Spindle Ia and II for both muscles (pps)."""
     if params.spindle_model == "mileusnic":
         step = jax.vmap(spindle_step, in_axes=(0, 0, 0, None, None, None, None))
@@ -347,7 +347,7 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
     if params.spindle_model == "mileusnic":
         ia, ii = jax.vmap(spindle_afferents, in_axes=(0, 0, None))(spindle_state, fln, params.spindle)
     else:
-        _, ia, ii = _afferents(spindle_state, fln, jnp.zeros(2), force, muscles, params, dt, activation)
+        _, ia, ii = _afferents(spindle_state, fln, jnp.zeros(2), muscles, params, dt, activation)
     gto_state = jax.vmap(tendon_organ_equilibrium, in_axes=(0, None))(active_force, params.tendon_organ)
     ib = tendon_organ_rate_static(active_force, params.tendon_organ)
     u = net_input(
@@ -428,7 +428,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
 
     # 3. Receptors.
     spindle_state, ia, ii = _afferents(
-        state.spindle, out.fibre_length_norm, out.fibre_velocity, force, muscles, params, dt, excitation
+        state.spindle, out.fibre_length_norm, out.fibre_velocity, muscles, params, dt, excitation
     )
     # Tendon organs sit in series with the muscle fibres and signal actively generated force; they
     # are nearly silent in passive stretch (Houk & Henneman 1967 J Neurophysiol 30:466), so they

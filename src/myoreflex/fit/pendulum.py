@@ -61,7 +61,12 @@ START_SPREAD_Z = 0.7
 """sd (unconstrained units) of the extra starts around ``params0``: about a factor 2 for small values."""
 DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
-INITIAL_ANGLE = "initial_angle"
+NUISANCE = ("initial_angle", "release_time")
+"""Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
+SCREEN_PER_START = 4
+"""Candidate starts screened by their cost per optimiser start."""
+RELEASE_ROOM_S = 0.3
+"""s: extra simulated time so the release time can move without running off the simulated swing."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -293,46 +298,48 @@ def _check_settings(method, starts, dt, window_s, noise_sd_deg, free):
         raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
 
 
-def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_s, dt, bounds, fit_initial_angle,
-         initial_angle_sd_deg, num_warmup, num_samples, num_chains, channel, reference) -> FitResult:
+def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_s, dt, bounds, initial_angle_sd_deg,
+         release_time_sd_s, num_warmup, num_samples, num_chains, channel, reference) -> FitResult:
     clock = _time.perf_counter()
     free = tuple(free)
     _check_settings(method, starts, dt, window_s, noise_sd_deg, free)
     window = align_pendulum(trial, window_s=window_s, channel=channel)
     low, high = _bounds_of(base, free, bounds)
     x0 = np.array([float(get_param(base, path)) for path in free])
-    names = free + ((INITIAL_ANGLE,) if fit_initial_angle else ())
-    k = len(names)
-    bounded = np.array([True] * len(free) + [False] * (k - len(free)))
-    angle_sd = initial_angle_sd_deg * DEG
-    problem_low = np.concatenate([low, np.zeros(k - len(free))])
-    problem_high = np.concatenate([high, np.ones(k - len(free))])
-    prior_mean = np.concatenate([np.zeros(len(free)), [window.initial_angle] * (k - len(free))])
-    prior_sd = np.concatenate([np.full(len(free), core.PRIOR_SD_Z), [angle_sd] * (k - len(free))])
+    names = free + NUISANCE
+    n_free, k = len(free), len(free) + len(NUISANCE)
+    bounded = np.array([True] * n_free + [False] * len(NUISANCE))
+    problem_low = np.concatenate([low, np.zeros(len(NUISANCE))])
+    problem_high = np.concatenate([high, np.ones(len(NUISANCE))])
+    prior_mean = np.concatenate([np.zeros(n_free), [window.initial_angle, window.release_time_s]])
+    prior_sd = np.concatenate([np.full(n_free, core.PRIOR_SD_Z), [initial_angle_sd_deg * DEG, release_time_sd_s]])
 
     m = window.time.size
     padded = -(-m // PAD) * PAD
     times = np.concatenate([window.time, np.full(padded - m, window.time[-1])])
     observed = np.concatenate([window.angle, np.zeros(padded - m)])
     weight = np.concatenate([np.ones(m), np.zeros(padded - m)])
-    n_steps = int(math.ceil(window.window_s / dt))
+    # The swing is simulated from the release to the window's end, with room for the release time to move.
+    n_steps = int(math.ceil((window.time[-1] - window.release_time_s + RELEASE_ROOM_S) / dt))
     arrays = dict(base=base, times=jnp.asarray(times), observed=jnp.asarray(observed), weight=jnp.asarray(weight),
-                  low=jnp.asarray(problem_low), high=jnp.asarray(problem_high), bounded=jnp.asarray(bounded),
-                  angle0=jnp.asarray(window.initial_angle), velocity0=jnp.asarray(window.initial_velocity))
-    statics = dict(kind=kind, free=free, fit_initial=bool(fit_initial_angle), n_steps=n_steps, dt=float(dt))
-    batch = int(num_chains) if method == "nuts" else int(starts)
-    batch = max(batch, int(starts))
+                  low=jnp.asarray(problem_low), high=jnp.asarray(problem_high), bounded=jnp.asarray(bounded))
+    statics = dict(kind=kind, free=free, n_steps=n_steps, dt=float(dt))
+    batch = max(int(starts), int(num_chains) if method == "nuts" else 1)
     problem = core.Problem(names=names, low=problem_low, high=problem_high, bounded=bounded, prior_mean=prior_mean,
                            prior_sd=prior_sd, evaluate=_batched_evaluator(batch, arrays, statics), n_data=m)
 
-    # Starts: params0 itself, then draws around it (deterministic from the seed).
-    rng = np.random.default_rng(seed)
-    z_first = problem.unconstrained(np.concatenate([x0, [window.initial_angle] * (k - len(free))]))
-    spread = np.concatenate([np.full(len(free), START_SPREAD_Z), np.zeros(k - len(free))])
-    z_starts = z_first + rng.standard_normal((int(starts), k)) * spread
-    z_starts[0] = z_first
-
+    # Starts: screen params0 and SCREEN_PER_START * starts - 1 draws around it (deterministic from the
+    # seed) by their cost, then optimise from the best `starts` of them.
     sigma = (noise_sd_deg if noise_sd_deg is not None else 1.0) * DEG
+    rng = np.random.default_rng(seed)
+    z_first = problem.unconstrained(np.concatenate([x0, prior_mean[n_free:]]))
+    spread = np.concatenate([np.full(n_free, START_SPREAD_Z), np.zeros(len(NUISANCE))])
+    candidates = z_first + rng.standard_normal((SCREEN_PER_START * batch, k)) * spread
+    candidates[0] = z_first
+    r, jac = problem.evaluate(candidates)
+    screen_cost = core._cost(problem.augmented(candidates, r, jac, sigma)[0])
+    order = np.argsort(screen_cost, kind="stable")[: int(starts)]
+    z_starts = candidates[order]
     optimum = core.levenberg_marquardt(problem, z_starts, sigma)
     finite = np.isfinite(optimum.cost)
     if not finite.any():
@@ -340,17 +347,15 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
                                  "NaN or inf at every start", "check params0 and the free parameters' bounds"))
     best = int(np.argmin(optimum.cost))
     z_best, best_converged, best_reason = optimum.z[best], bool(optimum.converged[best]), optimum.reason[best]
-    rho = 0.0
-    white_sd = sigma
-    refinements = []
+    rho, white_sd, refinements = 0.0, sigma, []
     if noise_sd_deg is None:  # estimate the noise from the residuals, then re-optimise with it
-        for _ in range(2):
+        for _ in range(3):
             r, _ = problem.evaluate(z_best[None])
-            sigma_new, white_sd, rho = core.effective_noise_sd(r[0, :m], len(free))
-            if abs(sigma_new / sigma - 1.0) < 0.05:
-                sigma = sigma_new
-                break
+            sigma_new, white_sd, rho = core.effective_noise_sd(r[0, :m], k)
+            converged_sigma = abs(sigma_new / sigma - 1.0) < 0.05
             sigma = sigma_new
+            if converged_sigma:
+                break
             refined = core.levenberg_marquardt(problem, z_best[None], sigma)
             z_best, best_converged, best_reason = refined.z[0], bool(refined.converged[0]), refined.reason[0]
             refinements.append({"noise_sd_deg": sigma / DEG, "iterations": int(refined.iterations[0]),
@@ -366,24 +371,24 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
     slope = np.where(bounded, (problem_high - problem_low) * unit * (1.0 - unit), 1.0)
     sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
     correlations = core.correlation_matrix(lap.covariance)
-    messages = core.identifiability(names, lap.covariance, prior_sd, checked=[True] * len(free) + [False] * (k - len(free)))
+    messages = core.identifiability(names, lap.covariance, prior_sd, checked=[True] * n_free + [False] * len(NUISANCE))
     laplace_at = _time.perf_counter()
 
     converged = best_converged and lap.positive_definite
     ci95, samples, diagnostics = laplace_ci, None, {}
     if method == "nuts":
-        draws, diagnostics = core.nuts(problem, lap, sigma, num_warmup=num_warmup, num_samples=num_samples,
-                                       num_chains=num_chains, seed=seed)
+        draws, nuts_diagnostics = core.nuts(problem, lap, sigma, num_warmup=num_warmup, num_samples=num_samples,
+                                            num_chains=num_chains, seed=seed)
         x_draws = problem.values(draws.reshape(-1, k))
         samples = {name: x_draws[:, j] for j, name in enumerate(names)}
         ci95 = {name: (float(np.percentile(x_draws[:, j], 2.5)), float(np.percentile(x_draws[:, j], 97.5)))
                 for j, name in enumerate(names)}
         sd = {name: float(np.std(x_draws[:, j], ddof=1)) for j, name in enumerate(names)}
-        ok_r_hat = bool(np.all(~np.isfinite(diagnostics["r_hat"]) | (diagnostics["r_hat"] < 1.1)))
-        converged = converged and diagnostics["divergences"] == 0 and ok_r_hat
-        diagnostics = {"r_hat": dict(zip(names, map(float, diagnostics["r_hat"]))),
-                       "ess": dict(zip(names, map(float, diagnostics["ess"]))),
-                       "divergences": diagnostics["divergences"]}
+        r_hat = nuts_diagnostics["r_hat"]
+        converged = converged and nuts_diagnostics["divergences"] == 0 and bool(np.all(~(r_hat >= 1.1)))
+        diagnostics = {"r_hat": dict(zip(names, map(float, r_hat))),
+                       "ess": dict(zip(names, map(float, nuts_diagnostics["ess"]))),
+                       "divergences": nuts_diagnostics["divergences"]}
     for message in messages:
         warnings.warn(message, NotIdentifiedWarning, stacklevel=3)
 
@@ -392,8 +397,8 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
     rmse_deg = float(np.sqrt(np.mean(residual**2)) / DEG)
     agreeing = int(np.sum(np.isfinite(optimum.cost) & (optimum.cost <= optimum.cost[best] + 0.5)))
     done = _time.perf_counter()
-    diagnostics = {**diagnostics, "starts_at_best": agreeing, "hessian": lap.hessian_method,
-                   "residual_autocorrelation": rho, "white_noise_sd_deg": white_sd / DEG,
+    diagnostics = {**diagnostics, "best_start": best, "reason": best_reason, "starts_at_best": agreeing,
+                   "hessian": lap.hessian_method, "residual_autocorrelation": rho, "white_noise_sd_deg": white_sd / DEG,
                    "elapsed_s": {"point_estimate": fitted_at - clock, "laplace": laplace_at - fitted_at,
                                  "total": done - clock}}
     history = tuple(
@@ -404,19 +409,18 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
         for b in range(int(starts))
     ) + tuple({"refinement": item} for item in refinements)
     settings = {
-        "model": kind, "free": list(free), "bounds": {p: [float(lo), float(hi)] for p, lo, hi in zip(free, low, high)},
+        "model": kind, "model_reference": reference, "free": list(free),
+        "bounds": {p: [float(lo), float(hi)] for p, lo, hi in zip(free, low, high)},
         "prior": f"logit-normal on the bounds, z ~ N(0, {core.PRIOR_SD_Z:.4f}^2); initial angle ~ N(measured, "
-                 f"({initial_angle_sd_deg} deg)^2)" if fit_initial_angle else
-                 f"logit-normal on the bounds, z ~ N(0, {core.PRIOR_SD_Z:.4f}^2)",
-        "method": method, "method_reference": METHODS[method].reference, "model_reference": reference,
+                 f"({initial_angle_sd_deg:g} deg)^2); release time ~ N(detected, ({release_time_sd_s:g} s)^2)",
+        "method": method, "method_reference": METHODS[method].reference,
         "optimiser": "Levenberg-Marquardt (Madsen, Nielsen & Tingleff 2004, Alg. 3.16), forward-mode JAX Jacobians",
-        "starts": int(starts), "dt_s": float(dt), "window_s": window.window_s, "fit_initial_angle": fit_initial_angle,
-        "noise": "fixed" if noise_sd_deg is not None else "estimated from residuals, AR(1)-corrected",
-        "noise_sd_deg": noise_sd_deg,
+        "starts": int(starts), "screened_candidates": int(candidates.shape[0]), "dt_s": float(dt),
+        "window_s": window.window_s, "noise": "fixed" if noise_sd_deg is not None else
+        "estimated from the residuals, AR(1)-corrected", "noise_sd_deg": noise_sd_deg,
     }
     if method == "nuts":
         settings.update(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains)
-    fitted = (window.time + window.start_time_s, window.angle, window.angle + residual)
     return FitResult(
         params={name: float(v) for name, v in zip(names, values)},
         ci95=ci95,
@@ -435,8 +439,8 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
         noise_sd_deg=float(sigma / DEG),
         laplace_ci95=laplace_ci,
         samples=samples,
-        diagnostics={**diagnostics, "best_start": best, "reason": best_reason},
-        fitted=fitted,
+        diagnostics=diagnostics,
+        fitted=(window.time, window.angle, window.angle + residual),
     )
 
 
@@ -452,8 +456,8 @@ def fit_pendulum(
     window_s: float | None = 5.0,
     dt: float = 2e-3,
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    fit_initial_angle: bool = True,
     initial_angle_sd_deg: float = 2.0,
+    release_time_sd_s: float = 0.05,
     num_warmup: int = 150,
     num_samples: int = 150,
     num_chains: int = 4,
@@ -476,7 +480,8 @@ def fit_pendulum(
     window_s : seconds after the release to fit (None: to the end of the recording).
     dt : simulation step (s); 2 ms keeps the angle within 0.2 deg RMS of the 0.5 ms solution.
     bounds : optional ``{path: (low, high)}`` replacing the metadata bounds.
-    fit_initial_angle : estimate the release angle (prior sd ``initial_angle_sd_deg``).
+    initial_angle_sd_deg, release_time_sd_s : prior sd of the two nuisance parameters, the angle
+        the leg is released from (at rest) and the release time, around their measured values.
     num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``).
 
     Returns
@@ -505,8 +510,8 @@ def fit_pendulum(
     if params0.joint != "knee":
         raise ProtocolError(describe("pendulum fit joint", "knee", params0.joint))
     return _fit("full", trial, params0, free, method=method, starts=starts, seed=seed, noise_sd_deg=noise_sd_deg,
-                window_s=window_s, dt=dt, bounds=bounds, fit_initial_angle=fit_initial_angle,
-                initial_angle_sd_deg=initial_angle_sd_deg, num_warmup=num_warmup, num_samples=num_samples,
+                window_s=window_s, dt=dt, bounds=bounds,
+                initial_angle_sd_deg=initial_angle_sd_deg, release_time_sd_s=release_time_sd_s, num_warmup=num_warmup, num_samples=num_samples,
                 num_chains=num_chains, channel=channel,
                 reference="myoreflex reflex loop (myoreflex.model), released pendulum")
 
@@ -535,8 +540,8 @@ def fit_passive_pendulum(
     window_s: float | None = None,
     dt: float = 1e-3,
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    fit_initial_angle: bool = True,
     initial_angle_sd_deg: float = 2.0,
+    release_time_sd_s: float = 0.05,
     num_warmup: int = 150,
     num_samples: int = 150,
     num_chains: int = 4,
@@ -562,7 +567,7 @@ def fit_passive_pendulum(
     if not isinstance(limb, LimbParams):
         raise ParameterError(describe("limb", "a LimbParams (see passive_limb)", type(limb).__name__))
     return _fit("passive", trial, limb, free, method=method, starts=starts, seed=seed, noise_sd_deg=noise_sd_deg,
-                window_s=window_s, dt=dt, bounds=bounds, fit_initial_angle=fit_initial_angle,
-                initial_angle_sd_deg=initial_angle_sd_deg, num_warmup=num_warmup, num_samples=num_samples,
+                window_s=window_s, dt=dt, bounds=bounds,
+                initial_angle_sd_deg=initial_angle_sd_deg, release_time_sd_s=release_time_sd_s, num_warmup=num_warmup, num_samples=num_samples,
                 num_chains=num_chains, channel=channel,
                 reference="De Groote et al. 2018 PLOS ONE 13:e0205763 passive pendulum (ANCHORS 3.3)")
