@@ -649,6 +649,8 @@ def _run(
     keys = [_chunk_key(task, settings, chunk) for chunk in chunks]
     parts = out.parent / f"{out.name}.parts"
     parts.mkdir(parents=True, exist_ok=True)
+    for leftover in parts.glob(".chunk-*.tmp"):  # a temporary file of a killed run: never a result
+        leftover.unlink(missing_ok=True)
     names = [parts / f"chunk-{i:05d}-{key[:16]}.json" for i, key in enumerate(keys)]
     results: dict[int, list[dict]] = {}
     for i, (name, key) in enumerate(zip(names, keys)):

@@ -460,3 +460,12 @@ def test_threshold_rule_agrees_with_neurokit2():
         )
         assert ours.threshold == pytest.approx(threshold, rel=1e-12)
         assert ours.time == pytest.approx(t[theirs[0]], abs=1.0 / RATE), seed
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import myoreflex.measures.emg as module
+
+    result = doctest.testmod(module)
+    assert result.attempted >= 20 and result.failed == 0

@@ -1,0 +1,417 @@
+"""Cohorts: virtual populations, manifests, batched runs, Dask, resume after a kill, atomic writes.
+
+One small cohort (120 virtual subjects, 3 s pendulums, chunks of 10) is simulated once in this
+process (module fixture) and is the reference of every other run: a rerun, the Dask LocalCluster
+run and the run killed in a subprocess and resumed must give the same rows. All runs use chunks of
+10 subjects, so one compiled batch shape serves them all; a JAX persistent compilation cache in a
+temporary folder lets the subprocess and the Dask workers load that compilation instead of
+repeating it (the cache only stores compiled code, keyed by the program).
+"""
+
+import csv
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+import pytest
+
+from myoreflex import cohort
+from myoreflex.cohort import (
+    build_params,
+    cohort_assess,
+    cohort_fit,
+    cohort_simulate,
+    read_manifest,
+    read_results,
+    validate_rows,
+)
+from myoreflex.cohort_population import ANTHROPOMETRY, sample_population
+from myoreflex.conditions import CONDITIONS, apply_condition
+from myoreflex.errors import NotSupported, ParameterError, ProtocolError
+from myoreflex.io.results import write_table
+from myoreflex.model import default_params
+from myoreflex.params import get_param, stack_params
+from myoreflex.protocols.pendulum import PendulumTest
+
+pytest.importorskip("pyarrow")
+
+PROTOCOL = PendulumTest(duration=3.0)
+CHUNK = 10
+N_SUBJECTS = 120
+BLOWS_UP = 5  # row whose overrides make the explicit integrator diverge (stiff damping: B dt / I = 50)
+TOLERANCE = 1e-12  # the issue's bar for "identical" across schedulers; we expect bit-equality
+
+
+def cohort_rows():
+    rows = sample_population(N_SUBJECTS, seed=7)
+    rows[BLOWS_UP] = {**rows[BLOWS_UP], "limb.inertia": 1e-4, "limb.damping": 5.0}
+    return rows
+
+
+@pytest.fixture(scope="module")
+def compile_cache(tmp_path_factory):
+    """A persistent JAX compilation cache shared with the subprocess and the Dask workers."""
+    folder = tmp_path_factory.mktemp("jax-cache")
+    previous = jax.config.jax_compilation_cache_dir
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    yield folder
+    jax.config.update("jax_compilation_cache_dir", previous)
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, compile_cache):
+    out = tmp_path_factory.mktemp("reference") / "cohort.parquet"
+    calls = []
+    result = cohort_simulate(cohort_rows(), out=out, protocol=PROTOCOL, chunk_size=CHUNK,
+                             progress=lambda done, total: calls.append((done, total)))
+    return result, read_results(out), calls
+
+
+def child_env(cache: Path) -> dict:
+    return {**os.environ, "JAX_COMPILATION_CACHE_DIR": str(cache), "JAX_NUMPY_RANK_PROMOTION": "raise"}
+
+
+def assert_same_rows(rows, expected):
+    assert len(rows) == len(expected)
+    for row, want in zip(rows, expected):
+        assert list(row) == list(want)
+        for key, value in want.items():
+            if isinstance(value, float) and not math.isnan(value):
+                assert row[key] == pytest.approx(value, rel=0, abs=TOLERANCE), (row["subject"], key)
+            else:
+                assert row[key] == value, (row["subject"], key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Virtual population
+
+
+def test_population_is_deterministic_for_a_seed_and_prefix_stable():
+    rows = sample_population(400, seed=3)
+    assert rows == sample_population(400, seed=3)
+    assert rows[:50] == sample_population(50, seed=3)  # subject i depends on (seed, i) only
+    assert rows != sample_population(400, seed=4)
+    assert len({row["subject"] for row in rows}) == 400
+    # default conditions 50/50: healthy count ~ Binomial(400, 0.5), SD 10; 4.5 SD bounds
+    healthy = [row for row in rows if row["condition"] == "healthy"]
+    assert 155 <= len(healthy) <= 245
+    assert all(row["severity"] == 0.0 for row in healthy)
+    severities = [row["severity"] for row in rows if row["condition"] == "stroke"]
+    assert all(0.0 <= s <= 1.0 for s in severities)
+    assert abs(np.mean(severities) - 0.5) < 0.05  # Beta(2, 2): mean 0.5, SD 0.22 -> SE ~0.016
+    for sex, body in ANTHROPOMETRY.items():  # NHANES means; SE = SD / sqrt(~200), 4.5 SE bounds
+        heights = [row["height_m"] for row in rows if row["sex"] == sex]
+        masses = [row["body_mass_kg"] for row in rows if row["sex"] == sex]
+        assert abs(np.mean(heights) - body["height_mean_m"]) < 4.5 * body["height_sd_m"] / np.sqrt(len(heights))
+        mass_sd = body["mass_cv"] * body["mass_mean_kg"]
+        assert abs(np.mean(masses) - body["mass_mean_kg"]) < 4.5 * mass_sd / np.sqrt(len(masses))
+
+
+def test_population_conditions_and_bad_arguments():
+    rows = sample_population(60, conditions={"cerebral_palsy": 1.0}, seed=0)
+    assert {row["condition"] for row in rows} == {"cerebral_palsy"}
+    with pytest.raises(ParameterError, match="conditions"):
+        sample_population(5, conditions={"flu": 1.0})
+    with pytest.raises(ParameterError, match="weights"):
+        sample_population(5, conditions={"healthy": -1.0, "stroke": 2.0})
+    with pytest.raises(ParameterError, match="population size"):
+        sample_population(0)
+
+
+def test_population_roundtrips_through_a_manifest_csv(tmp_path):
+    rows = sample_population(25, seed=11, conditions={name: 1.0 for name in CONDITIONS})
+    path = write_table(rows, tmp_path / "manifest.csv")
+    assert read_manifest(path) == validate_rows(rows)
+
+
+def test_batched_parameters_equal_the_per_subject_presets():
+    rows = validate_rows(sample_population(15, seed=2, conditions={name: 1.0 for name in CONDITIONS}))
+    rows[0] = {**rows[0], "motoneuron.gain": 0.02}
+    batch = build_params(rows)
+    presets = [apply_condition(default_params("knee", body_mass=r["body_mass_kg"], height=r["height_m"]),
+                               r["condition"], r["severity"]) for r in rows]
+    expected = stack_params(presets)
+    got, want = jax.tree_util.tree_leaves(batch), jax.tree_util.tree_leaves(expected)
+    gain = get_param(batch, "motoneuron.gain")
+    assert gain[0] == 0.02 and np.array_equal(gain[1:], get_param(expected, "motoneuron.gain")[1:])
+    differ = [i for i, (a, b) in enumerate(zip(got, want)) if not np.array_equal(a, b)]
+    assert len(differ) == 1  # only the overridden leaf; every other value is bit-identical
+
+
+# ---------------------------------------------------------------------------------------------
+# Manifest validation
+
+
+def write_csv(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+VIRTUAL_HEADER = "subject,condition,severity,body_mass_kg,height_m\n"
+
+
+@pytest.mark.parametrize(
+    "text, fragments",
+    [
+        ("name,condition\nA,stroke\n", ["`bad.csv`", "`subject` column"]),
+        ("subject,condition\nA,stroke\n", ["`bad.csv`", "`file` column", "missing severity, body_mass_kg, height_m"]),
+        (VIRTUAL_HEADER + "A,stroke,0.5,70,1.7\nB,flu,0.5,70,1.7\n",
+         ["`bad.csv`, row 2 (line 3), column `condition`", "one of healthy, stroke"]),
+        (VIRTUAL_HEADER + "A,stroke,1.5,70,1.7\n", ["row 1 (line 2), column `severity`", "in [0, 1]", "'1.5'"]),
+        (VIRTUAL_HEADER + "A,stroke,0.5,70,175\n", ["column `height_m`", "a height in m in [1, 2.3]", "'175'"]),
+        (VIRTUAL_HEADER + "A,stroke,0.5,154lb,1.7\n", ["column `body_mass_kg`", "body mass in kg"]),
+        (VIRTUAL_HEADER + "A,stroke,0.5,70,1.7\nA,healthy,0,70,1.7\n",
+         ["row 2 (line 3), column `subject`", "unique subject id", "already in row 1"]),
+        ("subject,condition,severity,body_mass_kg,height_m,seed\nA,stroke,0.5,70,1.7,-3\n",
+         ["column `seed`", "an integer >= 0"]),
+        ("subject,condition,severity,body_mass_kg,height_m,motoneuron.gian\nA,stroke,0.5,70,1.7,0.1\n",
+         ["parameter path", "motoneuron.gain"]),
+        ("subject,condition,severity,body_mass_kg,height_m,limb.inertia\nA,stroke,0.5,70,1.7,9\n",
+         ["column `limb.inertia`", "kg m^2"]),
+        (VIRTUAL_HEADER + "A,stroke,0.5,70,1.7,extra\n", ["row 1 (line 2)", "5 cells like the header"]),
+        ("subject,file\nA,\n", ["row 1 (line 2), column `file`", "a recording path"]),
+        ("", ["`bad.csv`", "an empty file"]),
+        (VIRTUAL_HEADER, ["at least one subject row"]),
+    ],
+)
+def test_manifest_errors_name_file_row_column_and_expectation(tmp_path, text, fragments):
+    path = write_csv(tmp_path / "bad.csv", text)
+    with pytest.raises(ParameterError) as error:
+        read_manifest(path)
+    for fragment in fragments:
+        assert fragment in str(error.value)
+
+
+def test_missing_manifest_and_bad_run_arguments(tmp_path):
+    with pytest.raises(ParameterError, match="no such file"):
+        read_manifest(tmp_path / "none.csv")
+    rows = sample_population(2, seed=0)
+    with pytest.raises(NotSupported, match=r"\.csv or \.parquet"):
+        cohort_simulate(rows, out=tmp_path / "out.xlsx")
+    with pytest.raises(ParameterError, match="chunk_size"):
+        cohort_simulate(rows, out=tmp_path / "out.csv", chunk_size=0)
+    with pytest.raises(ProtocolError, match="MotorizedStretch"):
+        cohort_simulate(rows, out=tmp_path / "out.csv", protocol="stretch")
+    with pytest.raises(ProtocolError, match="knee"):
+        cohort_simulate(rows, out=tmp_path / "out.csv", joint="elbow")
+    with pytest.raises(ParameterError, match="cohort_assess"):
+        cohort_simulate([{"subject": "A", "file": "a.csv"}], out=tmp_path / "out.csv")
+    with pytest.raises(ParameterError, match="cohort_simulate"):
+        cohort_assess(rows, out=tmp_path / "out.csv")
+    with pytest.raises(ParameterError, match="scheduler"):
+        cohort_assess([{"subject": "A", "file": "a.csv"}], out=tmp_path / "out.csv", scheduler=3)
+    assert not (tmp_path / "out.csv").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Simulate: the vmap path, determinism, NONFINITE rows, provenance
+
+
+def test_simulate_writes_one_row_per_subject_with_status_and_provenance(reference):
+    result, rows, calls = reference
+    assert [row["subject"] for row in rows] == [row["subject"] for row in cohort_rows()]
+    assert result.n_chunks == N_SUBJECTS // CHUNK and result.computed_chunks == result.n_chunks
+    assert result.status_counts == {"OK": N_SUBJECTS - 1, "NONFINITE": 1}
+    bad = rows[BLOWS_UP]
+    assert bad["status"] == "NONFINITE" and "NaN or inf" in bad["error"] and bad["r1"] is None
+    ok = [row for row in rows if row["status"] == "OK"]
+    assert all(row["error"] == "" and math.isfinite(row["r1"]) for row in ok)
+    assert {row["protocol"] for row in rows} == {"pendulum"} and {row["dt_s"] for row in rows} == {1e-3}
+    assert {row["seed"] for row in rows} == {7} and {row["myoreflex_version"] for row in rows} == {cohort.__version__}
+    assert list(rows[0])[-4:] == list(cohort.PROVENANCE_COLUMNS)
+    # spastic legs brake the first swing: stroke R1 below healthy R1 (Bajd & Bowman 1982)
+    r1 = {name: np.mean([r["r1"] for r in ok if r["condition"] == name]) for name in ("healthy", "stroke")}
+    assert r1["stroke"] < r1["healthy"] - 0.05
+    assert calls[0] == (0, N_SUBJECTS) and calls[-1] == (N_SUBJECTS, N_SUBJECTS)
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    provenance = json.loads(result.provenance.read_text())
+    assert provenance["settings"]["protocol"] == {"name": "pendulum", "release_angle": 0.0, "duration": 3.0}
+    assert provenance["n_subjects"] == N_SUBJECTS and provenance["seeds"] == [7]
+    assert provenance["status_counts"] == result.status_counts and provenance["scheduler"] == "in-process"
+    assert not (result.table.parent / "cohort.parquet.parts").exists()  # cleaned after success
+
+
+def test_simulate_is_deterministic_and_csv_output_matches(reference, tmp_path):
+    _, expected, _ = reference
+    rows = cohort_rows()[:20]
+    result = cohort_simulate(rows, out=tmp_path / "again.csv", protocol=PROTOCOL, chunk_size=CHUNK)
+    again = read_results(result.table)  # CSV: strings, written with repr() so floats round-trip
+    assert [row["subject"] for row in again] == [row["subject"] for row in expected[:20]]
+    for row, want in zip(again, expected[:20]):
+        assert row["status"] == want["status"]
+        if want["status"] == "OK":
+            assert float(row["r1"]) == want["r1"] and float(row["period_s"]) == want["period_s"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Dask: a LocalCluster of two worker processes gives the same rows
+
+
+def test_dask_local_cluster_equals_the_in_process_run(reference, compile_cache, tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    _, expected, _ = reference
+    monkeypatch.setenv("JAX_COMPILATION_CACHE_DIR", str(compile_cache))  # inherited by the workers
+    monkeypatch.setenv("JAX_NUMPY_RANK_PROMOTION", "raise")  # as in conftest, for the same cache key
+    rows = cohort_rows()[:40]  # the reference's first four chunks
+    result = cohort_simulate(rows, out=tmp_path / "dask.parquet", protocol=PROTOCOL, chunk_size=CHUNK,
+                             scheduler="local")
+    assert result.computed_chunks == 4
+    assert json.loads(result.provenance.read_text())["scheduler"].startswith("LocalCluster(n_workers=2")
+    assert_same_rows(read_results(result.table), expected[:40])
+
+
+# ---------------------------------------------------------------------------------------------
+# Resume: kill a run after its first chunk, restart, finish only the rest
+
+KILLED_RUN = """
+import json, sys
+import jax
+jax.config.update("jax_numpy_rank_promotion", "raise")  # as in tests/conftest.py
+from myoreflex.cohort import cohort_simulate
+from myoreflex.protocols.pendulum import PendulumTest
+rows = json.loads(open(sys.argv[1]).read())
+cohort_simulate(rows, out=sys.argv[2], protocol=PendulumTest(duration=3.0), chunk_size=10, keep_parts=True)
+"""
+
+
+def test_a_killed_run_resumes_without_recomputing_finished_chunks(reference, compile_cache, tmp_path):
+    _, expected, _ = reference
+    rows = cohort_rows()
+    (tmp_path / "rows.json").write_text(json.dumps(rows))
+    (tmp_path / "run.py").write_text(KILLED_RUN)
+    out = tmp_path / "killed.parquet"
+    parts = tmp_path / "killed.parquet.parts"
+    child = subprocess.Popen([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "rows.json"), str(out)],
+                             env=child_env(compile_cache), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 150
+    try:
+        while not list(parts.glob("chunk-*.json")):
+            assert child.poll() is None, child.stdout.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "no chunk written in time"
+            time.sleep(0.02)
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert not out.exists(), "the run finished before it could be killed"
+    finished = {path.name: path.stat().st_mtime_ns for path in parts.glob("chunk-*.json")}
+    assert 1 <= len(finished) < N_SUBJECTS // CHUNK
+    for path in parts.glob("chunk-*.json"):  # every part is whole (temporary name, then rename)
+        assert len(json.loads(path.read_text())["rows"]) == CHUNK
+
+    calls = []
+    result = cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK, keep_parts=True,
+                             progress=lambda done, total: calls.append(done))
+    assert result.reused_chunks == len(finished)
+    assert result.computed_chunks == N_SUBJECTS // CHUNK - len(finished)
+    assert calls[0] == CHUNK * len(finished)  # resumed count reported first
+    for name, mtime in finished.items():  # not rewritten
+        assert (parts / name).stat().st_mtime_ns == mtime
+    assert_same_rows(read_results(out), expected)
+    assert not list(parts.glob(".*"))  # a temporary file left by the kill is cleaned on resume
+
+    again = cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK)
+    assert again.computed_chunks == 0 and again.reused_chunks == N_SUBJECTS // CHUNK
+    assert not parts.exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic writes
+
+
+def test_an_interrupted_part_write_leaves_no_file(tmp_path, monkeypatch):
+    target = tmp_path / "chunk-00000-abc.json"
+
+    def half_then_fail(value, stream, **kwargs):
+        stream.write(json.dumps(value)[:10])
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cohort.json, "dump", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        cohort._write_json_atomic({"rows": [1, 2, 3]}, target)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interrupted_table_write_leaves_no_table_and_the_run_resumes(reference, tmp_path, monkeypatch):
+    import pyarrow.parquet
+
+    _, expected, _ = reference
+    rows = cohort_rows()[:CHUNK]
+    out = tmp_path / "table.parquet"
+    real = pyarrow.parquet.write_table
+
+    def half_then_fail(table, where, **kwargs):
+        Path(where).write_bytes(b"PAR1 half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pyarrow.parquet, "write_table", half_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK)
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".parts")) == [
+        "table.parquet.provenance.json"]
+    monkeypatch.setattr(pyarrow.parquet, "write_table", real)
+    result = cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK)
+    assert result.computed_chunks == 0 and result.reused_chunks == 1
+    assert_same_rows(read_results(out), expected[:CHUNK])
+
+
+# ---------------------------------------------------------------------------------------------
+# Assess and fit: recordings, one bad file is a row, not a failure
+
+TUTORIAL = "kuleuven-pendulum-tutorial/DataPendulum.csv"
+TD5 = "kuleuven-td-pendulum-excerpt/TD5_IK_Trial02_knee_angle_l.csv"
+
+
+@pytest.fixture
+def recordings(tmp_path, data_dir):
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    (folder / "DataPendulum.csv").write_bytes((data_dir / TUTORIAL).read_bytes())
+    (folder / "td5.csv").write_bytes((data_dir / TD5).read_bytes())
+    (folder / "broken.csv").write_text("time_s,knee_angle_deg\n")
+    manifest = folder / "manifest.csv"
+    with open(manifest, "w", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(["subject", "file", "group"])
+        writer.writerows([["tutorial", "DataPendulum.csv", "child"], ["td5", "td5.csv", "TD"],
+                          ["broken", "broken.csv", "x"], ["missing", "missing.csv", "x"]])
+    return manifest
+
+
+def test_assess_a_manifest_with_a_bad_and_a_missing_file(recordings, tmp_path):
+    result = cohort_assess(recordings, out=tmp_path / "assessed.parquet", reader_options={"angle_sign": -1.0},
+                           chunk_size=2)
+    rows = {row["subject"]: row for row in read_results(result.table)}
+    assert list(rows) == ["tutorial", "td5", "broken", "missing"]
+    assert result.status_counts == {"OK": 2, "ERROR": 2}
+    assert rows["tutorial"]["r1"] == pytest.approx(1.62, abs=0.05)  # SOURCE.md / tests/test_cli_assess.py
+    assert rows["tutorial"]["group"] == "child" and rows["tutorial"]["dt_s"] > 0
+    assert rows["broken"]["status"] == "ERROR" and "broken.csv" in rows["broken"]["error"]
+    assert rows["missing"]["status"] == "ERROR" and "missing.csv" in rows["missing"]["error"]
+    assert rows["missing"]["r1"] is None and rows["missing"]["seed"] is None
+    assert Path(rows["td5"]["file"]).is_absolute()  # resolved against the manifest's folder
+
+
+def toy_fit(trial, row):
+    """A stand-in fitter: the mean angle (deg); fails for the TD recording."""
+    if row["subject"] == "td5":
+        raise RuntimeError("did not converge")
+    return {"mean_angle_deg": float(np.degrees(trial["angle"].mean())), "converged": True}
+
+
+def test_fit_runs_a_fitter_per_recording_with_errors_in_rows(recordings, tmp_path):
+    result = cohort_fit(recordings, out=tmp_path / "fits.csv", fitter=toy_fit, reader_options={"angle_sign": -1.0})
+    rows = {row["subject"]: row for row in read_results(result.table)}
+    assert rows["tutorial"]["status"] == "OK" and rows["tutorial"]["converged"] == "True"
+    assert rows["td5"]["status"] == "ERROR" and "did not converge" in rows["td5"]["error"]
+    assert result.status_counts == {"OK": 1, "ERROR": 3}
+    provenance = json.loads(result.provenance.read_text())
+    assert provenance["settings"]["fitter"].endswith("toy_fit")
