@@ -60,3 +60,18 @@ def test_assess_threshold_reads_every_segment_of_an_ipsa_file(data_dir):
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
     assert out["n_stretches"] + out["n_excluded"] == 8  # 4 slow + 4 fast segments (SOURCE.md)
+
+
+def test_cohort_population_then_simulate_writes_one_row_per_subject(tmp_path):
+    manifest, results = tmp_path / "population.csv", tmp_path / "results.csv"
+    assert runner.invoke(app, ["cohort", "population", "4", "--out", str(manifest), "--seed", "3"]).exit_code == 0
+    result = runner.invoke(app, ["cohort", "simulate", str(manifest), "--out", str(results), "--chunk-size", "4"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(results.open()))
+    assert len(rows) == 4 and all(row["status"] == "OK" for row in rows)
+    assert all(0.5 < float(row["r1"]) < 2.0 for row in rows)
+
+
+def test_cohort_simulate_refuses_an_unknown_protocol(tmp_path):
+    result = runner.invoke(app, ["cohort", "simulate", str(tmp_path / "m.csv"), "--protocol", "walk"])
+    assert result.exit_code == 2 and "--protocol" in result.stderr

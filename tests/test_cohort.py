@@ -39,6 +39,8 @@ from myoreflex.io.results import write_table
 from myoreflex.model import default_params
 from myoreflex.params import get_param, stack_params
 from myoreflex.protocols.pendulum import PendulumTest
+from myoreflex.protocols.stretch import MotorizedStretch
+from myoreflex.units import DEG
 
 pytest.importorskip("pyarrow")
 
@@ -109,9 +111,18 @@ def test_population_is_deterministic_for_a_seed_and_prefix_stable():
     for sex, body in ANTHROPOMETRY.items():  # NHANES means; SE = SD / sqrt(~200), 4.5 SE bounds
         heights = [row["height_m"] for row in rows if row["sex"] == sex]
         masses = [row["body_mass_kg"] for row in rows if row["sex"] == sex]
-        assert abs(np.mean(heights) - body["height_mean_m"]) < 4.5 * body["height_sd_m"] / np.sqrt(len(heights))
+        height_se = body["height_sd_m"] / np.sqrt(len(heights))
+        assert abs(np.mean(heights) - body["height_mean_m"]) < 4.5 * height_se
         mass_sd = body["mass_cv"] * body["mass_mean_kg"]
         assert abs(np.mean(masses) - body["mass_mean_kg"]) < 4.5 * mass_sd / np.sqrt(len(masses))
+
+
+def test_population_docstring_example_runs():
+    import doctest
+
+    from myoreflex import cohort_population
+
+    assert doctest.testmod(cohort_population).failed == 0
 
 
 def test_population_conditions_and_bad_arguments():
@@ -161,11 +172,14 @@ VIRTUAL_HEADER = "subject,condition,severity,body_mass_kg,height_m\n"
     "text, fragments",
     [
         ("name,condition\nA,stroke\n", ["`bad.csv`", "`subject` column"]),
-        ("subject,condition\nA,stroke\n", ["`bad.csv`", "`file` column", "missing severity, body_mass_kg, height_m"]),
+        ("subject,condition\nA,stroke\n",
+         ["`bad.csv`", "`file` column", "missing severity, body_mass_kg, height_m"]),
         (VIRTUAL_HEADER + "A,stroke,0.5,70,1.7\nB,flu,0.5,70,1.7\n",
          ["`bad.csv`, row 2 (line 3), column `condition`", "one of healthy, stroke"]),
-        (VIRTUAL_HEADER + "A,stroke,1.5,70,1.7\n", ["row 1 (line 2), column `severity`", "in [0, 1]", "'1.5'"]),
-        (VIRTUAL_HEADER + "A,stroke,0.5,70,175\n", ["column `height_m`", "a height in m in [1, 2.3]", "'175'"]),
+        (VIRTUAL_HEADER + "A,stroke,1.5,70,1.7\n",
+         ["row 1 (line 2), column `severity`", "in [0, 1]", "'1.5'"]),
+        (VIRTUAL_HEADER + "A,stroke,0.5,70,175\n",  # centimetres caught
+         ["column `height_m`", "a height in m in [1, 2.3]", "'175'"]),
         (VIRTUAL_HEADER + "A,stroke,0.5,154lb,1.7\n", ["column `body_mass_kg`", "body mass in kg"]),
         (VIRTUAL_HEADER + "A,stroke,0.5,70,1.7\nA,healthy,0,70,1.7\n",
          ["row 2 (line 3), column `subject`", "unique subject id", "already in row 1"]),
@@ -224,7 +238,8 @@ def test_simulate_writes_one_row_per_subject_with_status_and_provenance(referenc
     ok = [row for row in rows if row["status"] == "OK"]
     assert all(row["error"] == "" and math.isfinite(row["r1"]) for row in ok)
     assert {row["protocol"] for row in rows} == {"pendulum"} and {row["dt_s"] for row in rows} == {1e-3}
-    assert {row["seed"] for row in rows} == {7} and {row["myoreflex_version"] for row in rows} == {cohort.__version__}
+    assert {row["seed"] for row in rows} == {7}
+    assert {row["myoreflex_version"] for row in rows} == {cohort.__version__}
     assert list(rows[0])[-4:] == list(cohort.PROVENANCE_COLUMNS)
     # spastic legs brake the first swing: stroke R1 below healthy R1 (Bajd & Bowman 1982)
     r1 = {name: np.mean([r["r1"] for r in ok if r["condition"] == name]) for name in ("healthy", "stroke")}
@@ -248,6 +263,22 @@ def test_simulate_is_deterministic_and_csv_output_matches(reference, tmp_path):
         assert row["status"] == want["status"]
         if want["status"] == "OK":
             assert float(row["r1"]) == want["r1"] and float(row["period_s"]) == want["period_s"]
+
+
+def test_a_stretch_cohort_shows_the_velocity_dependent_reflex_of_stroke(tmp_path):
+    body = {"body_mass_kg": 75, "height_m": 1.75}
+    rows = [{"subject": "healthy", "condition": "healthy", "severity": 0.0, **body},
+            {"subject": "stroke", "condition": "stroke", "severity": 0.6, **body}]
+    result = cohort_simulate(rows, out=tmp_path / "stretch.parquet", joint="elbow",
+                             protocol=MotorizedStretch(velocity=100 * DEG))
+    healthy, stroke = read_results(result.table)
+    assert result.status_counts == {"OK": 2}
+    assert stroke["velocity_deg_s"] == pytest.approx(100.0) and stroke["protocol"] == "motorized_stretch"
+    # a stretch reflex (EMG onset inside the range, 80-160 deg) and more resisting torque after
+    # stroke (McPherson et al. 2019); none in the healthy elbow at 100 deg/s (see test_stretch_sim.py)
+    assert healthy["emg_onset_angle_deg"] is None
+    assert 80 < stroke["emg_onset_angle_deg"] < 160
+    assert stroke["peak_torque_nm"] > 1.5 * healthy["peak_torque_nm"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -276,6 +307,8 @@ import jax
 jax.config.update("jax_numpy_rank_promotion", "raise")  # as in tests/conftest.py
 from myoreflex.cohort import cohort_simulate
 from myoreflex.protocols.pendulum import PendulumTest
+from myoreflex.protocols.stretch import MotorizedStretch
+from myoreflex.units import DEG
 rows = json.loads(open(sys.argv[1]).read())
 cohort_simulate(rows, out=sys.argv[2], protocol=PendulumTest(duration=3.0), chunk_size=10, keep_parts=True)
 """
@@ -288,12 +321,15 @@ def test_a_killed_run_resumes_without_recomputing_finished_chunks(reference, com
     (tmp_path / "run.py").write_text(KILLED_RUN)
     out = tmp_path / "killed.parquet"
     parts = tmp_path / "killed.parquet.parts"
-    child = subprocess.Popen([sys.executable, str(tmp_path / "run.py"), str(tmp_path / "rows.json"), str(out)],
-                             env=child_env(compile_cache), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    command = [sys.executable, str(tmp_path / "run.py"), str(tmp_path / "rows.json"), str(out)]
+    log = tmp_path / "run.log"
+    with open(log, "wb") as stream:
+        child = subprocess.Popen(command, env=child_env(compile_cache), stdout=stream,
+                                 stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 150
     try:
         while not list(parts.glob("chunk-*.json")):
-            assert child.poll() is None, child.stdout.read().decode()[-2000:]
+            assert child.poll() is None, log.read_text()[-2000:]
             assert time.monotonic() < deadline, "no chunk written in time"
             time.sleep(0.02)
         os.kill(child.pid, signal.SIGKILL)
@@ -354,9 +390,7 @@ def test_an_interrupted_table_write_leaves_no_table_and_the_run_resumes(referenc
     monkeypatch.setattr(pyarrow.parquet, "write_table", half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK)
-    assert not out.exists()
-    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".parts")) == [
-        "table.parquet.provenance.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["table.parquet.parts"]  # no table, no temporary file
     monkeypatch.setattr(pyarrow.parquet, "write_table", real)
     result = cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK)
     assert result.computed_chunks == 0 and result.reused_chunks == 1
@@ -404,13 +438,15 @@ def toy_fit(trial, row):
     """A stand-in fitter: the mean angle (deg); fails for the TD recording."""
     if row["subject"] == "td5":
         raise RuntimeError("did not converge")
-    return {"mean_angle_deg": float(np.degrees(trial["angle"].mean())), "converged": True}
+    return {"mean_angle_deg": float(np.degrees(trial["angle"].mean())), "converged": True, "status": "fitted"}
 
 
 def test_fit_runs_a_fitter_per_recording_with_errors_in_rows(recordings, tmp_path):
-    result = cohort_fit(recordings, out=tmp_path / "fits.csv", fitter=toy_fit, reader_options={"angle_sign": -1.0})
+    result = cohort_fit(recordings, out=tmp_path / "fits.csv", fitter=toy_fit,
+                        reader_options={"angle_sign": -1.0})
     rows = {row["subject"]: row for row in read_results(result.table)}
     assert rows["tutorial"]["status"] == "OK" and rows["tutorial"]["converged"] == "True"
+    assert rows["tutorial"]["result_status"] == "fitted"  # a clashing name does not overwrite ours
     assert rows["td5"]["status"] == "ERROR" and "did not converge" in rows["td5"]["error"]
     assert result.status_counts == {"OK": 1, "ERROR": 3}
     provenance = json.loads(result.provenance.read_text())

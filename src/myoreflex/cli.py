@@ -25,6 +25,9 @@ simulate_app = typer.Typer(help="Run a virtual clinical test on the reflex-loop 
 app.add_typer(simulate_app, name="simulate")
 assess_app = typer.Typer(help="Measure real (or simulated) recordings.", no_args_is_help=True)
 app.add_typer(assess_app, name="assess")
+cohort_app = typer.Typer(help="Run many subjects: virtual populations or manifests of recordings.",
+                         no_args_is_help=True)
+app.add_typer(cohort_app, name="cohort")
 
 DISCLAIMER = "Research and teaching tool, not a medical device: not for diagnosis or treatment decisions."
 
@@ -378,6 +381,93 @@ def assess_threshold(
         typer.echo(f"  TSRT {out['tsrt_deg']:.1f} deg, 95 % CI {out['tsrt_ci_deg']}; mu {out['mu_s']:.3f} s")
     typer.echo(f"  {out['note']}")
     typer.echo(DISCLAIMER)
+
+
+Scheduler = Annotated[Optional[str], typer.Option(help="Dask: 'local' for a LocalCluster, or a scheduler address")]
+ChunkSize = Annotated[int, typer.Option(help="subjects per batched (vmap) chunk")]
+Out = Annotated[Path, typer.Option(help="results table: .parquet or .csv (written atomically)")]
+
+
+def _with_progress(total: int, run):
+    """Run ``run(progress)`` under a progress bar on stderr; ``progress(done, total)`` counts subjects."""
+    with typer.progressbar(length=total, label="subjects", file=sys.stderr) as bar:
+        seen = [0]
+
+        def progress(done, _total):
+            bar.update(done - seen[0])
+            seen[0] = done
+
+        return run(progress)
+
+
+@cohort_app.command("population")
+def cohort_population(
+    n: Annotated[int, typer.Argument(help="number of virtual subjects")],
+    out: Annotated[Path, typer.Option(help="manifest CSV to write")] = Path("population.csv"),
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same population)")] = 0,
+    stroke_fraction: Annotated[float, typer.Option(help="fraction with stroke; the rest healthy")] = 0.5,
+):
+    """Draw a virtual population into a manifest CSV (conditions, severities, body sizes)."""
+    from myoreflex.cohort_population import sample_population
+    from myoreflex.io.results import write_table
+
+    if n < 1:
+        fail("N", "at least 1 subject", n)
+    if not 0.0 <= stroke_fraction <= 1.0:
+        fail("--stroke-fraction", "a number in [0, 1]", stroke_fraction)
+    conditions = {"healthy": 1.0 - stroke_fraction, "stroke": stroke_fraction}
+    rows = sample_population(n, conditions={k: v for k, v in conditions.items() if v > 0}, seed=seed)
+    typer.echo(f"{len(rows)} subjects -> {write_table(rows, out)}")
+
+
+@cohort_app.command("simulate")
+def cohort_simulate_command(
+    manifest: Annotated[Path, typer.Argument(help="manifest CSV: subject, condition, severity, body_mass_kg, height_m")],
+    out: Out = Path("cohort_results.parquet"),
+    protocol: Annotated[str, typer.Option(help="pendulum or stretch")] = "pendulum",
+    joint: Annotated[str, typer.Option(help="joint (the pendulum test needs the knee)")] = "knee",
+    velocity_deg_s: Annotated[float, typer.Option("--velocity-deg-s", help="stretch velocity")] = 100.0,
+    chunk_size: ChunkSize = 250,
+    scheduler: Scheduler = None,
+):
+    """Simulate and measure every virtual subject; an interrupted run resumes where it stopped."""
+    from myoreflex.cohort import cohort_simulate, read_manifest
+    from myoreflex.protocols.stretch import MotorizedStretch
+    from myoreflex.units import DEG
+
+    _check_joint(joint)
+    if protocol not in ("pendulum", "stretch"):
+        fail("--protocol", "pendulum or stretch", protocol)
+    if protocol == "stretch" and not velocity_deg_s > 0:
+        fail("--velocity-deg-s", "a velocity > 0 deg/s", velocity_deg_s)
+    rows = _run(lambda: read_manifest(manifest, joint=joint))
+    chosen = "pendulum" if protocol == "pendulum" else MotorizedStretch(velocity=velocity_deg_s * DEG)
+    result = _run(lambda: _with_progress(len(rows), lambda progress: cohort_simulate(
+        rows, out=out, protocol=chosen, joint=joint, chunk_size=chunk_size, scheduler=scheduler,
+        progress=progress)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
+               f"({result.subjects_per_s:.1f}/s, {result.reused_chunks} chunks reused) -> {result.table}")
+
+
+@cohort_app.command("assess")
+def cohort_assess_command(
+    manifest: Annotated[Path, typer.Argument(help="manifest CSV: subject, file (relative to the manifest)")],
+    out: Out = Path("cohort_results.parquet"),
+    protocol: Annotated[str, typer.Option(help="pendulum or stretch")] = "pendulum",
+    angle_sign: AngleSign = 1.0,
+    chunk_size: ChunkSize = 50,
+    scheduler: Scheduler = None,
+):
+    """Measure every subject's recording into one table (errors recorded per row)."""
+    from myoreflex.cohort import cohort_assess, read_manifest
+
+    if protocol not in ("pendulum", "stretch"):
+        fail("--protocol", "pendulum or stretch", protocol)
+    rows = _run(lambda: read_manifest(manifest))
+    result = _run(lambda: _with_progress(len(rows), lambda progress: cohort_assess(
+        rows, out=out, protocol=protocol, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
+        scheduler=scheduler, progress=progress)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}")
 
 
 def main():  # pragma: no cover - console entry point

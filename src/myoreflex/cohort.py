@@ -41,7 +41,7 @@ How a run goes
    same arguments after an interruption (even ``kill -9``) reuses every finished chunk and
    computes only the rest.
 4. The table is assembled in manifest order and written atomically (``.csv`` or ``.parquet``,
-   :func:`myoreflex.io.results.write_table`), with a provenance record beside it
+   :func:`myoreflex.io.results.write_table`), then a provenance record beside it
    (``<out>.provenance.json``). The parts folder is then removed unless ``keep_parts=True``.
 
 Result columns
@@ -78,7 +78,15 @@ import numpy as np
 from myoreflex import __version__
 from myoreflex.cohort_population import sample_population
 from myoreflex.conditions import CONDITIONS
-from myoreflex.errors import NotSupported, ParameterError, ProtocolError, RecordingError, Status, describe, require_extra
+from myoreflex.errors import (
+    NotSupported,
+    ParameterError,
+    ProtocolError,
+    RecordingError,
+    Status,
+    describe,
+    require_extra,
+)
 from myoreflex.model import JOINTS, default_params
 from myoreflex.params import get_param, parameter_table, with_overrides
 from myoreflex.protocols.pendulum import PendulumTest
@@ -139,16 +147,20 @@ class ProtocolSpec:
     record: tuple[str, ...]
     measure: Callable
     reference: str
+    record_every: int = 1
 
 
 PROTOCOLS: dict[str, ProtocolSpec] = {
     "pendulum": ProtocolSpec(
         "pendulum", PendulumTest, ("angle", "angular_velocity"), _measure_pendulum,
         "myoreflex.measures.pendulum: ANCHORS 4.1, Bajd & Bowman 1982",
+        record_every=10,  # 100 Hz at dt = 1 ms, a goniometer's rate; the swing lasts seconds
     ),
     "motorized_stretch": ProtocolSpec(
-        "motorized_stretch", MotorizedStretch, ("angle", "angular_velocity", "torque", "emg"), _measure_stretch,
+        "motorized_stretch", MotorizedStretch, ("angle", "angular_velocity", "torque", "emg"),
+        _measure_stretch,
         "myoreflex.measures.stretch: peak torque, EMG onset angle (DSRT, Levin & Feldman 1994)",
+        record_every=1,  # EMG onset to the step
     ),
 }
 _ALIASES = {"stretch": "motorized_stretch"}
@@ -171,8 +183,8 @@ def _protocol_instance(protocol):
         return protocol
     if name == "pendulum":
         return PendulumTest()
-    raise ProtocolError(describe("protocol", "a MotorizedStretch(velocity=...) instance for a simulated stretch",
-                                 repr(protocol), "the stretch velocity has no default"))
+    raise ProtocolError(describe("protocol", "a MotorizedStretch(velocity=...) instance for a simulated "
+                                 "stretch", repr(protocol), "the stretch velocity has no default"))
 
 
 def _protocol_record(protocol) -> dict:
@@ -269,7 +281,8 @@ def validate_rows(
         subject = row.get("subject")
         subject = "" if subject is None else str(subject).strip()
         if not subject:
-            raise ParameterError(describe(where("subject"), "a non-empty subject id", repr(row.get("subject"))))
+            raise ParameterError(describe(where("subject"), "a non-empty subject id",
+                                          repr(row.get("subject"))))
         if subject in seen:
             raise ParameterError(describe(where("subject"), "a unique subject id",
                                           f"{subject!r}, already in row {seen[subject]}"))
@@ -286,8 +299,10 @@ def validate_rows(
         else:
             condition = row.get("condition")
             if condition not in CONDITIONS:
-                raise ParameterError(describe(where("condition"), f"one of {', '.join(CONDITIONS)}", repr(condition)))
-            clean["severity"] = _number(row.get("severity"), where("severity"), "a number in [0, 1]", low=0.0, high=1.0)
+                raise ParameterError(describe(where("condition"), f"one of {', '.join(CONDITIONS)}",
+                                              repr(condition)))
+            clean["severity"] = _number(row.get("severity"), where("severity"), "a number in [0, 1]",
+                                        low=0.0, high=1.0)
             low, high = BODY_MASS_RANGE_KG
             clean["body_mass_kg"] = _number(row.get("body_mass_kg"), where("body_mass_kg"),
                                             f"a body mass in kg in [{low:g}, {high:g}]", low=low, high=high)
@@ -300,7 +315,8 @@ def validate_rows(
                     clean[path] = None
                     continue
                 (low, high), unit = bounds[path]
-                clean[path] = _number(value, where(path), f"a value in [{low:g}, {high:g}] {unit}", low=low, high=high)
+                clean[path] = _number(value, where(path), f"a value in [{low:g}, {high:g}] {unit}",
+                                      low=low, high=high)
         seed = row.get("seed")
         if seed is None or (isinstance(seed, str) and not seed.strip()):
             clean["seed"] = None
@@ -334,17 +350,21 @@ def read_manifest(path: str | Path, *, joint: str = "knee") -> list[dict]:
             header = reader.fieldnames
             rows = list(reader)
     except (UnicodeDecodeError, csv.Error) as exc:
-        raise ParameterError(describe(f"manifest `{path.name}`", "a UTF-8 CSV file", type(exc).__name__, str(exc))) from None
+        raise ParameterError(describe(f"manifest `{path.name}`", "a UTF-8 CSV file", type(exc).__name__,
+                                      str(exc))) from None
     if not header:
-        raise ParameterError(describe(f"manifest `{path.name}`", "a header line with a `subject` column", "an empty file"))
+        raise ParameterError(describe(f"manifest `{path.name}`", "a header line with a `subject` column",
+                                      "an empty file"))
     header = [name.strip() for name in header]
     if len(set(header)) != len(header) or "" in header:
-        raise ParameterError(describe(f"manifest `{path.name}`, header", "unique, non-empty column names", header))
+        raise ParameterError(describe(f"manifest `{path.name}`, header", "unique, non-empty column names",
+                                      header))
     clean = []
     for number, row in enumerate(rows, start=1):
         if None in row:  # more cells than header names
             raise ParameterError(describe(f"`{path.name}`, row {number} (line {number + 1})",
-                                          f"{len(header)} cells like the header", f"{len(header) + len(row[None])}"))
+                                          f"{len(header)} cells like the header",
+                                          f"{len(header) + len(row[None])}"))
         clean.append({name.strip(): (value.strip() if isinstance(value, str) else value)
                       for name, value in row.items()})
     if not clean:
@@ -371,7 +391,8 @@ def build_params(rows: Sequence[Mapping[str, Any]], *, joint: str = "knee"):
     overrides. The result equals ``stack_params([apply_condition(default_params(...), c, s), ...])``
     (tested), without a tree rebuild per subject.
     """
-    trees = [default_params(joint, body_mass=float(r["body_mass_kg"]), height=float(r["height_m"])) for r in rows]
+    trees = [default_params(joint, body_mass=float(r["body_mass_kg"]), height=float(r["height_m"]))
+             for r in rows]
     batch = jax.tree_util.tree_map(lambda *leaves: np.asarray(leaves, dtype=float), *trees)
     names = np.array([r["condition"] for r in rows])
     severity = np.array([float(r["severity"]) for r in rows])
@@ -416,7 +437,8 @@ class _Task:
         """The settings that decide a chunk's results (hashed into its key, and the provenance)."""
         fitter = None
         if self.fitter is not None:
-            fitter = f"{getattr(self.fitter, '__module__', '?')}.{getattr(self.fitter, '__qualname__', repr(self.fitter))}"
+            module = getattr(self.fitter, "__module__", "?")
+            fitter = f"{module}.{getattr(self.fitter, '__qualname__', repr(self.fitter))}"
         return {
             "kind": self.kind,
             "protocol": None if self.protocol is None else _protocol_record(self.protocol),
@@ -434,12 +456,29 @@ def _error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _result_row(row: dict, outcome: str, error: str, values: Mapping[str, Any], *, protocol, dt) -> dict:
+    """One output row: the input, the outcome, the measured values, the provenance columns.
+
+    A measured or fitted value whose name is already taken (``status``, an input column) is kept
+    as ``result_<name>`` instead of overwriting it.
+    """
+    out = {**row, "status": outcome, "error": error}
+    reserved = set(out) | set(PROVENANCE_COLUMNS)
+    out.update({(f"result_{key}" if key in reserved else key): value for key, value in values.items()})
+    out.update(myoreflex_version=__version__, protocol=protocol, dt_s=dt, seed=row.get("seed"))
+    return out
+
+
 def _simulate_chunk(task: _Task, rows: list[dict]) -> list[dict]:
     spec = PROTOCOLS[_protocol_name(task.protocol)]
     padded = list(rows) + [rows[-1]] * max(0, task.batch - len(rows))
     params = build_params(padded, joint=task.joint)
-    drive = task.protocol.drive() if isinstance(task.protocol, PendulumTest) else task.protocol.drive(task.joint)
-    batch = simulate(params, drive, dt=task.dt, record=spec.record, record_every=task.record_every, throw=False)
+    if isinstance(task.protocol, PendulumTest):
+        drive = task.protocol.drive()
+    else:
+        drive = task.protocol.drive(task.joint)
+    batch = simulate(params, drive, dt=task.dt, record=spec.record, record_every=task.record_every,
+                     throw=False)
     results = []
     for i, row in enumerate(rows):
         status = Status(int(batch.status[i]))
@@ -453,8 +492,7 @@ def _simulate_chunk(task: _Task, rows: list[dict]) -> list[dict]:
                 outcome, error = Status.OK.name, ""
             except Exception as exc:  # one subject's failure is data, not the run's
                 outcome, error = STATUS_ERROR, _error_text(exc)
-        results.append({**row, "status": outcome, "error": error, **values, "myoreflex_version": __version__,
-                        "protocol": spec.name, "dt_s": task.dt, "seed": row.get("seed")})
+        results.append(_result_row(row, outcome, error, values, protocol=spec.name, dt=task.dt))
     return results
 
 
@@ -463,7 +501,8 @@ def _read_one(path: str, options: dict):
 
     trial = read_trial(path, **options)
     if isinstance(trial, list):
-        raise RecordingError(describe(f"`{Path(path).name}`", "one recording per file", f"{len(trial)} segments"))
+        raise RecordingError(describe(f"`{Path(path).name}`", "one recording per file",
+                                      f"{len(trial)} segments"))
     return trial
 
 
@@ -488,8 +527,7 @@ def _file_chunk(task: _Task, rows: list[dict]) -> list[dict]:
             outcome, error = Status.OK.name, ""
         except Exception as exc:  # a bad file is reported in its row, not fatal
             outcome, error = STATUS_ERROR, _error_text(exc)
-        results.append({**row, "status": outcome, "error": error, **values, "myoreflex_version": __version__,
-                        "protocol": spec.name if spec else None, "dt_s": dt, "seed": row.get("seed")})
+        results.append(_result_row(row, outcome, error, values, protocol=spec.name if spec else None, dt=dt))
     return results
 
 
@@ -553,6 +591,13 @@ def _chunk_key(task: _Task, settings: dict, rows: list[dict]) -> str:
     return _digest({"settings": settings, "rows": rows, "files": stamps})
 
 
+def _file_mode() -> int:
+    """Permissions of an ordinary new file (``mkstemp`` makes 0600 files)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _write_json_atomic(value, path: Path) -> Path:
     """Write JSON to ``path`` through a temporary file in the same folder and a rename."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
@@ -561,6 +606,7 @@ def _write_json_atomic(value, path: Path) -> Path:
             json.dump(value, stream, default=str)
             stream.flush()
             os.fsync(stream.fileno())
+        os.chmod(temporary, _file_mode())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
@@ -595,9 +641,10 @@ def _connect(scheduler):
         return None, lambda: None, "in-process"
     distributed = require_extra("distributed", "cluster")
     if isinstance(scheduler, distributed.Client):
-        return scheduler, lambda: None, f"client {scheduler.scheduler.address}"
+        return scheduler, lambda: None, f"client of {scheduler.scheduler.address}"
     if scheduler == "local":
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
         client = distributed.Client(cluster)
 
         def close():
@@ -609,7 +656,8 @@ def _connect(scheduler):
         client = distributed.Client(scheduler)
         return client, client.close, f"scheduler {scheduler}"
     raise ParameterError(describe("scheduler", 'None (this process), "local" (a LocalCluster), a scheduler '
-                                  "address such as tcp://host:8786, or a distributed.Client", repr(scheduler)))
+                                  "address such as tcp://host:8786, or a distributed.Client",
+                                  repr(scheduler)))
 
 
 def _assemble(rows_in_order: list[dict]) -> list[dict]:
@@ -642,6 +690,8 @@ def _run(
 ) -> CohortResult:
     start = time.perf_counter()
     out = _check_out(out)
+    if not (scheduler is None or (isinstance(scheduler, str) and scheduler) or hasattr(scheduler, "submit")):
+        _connect(scheduler)  # raises the message listing the choices
     chunks = _chunks(rows, chunk_size)
     if task.kind == "simulate":
         task = dataclasses.replace(task, batch=len(chunks[0]))
@@ -679,8 +729,8 @@ def _run(
         else:
             from distributed import as_completed
 
-            futures = {client.submit(_run_task, task, chunks[i], key=f"myoreflex-{task.kind}-{keys[i]}", pure=False): i
-                       for i in pending}
+            futures = {client.submit(_run_task, task, chunks[i], key=f"myoreflex-{task.kind}-{keys[i]}",
+                                     pure=False): i for i in pending}
             for future in as_completed(list(futures)):
                 finish(futures[future], future.result())
                 future.release()
@@ -712,8 +762,8 @@ def _run(
         "table": out.name,
         "columns": list(table[0]),
     }
+    write_table(table, out)  # the commit point: parts are removed only after both writes
     _write_json_atomic(provenance, provenance_path)
-    write_table(table, out)
     if keep_parts:
         current = {name.name for name in names}
         for stale in parts.glob("chunk-*.json"):
@@ -736,8 +786,8 @@ def cohort_simulate(
     protocol: str | PendulumTest | MotorizedStretch = "pendulum",
     joint: str = "knee",
     dt: float = DEFAULT_DT,
-    record_every: int = 10,
-    chunk_size: int = 500,
+    record_every: int | None = None,
+    chunk_size: int = 250,
     scheduler=None,
     progress: ProgressCallback | None = None,
     keep_parts: bool = False,
@@ -754,8 +804,9 @@ def cohort_simulate(
         :class:`MotorizedStretch` instance.
     joint : the joint of every subject (a pendulum test needs the knee).
     dt : integration step in s.
-    record_every : keep every k-th step for the measures (10 with ``dt = 1 ms``: 100 Hz, like
-        a goniometer; keeps memory small in large chunks).
+    record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum 10,
+        i.e. 100 Hz at ``dt = 1 ms`` like a goniometer, which keeps memory small in large chunks;
+        stretch 1, for the EMG onset).
     chunk_size : most subjects per batched (``vmap``) simulation; chunks are balanced to one shape.
     scheduler : None (this process), ``"local"`` (a ``distributed.LocalCluster`` of 2 worker
         processes with 1 thread each; ``cluster`` extra), a scheduler address
@@ -776,14 +827,16 @@ def cohort_simulate(
     Examples
     --------
     >>> rows = sample_population(4, seed=0)
-    >>> result = cohort_simulate(rows, out="cohort.parquet", protocol=PendulumTest(duration=3.0))  # doctest: +SKIP
+    >>> short = PendulumTest(duration=3.0)
+    >>> result = cohort_simulate(rows, out="cohort.parquet", protocol=short)  # doctest: +SKIP
     >>> result.status_counts  # doctest: +SKIP
     {'OK': 4}
     """
     rows = _as_rows(rows, joint)
     if any("file" in row for row in rows):
-        raise ParameterError(describe("cohort simulate rows", "virtual subjects (condition, severity, body_mass_kg, "
-                                      "height_m)", "recordings (a `file` column)", "use cohort_assess for recordings"))
+        raise ParameterError(describe("cohort simulate rows", "virtual subjects (condition, severity, "
+                                      "body_mass_kg, height_m)", "recordings (a `file` column)",
+                                      "use cohort_assess for recordings"))
     instance = _protocol_instance(protocol)
     if isinstance(instance, PendulumTest):
         if joint != "knee":
@@ -793,6 +846,8 @@ def cohort_simulate(
         instance.drive(joint)
     if not dt > 0:
         raise ProtocolError(describe("dt", "a step > 0 s", dt))
+    if record_every is None:
+        record_every = PROTOCOLS[_protocol_name(instance)].record_every
     if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ParameterError(describe("record_every", "an integer >= 1", repr(record_every)))
     task = _Task("simulate", instance, joint=joint, dt=float(dt), record_every=int(record_every))
@@ -803,7 +858,8 @@ def cohort_simulate(
 def _file_rows(rows, kind: str) -> list[dict]:
     rows = _as_rows(rows, "knee")
     if not all("file" in row for row in rows):
-        raise ParameterError(describe(f"cohort {kind} rows", "recordings (a `file` column)", "virtual subjects",
+        raise ParameterError(describe(f"cohort {kind} rows", "recordings (a `file` column)",
+                                      "virtual subjects",
                                       "use cohort_simulate for virtual subjects"))
     return rows
 
@@ -862,7 +918,8 @@ def cohort_fit(
     (chunks, resume, Dask, per-row errors) is as in :func:`cohort_assess`.
     """
     if not callable(fitter):
-        raise ParameterError(describe("fitter", "a function (trial, row) -> dict of result columns", repr(fitter)))
+        raise ParameterError(describe("fitter", "a function (trial, row) -> dict of result columns",
+                                      repr(fitter)))
     rows = _file_rows(rows, "fit")
     task = _Task("fit", None, reader_options=tuple(sorted((reader_options or {}).items())), fitter=fitter)
     return _run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,

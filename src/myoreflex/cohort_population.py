@@ -75,7 +75,8 @@ def sample_subject(index: int, *, seed: int, conditions: Mapping[str, float] = D
     condition = names[int(rng.choice(len(names), p=probabilities))]
     sex = "male" if rng.random() < 0.5 else "female"
     body = ANTHROPOMETRY[sex]
-    height = float(np.clip(body["height_mean_m"] + body["height_sd_m"] * rng.standard_normal(), *HEIGHT_CLIP_M))
+    height = body["height_mean_m"] + body["height_sd_m"] * rng.standard_normal()
+    height = float(np.clip(height, *HEIGHT_CLIP_M))
     mass = float(np.clip(_lognormal(rng, body["mass_mean_kg"], body["mass_cv"]), *MASS_CLIP_KG))
     severity = 0.0 if condition == "healthy" else float(rng.beta(*SEVERITY_BETA))
     return {

@@ -63,8 +63,11 @@ DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
 NUISANCE = ("initial_angle", "release_time")
 """Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
-SCREEN_PER_START = 4
-"""Candidate starts screened by their cost per optimiser start."""
+MIN_BATCH = 8
+"""Points per compiled model call: on a CPU a batch of 8 simulations costs about as much as one of 4
+(the scan is overhead-bound), so screening, Hessian and NUTS chains use 8 at a time."""
+SCREEN = 2
+"""Compiled batches of candidate starts screened by their cost before the optimiser starts."""
 RELEASE_ROOM_S = 0.3
 """s: extra simulated time so the release time can move without running off the simulated swing."""
 
@@ -324,40 +327,41 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
     arrays = dict(base=base, times=jnp.asarray(times), observed=jnp.asarray(observed), weight=jnp.asarray(weight),
                   low=jnp.asarray(problem_low), high=jnp.asarray(problem_high), bounded=jnp.asarray(bounded))
     statics = dict(kind=kind, free=free, n_steps=n_steps, dt=float(dt))
-    batch = max(int(starts), int(num_chains) if method == "nuts" else 1)
+    batch = max(MIN_BATCH, int(starts), int(num_chains) if method == "nuts" else 1)
     problem = core.Problem(names=names, low=problem_low, high=problem_high, bounded=bounded, prior_mean=prior_mean,
                            prior_sd=prior_sd, evaluate=_batched_evaluator(batch, arrays, statics), n_data=m)
 
-    # Starts: screen params0 and SCREEN_PER_START * starts - 1 draws around it (deterministic from the
-    # seed) by their cost, then optimise from the best `starts` of them.
+    # Starts: screen params0 and SCREEN * batch - 1 draws around it (deterministic from the seed) by
+    # their cost, then optimise from the best `starts` of them.
     sigma = (noise_sd_deg if noise_sd_deg is not None else 1.0) * DEG
     rng = np.random.default_rng(seed)
     z_first = problem.unconstrained(np.concatenate([x0, prior_mean[n_free:]]))
     spread = np.concatenate([np.full(n_free, START_SPREAD_Z), np.zeros(len(NUISANCE))])
-    candidates = z_first + rng.standard_normal((SCREEN_PER_START * batch, k)) * spread
+    candidates = z_first + rng.standard_normal((SCREEN * batch, k)) * spread
     candidates[0] = z_first
     r, jac = problem.evaluate(candidates)
     screen_cost = core._cost(problem.augmented(candidates, r, jac, sigma)[0])
     order = np.argsort(screen_cost, kind="stable")[: int(starts)]
     z_starts = candidates[order]
-    optimum = core.levenberg_marquardt(problem, z_starts, sigma)
+    optimum = core.levenberg_marquardt(problem, z_starts, sigma, initial=(r[order], jac[order]))
     finite = np.isfinite(optimum.cost)
     if not finite.any():
         raise FitFailed(describe(f"pendulum fit of `{window.source}`", "a finite simulation at one start at least",
                                  "NaN or inf at every start", "check params0 and the free parameters' bounds"))
     best = int(np.argmin(optimum.cost))
     z_best, best_converged, best_reason = optimum.z[best], bool(optimum.converged[best]), optimum.reason[best]
+    r_best, jac_best = optimum.residuals[best], optimum.jacobian[best]
     rho, white_sd, refinements = 0.0, sigma, []
     if noise_sd_deg is None:  # estimate the noise from the residuals, then re-optimise with it
         for _ in range(3):
-            r, _ = problem.evaluate(z_best[None])
-            sigma_new, white_sd, rho = core.effective_noise_sd(r[0, :m], k)
-            converged_sigma = abs(sigma_new / sigma - 1.0) < 0.05
+            sigma_new, white_sd, rho = core.effective_noise_sd(r_best[:m], k)
+            settled = abs(sigma_new / sigma - 1.0) < 0.05
             sigma = sigma_new
-            if converged_sigma:
+            if settled:
                 break
-            refined = core.levenberg_marquardt(problem, z_best[None], sigma)
+            refined = core.levenberg_marquardt(problem, z_best[None], sigma, initial=(r_best[None], jac_best[None]))
             z_best, best_converged, best_reason = refined.z[0], bool(refined.converged[0]), refined.reason[0]
+            r_best, jac_best = refined.residuals[0], refined.jacobian[0]
             refinements.append({"noise_sd_deg": sigma / DEG, "iterations": int(refined.iterations[0]),
                                 "reason": refined.reason[0]})
     fitted_at = _time.perf_counter()
@@ -388,12 +392,12 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
         converged = converged and nuts_diagnostics["divergences"] == 0 and bool(np.all(~(r_hat >= 1.1)))
         diagnostics = {"r_hat": dict(zip(names, map(float, r_hat))),
                        "ess": dict(zip(names, map(float, nuts_diagnostics["ess"]))),
-                       "divergences": nuts_diagnostics["divergences"]}
+                       "divergences": nuts_diagnostics["divergences"],
+                       "mean_leapfrog_steps": nuts_diagnostics["mean_leapfrog_steps"]}
     for message in messages:
         warnings.warn(message, NotIdentifiedWarning, stacklevel=3)
 
-    r, _ = problem.evaluate(z_best[None])
-    residual = r[0, :m]
+    residual = r_best[:m]
     rmse_deg = float(np.sqrt(np.mean(residual**2)) / DEG)
     agreeing = int(np.sum(np.isfinite(optimum.cost) & (optimum.cost <= optimum.cost[best] + 0.5)))
     done = _time.perf_counter()

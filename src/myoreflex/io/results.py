@@ -40,6 +40,7 @@ def write_table(rows: Sequence[dict], path: str | Path) -> Path:
 
             table = pyarrow.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
             parquet.write_table(table, temporary)
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a results table is meant to be shared
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

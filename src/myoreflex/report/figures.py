@@ -30,6 +30,7 @@ def save_figure(figure, path: str | Path) -> Path:
     os.close(handle)
     try:
         figure.savefig(temporary, dpi=120, bbox_inches="tight")
+        os.chmod(temporary, 0o644)  # mkstemp makes 0600
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
