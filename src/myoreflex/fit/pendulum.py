@@ -351,12 +351,15 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
     best = int(np.argmin(optimum.cost))
     z_best, best_converged, best_reason = optimum.z[best], bool(optimum.converged[best]), optimum.reason[best]
     r_best, jac_best = optimum.residuals[best], optimum.jacobian[best]
-    rho, white_sd, refinements = 0.0, sigma, []
-    if noise_sd_deg is None:  # estimate the noise from the residuals, then re-optimise with it
+    rho, refinements = 0.0, []
+    if noise_sd_deg is None:
+        # The optimum uses the white-noise sd of the residuals (RSS / (n - k)), re-optimised until it
+        # settles; only the uncertainty uses the autocorrelation-corrected sd, so that a poor fit
+        # cannot hand the optimum to the prior.
         for _ in range(3):
-            sigma_new, white_sd, rho = core.effective_noise_sd(r_best[:m], k)
-            settled = abs(sigma_new / sigma - 1.0) < 0.05
-            sigma = sigma_new
+            sigma_eff, sigma_white, rho = core.effective_noise_sd(r_best[:m], k)
+            settled = abs(sigma_white / sigma - 1.0) < 0.05
+            sigma = sigma_white
             if settled:
                 break
             refined = core.levenberg_marquardt(problem, z_best[None], sigma, initial=(r_best[None], jac_best[None]))
@@ -364,6 +367,11 @@ def _fit(kind, trial, base, free, *, method, starts, seed, noise_sd_deg, window_
             r_best, jac_best = refined.residuals[0], refined.jacobian[0]
             refinements.append({"noise_sd_deg": sigma / DEG, "iterations": int(refined.iterations[0]),
                                 "reason": refined.reason[0]})
+        sigma_eff, sigma_white, rho = core.effective_noise_sd(r_best[:m], k)
+    else:
+        sigma_eff = sigma_white = sigma
+    fitted_at = _time.perf_counter()
+    white_sd, sigma = sigma_white, sigma_eff
     fitted_at = _time.perf_counter()
     lap = core.laplace(problem, z_best, sigma)
     sd_z = np.sqrt(np.diag(lap.covariance))
