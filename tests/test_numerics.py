@@ -38,7 +38,7 @@ def test_same_parameters_same_result():
 _ROWS = [row for row in parameter_table(default_params("knee"))]
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=int(__import__("os").environ.get("MYOREFLEX_HYPOTHESIS_EXAMPLES", 15)), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_no_nan_or_inf_anywhere_inside_the_documented_bounds(data):
     base = apply_condition(default_params("knee"), data.draw(st.sampled_from(sorted(CONDITIONS))),

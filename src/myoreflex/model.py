@@ -84,7 +84,7 @@ class MuscleGeometry(eqx.Module):
     """Constant moment arm and the joint angle at which the fibres sit at optimal length."""
 
     moment_arm: float = param(0.04, unit="m", bounds=(0.002, 0.1), source=DELP)
-    optimal_angle: float = param(1.2, unit="rad", bounds=(-6.3, 6.3), source="calibrated: fibres at l_opt near rest")
+    optimal_angle: float = param(1.2, unit="rad", bounds=(-3.2, 3.4), source="calibrated: fibres at l_opt near rest")
 
 
 class DelayParams(eqx.Module):

@@ -80,7 +80,7 @@ class LimbParams(eqx.Module):
         0.2609, unit="m", bounds=(0.02, 0.6), source=WINTER + ": 0.606 x 0.246 x 1.75 m"
     )
     inertia: float = param(
-        0.4580, unit="kg m^2", bounds=(1e-4, 3.0), source=WINTER + ": m (0.735 x 0.246 x 1.75 m)^2"
+        0.4580, unit="kg m^2", bounds=(3e-3, 3.0), source=WINTER + ": m (0.735 x 0.246 x 1.75 m)^2"
     )
     damping: float = param(
         0.20,
@@ -96,7 +96,7 @@ class LimbParams(eqx.Module):
         "pendulum period near 1.1 s (typical adult trace, cf. ANCHORS 4.3)",
     )
     neutral_angle: float = param(
-        80 * DEG, unit="rad", bounds=(-6.3, 6.3), source="seated knee rest angle, ANCHORS 4.3 (60-90 deg)"
+        80 * DEG, unit="rad", bounds=(-3.2, 3.4), source="seated knee rest angle, ANCHORS 4.3 (60-90 deg)"
     )
     baseline_torque: float = param(
         0.0,
@@ -104,12 +104,12 @@ class LimbParams(eqx.Module):
         bounds=(-20.0, 20.0),
         source="De Groote et al. 2018: constant baseline torque T_b (0 here: tone comes from the muscles)",
     )
-    limit_low_torque: float = param(6.09, unit="N m", bounds=(0.0, 100.0), source=ANDERSON + ", knee k1")
-    limit_low_slope: float = param(33.94, unit="1/rad", bounds=(0.1, 100.0), source=ANDERSON + ", knee k2")
-    limit_low_angle: float = param(-0.13, unit="rad", bounds=(-6.3, 6.3), source=ANDERSON + ", knee theta2")
-    limit_high_torque: float = param(11.03, unit="N m", bounds=(0.0, 100.0), source=ANDERSON + ", knee k3")
-    limit_high_slope: float = param(11.33, unit="1/rad", bounds=(0.1, 100.0), source=ANDERSON + ", knee k4")
-    limit_high_angle: float = param(2.40, unit="rad", bounds=(-6.3, 6.3), source=ANDERSON + ", knee theta1")
+    limit_low_torque: float = param(6.09, unit="N m", bounds=(0.0, 20.0), source=ANDERSON + ", knee k1")
+    limit_low_slope: float = param(33.94, unit="1/rad", bounds=(1.0, 50.0), source=ANDERSON + ", knee k2")
+    limit_low_angle: float = param(-0.13, unit="rad", bounds=(-3.2, 1.0), source=ANDERSON + ", knee theta2")
+    limit_high_torque: float = param(11.03, unit="N m", bounds=(0.0, 20.0), source=ANDERSON + ", knee k3")
+    limit_high_slope: float = param(11.33, unit="1/rad", bounds=(1.0, 50.0), source=ANDERSON + ", knee k4")
+    limit_high_angle: float = param(2.40, unit="rad", bounds=(0.3, 3.4), source=ANDERSON + ", knee theta1")
 
 
 def segment_from_anthropometry(joint: str, body_mass: float, height: float) -> dict[str, float]:
@@ -132,11 +132,22 @@ def gravity_torque(angle, params: LimbParams, gravity_scale=1.0):
     return gravity_scale * params.mass * GRAVITY * params.com_distance * jnp.cos(angle)
 
 
+def _exp_then_linear(x):
+    """``exp(x)`` up to the range limit (x = 0), continued by its tangent ``1 + x`` beyond it.
+
+    A numerical guard, not physiology: past the anatomical limit the exponential would make the
+    joint arbitrarily stiff and the fixed-step integration unstable; the tangent keeps the
+    stiffness at its value at the limit (``k s``) and every parameter set inside the documented
+    bounds finite (tests/test_numerics.py).
+    """
+    return jnp.where(x < 0.0, jnp.exp(jnp.minimum(x, 0.0)), 1.0 + x)
+
+
 def passive_torque(angle, angular_velocity, params: LimbParams):
     """Passive tissue moment in +q (N m): viscous, linear elastic, baseline and range limits."""
-    limits = params.limit_low_torque * jnp.exp(
+    limits = params.limit_low_torque * _exp_then_linear(
         -params.limit_low_slope * (angle - params.limit_low_angle)
-    ) - params.limit_high_torque * jnp.exp(params.limit_high_slope * (angle - params.limit_high_angle))
+    ) - params.limit_high_torque * _exp_then_linear(params.limit_high_slope * (angle - params.limit_high_angle))
     return (
         -params.damping * angular_velocity
         - params.stiffness * (angle - params.neutral_angle)
