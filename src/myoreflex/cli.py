@@ -25,6 +25,8 @@ simulate_app = typer.Typer(help="Run a virtual clinical test on the reflex-loop 
 app.add_typer(simulate_app, name="simulate")
 assess_app = typer.Typer(help="Measure real (or simulated) recordings.", no_args_is_help=True)
 app.add_typer(assess_app, name="assess")
+fit_app = typer.Typer(help="Fit the model to a patient's recordings, with uncertainty.", no_args_is_help=True)
+app.add_typer(fit_app, name="fit")
 cohort_app = typer.Typer(help="Run many subjects: virtual populations or manifests of recordings.",
                          no_args_is_help=True)
 app.add_typer(cohort_app, name="cohort")
@@ -468,6 +470,52 @@ def cohort_assess_command(
         rows, out=out, protocol=protocol, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
         scheduler=scheduler, progress=progress)))
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}")
+
+
+@fit_app.command("pendulum")
+def fit_pendulum_command(
+    file: Annotated[Path, typer.Argument(help="pendulum recording (CSV, .mot/.sto, C3D)")],
+    coordinate: Coordinate = None,
+    angle_sign: AngleSign = 1.0,
+    free: Annotated[Optional[list[str]], typer.Option("--free", help="parameter path to fit; repeat")] = None,
+    body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the leg's anthropometry")] = 75.0,
+    height_m: Annotated[float, typer.Option(help="body height (m) for the leg's anthropometry")] = 1.75,
+    method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
+    seed: Annotated[int, typer.Option(help="random seed of the starts and the sampler")] = 0,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Fit reflex and passive parameters of the knee model to one pendulum recording."""
+    from myoreflex.fit import fit_pendulum
+    from myoreflex.model import default_params
+
+    if method not in ("map", "nuts"):
+        fail("--method", "map or nuts", method)
+    if not 10.0 <= body_mass_kg <= 250.0:
+        fail("--body-mass-kg", "a body mass in [10, 250] kg", body_mass_kg)
+    if not 0.8 <= height_m <= 2.3:
+        fail("--height-m", "a height in [0.8, 2.3] m", height_m)
+
+    def body():
+        trial = read_pendulum_file(file, coordinate, angle_sign, None)
+        params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
+        options = {"free": free} if free else {}
+        return trial, fit_pendulum(trial, params0, method=method, seed=seed, **options)
+
+    trial, result = _run(body)
+    if plot and hasattr(result, "figure"):
+        from myoreflex.report.figures import save_figure
+
+        save_figure(result.figure(trial), plot)
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    out = result.to_dict()
+    typer.echo(f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg, converged {out['converged']}")
+    for name, value in out["params"].items():
+        low, high = out["ci95"].get(name, (float("nan"), float("nan")))
+        typer.echo(f"  {name:32s} {value:10.4g}   95 % [{low:.4g}, {high:.4g}]")
+    typer.echo(DISCLAIMER)
 
 
 def main():  # pragma: no cover - console entry point
