@@ -87,6 +87,7 @@ from myoreflex.errors import (
     describe,
     require_extra,
 )
+from myoreflex.io.results import file_mode
 from myoreflex.model import JOINTS, default_params
 from myoreflex.params import get_param, parameter_table, with_overrides
 from myoreflex.protocols.pendulum import PendulumTest
@@ -591,13 +592,6 @@ def _chunk_key(task: _Task, settings: dict, rows: list[dict]) -> str:
     return _digest({"settings": settings, "rows": rows, "files": stamps})
 
 
-def _file_mode() -> int:
-    """Permissions of an ordinary new file (``mkstemp`` makes 0600 files)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def _write_json_atomic(value, path: Path) -> Path:
     """Write JSON to ``path`` through a temporary file in the same folder and a rename."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
@@ -606,7 +600,7 @@ def _write_json_atomic(value, path: Path) -> Path:
             json.dump(value, stream, default=str)
             stream.flush()
             os.fsync(stream.fileno())
-        os.chmod(temporary, _file_mode())
+        os.chmod(temporary, file_mode())
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):

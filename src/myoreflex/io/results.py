@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from myoreflex.errors import NotSupported, describe, require_extra
+
+
+def file_mode() -> int:
+    """Permissions of an ordinary new file under the current umask (``mkstemp`` makes 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it onto ``path``, else remove it.
+
+    Nothing is ever half-written at ``path``: readers see the old file or the complete new one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=path.suffix)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.chmod(temporary, file_mode())
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
 
 
 def _columns(rows: Sequence[dict]) -> list[str]:
@@ -24,11 +51,8 @@ def write_table(rows: Sequence[dict], path: str | Path) -> Path:
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".parquet"}:
         raise NotSupported(describe(f"table `{path.name}`", "a .csv or .parquet file", repr(suffix)))
-    path.parent.mkdir(parents=True, exist_ok=True)
     columns = _columns(rows)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=suffix)
-    os.close(handle)
-    try:
+    with atomic_path(path) as temporary:
         if suffix == ".csv":
             with open(temporary, "w", newline="") as stream:
                 writer = csv.DictWriter(stream, fieldnames=columns)
@@ -40,9 +64,4 @@ def write_table(rows: Sequence[dict], path: str | Path) -> Path:
 
             table = pyarrow.Table.from_pylist([{c: row.get(c) for c in columns} for row in rows])
             parquet.write_table(table, temporary)
-        os.chmod(temporary, 0o644)  # mkstemp makes 0600; a results table is meant to be shared
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
     return path
