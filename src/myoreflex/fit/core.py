@@ -6,10 +6,12 @@ with documented bounds ``(lo, hi)`` (its metadata, see :mod:`myoreflex.params`) 
     x = lo + (hi - lo) sigmoid(z),        z = logit((x - lo) / (hi - lo)),
 
 so every ``z`` in R is a valid parameter and the optimiser needs no constraints. The prior is
-logit-normal, ``z ~ N(0, s^2)`` with ``s = pi / sqrt(3)``: the location and spread in ``z`` of the
-uniform prior on the documented bounds (a uniform on ``(lo, hi)`` is the standard logistic
-distribution in ``z``, whose standard deviation is ``pi / sqrt(3)``). Nuisance parameters (the
-release angle of a pendulum) are unbounded with a normal prior around their measured value.
+logit-normal, ``z ~ N(z_0, s^2)``, centred on the starting parameter set (``params0``, normally a
+documented preset) with ``s = pi / sqrt(3)``, the spread in ``z`` of a uniform prior on the
+documented bounds (a uniform on ``(lo, hi)`` is the standard logistic distribution in ``z``, whose
+standard deviation is ``pi / sqrt(3)``): weak, but it keeps a parameter the data cannot see at
+its preset value instead of the middle of its range. Nuisance parameters (the release angle and
+time of a pendulum) are unbounded with a normal prior around their measured value.
 
 With Gaussian measurement errors of standard deviation ``sigma`` the negative log posterior is,
 up to a constant, half a sum of squares::
@@ -26,7 +28,7 @@ for non-linear least squares problems*, 2nd ed., DTU, Algorithm 3.16; Marquardt 
 (diagonal scaling); MacKay 2003, *Information Theory, Inference and Learning Algorithms*, ch. 27
 (Laplace's method); Hoffman & Gelman 2014 J Mach Learn Res 15:1593 (NUTS) in NumPyro (Phan,
 Pradhan & Jankowiak 2019, arXiv:1912.11554); Bayley & Hammersley 1946 J R Stat Soc Suppl 8:184
-(effective number of autocorrelated observations).
+(effective number of autocorrelated observations); Sokal 1997 (integrated autocorrelation time).
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ Z_95 = 1.959963984540054
 """Two-sided 95 % quantile of the standard normal."""
 
 NOT_IDENTIFIED_SD_RATIO = 0.5
-"""A parameter whose posterior sd (in z) is above this fraction of its prior sd is not identified."""
+"""A parameter whose 95 % posterior interval is wider than this fraction of its prior's is not identified."""
+
+FLAT_STEPS = 5
+"""Accepted steps over which a start whose cost no longer falls counts as converged."""
 
 NOT_IDENTIFIED_CORRELATION = 0.95
 """Two parameters with |posterior correlation| above this are not separately identified."""
@@ -97,11 +102,14 @@ class Problem:
         k = z.shape[-1]
         prior_r = (z - self.prior_mean) / self.prior_sd
         prior_j = np.broadcast_to(np.diag(1.0 / self.prior_sd), z.shape[:-1] + (k, k))
-        return (np.concatenate([r / sigma, prior_r], axis=-1),
-                np.concatenate([jac / sigma, prior_j], axis=-2))
+        return (
+            np.concatenate([r / sigma, prior_r], axis=-1),
+            np.concatenate([jac / sigma, prior_j], axis=-2),
+        )
 
 
-def _cost(residuals):
+def half_sum_of_squares(residuals):
+    """``F = 1/2 sum r^2`` over the last axis; inf where it is not finite."""
     cost = 0.5 * np.sum(residuals**2, axis=-1)
     return np.where(np.isfinite(cost), cost, np.inf)
 
@@ -120,9 +128,18 @@ class Optimum:
     jacobian: np.ndarray  # (B, m, k) their Jacobian
 
 
-def levenberg_marquardt(problem: Problem, z0, sigma: float, *, max_iter: int = 60, xtol: float = 1e-8,
-                        decrement_tol: float = 1e-4, dominated_margin: float = 2.0,
-                        initial: tuple[np.ndarray, np.ndarray] | None = None) -> Optimum:
+def levenberg_marquardt(
+    problem: Problem,
+    z0,
+    sigma: float,
+    *,
+    max_iter: int = 60,
+    xtol: float = 1e-8,
+    decrement_tol: float = 1e-4,
+    flat_rtol: float = 1e-4,
+    dominated_margin: float = 2.0,
+    initial: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Optimum:
     """Minimise ``F`` from every row of ``z0`` at once (one batched model call per iteration).
 
     Marquardt-scaled damping ``(A + mu diag(A)) h = -g`` with ``A = J^T J``, ``g = J^T R``; the
@@ -131,15 +148,18 @@ def levenberg_marquardt(problem: Problem, z0, sigma: float, *, max_iter: int = 6
     (Madsen, Nielsen & Tingleff 2004, Algorithm 3.16). A start has converged when the Gauss-Newton
     decrement ``g^T A^-1 g`` is below ``decrement_tol`` (the optimum is then about
     ``sqrt(decrement_tol)`` posterior standard deviations away: a statistically meaningful test) or
-    the step is below ``xtol (1 + max|z|)``; it fails when its model evaluation is not finite at the
+    the step is below ``xtol (1 + max|z|)``, or when its last :data:`FLAT_STEPS` accepted steps
+    lowered ``F`` by less than ``flat_rtol F`` in all (1e-4: 0.05 in chi-square for a fit at the
+    noise level, ``F ~ n/2``; statistically nothing. It ends the slow crawl of a parameter towards
+    a bound the data barely see); it fails when its model evaluation is not finite at the
     start (reason ``"nonfinite"``), when the damping runs away (``"stalled"``) or at ``max_iter``.
     ``initial`` passes the data residuals and Jacobian at ``z0`` when they are known already.
     """
     z = np.array(z0, dtype=float)
-    n_starts, k = z.shape
+    n_starts = z.shape[0]
     r, jac = problem.evaluate(z) if initial is None else (np.array(initial[0]), np.array(initial[1]))
     big_r, big_j = problem.augmented(z, r, jac, sigma)
-    cost = _cost(big_r)
+    cost = half_sum_of_squares(big_r)
     a = np.einsum("bmi,bmj->bij", big_j, big_j)
     g = np.einsum("bmi,bm->bi", big_j, big_r)
     diag = np.maximum(np.einsum("bii->bi", a), 1e-12)
@@ -167,7 +187,7 @@ def levenberg_marquardt(problem: Problem, z0, sigma: float, *, max_iter: int = 6
         candidate = z + step
         r_new, jac_new = problem.evaluate(candidate)
         big_r_new, big_j_new = problem.augmented(candidate, r_new, jac_new, sigma)
-        cost_new = _cost(big_r_new)
+        cost_new = half_sum_of_squares(big_r_new)
         predicted = 0.5 * np.einsum("bi,bi->b", step, mu[:, None] * diag * step - g)
         with np.errstate(invalid="ignore", divide="ignore"):
             rho = (cost - cost_new) / predicted
@@ -186,6 +206,11 @@ def levenberg_marquardt(problem: Problem, z0, sigma: float, *, max_iter: int = 6
                     active[b], converged[b], reason[b] = False, True, "decrement"
                 elif np.max(np.abs(step[b])) < xtol * (1.0 + np.max(np.abs(z[b]))):
                     active[b], converged[b], reason[b] = False, True, "step"
+                elif (
+                    len(costs[b]) > FLAT_STEPS
+                    and costs[b][-FLAT_STEPS - 1] - costs[b][-1] < flat_rtol * cost[b]
+                ):
+                    active[b], converged[b], reason[b] = False, True, "flat"
             else:
                 mu[b] *= nu[b]
                 nu[b] *= 2.0
@@ -201,8 +226,16 @@ def levenberg_marquardt(problem: Problem, z0, sigma: float, *, max_iter: int = 6
                     active[b], reason[b] = False, "dominated"
     for b in np.flatnonzero(active):
         reason[b] = "max_iter"
-    return Optimum(z=z, cost=cost, converged=converged, reason=tuple(reason), iterations=iterations,
-                   costs=tuple(tuple(c) for c in costs), residuals=r, jacobian=jac)
+    return Optimum(
+        z=z,
+        cost=cost,
+        converged=converged,
+        reason=tuple(reason),
+        iterations=iterations,
+        costs=tuple(tuple(c) for c in costs),
+        residuals=r,
+        jacobian=jac,
+    )
 
 
 def gradient(problem: Problem, z, sigma: float) -> np.ndarray:
@@ -247,8 +280,9 @@ def laplace(problem: Problem, z_star, sigma: float, *, step: float = 1e-4) -> La
         method = "Gauss-Newton J^T J (the exact Hessian was not positive definite)"
     covariance = np.linalg.inv(hessian)
     covariance = 0.5 * (covariance + covariance.T)
-    return Laplace(z=z_star, hessian=hessian, covariance=covariance, positive_definite=positive,
-                   hessian_method=method)
+    return Laplace(
+        z=z_star, hessian=hessian, covariance=covariance, positive_definite=positive, hessian_method=method
+    )
 
 
 def correlation_matrix(covariance) -> np.ndarray:
@@ -257,21 +291,29 @@ def correlation_matrix(covariance) -> np.ndarray:
     return covariance / np.outer(sd, sd)
 
 
-def identifiability(names: Sequence[str], covariance, prior_sd, *, checked: Sequence[bool]) -> list[str]:
+def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[bool]) -> list[str]:
     """Messages for parameters the data do not identify (``checked`` marks the ones to judge).
 
-    A parameter is not identified when its posterior sd in ``z`` exceeds
-    :data:`NOT_IDENTIFIED_SD_RATIO` of its prior sd; a pair is not separately identified when
-    ``|r| > NOT_IDENTIFIED_CORRELATION``.
+    A parameter is not identified when the data narrowed its prior by less than half
+    (:data:`NOT_IDENTIFIED_SD_RATIO`) both in ``z`` (posterior sd over prior sd) and on the
+    parameter's own scale (95 % interval widths): a gain pressed against its lower bound of 0 has a
+    wide interval in ``z`` but a narrow, informative one in 1/pps, and is identified. A pair is not separately identified when
+    ``|r| > NOT_IDENTIFIED_CORRELATION`` (posterior correlation).
     """
     messages = []
     sd = np.sqrt(np.diag(covariance))
     corr = correlation_matrix(covariance)
-    for j, name in enumerate(names):
-        if checked[j] and sd[j] > NOT_IDENTIFIED_SD_RATIO * prior_sd[j]:
+    posterior = problem.values(z_star + Z_95 * sd) - problem.values(z_star - Z_95 * sd)
+    prior = problem.values(problem.prior_mean + Z_95 * problem.prior_sd) - problem.values(
+        problem.prior_mean - Z_95 * problem.prior_sd
+    )
+    for j, name in enumerate(names := problem.names):
+        ratio = posterior[j] / prior[j]
+        narrowed_in_z = sd[j] <= NOT_IDENTIFIED_SD_RATIO * problem.prior_sd[j]
+        if checked[j] and ratio > NOT_IDENTIFIED_SD_RATIO and not narrowed_in_z:
             messages.append(
-                f"`{name}` is not identified by the data: its posterior sd is {100 * sd[j] / prior_sd[j]:.0f} % "
-                "of its prior sd; fix it or add data that depend on it"
+                f"`{name}` is not identified by the data: its 95 % interval is {100 * ratio:.0f} % as wide "
+                "as its prior's; fix it or add data that depend on it"
             )
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
@@ -292,22 +334,60 @@ def residual_autocorrelation(residuals) -> float:
     return float(np.sum(e[1:] * e[:-1]) / np.sum(e * e))
 
 
+def integrated_autocorrelation_time(residuals, *, c: float = 5.0) -> float:
+    """``tau = 1 + 2 sum_{k=1}^{W} rho_k`` with Sokal's automatic window (smallest ``W >= c tau(W)``).
+
+    The number of samples that carry the information of one independent sample (1 for white
+    noise). Sokal A 1997, *Monte Carlo methods in statistical mechanics: foundations and new
+    algorithms*, in Functional Integration (Springer), sec. 3; the estimator of emcee (Foreman-Mackey
+    et al. 2013). Falls back to the AR(1) value ``(1 + rho_1) / (1 - rho_1)`` when no window
+    satisfies the rule (too short a series); clipped to ``[1, n]``.
+    """
+    e = np.asarray(residuals, dtype=float)
+    e = e - e.mean()
+    n = e.size
+    if n < 3 or not np.any(e):
+        return 1.0
+    spectrum = np.fft.rfft(e, 2 * n)
+    acf = np.fft.irfft(spectrum * np.conj(spectrum))[:n]
+    acf = acf / acf[0]
+    tau = 1.0 + 2.0 * np.cumsum(acf[1:])
+    windows = np.arange(1, n)
+    ok = windows >= c * tau
+    if ok.any():
+        value = float(tau[np.argmax(ok)])
+    else:
+        rho = min(max(float(acf[1]), 0.0), 0.999)
+        value = (1.0 + rho) / (1.0 - rho)
+    return float(min(max(value, 1.0), n))
+
+
 def effective_noise_sd(residuals, n_free: int) -> tuple[float, float, float]:
     """Noise sd for the likelihood from the residuals at the optimum, corrected for autocorrelation.
 
-    ``sigma^2 = RSS / (n - k)``; with lag-1 autocorrelation ``rho > 0`` the residuals carry the
-    information of ``n (1 - rho) / (1 + rho)`` independent samples (AR(1), Bayley & Hammersley
-    1946), which a white-noise likelihood reproduces with ``sigma_eff^2 = sigma^2 (1 + rho) /
-    (1 - rho)``. Returns ``(sigma_eff, sigma, rho)``; ``rho`` is clipped to ``[0, 0.999]``.
+    ``sigma^2 = RSS / (n - k)``. Autocorrelated residuals (a model that misses a recording
+    systematically) carry the information of only ``n / tau`` independent samples, ``tau`` the
+    integrated autocorrelation time (:func:`integrated_autocorrelation_time`; Bayley & Hammersley
+    1946 for the effective number of observations); a white-noise likelihood reproduces that with
+    ``sigma_eff^2 = tau sigma^2``. Returns ``(sigma_eff, sigma, tau)``.
     """
     e = np.asarray(residuals, dtype=float)
     sigma = math.sqrt(float(np.sum(e**2)) / max(e.size - n_free, 1))
-    rho = min(max(residual_autocorrelation(e), 0.0), 0.999)
-    return sigma * math.sqrt((1.0 + rho) / (1.0 - rho)), sigma, rho
+    tau = integrated_autocorrelation_time(e)
+    return sigma * math.sqrt(tau), sigma, tau
 
 
-def nuts(problem: Problem, laplace_fit: Laplace, sigma: float, *, num_warmup: int, num_samples: int,
-         num_chains: int, seed: int, max_tree_depth: int = 4):
+def nuts(
+    problem: Problem,
+    laplace_fit: Laplace,
+    sigma: float,
+    *,
+    num_warmup: int,
+    num_samples: int,
+    num_chains: int,
+    seed: int,
+    max_tree_depth: int = 4,
+):
     """Draw from ``exp(-F(z))`` with NumPyro's NUTS, chains vectorised into one batched model call.
 
     The model is evaluated on the host through :func:`jax.pure_callback` by ``problem.evaluate``,
@@ -335,7 +415,7 @@ def nuts(problem: Problem, laplace_fit: Laplace, sigma: float, *, num_warmup: in
         flat = z.reshape(-1, k)
         r, jac = problem.evaluate(flat)
         big_r, big_j = problem.augmented(flat, r, jac, sigma)
-        value = _cost(big_r)
+        value = half_sum_of_squares(big_r)
         grad = np.einsum("bmi,bm->bi", big_j, big_r)
         bad = ~np.isfinite(value) | ~np.all(np.isfinite(grad), axis=-1)
         value = np.where(bad, np.inf, value)
@@ -359,10 +439,23 @@ def nuts(problem: Problem, laplace_fit: Laplace, sigma: float, *, num_warmup: in
 
     potential.defvjp(potential_fwd, potential_bwd)
 
-    kernel = NUTS(potential_fn=potential, inverse_mass_matrix=jnp.asarray(laplace_fit.covariance), dense_mass=True,
-                  adapt_mass_matrix=False, step_size=0.7, max_tree_depth=max_tree_depth, target_accept_prob=0.8)
-    mcmc = MCMC(kernel, num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains,
-                chain_method="vectorized", progress_bar=False)
+    kernel = NUTS(
+        potential_fn=potential,
+        inverse_mass_matrix=jnp.asarray(laplace_fit.covariance),
+        dense_mass=True,
+        adapt_mass_matrix=False,
+        step_size=0.7,
+        max_tree_depth=max_tree_depth,
+        target_accept_prob=0.8,
+    )
+    mcmc = MCMC(
+        kernel,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        chain_method="vectorized",
+        progress_bar=False,
+    )
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(laplace_fit.covariance)
     init = laplace_fit.z + rng.standard_normal((num_chains, k)) @ chol.T
@@ -374,5 +467,9 @@ def nuts(problem: Problem, laplace_fit: Laplace, sigma: float, *, num_warmup: in
     r_hat = np.asarray(split_gelman_rubin(draws)) if num_chains > 1 else np.full(k, np.nan)
     ess = np.asarray(effective_sample_size(draws))
     del numpyro
-    return draws, {"r_hat": r_hat, "ess": ess, "divergences": int(diverging.sum()),
-                   "mean_leapfrog_steps": float(leapfrogs.mean())}
+    return draws, {
+        "r_hat": r_hat,
+        "ess": ess,
+        "divergences": int(diverging.sum()),
+        "mean_leapfrog_steps": float(leapfrogs.mean()),
+    }

@@ -37,13 +37,19 @@ def synthetic_pendulum(
     0.01
     """
     simulated = PendulumTest(release_angle, duration_s).run(params, dt=dt, record=("angle",))
-    after = np.arange(1, int(round(duration_s * rate_hz)) + 1) / rate_hz
-    swing = np.interp(after, np.concatenate([[0.0], simulated.time]),
-                      np.concatenate([[release_angle], simulated["angle"]]))
-    n_hold = int(round(hold_s * rate_hz))
+    after = np.arange(1, round(duration_s * rate_hz) + 1) / rate_hz
+    swing = np.interp(
+        after, np.concatenate([[0.0], simulated.time]), np.concatenate([[release_angle], simulated["angle"]])
+    )
+    n_hold = round(hold_s * rate_hz)
     time = np.concatenate([np.arange(n_hold + 1) / rate_hz, hold_s + after])
     clean = np.concatenate([np.full(n_hold + 1, float(release_angle)), swing])
     noise = np.random.default_rng(seed).standard_normal(clean.size) * noise_sd_deg * DEG
-    metadata = {"source": f"synthetic pendulum (seed {seed}, noise {noise_sd_deg:g} deg)", "joint": "knee",
-                "rate_hz": rate_hz, "noise_sd_deg": noise_sd_deg, "release_time_s": hold_s}
+    metadata = {
+        "source": f"synthetic pendulum (seed {seed}, noise {noise_sd_deg:g} deg)",
+        "joint": "knee",
+        "rate_hz": rate_hz,
+        "noise_sd_deg": noise_sd_deg,
+        "release_time_s": hold_s,
+    }
     return Trial(time, {"angle": Channel(clean + noise, "rad")}, metadata)
