@@ -73,7 +73,7 @@ from myoreflex.units import DEG, MS
 JOINTS = ("knee", "elbow", "ankle", "wrist")
 REFLEX_MODES = ("spindle", "force")
 SPINDLE_MODELS = ("mileusnic", "prochazka")
-MAX_DELAY = 0.080  # s; the history buffers hold this much (static), delays above are refused
+MAX_DELAY = 0.060  # s; the history buffers hold this much (static), delays above are refused
 
 DELP = "Delp et al. 1990 IEEE TBME 37:757 (OpenSim gait model), lumped and rounded"
 HOLZBAUR = "Holzbaur et al. 2005 Ann Biomed Eng 33:829 (OpenSim upper-limb model), lumped and rounded"
@@ -264,8 +264,8 @@ class LoopState(eqx.Module):
     motoneuron: MotoneuronState
     force_feedback: ForceFeedbackState
     previous_force: jax.Array  # (2,) normalised tendon force at the last step, for dF/dt
-    afferent_history: jax.Array  # (n_buffer, 6) ring buffer: Ia, II, Ib for both muscles
-    efferent_history: jax.Array  # (n_buffer, 2) ring buffer: pool drive for both muscles
+    afferent_history: tuple  # 6 ring buffers (n_buffer,): Ia, II, Ib for both muscles
+    efferent_history: tuple  # 2 ring buffers (n_buffer,): pool drive for both muscles
 
 
 class Observation(eqx.Module):
@@ -284,7 +284,12 @@ class Observation(eqx.Module):
 
 
 def buffer_length(dt: float) -> int:
-    """Static history length that covers :data:`MAX_DELAY` at step ``dt``."""
+    """Static history length that covers :data:`MAX_DELAY` at step ``dt``.
+
+    One ring buffer per signal, each 62 samples (496 bytes) at dt = 1 ms: XLA's CPU runtime runs
+    a loop body whose buffers all stay within 512 bytes as a plain sequence of kernels, several
+    times faster than its general executor (benchmarks/RESULTS.md).
+    """
     return int(math.ceil(MAX_DELAY / dt)) + 2
 
 
@@ -365,24 +370,29 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
         motoneuron=mn_state,
         force_feedback=ForceFeedbackState(jnp.zeros(2), jnp.zeros(2)),
         previous_force=force / muscles.max_isometric_force,
-        afferent_history=jnp.broadcast_to(afferent, (n, 6)),
-        efferent_history=jnp.broadcast_to(mn_state.drive, (n, 2)),
+        afferent_history=_fill(afferent, n),
+        efferent_history=_fill(mn_state.drive, n),
     )
 
 
-def _push(history, value, head):
-    """Write ``value`` into the ring buffer at row ``head`` (the newest sample)."""
-    return jax.lax.dynamic_update_slice_in_dim(history, value[None], head, axis=0)
+def _fill(values, n: int) -> tuple:
+    """One ring buffer of length ``n`` per entry of ``values``, filled with that value."""
+    return tuple(jnp.full((n,), v) for v in values)
 
 
-def _read(history, head, delay, dt):
-    """Linear interpolation of the ring buffer ``delay`` seconds before the newest row ``head``."""
-    n = history.shape[0]
+def _push(history: tuple, values, head) -> tuple:
+    """Write ``values[i]`` into ring buffer ``i`` at position ``head`` (the newest sample)."""
+    return tuple(jax.lax.dynamic_update_index_in_dim(h, v, head, axis=0) for h, v in zip(history, values))
+
+
+def _read(history: tuple, head, delay, dt):
+    """Linear interpolation of each ring buffer ``delay`` seconds before the newest sample ``head``."""
+    n = history[0].shape[0]
     position = delay / dt
     back = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, n - 2)
     fraction = position - back
-    newer = jax.lax.dynamic_index_in_dim(history, (head - back) % n, keepdims=False)
-    older = jax.lax.dynamic_index_in_dim(history, (head - back - 1) % n, keepdims=False)
+    newer = jnp.stack([jax.lax.dynamic_index_in_dim(h, (head - back) % n, keepdims=False) for h in history])
+    older = jnp.stack([jax.lax.dynamic_index_in_dim(h, (head - back - 1) % n, keepdims=False) for h in history])
     return (1.0 - fraction) * newer + fraction * older
 
 
@@ -400,7 +410,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     lp = params.limb
 
     # 1. Neural drive reaching the muscles now (efferent delay).
-    previous_head = (head - 1) % state.afferent_history.shape[0]
+    previous_head = (head - 1) % state.afferent_history[0].shape[0]
 
     if params.reflex_mode == "force":
         reflex = state.force_feedback.force + state.force_feedback.force_rate

@@ -90,10 +90,23 @@ def _check_record(record: Sequence[str]) -> tuple[str, ...]:
     return record
 
 
+BLOCK_STEPS = 31
+"""Steps per inner scan. The inner loop's per-step outputs then stay within 512 bytes (32 steps x 2
+muscles x 8 bytes), so XLA's CPU runtime runs its body as a plain kernel sequence (see
+:func:`myoreflex.model.buffer_length`); the outer scan writes whole blocks."""
+
+
+def block_layout(n_records: int, record_every: int) -> tuple[int, int]:
+    """``(records_per_block, n_blocks)`` covering ``n_records`` (the last block may run past them)."""
+    records_per_block = max(1, BLOCK_STEPS // record_every)
+    return records_per_block, -(-n_records // records_per_block)
+
+
 @functools.lru_cache(maxsize=64)
 def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gravity_scale: float,
               record: tuple[str, ...], batched: bool):
     n_buffer = model.buffer_length(dt)
+    records_per_block, n_blocks = block_layout(n_records, record_every)
 
     def one_step(params, state, drive, head):
         return model.step(params, state, drive, head, dt, prescribed=prescribed, gravity_scale=gravity_scale)
@@ -109,16 +122,18 @@ def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gr
         def one(carry, drive):
             state, count = carry
             state, obs = one_step(params, state, drive, count % n_buffer)
-            return (state, count + 1), obs
+            return (state, count + 1), tuple(getattr(obs, CHANNELS[name][0]) for name in record)
 
         def block(carry, drives):
             carry, obs = jax.lax.scan(one, carry, drives, unroll=UNROLL)
-            last = jax.tree_util.tree_map(lambda x: x[-1], obs)
-            return carry, tuple(getattr(last, CHANNELS[name][0]) for name in record)
+            return carry, tuple(o[record_every - 1::record_every] for o in obs)
 
-        drives = jax.tree_util.tree_map(lambda x: x.reshape(n_records, record_every), kinematics)
+        # kinematics arrive padded to n_blocks * records_per_block * record_every steps
+        drives = jax.tree_util.tree_map(lambda x: x.reshape(n_blocks, records_per_block * record_every), kinematics)
         carry = (start(params, initial_angle), jnp.asarray(1, dtype=jnp.int32))
         _, outputs = jax.lax.scan(block, carry, drives)
+        outputs = tuple(o.reshape((n_blocks * records_per_block,) + o.shape[2:])[:n_records] for o in outputs)
+
         def member_finite(o):  # per batch member (axis 1 of a time-first output)
             axes = tuple(a for a in range(o.ndim) if a != 1) if batched else None
             return jnp.all(jnp.isfinite(o), axis=axes)
@@ -184,11 +199,14 @@ def simulate(
     n_records = max(1, n_steps // record_every)
     n_steps = n_records * record_every
     time = (np.arange(n_records) + 1) * record_every * dt
+    records_per_block, n_blocks = block_layout(n_records, record_every)
+    n_padded = n_blocks * records_per_block * record_every
     if drive.kinematics is None:
-        zeros = np.zeros(n_steps)
+        zeros = np.zeros(n_padded)
         kinematics = (zeros, zeros, zeros)
-    else:
-        kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
+    else:  # steps past the end repeat the last drive; their records are dropped
+        kinematics = tuple(np.pad(np.asarray(k, dtype=float), (0, n_padded - n_steps), mode="edge")
+                           for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
     run = _compiled(n_records, record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale),
                     record, size is not None)
     if size is not None:

@@ -451,13 +451,15 @@ def _step_all(states, length, velocity, gd, gs, dt):
 
 
 def test_newton_iterations_are_converged(monkeypatch):
-    """The fixed iteration count gives the same step as 40 iterations."""
+    """The fixed iteration count gives the same step as 40 iterations: tension within 1e-10 FU
+    (T ~ 0.01-0.2 FU; 3 iterations measured <= 3e-11, 2 iterations ~1e-5) and Ia within 1e-6 pps
+    (measured <= 5e-8 pps; firing rates are read to 0.1 pps at best)."""
     inputs = _random_step_inputs()
     new, ia, _ = _step_all(*inputs)
     monkeypatch.setattr(spindle_module, "NEWTON_ITERATIONS", 40)
     new_ref, ia_ref, _ = _step_all(*inputs)
-    np.testing.assert_allclose(new.tension, new_ref.tension, rtol=0, atol=1e-12)  # FU; T ~ 0.01-0.2 FU
-    np.testing.assert_allclose(ia, ia_ref, rtol=0, atol=1e-8)  # pps
+    np.testing.assert_allclose(new.tension, new_ref.tension, rtol=0, atol=1e-10)  # FU
+    np.testing.assert_allclose(ia, ia_ref, rtol=0, atol=1e-6)  # pps
 
 
 def test_loop_step_solves_the_massless_force_balance():

@@ -60,7 +60,7 @@ MAX_FIBRE_LENGTH_NORM = 1.8
 MAX_PENNATION = math.acos(0.1)
 
 #: Newton iterations per implicit step (started from the previous fibre length; see muscle_step).
-STEP_ITERATIONS = 6
+STEP_ITERATIONS = 5
 #: Newton-bisection iterations for the static equilibrium (started from a rigid-tendon guess).
 EQUILIBRIUM_ITERATIONS = 40
 
@@ -518,7 +518,7 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
     backward Euler: with ``v~ = (l~ - l~_prev) / (dt v_max)`` the end-of-step force balance
     ``f_T(l~_T) = cos(alpha) (a f_L(l~) f_V(v~) + f_PE(l~) + d v~)`` is one scalar equation in
     ``l~``. The velocity terms ``(a f_L f_V' + d) / (dt v_max)`` dominate its slope at these step
-    sizes, so it decreases in ``l~`` and has one root, which ``STEP_ITERATIONS`` = 6 bracketed
+    sizes, so it decreases in ``l~`` and has one root, which ``STEP_ITERATIONS`` = 5 bracketed
     Newton iterations from the previous fibre length find to ~1e-13 (tested over the whole
     parameter box at up to 1.5 m/s). The force-velocity curve is never inverted, so zero
     activation is not singular. If the balance has no root with the fibre inside
