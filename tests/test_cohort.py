@@ -449,10 +449,11 @@ def test_assess_a_manifest_with_a_bad_and_a_missing_file(recordings, tmp_path):
     assert Path(rows["td5"]["file"]).is_absolute()  # resolved against the manifest's folder
 
 
-def toy_fit(trial, row):
-    """A stand-in fitter: the mean angle (deg); fails for the TD recording."""
+def toy_fit(trials, row):
+    """A stand-in fitter: the mean angle (deg) of the subject's one recording; fails for the TD one."""
     if row["subject"] == "td5":
         raise RuntimeError("did not converge")
+    (trial,) = trials
     return {"mean_angle_deg": float(np.degrees(trial["angle"].mean())), "converged": True, "status": "fitted"}
 
 

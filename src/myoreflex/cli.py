@@ -472,6 +472,46 @@ def cohort_assess_command(
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}")
 
 
+@cohort_app.command("fit")
+def cohort_fit_command(
+    manifest: Annotated[Path, typer.Argument(
+        help="manifest CSV: subject, file (a subject's stretches separated by ';', relative to the manifest)"
+             "[, body_mass_kg, height_m, seed]")],
+    out: Out = Path("cohort_fits.parquet"),
+    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "elbow",
+    free: FreeParams = None,
+    emg: UseEmg = False,
+    emg_muscle: EmgMuscle = None,
+    condition: StartCondition = "healthy",
+    severity: StartSeverity = 0.0,
+    method: FitMethod = "map",
+    seed: Annotated[int, typer.Option(help="seed of the starts where the row has none")] = 0,
+    smoothing_ms: SmoothingMs = 0.0,
+    angle_sign: AngleSign = 1.0,
+    chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)")] = 10,
+    scheduler: Scheduler = None,
+):
+    """Fit the stretch model to every subject's recordings; an interrupted run resumes where it stopped.
+
+    One row per subject: each free parameter with its 95 % interval, rmse_nm, converged, status, provenance.
+    """
+    from myoreflex.cohort import cohort_fit, read_manifest
+    from myoreflex.fit import StretchFitter
+    from myoreflex.fit.stretch import DEFAULT_FREE
+
+    _check_stretch_fit_options(condition, severity, method, 75.0, 1.75, smoothing_ms, free)
+    _check_joint(joint)
+    rows = _run(lambda: read_manifest(manifest))
+    fitter = StretchFitter(joint=joint, free=tuple(free or DEFAULT_FREE), emg=emg, emg_muscle=emg_muscle,
+                           condition=condition, severity=severity, method=method, seed=seed,
+                           smoothing_s=smoothing_ms / 1000.0)
+    result = _run(lambda: _with_progress(len(rows), lambda progress: cohort_fit(
+        rows, out=out, fitter=fitter, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
+        scheduler=scheduler, progress=progress)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
+               f"({result.reused_chunks} chunks reused) -> {result.table}")
+
+
 @fit_app.command("pendulum")
 def fit_pendulum_command(
     file: Annotated[Path, typer.Argument(help="pendulum recording (CSV, .mot/.sto, C3D)")],
@@ -503,18 +543,139 @@ def fit_pendulum_command(
         return trial, fit_pendulum(trial, params0, method=method, seed=seed, **options)
 
     trial, result = _run(body)
-    if plot and hasattr(result, "figure"):
-        from myoreflex.report.figures import save_figure
+    if plot:
+        from myoreflex.report.figures import fit_figure, save_figure
 
-        save_figure(result.figure(trial), plot)
+        _run(lambda: save_figure(fit_figure(result, f"Pendulum fit: {file.name}"), plot))
     if as_json:
         typer.echo(result.to_json())
         return
     out = result.to_dict()
     typer.echo(f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg, converged {out['converged']}")
+    _echo_params(out)
+    typer.echo(DISCLAIMER)
+
+
+def _echo_params(out: dict):
     for name, value in out["params"].items():
         low, high = out["ci95"].get(name, (float("nan"), float("nan")))
         typer.echo(f"  {name:32s} {value:10.4g}   95 % [{low:.4g}, {high:.4g}]")
+
+
+FreeParams = Annotated[Optional[list[str]], typer.Option(
+    "--free", help="parameter path to fit; repeat (default motoneuron.gain and motoneuron.threshold)")]
+UseEmg = Annotated[bool, typer.Option("--emg/--no-emg", help="also fit the stretched muscle's EMG")]
+EmgMuscle = Annotated[Optional[str], typer.Option(
+    help="EMG channel emg_<muscle> to fit; default the agonist's or the first")]
+StartCondition = Annotated[str, typer.Option("--condition", help="preset the fit starts from (prior centre)")]
+StartSeverity = Annotated[float, typer.Option("--severity", help="severity of that preset in [0, 1]")]
+FitMethod = Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")]
+SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for a noisy angle; 0 = none")]
+
+
+def _check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free):
+    _check_common(condition, severity)
+    if method not in ("map", "nuts"):
+        fail("--method", "map or nuts", method)
+    if not 10.0 <= body_mass_kg <= 250.0:
+        fail("--body-mass-kg", "a body mass in [10, 250] kg", body_mass_kg)
+    if not 0.8 <= height_m <= 2.3:
+        fail("--height-m", "a height in [0.8, 2.3] m", height_m)
+    if not smoothing_ms >= 0:
+        fail("--smoothing-ms", "a window >= 0 ms", smoothing_ms)
+    if free is not None and len(set(free)) != len(free):
+        fail("--free", "distinct parameter paths", free)
+
+
+def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], speed: Optional[str]):
+    """The stretch Trials of ``files`` for a fit; bad input (a missing or unreadable file, no torque
+    or angle channel) prints one line and exits with code 2."""
+    from myoreflex.errors import RecordingError
+
+    trials = []
+    for path in files:
+        try:
+            got = read_stretches([path], angle_sign, segment, speed)
+        except RecordingError as exc:
+            fail("FILE", "a readable stretch recording", str(exc))
+        for trial in got:
+            for channel, what in (("angle", "an angle column (e.g. elbow_angle_deg)"),
+                                  ("torque", "a torque channel (e.g. a torque_Nm column)")):
+                if channel not in trial:
+                    fail("FILE", f"a stretch recording with {what}",
+                         f"{path.name} with channels {', '.join(sorted(trial.channels)) or 'none'}")
+        trials.extend(got)
+    if not trials:
+        fail("FILE...", "at least one stretch", "none (check --speed / --segment)")
+    return trials
+
+
+@fit_app.command("stretch")
+def fit_stretch_command(
+    files: Annotated[list[Path], typer.Argument(
+        help="stretch recordings, e.g. one per velocity: CSV (time_s, <joint>_angle_deg, torque_Nm"
+             "[, emg_...]), .mot/.sto, C3D or IPSA .mat")],
+    joint: Annotated[Optional[str], typer.Option(
+        help="knee, elbow, ankle or wrist; default the files' joint, else elbow")] = None,
+    free: FreeParams = None,
+    emg: UseEmg = False,
+    emg_muscle: EmgMuscle = None,
+    condition: StartCondition = "healthy",
+    severity: StartSeverity = 0.0,
+    body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the limb's anthropometry")] = 75.0,
+    height_m: Annotated[float, typer.Option(help="body height (m) for the limb's anthropometry")] = 1.75,
+    method: FitMethod = "map",
+    seed: Annotated[int, typer.Option(help="random seed of the starts and the sampler")] = 0,
+    smoothing_ms: SmoothingMs = 0.0,
+    angle_sign: AngleSign = 1.0,
+    segment: Annotated[Optional[int], typer.Option(help="segment index in multi-segment files")] = None,
+    speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Fit reflex and passive parameters to motorized stretches at several velocities (torque, EMG).
+
+    The model follows the recorded angle: --json gives rmse_deg null and rmse_nm, the torque RMSE (N m).
+    """
+    from myoreflex.fit import fit_stretch
+
+    _check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free)
+    if joint is not None:
+        _check_joint(joint)
+    trials = read_stretch_recordings(files, angle_sign, segment, speed)
+    named = {t.metadata.get("joint") for t in trials} - {None}
+    if joint is None:
+        joint = named.pop() if len(named) == 1 else "elbow"
+        _check_joint(joint)
+    elif named - {joint}:
+        fail("--joint", f"the joint of the recordings ({', '.join(sorted(named))})", joint)
+
+    def body():
+        from myoreflex.conditions import apply_condition
+        from myoreflex.errors import RecordingError
+        from myoreflex.model import default_params
+
+        preset = default_params(joint, body_mass=body_mass_kg, height=height_m)
+        params0 = apply_condition(preset, condition, severity)
+        options = {"free": free} if free else {}
+        try:
+            return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, method=method, seed=seed,
+                               smoothing_s=smoothing_ms / 1000.0, **options)
+        except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
+            fail("FILE", "a stretch recording the fit can use", str(exc))
+
+    result = _run(body)
+    if plot:
+        from myoreflex.report.figures import fit_figure, save_figure
+
+        _run(lambda: save_figure(fit_figure(result, f"{joint} stretch fit"), plot))
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    out = result.to_dict()
+    typer.echo(f"Stretch fit of {len(trials)} {joint} recordings: torque RMSE {out['rmse_nm']:.3f} N m, "
+               f"converged {out['converged']}")
+    _echo_params(out)
     typer.echo(DISCLAIMER)
 
 

@@ -5,7 +5,9 @@ Three verbs share one engine:
 - :func:`cohort_simulate`: virtual subjects (condition, severity, body) run through a virtual test
   and measured, like a recording would be;
 - :func:`cohort_assess`: recordings, one file per subject, measured;
-- :func:`cohort_fit`: recordings, one file per subject, each given to a fitting function.
+- :func:`cohort_fit`: recordings, one or several files per subject (e.g. one stretch per
+  velocity), each subject's recordings given to a fitting function
+  (:class:`myoreflex.fit.StretchFitter` for ``myoreflex cohort fit``).
 
 Subjects come as rows (dicts): from :func:`read_manifest` (a CSV file), from
 :func:`myoreflex.cohort_population.sample_population`, or built by hand.
@@ -14,8 +16,9 @@ Manifest
 --------
 A CSV file with a ``subject`` column (unique ids) and either
 
-- ``file``: a recording per subject (relative paths are resolved against the manifest's
-  folder; a missing or unreadable file is an error in that subject's row, not for the run), or
+- ``file``: a recording per subject, or for :func:`cohort_fit` several separated by ``;``
+  (``s01_30.csv;s01_90.csv;s01_180.csv``); relative paths are resolved against the manifest's
+  folder; a missing or unreadable file is an error in that subject's row, not for the run; or
 - ``condition, severity, body_mass_kg, height_m``: a virtual subject (condition from
   :data:`myoreflex.conditions.CONDITIONS`, severity in [0, 1], body mass in kg, height in m).
 
@@ -116,6 +119,8 @@ BODY_MASS_RANGE_KG = (20.0, 250.0)
 HEIGHT_RANGE_M = (1.0, 2.3)
 """Accepted height (m): catches centimetres and inches."""
 STATUS_ERROR = "ERROR"
+FILE_SEPARATOR = ";"
+"""Separates the recordings of one subject in a manifest's ``file`` cell (:func:`cohort_fit`)."""
 PROVENANCE_COLUMNS = ("myoreflex_version", "protocol", "dt_s", "seed")
 ProgressCallback = Callable[[int, int], None]
 """``progress(done, total)``: subjects finished (reused chunks included) and the cohort size."""
@@ -291,12 +296,14 @@ def validate_rows(
         clean = {**row, "subject": subject}
         if recordings:
             file = row.get("file")
-            if file is None or not str(file).strip():
-                raise ParameterError(describe(where("file"), "a recording path", repr(file)))
-            path = Path(str(file).strip()).expanduser()
-            if base is not None and not path.is_absolute():
-                path = base / path
-            clean["file"] = str(path)
+            names = [] if file is None else [name.strip() for name in str(file).split(FILE_SEPARATOR)]
+            if not names or not all(names):
+                raise ParameterError(describe(where("file"), "a recording path, or several separated by `;`",
+                                              repr(file)))
+            paths = [Path(name).expanduser() for name in names]
+            if base is not None:
+                paths = [path if path.is_absolute() else base / path for path in paths]
+            clean["file"] = FILE_SEPARATOR.join(str(path) for path in paths)
         else:
             condition = row.get("condition")
             if condition not in CONDITIONS:
@@ -436,10 +443,15 @@ class _Task:
 
     def describe(self) -> dict:
         """The settings that decide a chunk's results (hashed into its key, and the provenance)."""
-        fitter = None
+        fitter = fitter_settings = None
         if self.fitter is not None:
             module = getattr(self.fitter, "__module__", "?")
-            fitter = f"{module}.{getattr(self.fitter, '__qualname__', repr(self.fitter))}"
+            name = getattr(self.fitter, "__qualname__", None) or type(self.fitter).__qualname__
+            fitter = f"{module}.{name}"
+            # A configured fitter (a frozen dataclass such as StretchFitter) is described by its
+            # fields, so that its settings enter the resume key and the provenance.
+            if dataclasses.is_dataclass(self.fitter) and not isinstance(self.fitter, type):
+                fitter_settings = dataclasses.asdict(self.fitter)
         return {
             "kind": self.kind,
             "protocol": None if self.protocol is None else _protocol_record(self.protocol),
@@ -449,6 +461,7 @@ class _Task:
             "batch": self.batch if self.kind == "simulate" else None,
             "reader_options": dict(self.reader_options),
             "fitter": fitter,
+            "fitter_settings": fitter_settings,
             "myoreflex_version": __version__,
         }
 
@@ -497,14 +510,28 @@ def _simulate_chunk(task: _Task, rows: list[dict]) -> list[dict]:
     return results
 
 
-def _read_one(path: str, options: dict):
+def _files(row: Mapping[str, Any]) -> list[str]:
+    return str(row["file"]).split(FILE_SEPARATOR)
+
+
+def _read_all(row: Mapping[str, Any], options: dict) -> list:
+    """Every Trial of a row's recordings (all segments of a multi-segment file)."""
     from myoreflex.io import read_trial
 
-    trial = read_trial(path, **options)
-    if isinstance(trial, list):
-        raise RecordingError(describe(f"`{Path(path).name}`", "one recording per file",
-                                      f"{len(trial)} segments"))
-    return trial
+    trials = []
+    for path in _files(row):
+        got = read_trial(path, **options)
+        trials.extend(got if isinstance(got, list) else [got])
+    return trials
+
+
+def _read_one(row: Mapping[str, Any], options: dict):
+    trials = _read_all(row, options)
+    if len(trials) != 1:
+        names = ", ".join(f"`{Path(path).name}`" for path in _files(row))
+        raise RecordingError(describe(names, "one recording (one file, one segment) per subject",
+                                      f"{len(trials)} recordings"))
+    return trials[0]
 
 
 def _sampling_interval(trial) -> float:
@@ -519,12 +546,14 @@ def _file_chunk(task: _Task, rows: list[dict]) -> list[dict]:
         values: dict[str, Any] = {}
         dt = None
         try:
-            trial = _read_one(row["file"], options)
-            dt = _sampling_interval(trial)
             if task.kind == "assess":
+                trial = _read_one(row, options)
+                dt = _sampling_interval(trial)
                 values = spec.measure(trial)
             else:
-                values = dict(task.fitter(trial, dict(row)))
+                trials = _read_all(row, options)
+                dt = _sampling_interval(trials[0])
+                values = dict(task.fitter(trials, dict(row)))
             outcome, error = Status.OK.name, ""
         except Exception as exc:  # a bad file is reported in its row, not fatal
             outcome, error = STATUS_ERROR, _error_text(exc)
@@ -588,7 +617,9 @@ def _file_stamp(path: str):
 
 
 def _chunk_key(task: _Task, settings: dict, rows: list[dict]) -> str:
-    stamps = [_file_stamp(row["file"]) for row in rows] if task.kind != "simulate" else None
+    if task.kind == "simulate":
+        return _digest({"settings": settings, "rows": rows, "files": None})
+    stamps = [[_file_stamp(path) for path in _files(row)] for row in rows]
     return _digest({"settings": settings, "rows": rows, "files": stamps})
 
 
@@ -904,15 +935,26 @@ def cohort_fit(
     progress: ProgressCallback | None = None,
     keep_parts: bool = False,
 ) -> CohortResult:
-    """Fit every subject's recording with ``fitter(trial, row) -> {column: value}``.
+    """Fit every subject's recordings with ``fitter(trials, row) -> {column: value}``.
 
-    ``fitter`` is any function of a :class:`~myoreflex.trial.Trial` and the subject's row that
-    returns flat result columns (e.g. ``{"gain": ..., "gain_ci95_low": ..., "converged": ...}``);
-    on a cluster it must be importable by the workers (a module-level function). Everything else
-    (chunks, resume, Dask, per-row errors) is as in :func:`cohort_assess`.
+    ``fitter`` is any function of the subject's :class:`~myoreflex.trial.Trial` list (one per
+    file of its ``file`` cell, every segment of a multi-segment file) and its row that returns
+    flat result columns (e.g. ``{"gain": ..., "gain_ci95_low": ..., "converged": ...}``), such
+    as :class:`myoreflex.fit.StretchFitter`. On a cluster it must be importable by the workers (a
+    module-level function or a frozen dataclass instance). A dataclass fitter's fields are its
+    settings: they enter the resume key and the provenance, so changing one recomputes every
+    chunk. Everything else (chunks, resume, Dask, per-row errors) is as in :func:`cohort_assess`.
+
+    Examples
+    --------
+    >>> from myoreflex.fit import StretchFitter
+    >>> result = cohort_fit("stretches.csv", out="fits.parquet",
+    ...                     fitter=StretchFitter(joint="elbow"))  # doctest: +SKIP
+    >>> result.status_counts  # doctest: +SKIP
+    {'OK': 2}
     """
     if not callable(fitter):
-        raise ParameterError(describe("fitter", "a function (trial, row) -> dict of result columns",
+        raise ParameterError(describe("fitter", "a function (trials, row) -> dict of result columns",
                                       repr(fitter)))
     rows = _file_rows(rows, "fit")
     task = _Task("fit", None, reader_options=tuple(sorted((reader_options or {}).items())), fitter=fitter)

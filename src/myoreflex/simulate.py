@@ -102,11 +102,33 @@ def block_layout(n_records: int, record_every: int) -> tuple[int, int]:
     return records_per_block, -(-n_records // records_per_block)
 
 
+def scan_steps(one, carry, drives, n_records: int, record_every: int = 1):
+    """``jax.lax.scan`` of ``one(carry, drive) -> (carry, outputs)`` over every step, in blocks.
+
+    ``drives`` (a pytree of arrays with the step axis first) must hold
+    ``n_blocks * records_per_block * record_every`` steps (:func:`block_layout`; pad past the end).
+    Returns the final carry and the outputs of every ``record_every``-th step, ``n_records`` of
+    them, time first. Blocks of at most :data:`BLOCK_STEPS` steps keep the inner loop's buffers
+    small, which XLA's CPU runtime executes several times faster (benchmarks/RESULTS.md).
+    """
+    records_per_block, n_blocks = block_layout(n_records, record_every)
+
+    def block(carry, block_drives):
+        carry, outputs = jax.lax.scan(one, carry, block_drives, unroll=UNROLL)
+        return carry, jax.tree_util.tree_map(lambda o: o[record_every - 1::record_every], outputs)
+
+    drives = jax.tree_util.tree_map(lambda x: x.reshape((n_blocks, records_per_block * record_every) + x.shape[1:]),
+                                    drives)
+    carry, outputs = jax.lax.scan(block, carry, drives)
+    outputs = jax.tree_util.tree_map(
+        lambda o: o.reshape((n_blocks * records_per_block,) + o.shape[2:])[:n_records], outputs)
+    return carry, outputs
+
+
 @functools.lru_cache(maxsize=64)
 def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gravity_scale: float,
               record: tuple[str, ...], batched: bool):
     n_buffer = model.buffer_length(dt)
-    records_per_block, n_blocks = block_layout(n_records, record_every)
 
     def one_step(params, state, drive, head):
         return model.step(params, state, drive, head, dt, prescribed=prescribed, gravity_scale=gravity_scale)
@@ -124,15 +146,8 @@ def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gr
             state, obs = one_step(params, state, drive, count % n_buffer)
             return (state, count + 1), tuple(getattr(obs, CHANNELS[name][0]) for name in record)
 
-        def block(carry, drives):
-            carry, obs = jax.lax.scan(one, carry, drives, unroll=UNROLL)
-            return carry, tuple(o[record_every - 1::record_every] for o in obs)
-
-        # kinematics arrive padded to n_blocks * records_per_block * record_every steps
-        drives = jax.tree_util.tree_map(lambda x: x.reshape(n_blocks, records_per_block * record_every), kinematics)
         carry = (start(params, initial_angle), jnp.asarray(1, dtype=jnp.int32))
-        _, outputs = jax.lax.scan(block, carry, drives)
-        outputs = tuple(o.reshape((n_blocks * records_per_block,) + o.shape[2:])[:n_records] for o in outputs)
+        _, outputs = scan_steps(one, carry, kinematics, n_records, record_every)  # kinematics come padded
 
         def member_finite(o):  # per batch member (axis 1 of a time-first output)
             axes = tuple(a for a in range(o.ndim) if a != 1) if batched else None

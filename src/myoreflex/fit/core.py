@@ -22,6 +22,13 @@ minimised by Levenberg-Marquardt (:func:`levenberg_marquardt`) with Jacobians fr
 forward-mode differentiation through the simulation. The Laplace approximation
 (:func:`laplace`) is the Gaussian ``N(z*, H^-1)`` with ``H`` the Hessian of ``F`` at the optimum
 ``z*``; :func:`nuts` draws from the exact posterior ``exp(-F)`` with the No-U-Turn sampler.
+When the data mix channels (a stretch's torque in N m and EMG), each channel has its own
+``sigma`` (:class:`NoiseModel`).
+
+A fit module (:mod:`~myoreflex.fit.pendulum`, :mod:`~myoreflex.fit.stretch`) only builds its
+:class:`Problem` (the model's residuals and their Jacobian, compiled for a batch of points) and
+its :class:`NoiseModel`; :func:`estimate` runs the rest: screened starts, optimum, noise
+estimate, Laplace intervals and identifiability, optionally NUTS.
 
 References: Nielsen 1999 (damping update) as given by Madsen, Nielsen & Tingleff 2004, *Methods
 for non-linear least squares problems*, 2nd ed., DTU, Algorithm 3.16; Marquardt 1963 J SIAM 11:431
@@ -98,13 +105,18 @@ class Problem:
         return np.where(self.bounded, to_unconstrained(x, self.low, self.high), x)
 
     def augmented(self, z, r, jac, sigma):
-        """All residuals of ``F`` (data over ``sigma``, then the prior) and their Jacobian."""
+        """All residuals of ``F`` (data over ``sigma``, then the prior) and their Jacobian.
+
+        ``sigma`` is one noise sd for every data residual, or one per residual (shape ``(m,)``)
+        when the data mix channels of different units (:class:`NoiseModel`).
+        """
         k = z.shape[-1]
+        sigma = np.asarray(sigma, dtype=float)
         prior_r = (z - self.prior_mean) / self.prior_sd
         prior_j = np.broadcast_to(np.diag(1.0 / self.prior_sd), z.shape[:-1] + (k, k))
         return (
             np.concatenate([r / sigma, prior_r], axis=-1),
-            np.concatenate([jac / sigma, prior_j], axis=-2),
+            np.concatenate([jac / (sigma[:, None] if sigma.ndim else sigma), prior_j], axis=-2),
         )
 
 
@@ -473,3 +485,369 @@ def nuts(
         "divergences": int(diverging.sum()),
         "mean_leapfrog_steps": float(leapfrogs.mean()),
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# What every fit shares: methods, bounds, batched evaluation, the noise model and the pipeline
+# (screen starts -> Levenberg-Marquardt -> noise estimate -> Laplace [-> NUTS]) of :func:`estimate`.
+
+
+@dataclasses.dataclass(frozen=True)
+class Method:
+    """An uncertainty method of the fit and its reference."""
+
+    name: str
+    reference: str
+
+
+METHODS = {
+    "map": Method(
+        "map", "maximum a posteriori by Levenberg-Marquardt; Laplace approximation (MacKay 2003, ch. 27)"
+    ),
+    "nuts": Method(
+        "nuts", "No-U-Turn sampler (Hoffman & Gelman 2014 JMLR 15:1593) in NumPyro (Phan et al. 2019)"
+    ),
+}
+
+START_SPREAD_Z = 0.7
+"""sd (unconstrained units) of the extra starts around ``params0``: about a factor 2 for small values."""
+MIN_BATCH = 8
+"""Points per compiled model call: on a CPU a batch of 8 simulations costs about as much as one of 4
+(the scan is overhead-bound), so screening, Hessian and NUTS chains use 8 at a time."""
+SCREEN = 2
+"""Compiled batches of candidate starts screened by their cost before the optimiser starts."""
+OPTIMISER = "Levenberg-Marquardt (Madsen, Nielsen & Tingleff 2004, Alg. 3.16), forward-mode JAX Jacobians"
+
+
+def check_choices(method: str, starts: int, free: Sequence[str]) -> None:
+    """Validate the settings every fit has: the method, the number of starts, the free paths."""
+    from myoreflex.errors import ParameterError, describe
+
+    if method not in METHODS:
+        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
+    if int(starts) < 1:
+        raise ParameterError(describe("starts", "at least 1", starts))
+    if len(free) == 0 or len(set(free)) != len(free):
+        raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
+
+
+def bounds_of(tree, free: Sequence[str], overrides=None) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds ``(low, high)`` of the ``free`` paths of a parameter tree: its metadata, or ``overrides``.
+
+    An unknown path raises :class:`~myoreflex.errors.ParameterError` listing close matches; a
+    structural choice (not a float parameter) or ``low >= high`` is refused.
+    """
+    from myoreflex.errors import ParameterError, describe
+    from myoreflex.params import get_param, parameter_table
+
+    table = {row.path: row for row in parameter_table(tree)}
+    low, high = [], []
+    for path in free:
+        get_param(tree, path)  # unknown paths: ParameterError listing close matches
+        if path not in table:
+            raise ParameterError(
+                describe(f"free parameter `{path}`", "a physical (float) parameter", "a choice")
+            )
+        lo, hi = (overrides or {}).get(path, table[path].bounds)
+        if not hi > lo:
+            raise ParameterError(describe(f"bounds of `{path}`", "low < high", (lo, hi)))
+        low.append(float(lo))
+        high.append(float(hi))
+    return np.array(low), np.array(high)
+
+
+def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dict):
+    """``evaluate(z)`` for any number of points from ``compiled(z, **arrays, **statics) -> (r, dr/dz)``.
+
+    The points go in chunks of the compiled batch size (the last one padded by repeating its last
+    point), so every call reuses one compilation.
+    """
+
+    def evaluate(z):
+        z = np.atleast_2d(np.asarray(z, dtype=float))
+        n = z.shape[0]
+        rs, js = [], []
+        for first in range(0, n, batch):
+            chunk = z[first : first + batch]
+            padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
+            r, jac = compiled(padded, **arrays, **statics)
+            rs.append(np.asarray(r)[: chunk.shape[0]])
+            js.append(np.asarray(jac)[: chunk.shape[0]])
+        return np.concatenate(rs), np.concatenate(js)
+
+    return evaluate
+
+
+@dataclasses.dataclass(frozen=True)
+class NoiseModel:
+    """The measurement noise of the data residuals: one sd per channel, fixed or estimated.
+
+    ``group[i]`` is the channel of data residual ``i`` (-1 for padding, whose residuals are 0);
+    ``segment[i]`` the contiguous series it belongs to (one per trial and channel), over which the
+    autocorrelation time is measured (-1 for padding). ``fixed[c]`` is channel ``c``'s sd in the
+    residuals' unit, or None to estimate it; ``start[c]`` the sd used until the first estimate.
+    """
+
+    group: np.ndarray
+    segment: np.ndarray
+    labels: tuple[str, ...]
+    fixed: tuple[float | None, ...]
+    start: tuple[float, ...]
+
+    @classmethod
+    def single(cls, n_data: int, n_padded: int, label: str, fixed: float | None, start: float) -> NoiseModel:
+        """One channel, one series: the first ``n_data`` of ``n_padded`` residuals."""
+        group = np.where(np.arange(n_padded) < n_data, 0, -1)
+        return cls(group=group, segment=group, labels=(label,), fixed=(fixed,), start=(start,))
+
+    @property
+    def estimated(self) -> bool:
+        return any(sd is None for sd in self.fixed)
+
+    def initial(self) -> np.ndarray:
+        """Per-channel sd before any estimate: the fixed one, else the starting guess."""
+        return np.array([s if f is None else f for f, s in zip(self.fixed, self.start)], dtype=float)
+
+    def sigma(self, sd) -> np.ndarray:
+        """Per-residual sd from the per-channel ``sd`` (1 on padding)."""
+        sd = np.asarray(sd, dtype=float)
+        return np.where(self.group >= 0, sd[np.maximum(self.group, 0)], 1.0)
+
+    def estimate(self, residuals, n_free: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(sigma_eff, sigma, tau)`` per channel from the residuals at the optimum.
+
+        :func:`effective_noise_sd` per channel ``c``: ``sigma_c^2 = RSS_c / (n_c - k n_c / n)`` (the
+        ``k`` fitted values' degrees of freedom shared among channels in proportion to their
+        samples), ``tau_c`` the sample-weighted mean integrated autocorrelation time of its series,
+        ``sigma_eff,c = sigma_c sqrt(tau_c)``. A fixed channel keeps its sd, with ``tau = 1``.
+        """
+        e = np.asarray(residuals, dtype=float)
+        n = int(np.sum(self.group >= 0))
+        effective, white, tau = [], [], []
+        for c, fixed in enumerate(self.fixed):
+            if fixed is not None:
+                effective.append(float(fixed))
+                white.append(float(fixed))
+                tau.append(1.0)
+                continue
+            mask = self.group == c
+            values = e[mask]
+            sd = math.sqrt(float(np.sum(values**2)) / max(values.size - n_free * values.size / n, 1.0))
+            weighted = sum(
+                np.sum(self.segment == s) * integrated_autocorrelation_time(e[self.segment == s])
+                for s in np.unique(self.segment[mask])
+            )
+            t = float(weighted / values.size)
+            white.append(sd)
+            tau.append(t)
+            effective.append(sd * math.sqrt(t))
+        return np.array(effective), np.array(white), np.array(tau)
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """What :func:`estimate` found: point estimate, uncertainty, and how it was reached.
+
+    ``values`` (SI) and ``z`` at the maximum a posteriori; ``ci95``, ``sd`` from the Laplace
+    approximation (or the NUTS draws); ``residuals`` the data residuals there (model - data, SI,
+    padding included); ``noise_sd`` the per-channel sd used for the intervals,
+    ``white_noise_sd`` and ``autocorrelation_time`` its parts; ``history`` one entry per start
+    (and per noise refinement).
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    z: np.ndarray
+    ci95: dict
+    laplace_ci95: dict
+    sd: dict
+    correlations: np.ndarray
+    warnings: tuple[str, ...]
+    converged: bool
+    residuals: np.ndarray
+    noise_sd: np.ndarray
+    white_noise_sd: np.ndarray
+    autocorrelation_time: np.ndarray
+    samples: dict | None
+    diagnostics: dict
+    history: tuple
+    screened_candidates: int
+
+
+def estimate(
+    problem: Problem,
+    noise: NoiseModel,
+    *,
+    z_first,
+    spread,
+    method: str,
+    starts: int,
+    seed: int,
+    batch: int,
+    checked: Sequence[bool],
+    what: str,
+    num_warmup: int = 100,
+    num_samples: int = 100,
+    num_chains: int = 8,
+    started: float | None = None,
+) -> Estimate:
+    """The fit pipeline shared by every model: starts, optimum, noise, Laplace, optionally NUTS.
+
+    1. Screen ``z_first`` and ``SCREEN * batch - 1`` draws ``z_first + spread * N(0, 1)``
+       (deterministic from ``seed``) by their cost; optimise from the best ``starts`` of them
+       (:func:`levenberg_marquardt`).
+    2. When a channel's noise is estimated, the optimum uses the white-noise sd of its residuals
+       (``RSS / (n - k)``), re-optimised until it settles (within 5 %, at most 3 times); only the
+       intervals use the autocorrelation-corrected sd (:meth:`NoiseModel.estimate`), so that a
+       poor fit cannot hand the optimum to the prior.
+    3. Laplace approximation at the optimum (:func:`laplace`); intervals mapped through the
+       transform, ``sd`` by the delta method ``dx/dz = (hi - lo) s (1 - s)``; identifiability of the
+       ``checked`` parameters (:func:`identifiability`).
+    4. ``method="nuts"``: posterior draws (:func:`nuts`); ``ci95`` and ``sd`` from them.
+
+    ``what`` names the fit in a :class:`~myoreflex.errors.FitFailed` raised when no start gives a
+    finite simulation. ``started`` is the caller's ``time.perf_counter()`` at its start (timings).
+    """
+    import time
+
+    from myoreflex.errors import FitFailed, describe
+
+    clock = time.perf_counter() if started is None else started
+    names = problem.names
+    k = len(names)
+    z_first = np.asarray(z_first, dtype=float)
+    current = noise.initial()
+    sigma = noise.sigma(current)
+    rng = np.random.default_rng(seed)
+    candidates = z_first + rng.standard_normal((SCREEN * batch, k)) * np.asarray(spread, dtype=float)
+    candidates[0] = z_first
+    r, jac = problem.evaluate(candidates)
+    screen_cost = half_sum_of_squares(problem.augmented(candidates, r, jac, sigma)[0])
+    order = np.argsort(screen_cost, kind="stable")[: int(starts)]
+    z_starts = candidates[order]
+    optimum = levenberg_marquardt(problem, z_starts, sigma, initial=(r[order], jac[order]))
+    if not np.isfinite(optimum.cost).any():
+        raise FitFailed(
+            describe(
+                what,
+                "a finite simulation at one start at least",
+                "NaN or inf at every start",
+                "check params0 and the free parameters' bounds",
+            )
+        )
+    best = int(np.argmin(optimum.cost))
+    z_best, best_converged, best_reason = optimum.z[best], bool(optimum.converged[best]), optimum.reason[best]
+    r_best, jac_best = optimum.residuals[best], optimum.jacobian[best]
+    refinements = []
+    if noise.estimated:
+        for _ in range(3):
+            _, white, _ = noise.estimate(r_best, k)
+            settled = bool(np.all(np.abs(white / current - 1.0) < 0.05))
+            current = white
+            if settled:
+                break
+            refined = levenberg_marquardt(
+                problem, z_best[None], noise.sigma(current), initial=(r_best[None], jac_best[None])
+            )
+            z_best, best_converged, best_reason = refined.z[0], bool(refined.converged[0]), refined.reason[0]
+            r_best, jac_best = refined.residuals[0], refined.jacobian[0]
+            refinements.append(
+                {
+                    "noise_sd": dict(zip(noise.labels, map(float, current))),
+                    "iterations": int(refined.iterations[0]),
+                    "reason": refined.reason[0],
+                }
+            )
+        effective, white, tau = noise.estimate(r_best, k)
+    else:
+        effective, white, tau = current, current, np.ones(len(current))
+    fitted_at = time.perf_counter()
+    sigma = noise.sigma(effective)
+    lap = laplace(problem, z_best, sigma)
+    sd_z = np.sqrt(np.diag(lap.covariance))
+    values = problem.values(z_best)
+    laplace_ci = {
+        name: (float(lo), float(hi))
+        for name, lo, hi in zip(
+            names, problem.values(z_best - Z_95 * sd_z), problem.values(z_best + Z_95 * sd_z)
+        )
+    }
+    # Delta method: dx/dz = (hi - lo) s (1 - s) for the logit transform, 1 for the identity.
+    unit = 1.0 / (1.0 + np.exp(-z_best))
+    slope = np.where(problem.bounded, (problem.high - problem.low) * unit * (1.0 - unit), 1.0)
+    sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
+    correlations = correlation_matrix(lap.covariance)
+    messages = identifiability(problem, z_best, lap.covariance, checked=checked)
+    laplace_at = time.perf_counter()
+
+    converged = best_converged and lap.positive_definite
+    ci95, samples, diagnostics = laplace_ci, None, {}
+    if method == "nuts":
+        draws, nuts_diagnostics = nuts(
+            problem,
+            lap,
+            sigma,
+            num_warmup=num_warmup,
+            num_samples=num_samples,
+            num_chains=num_chains,
+            seed=seed,
+        )
+        x_draws = problem.values(draws.reshape(-1, k))
+        samples = {name: x_draws[:, j] for j, name in enumerate(names)}
+        ci95 = {
+            name: (float(np.percentile(x_draws[:, j], 2.5)), float(np.percentile(x_draws[:, j], 97.5)))
+            for j, name in enumerate(names)
+        }
+        sd = {name: float(np.std(x_draws[:, j], ddof=1)) for j, name in enumerate(names)}
+        r_hat = nuts_diagnostics["r_hat"]
+        converged = converged and nuts_diagnostics["divergences"] == 0 and bool(np.all(~(r_hat >= 1.1)))
+        diagnostics = {
+            "r_hat": dict(zip(names, map(float, r_hat))),
+            "ess": dict(zip(names, map(float, nuts_diagnostics["ess"]))),
+            "divergences": nuts_diagnostics["divergences"],
+            "mean_leapfrog_steps": nuts_diagnostics["mean_leapfrog_steps"],
+        }
+    agreeing = int(np.sum(np.isfinite(optimum.cost) & (optimum.cost <= optimum.cost[best] + 0.5)))
+    done = time.perf_counter()
+    diagnostics = {
+        **diagnostics,
+        "best_start": best,
+        "reason": best_reason,
+        "starts_at_best": agreeing,
+        "hessian": lap.hessian_method,
+        "elapsed_s": {
+            "point_estimate": fitted_at - clock,
+            "laplace": laplace_at - fitted_at,
+            "total": done - clock,
+        },
+    }
+    history = tuple(
+        {
+            "start": dict(zip(names, map(float, problem.values(z_starts[b])))),
+            "end": dict(zip(names, map(float, problem.values(optimum.z[b])))),
+            "costs": optimum.costs[b],
+            "iterations": int(optimum.iterations[b]),
+            "reason": optimum.reason[b],
+            "best": b == best,
+        }
+        for b in range(len(z_starts))
+    ) + tuple({"refinement": item} for item in refinements)
+    return Estimate(
+        names=tuple(names),
+        values=values,
+        z=z_best,
+        ci95=ci95,
+        laplace_ci95=laplace_ci,
+        sd=sd,
+        correlations=correlations,
+        warnings=tuple(messages),
+        converged=bool(converged),
+        residuals=r_best,
+        noise_sd=np.asarray(effective, dtype=float),
+        white_noise_sd=np.asarray(white, dtype=float),
+        autocorrelation_time=np.asarray(tau, dtype=float),
+        samples=samples,
+        diagnostics=diagnostics,
+        history=history,
+        screened_candidates=int(candidates.shape[0]),
+    )

@@ -40,10 +40,10 @@ from scipy.signal import savgol_filter
 
 import myoreflex
 from myoreflex import model
-from myoreflex.errors import FitFailed, ParameterError, ProtocolError, RecordingError, describe
+from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
 from myoreflex.fit import core
-from myoreflex.fit.result import FitResult, NotIdentifiedWarning
-from myoreflex.params import get_param, parameter_table, with_overrides
+from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
+from myoreflex.params import get_param, with_overrides
 from myoreflex.physiology.limb import LimbParams, angular_acceleration
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
@@ -56,37 +56,13 @@ SMOOTHING_S = 0.15
 """s: Savitzky-Golay window (quadratic) used only to find the release, never for the residuals."""
 PAD = 128
 """The residual vector is padded to a multiple of this, so windows of similar length share a compilation."""
-START_SPREAD_Z = 0.7
-"""sd (unconstrained units) of the extra starts around ``params0``: about a factor 2 for small values."""
 DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
 NUISANCE = ("initial_angle", "release_time")
 """Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
-MIN_BATCH = 8
-"""Points per compiled model call: on a CPU a batch of 8 simulations costs about as much as one of 4
-(the scan is overhead-bound), so screening, Hessian and NUTS chains use 8 at a time."""
-SCREEN = 2
-"""Compiled batches of candidate starts screened by their cost before the optimiser starts."""
 RELEASE_ROOM_S = 0.3
 """s: extra simulated time so the release time can move without running off the simulated swing."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Method:
-    """An uncertainty method of the fit and its reference."""
-
-    name: str
-    reference: str
-
-
-METHODS = {
-    "map": Method(
-        "map", "maximum a posteriori by Levenberg-Marquardt; Laplace approximation (MacKay 2003, ch. 27)"
-    ),
-    "nuts": Method(
-        "nuts", "No-U-Turn sampler (Hoffman & Gelman 2014 JMLR 15:1593) in NumPyro (Phan et al. 2019)"
-    ),
-}
+METHODS = core.METHODS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,50 +244,7 @@ def _residuals_and_jacobians(
     return jax.vmap(one)(z)
 
 
-def _batched_evaluator(batch: int, arrays: dict, statics: dict):
-    """``evaluate(z)`` for any number of points: chunks of the compiled batch size (padded)."""
-
-    def evaluate(z):
-        z = np.atleast_2d(np.asarray(z, dtype=float))
-        n = z.shape[0]
-        rs, js = [], []
-        for first in range(0, n, batch):
-            chunk = z[first : first + batch]
-            padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
-            r, jac = _residuals_and_jacobians(jnp.asarray(padded), **arrays, **statics)
-            rs.append(np.asarray(r)[: chunk.shape[0]])
-            js.append(np.asarray(jac)[: chunk.shape[0]])
-        return np.concatenate(rs), np.concatenate(js)
-
-    return evaluate
-
-
-# ---------------------------------------------------------------------------------------------
-# The fit
-
-
-def _bounds_of(tree, free: Sequence[str], overrides: Mapping[str, tuple[float, float]] | None):
-    table = {row.path: row for row in parameter_table(tree)}
-    low, high = [], []
-    for path in free:
-        get_param(tree, path)  # unknown paths: ParameterError listing close matches
-        if path not in table:
-            raise ParameterError(
-                describe(f"free parameter `{path}`", "a physical (float) parameter", "a choice")
-            )
-        lo, hi = (overrides or {}).get(path, table[path].bounds)
-        if not hi > lo:
-            raise ParameterError(describe(f"bounds of `{path}`", "low < high", (lo, hi)))
-        low.append(float(lo))
-        high.append(float(hi))
-    return np.array(low), np.array(high)
-
-
-def _check_settings(method, starts, dt, window_s, noise_sd_deg, free):
-    if method not in METHODS:
-        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
-    if int(starts) < 1:
-        raise ParameterError(describe("starts", "at least 1", starts))
+def _check_settings(dt, window_s, noise_sd_deg):
     if not dt > 0:
         raise ParameterError(describe("dt", "a step > 0 s", dt))
     if window_s is not None and not window_s > 0.5:
@@ -322,8 +255,6 @@ def _check_settings(method, starts, dt, window_s, noise_sd_deg, free):
         raise ParameterError(
             describe("noise_sd_deg", "a positive sd in deg, or None to estimate it", noise_sd_deg)
         )
-    if len(free) == 0 or len(set(free)) != len(free):
-        raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
 
 
 def _fit(
@@ -349,9 +280,10 @@ def _fit(
 ) -> FitResult:
     clock = _time.perf_counter()
     free = tuple(free)
-    _check_settings(method, starts, dt, window_s, noise_sd_deg, free)
+    core.check_choices(method, starts, free)
+    _check_settings(dt, window_s, noise_sd_deg)
     window = align_pendulum(trial, window_s=window_s, channel=channel)
-    low, high = _bounds_of(base, free, bounds)
+    low, high = core.bounds_of(base, free, bounds)
     x0 = np.array([float(get_param(base, path)) for path in free])
     names = free + NUISANCE
     n_free, k = len(free), len(free) + len(NUISANCE)
@@ -382,7 +314,7 @@ def _fit(
         "bounded": jnp.asarray(bounded),
     }
     statics = {"kind": kind, "free": free, "n_steps": n_steps, "dt": float(dt)}
-    batch = max(MIN_BATCH, int(starts), int(num_chains) if method == "nuts" else 1)
+    batch = max(core.MIN_BATCH, int(starts), int(num_chains) if method == "nuts" else 1)
     problem = core.Problem(
         names=names,
         low=problem_low,
@@ -390,142 +322,41 @@ def _fit(
         bounded=bounded,
         prior_mean=prior_mean,
         prior_sd=prior_sd,
-        evaluate=_batched_evaluator(batch, arrays, statics),
+        evaluate=core.batched_evaluator(_residuals_and_jacobians, batch, arrays, statics),
         n_data=m,
     )
-
-    # Starts: screen params0 and SCREEN * batch - 1 draws around it (deterministic from the seed) by
-    # their cost, then optimise from the best `starts` of them.
-    sigma = (noise_sd_deg if noise_sd_deg is not None else 1.0) * DEG
-    rng = np.random.default_rng(seed)
-    z_first = problem.unconstrained(np.concatenate([x0, prior_mean[n_free:]]))
-    spread = np.concatenate([np.full(n_free, START_SPREAD_Z), np.zeros(len(NUISANCE))])
-    candidates = z_first + rng.standard_normal((SCREEN * batch, k)) * spread
-    candidates[0] = z_first
-    r, jac = problem.evaluate(candidates)
-    screen_cost = core.half_sum_of_squares(problem.augmented(candidates, r, jac, sigma)[0])
-    order = np.argsort(screen_cost, kind="stable")[: int(starts)]
-    z_starts = candidates[order]
-    optimum = core.levenberg_marquardt(problem, z_starts, sigma, initial=(r[order], jac[order]))
-    finite = np.isfinite(optimum.cost)
-    if not finite.any():
-        raise FitFailed(
-            describe(
-                f"pendulum fit of `{window.source}`",
-                "a finite simulation at one start at least",
-                "NaN or inf at every start",
-                "check params0 and the free parameters' bounds",
-            )
-        )
-    best = int(np.argmin(optimum.cost))
-    z_best, best_converged, best_reason = optimum.z[best], bool(optimum.converged[best]), optimum.reason[best]
-    r_best, jac_best = optimum.residuals[best], optimum.jacobian[best]
-    tau, refinements = 1.0, []
-    if noise_sd_deg is None:
-        # The optimum uses the white-noise sd of the residuals (RSS / (n - k)), re-optimised until it
-        # settles; only the uncertainty uses the autocorrelation-corrected sd, so that a poor fit
-        # cannot hand the optimum to the prior.
-        for _ in range(3):
-            sigma_eff, sigma_white, tau = core.effective_noise_sd(r_best[:m], k)
-            settled = abs(sigma_white / sigma - 1.0) < 0.05
-            sigma = sigma_white
-            if settled:
-                break
-            refined = core.levenberg_marquardt(
-                problem, z_best[None], sigma, initial=(r_best[None], jac_best[None])
-            )
-            z_best, best_converged, best_reason = refined.z[0], bool(refined.converged[0]), refined.reason[0]
-            r_best, jac_best = refined.residuals[0], refined.jacobian[0]
-            refinements.append(
-                {
-                    "noise_sd_deg": sigma / DEG,
-                    "iterations": int(refined.iterations[0]),
-                    "reason": refined.reason[0],
-                }
-            )
-        sigma_eff, sigma_white, tau = core.effective_noise_sd(r_best[:m], k)
-    else:
-        sigma_eff = sigma_white = sigma
-    fitted_at = _time.perf_counter()
-    white_sd, sigma = sigma_white, sigma_eff
-    lap = core.laplace(problem, z_best, sigma)
-    sd_z = np.sqrt(np.diag(lap.covariance))
-    values = problem.values(z_best)
-    laplace_ci = {
-        name: (float(lo), float(hi))
-        for name, lo, hi in zip(
-            names, problem.values(z_best - core.Z_95 * sd_z), problem.values(z_best + core.Z_95 * sd_z)
-        )
-    }
-    # Delta method: dx/dz = (hi - lo) s (1 - s) for the logit transform, 1 for the identity.
-    unit = 1.0 / (1.0 + np.exp(-z_best))
-    slope = np.where(bounded, (problem_high - problem_low) * unit * (1.0 - unit), 1.0)
-    sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
-    correlations = core.correlation_matrix(lap.covariance)
-    messages = core.identifiability(
-        problem, z_best, lap.covariance, checked=[True] * n_free + [False] * len(NUISANCE)
+    noise = core.NoiseModel.single(
+        m, padded, "angle", None if noise_sd_deg is None else noise_sd_deg * DEG, 1.0 * DEG
     )
-    laplace_at = _time.perf_counter()
-
-    converged = best_converged and lap.positive_definite
-    ci95, samples, diagnostics = laplace_ci, None, {}
-    if method == "nuts":
-        draws, nuts_diagnostics = core.nuts(
-            problem,
-            lap,
-            sigma,
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            num_chains=num_chains,
-            seed=seed,
-        )
-        x_draws = problem.values(draws.reshape(-1, k))
-        samples = {name: x_draws[:, j] for j, name in enumerate(names)}
-        ci95 = {
-            name: (float(np.percentile(x_draws[:, j], 2.5)), float(np.percentile(x_draws[:, j], 97.5)))
-            for j, name in enumerate(names)
-        }
-        sd = {name: float(np.std(x_draws[:, j], ddof=1)) for j, name in enumerate(names)}
-        r_hat = nuts_diagnostics["r_hat"]
-        converged = converged and nuts_diagnostics["divergences"] == 0 and bool(np.all(~(r_hat >= 1.1)))
-        diagnostics = {
-            "r_hat": dict(zip(names, map(float, r_hat))),
-            "ess": dict(zip(names, map(float, nuts_diagnostics["ess"]))),
-            "divergences": nuts_diagnostics["divergences"],
-            "mean_leapfrog_steps": nuts_diagnostics["mean_leapfrog_steps"],
-        }
-    for message in messages:
+    # Starts: params0 and draws around it for the free parameters; the nuisance ones at their measured values.
+    z_first = problem.unconstrained(np.concatenate([x0, prior_mean[n_free:]]))
+    spread = np.concatenate([np.full(n_free, core.START_SPREAD_Z), np.zeros(len(NUISANCE))])
+    fit = core.estimate(
+        problem,
+        noise,
+        z_first=z_first,
+        spread=spread,
+        method=method,
+        starts=starts,
+        seed=seed,
+        batch=batch,
+        checked=[True] * n_free + [False] * len(NUISANCE),
+        what=f"pendulum fit of `{window.source}`",
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        started=clock,
+    )
+    for message in fit.warnings:
         warnings.warn(message, NotIdentifiedWarning, stacklevel=3)
 
-    residual = r_best[:m]
+    residual = fit.residuals[:m]
     rmse_deg = float(np.sqrt(np.mean(residual**2)) / DEG)
-    agreeing = int(np.sum(np.isfinite(optimum.cost) & (optimum.cost <= optimum.cost[best] + 0.5)))
-    done = _time.perf_counter()
     diagnostics = {
-        **diagnostics,
-        "best_start": best,
-        "reason": best_reason,
-        "starts_at_best": agreeing,
-        "hessian": lap.hessian_method,
-        "residual_autocorrelation_time": tau,
-        "white_noise_sd_deg": white_sd / DEG,
-        "elapsed_s": {
-            "point_estimate": fitted_at - clock,
-            "laplace": laplace_at - fitted_at,
-            "total": done - clock,
-        },
+        **fit.diagnostics,
+        "residual_autocorrelation_time": float(fit.autocorrelation_time[0]),
+        "white_noise_sd_deg": float(fit.white_noise_sd[0] / DEG),
     }
-    history = tuple(
-        {
-            "start": dict(zip(names, map(float, problem.values(z_starts[b])))),
-            "end": dict(zip(names, map(float, problem.values(optimum.z[b])))),
-            "costs": optimum.costs[b],
-            "iterations": int(optimum.iterations[b]),
-            "reason": optimum.reason[b],
-            "best": b == best,
-        }
-        for b in range(int(starts))
-    ) + tuple({"refinement": item} for item in refinements)
     settings = {
         "model": kind,
         "model_reference": reference,
@@ -535,9 +366,9 @@ def _fit(
         f"({initial_angle_sd_deg:g} deg)^2); release time ~ N(detected, ({release_time_sd_s:g} s)^2)",
         "method": method,
         "method_reference": METHODS[method].reference,
-        "optimiser": "Levenberg-Marquardt (Madsen, Nielsen & Tingleff 2004, Alg. 3.16), forward-mode JAX Jacobians",
+        "optimiser": core.OPTIMISER,
         "starts": int(starts),
-        "screened_candidates": int(candidates.shape[0]),
+        "screened_candidates": fit.screened_candidates,
         "dt_s": float(dt),
         "window_s": window.window_s,
         "noise": "fixed"
@@ -548,25 +379,36 @@ def _fit(
     if method == "nuts":
         settings.update(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains)
     return FitResult(
-        params={name: float(v) for name, v in zip(names, values)},
-        ci95=ci95,
-        sd=sd,
+        params={name: float(v) for name, v in zip(names, fit.values)},
+        ci95=fit.ci95,
+        sd=fit.sd,
         rmse_deg=rmse_deg,
-        converged=bool(converged),
+        converged=fit.converged,
         names=names,
-        correlations=correlations,
-        warnings=tuple(messages),
+        correlations=fit.correlations,
+        warnings=fit.warnings,
         method=method,
         data=window.describe(),
         model_version=myoreflex.__version__,
         settings=settings,
         seed=int(seed),
-        history=history,
-        noise_sd_deg=float(sigma / DEG),
-        laplace_ci95=laplace_ci,
-        samples=samples,
+        history=fit.history,
+        noise_sd_deg=float(fit.noise_sd[0] / DEG),
+        laplace_ci95=fit.laplace_ci95,
+        samples=fit.samples,
         diagnostics=diagnostics,
         fitted=(window.time, window.angle, window.angle + residual),
+        noise_sd={"angle_deg": float(fit.noise_sd[0] / DEG)},
+        traces=(
+            FittedTrace(
+                label=window.source,
+                channel=window.channel,
+                unit="deg",
+                time=window.time,
+                observed=window.angle / DEG,
+                fitted=(window.angle + residual) / DEG,
+            ),
+        ),
     )
 
 

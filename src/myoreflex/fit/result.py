@@ -22,6 +22,23 @@ class NotIdentifiedWarning(MyoreflexWarning):
 
 
 @dataclasses.dataclass(frozen=True)
+class FittedTrace:
+    """One recorded channel and the fitted model's version of it, for plots (units at the edge).
+
+    ``label`` names the recording (file or stretch velocity), ``channel`` the channel
+    (``angle``, ``torque``, ``emg_<muscle>``) and ``unit`` the unit of ``observed`` and
+    ``fitted`` (``deg``, ``N m``, ...); ``time`` in s.
+    """
+
+    label: str
+    channel: str
+    unit: str
+    time: np.ndarray
+    observed: np.ndarray
+    fitted: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
 class FitResult:
     """Estimated parameters with their uncertainty, and everything needed to reproduce the fit.
 
@@ -32,7 +49,9 @@ class FitResult:
         or from the NUTS posterior draws (``method="nuts"``; the Laplace one is kept in
         ``laplace_ci95``).
     sd : name -> posterior standard deviation (delta method for the Laplace approximation).
-    rmse_deg : root-mean-square angle error of the fitted model over the fitted window (deg).
+    rmse_deg : root-mean-square angle error of the fitted model over the fitted window (deg);
+        None when the angle is prescribed (a motorized stretch follows the recorded angle, so the
+        model has no angle error; see ``rmse_nm``).
     converged : True when the best start met a convergence test, its Hessian is positive
         definite and, for NUTS, no chain diverged and every R-hat is below 1.1.
     names : the free parameters in the order of ``correlations``.
@@ -45,17 +64,24 @@ class FitResult:
     seed : the seed from which the starts and the NUTS chains were drawn.
     history : one entry per start: its initial and final values, cost per iteration, status.
     noise_sd_deg : the residual standard deviation used in the likelihood (deg), after the
-        autocorrelation correction when it was estimated.
+        autocorrelation correction when it was estimated; None for a stretch fit (``noise_sd``).
     laplace_ci95 : the Laplace intervals (equal to ``ci95`` for ``method="map"``).
     samples : name -> posterior draws (``method="nuts"`` only).
     diagnostics : NUTS diagnostics (R-hat, effective sample size, divergences), timings.
-    fitted : ``(time_s, observed_angle_rad, fitted_angle_rad)`` over the fitted window, for plots.
+    fitted : ``(time_s, observed_angle_rad, fitted_angle_rad)`` over the fitted window, for plots
+        (pendulum fits).
+    rmse_nm : root-mean-square torque error (N m) of a stretch fit, over every fitted sample; None
+        for a pendulum fit.
+    noise_sd : channel -> the noise sd used in the likelihood, unit in the name
+        (``{"torque_Nm": ..., "emg": ...}``), after the autocorrelation correction when estimated.
+    traces : every fitted channel of every recording with the model's version, for plots
+        (:func:`myoreflex.report.figures.fit_figure`).
     """
 
     params: Mapping[str, float]
     ci95: Mapping[str, tuple[float, float]]
     sd: Mapping[str, float]
-    rmse_deg: float
+    rmse_deg: float | None
     converged: bool
     names: tuple[str, ...]
     correlations: np.ndarray
@@ -66,20 +92,30 @@ class FitResult:
     settings: Mapping[str, Any]
     seed: int
     history: tuple[Mapping[str, Any], ...]
-    noise_sd_deg: float
+    noise_sd_deg: float | None
     laplace_ci95: Mapping[str, tuple[float, float]]
     samples: Mapping[str, np.ndarray] | None = None
     diagnostics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     fitted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    rmse_nm: float | None = None
+    noise_sd: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    traces: tuple[FittedTrace, ...] = ()
 
     def to_dict(self) -> dict:
-        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types)."""
-        return {
+        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
+
+        ``rmse_deg`` is null for a stretch fit (the angle is prescribed), which adds ``rmse_nm``
+        (the torque RMSE, N m).
+        """
+        out = {
             "params": {name: float(value) for name, value in self.params.items()},
             "ci95": {name: [float(low), float(high)] for name, (low, high) in self.ci95.items()},
-            "rmse_deg": float(self.rmse_deg),
+            "rmse_deg": None if self.rmse_deg is None else float(self.rmse_deg),
             "converged": bool(self.converged),
         }
+        if self.rmse_nm is not None:
+            out["rmse_nm"] = float(self.rmse_nm)
+        return out
 
     def to_json(self, **dumps_kwargs) -> str:
         """:meth:`to_dict` as a JSON string (``fit ... --json``)."""

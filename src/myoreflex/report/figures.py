@@ -72,3 +72,44 @@ def stretch_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = 
     fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
     fig.tight_layout()
     return fig
+
+
+def fit_figure(result, title: str = "Model fit"):
+    """Every fitted channel of a :class:`~myoreflex.fit.FitResult` against time: data and fitted model.
+
+    One row per channel (angle, torque, EMG), one column per recording (stretch), from
+    ``result.traces``; the title gives the RMSE and whether the fit converged.
+
+    Examples
+    --------
+    >>> result = fit_stretch(trials, default_params("elbow"))            # doctest: +SKIP
+    >>> save_figure(fit_figure(result, "elbow stretch fit"), "fit.png")  # doctest: +SKIP
+    PosixPath('fit.png')
+    """
+    plt = _pyplot()
+    traces = list(result.traces)
+    if not traces:
+        from myoreflex.errors import ParameterError, describe
+
+        raise ParameterError(describe("fit result", "fitted traces to draw", "none"))
+    channels = list(dict.fromkeys(trace.channel for trace in traces))
+    labels = list(dict.fromkeys(trace.label for trace in traces))
+    fig, axes = plt.subplots(len(channels), len(labels), figsize=(4.2 * len(labels) + 1, 3.0 * len(channels)),
+                             squeeze=False, sharex="col")
+    for trace in traces:
+        ax = axes[channels.index(trace.channel)][labels.index(trace.label)]
+        ax.plot(trace.time, trace.observed, color="0.55", lw=1.0, label="recorded")
+        ax.plot(trace.time, trace.fitted, color="C3", lw=1.4, label="fitted model")
+        ax.set_ylabel(f"{trace.channel} ({trace.unit})")
+        if channels.index(trace.channel) == 0:
+            ax.set_title(trace.label, fontsize=8)
+        if channels.index(trace.channel) == len(channels) - 1:
+            ax.set_xlabel("time (s)")
+    axes[0][0].legend(fontsize=7)
+    errors = [f"RMSE {result.rmse_deg:.2f} deg" if result.rmse_deg is not None else "",
+              f"RMSE {result.rmse_nm:.2f} N m" if getattr(result, "rmse_nm", None) is not None else ""]
+    summary = ", ".join(e for e in errors if e)
+    fig.suptitle(f"{title}: {summary}, converged {result.converged}", fontsize=10)
+    fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
+    fig.tight_layout()
+    return fig
