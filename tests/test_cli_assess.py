@@ -62,6 +62,22 @@ def test_assess_threshold_reads_every_segment_of_an_ipsa_file(data_dir):
     assert out["n_stretches"] + out["n_excluded"] == 8  # 4 slow + 4 fast segments (SOURCE.md)
 
 
+def test_assess_manual_gives_each_fast_ipsa_stretch_a_larger_neural_component(data_dir):
+    path = data_dir / "kuleuven-cp-ipsa-pendulum" / "Data" / "Data_CP1" / "IPSA" / "CP4_T0_PF_R.mat"
+    result = runner.invoke(app, ["assess", "manual", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)["stretches"]
+    assert len(rows) == 4  # the 4 fast segments (SOURCE.md)
+    assert all(row["neural_nm"] > 1.0 for row in rows)  # measured 2.2-2.8 N m (tests/measures/test_ipsa_neural.py)
+
+
+def test_assess_manual_without_slow_stretches_is_a_one_line_error(data_dir):
+    path = data_dir / "kuleuven-cp-ipsa-pendulum" / "Data" / "Data_CP1" / "IPSA" / "CP4_T0_PF_R.mat"
+    result = runner.invoke(app, ["assess", "manual", str(path), "--slow-speed", "medium"])
+    assert result.exit_code == 2
+    assert "--slow-speed" in result.output and "high, low" in result.output and "Traceback" not in result.output
+
+
 def test_cohort_population_then_simulate_writes_one_row_per_subject(tmp_path):
     manifest, results = tmp_path / "population.csv", tmp_path / "results.csv"
     assert runner.invoke(app, ["cohort", "population", "4", "--out", str(manifest), "--seed", "3"]).exit_code == 0

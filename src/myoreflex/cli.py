@@ -356,6 +356,47 @@ def assess_stretch(
     typer.echo(DISCLAIMER)
 
 
+@assess_app.command("manual")
+def assess_manual(
+    files: Annotated[list[Path], typer.Argument(help="hand-held stretch recordings (e.g. IPSA .mat files)")],
+    slow_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the slow stretches")] = "low",
+    fast_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the fast stretches")] = "high",
+    lever_arm_m: Annotated[Optional[float], typer.Option(help="joint to load cell (m), for forces")] = None,
+    angle_sign: AngleSign = 1.0,
+    as_json: AsJson = False,
+):
+    """Neural component of each fast hand-held stretch against the slow stretches of the same file."""
+    from myoreflex.measures.manual import decompose_manual
+
+    def body():
+        rows = []
+        for path in files:
+            trials = read_stretches([path], angle_sign)
+            slow = [t for t in trials if t.metadata.get("stretch_speed") == slow_speed]
+            fast = [t for t in trials if t.metadata.get("stretch_speed") == fast_speed]
+            speeds = sorted({str(t.metadata.get("stretch_speed")) for t in trials})
+            for flag, value, found in (("--slow-speed", slow_speed, slow), ("--fast-speed", fast_speed, fast)):
+                if not found:
+                    fail(flag, f"a stretch_speed of {path.name} ({', '.join(speeds)})", value)
+            for trial in fast:
+                result = decompose_manual(slow, trial, lever_arm_m=lever_arm_m).as_dict()
+                rows.append({"file": str(path), "segment": trial.metadata.get("segment"), **result})
+        return rows
+
+    rows = _run(body)
+    if as_json:
+        typer.echo(json.dumps({"stretches": rows}, default=str))
+        return
+    typer.echo("Fast hand-held stretches: neural component above the slow stretches (Lindberg 2011 logic)")
+    for row in rows:
+        unit = "N m" if row["neural_nm"] is not None else "N"
+        neural = row["neural_nm"] if row["neural_nm"] is not None else row["neural_n"]
+        viscous = row["viscous_nm"] if row["viscous_nm"] is not None else row["viscous_n"]
+        typer.echo(f"  {Path(row['file']).name} segment {row['segment']}: neural {neural:7.2f} {unit}, "
+                   f"viscous {viscous:6.2f} {unit}, peak velocity {row['peak_velocity_deg_s']:.0f} deg/s")
+    typer.echo(DISCLAIMER)
+
+
 @assess_app.command("threshold")
 def assess_threshold(
     files: Annotated[list[Path], typer.Argument(help="stretch recordings at several velocities")],
