@@ -868,3 +868,37 @@ def estimate(
         history=history,
         screened_candidates=int(candidates.shape[0]),
     )
+
+
+def fit_result(fit, names: Sequence[str], *, method: str, seed: int, data: dict, settings: dict,
+               diagnostics: dict, num_warmup: int, num_samples: int, num_chains: int, **fields):
+    """The :class:`~myoreflex.fit.result.FitResult` of an :func:`estimate` outcome ``fit``.
+
+    Fills what every fit shares (values, intervals, correlations, warnings, history, provenance:
+    model version, settings with the NUTS settings when sampled, seed); ``fields`` adds the
+    model-specific ones (RMSE, noise, fitted traces).
+    """
+    import myoreflex
+    from myoreflex.fit.result import FitResult
+
+    if method == "nuts":
+        settings = {**settings, "num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains}
+    return FitResult(
+        params={name: float(v) for name, v in zip(names, fit.values)},
+        ci95=fit.ci95,
+        sd=fit.sd,
+        converged=fit.converged,
+        names=tuple(names),
+        correlations=fit.correlations,
+        warnings=fit.warnings,
+        method=method,
+        data=data,
+        model_version=myoreflex.__version__,
+        settings=settings,
+        seed=int(seed),
+        history=fit.history,
+        laplace_ci95=fit.laplace_ci95,
+        samples=fit.samples,
+        diagnostics=diagnostics,
+        **fields,
+    )

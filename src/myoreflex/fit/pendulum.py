@@ -38,7 +38,6 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.signal import savgol_filter
 
-import myoreflex
 from myoreflex import model
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
 from myoreflex.fit import core
@@ -376,27 +375,19 @@ def _fit(
         else "estimated from the residuals; intervals widened by their integrated autocorrelation time",
         "noise_sd_deg": noise_sd_deg,
     }
-    if method == "nuts":
-        settings.update(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains)
-    return FitResult(
-        params={name: float(v) for name, v in zip(names, fit.values)},
-        ci95=fit.ci95,
-        sd=fit.sd,
-        rmse_deg=rmse_deg,
-        converged=fit.converged,
-        names=names,
-        correlations=fit.correlations,
-        warnings=fit.warnings,
+    return core.fit_result(
+        fit,
+        names,
         method=method,
+        seed=seed,
         data=window.describe(),
-        model_version=myoreflex.__version__,
         settings=settings,
-        seed=int(seed),
-        history=fit.history,
-        noise_sd_deg=float(fit.noise_sd[0] / DEG),
-        laplace_ci95=fit.laplace_ci95,
-        samples=fit.samples,
         diagnostics=diagnostics,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        rmse_deg=rmse_deg,
+        noise_sd_deg=float(fit.noise_sd[0] / DEG),
         fitted=(window.time, window.angle, window.angle + residual),
         noise_sd={"angle_deg": float(fit.noise_sd[0] / DEG)},
         traces=(

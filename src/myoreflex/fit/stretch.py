@@ -48,7 +48,6 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import savgol_filter
 
-import myoreflex
 from myoreflex import model
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
 from myoreflex.fit import core
@@ -533,27 +532,19 @@ def fit_stretch(
         "noise_sd_nm": noise_sd_nm,
         "noise_sd_emg": noise_sd_emg,
     }
-    if method == "nuts":
-        settings.update(num_warmup=num_warmup, num_samples=num_samples, num_chains=num_chains)
-    return FitResult(
-        params={name: float(v) for name, v in zip(free, fit.values)},
-        ci95=fit.ci95,
-        sd=fit.sd,
-        rmse_deg=None,
-        converged=fit.converged,
-        names=free,
-        correlations=fit.correlations,
-        warnings=fit.warnings,
+    return core.fit_result(
+        fit,
+        free,
         method=method,
+        seed=seed,
         data={"stretches": [r.describe() for r in recordings], "n_samples": int(sum(sizes))},
-        model_version=myoreflex.__version__,
         settings=settings,
-        seed=int(seed),
-        history=fit.history,
-        noise_sd_deg=None,
-        laplace_ci95=fit.laplace_ci95,
-        samples=fit.samples,
         diagnostics=diagnostics,
+        num_warmup=num_warmup,
+        num_samples=num_samples,
+        num_chains=num_chains,
+        rmse_deg=None,
+        noise_sd_deg=None,
         rmse_nm=rmse_nm,
         noise_sd=dict(zip(labels, map(float, fit.noise_sd))),
         traces=tuple(traces),
