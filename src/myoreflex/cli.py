@@ -519,7 +519,9 @@ def cohort_fit_command(
         help="manifest CSV: subject, file (a subject's stretches separated by ';', relative to the manifest)"
              "[, body_mass_kg, height_m, seed]")],
     out: Out = Path("cohort_fits.parquet"),
-    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "elbow",
+    test: Annotated[str, typer.Option(help="what each subject's files hold: stretch or pendulum")] = "stretch",
+    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist (stretch fits)")] = "elbow",
+    coordinate: Coordinate = None,
     free: FreeParams = None,
     emg: UseEmg = False,
     emg_muscle: EmgMuscle = None,
@@ -532,22 +534,34 @@ def cohort_fit_command(
     chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)")] = 10,
     scheduler: Scheduler = None,
 ):
-    """Fit the stretch model to every subject's recordings; an interrupted run resumes where it stopped.
+    """Fit the model to every subject's recordings; an interrupted run resumes where it stopped.
 
-    One row per subject: each free parameter with its 95 % interval, rmse_nm, converged, status, provenance.
+    ``--test stretch``: each subject's motorized stretches (torque, optionally EMG). ``--test pendulum``:
+    one pendulum recording per subject (knee; ``--coordinate`` picks the angle of .mot/.sto/C3D files).
+    One row per subject: each free parameter with its 95 % interval, the fit's RMSE (rmse_nm or
+    rmse_deg), converged, status, provenance.
     """
     from myoreflex.cohort import cohort_fit, read_manifest
-    from myoreflex.fit import StretchFitter
+    from myoreflex.fit import PendulumFitter, StretchFitter
     from myoreflex.fit.stretch import DEFAULT_FREE
 
+    if test not in ("stretch", "pendulum"):
+        fail("--test", "stretch or pendulum", test)
     _check_stretch_fit_options(condition, severity, method, 75.0, 1.75, smoothing_ms, free)
     _check_joint(joint)
     rows = _run(lambda: read_manifest(manifest))
-    fitter = StretchFitter(joint=joint, free=tuple(free or DEFAULT_FREE), emg=emg, emg_muscle=emg_muscle,
-                           condition=condition, severity=severity, method=method, seed=seed,
-                           smoothing_s=smoothing_ms / 1000.0)
+    options = {"angle_sign": angle_sign}
+    if test == "pendulum":
+        fitter = PendulumFitter(free=tuple(free or DEFAULT_FREE), condition=condition, severity=severity,
+                                method=method, seed=seed)
+        if coordinate:
+            options["coordinate"] = coordinate
+    else:
+        fitter = StretchFitter(joint=joint, free=tuple(free or DEFAULT_FREE), emg=emg, emg_muscle=emg_muscle,
+                               condition=condition, severity=severity, method=method, seed=seed,
+                               smoothing_s=smoothing_ms / 1000.0)
     result = _run(lambda: _with_progress(len(rows), lambda progress: cohort_fit(
-        rows, out=out, fitter=fitter, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
+        rows, out=out, fitter=fitter, reader_options=options, chunk_size=chunk_size,
         scheduler=scheduler, progress=progress)))
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
                f"({result.reused_chunks} chunks reused) -> {result.table}")

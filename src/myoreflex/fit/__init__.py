@@ -11,6 +11,7 @@ Public API::
     synthetic_stretches(params, velocities_deg_s, *, noise_sd_nm, noise_sd_emg, seed) -> list[Trial]
     prepare_stretch(trial, *, dt, ...) -> StretchRecording
     StretchFitter(joint=..., free=..., emg=...)(trials, row) -> result columns (cohort_fit)
+    PendulumFitter(free=..., condition=...)(trials, row) -> result columns (cohort_fit)
     FitResult (.to_dict(), .to_json()), FittedTrace, NotIdentifiedWarning
 
 ``method="nuts"`` needs NumPyro (the ``fit`` extra).
@@ -18,6 +19,7 @@ Public API::
 
 from myoreflex.fit.pendulum import (
     METHODS,
+    PendulumFitter,
     PendulumWindow,
     align_pendulum,
     fit_passive_pendulum,
@@ -33,6 +35,7 @@ __all__ = [
     "FitResult",
     "FittedTrace",
     "NotIdentifiedWarning",
+    "PendulumFitter",
     "PendulumWindow",
     "StretchFitter",
     "StretchRecording",

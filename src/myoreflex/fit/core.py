@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -902,3 +902,33 @@ def fit_result(fit, names: Sequence[str], *, method: str, seed: int, data: dict,
         diagnostics=diagnostics,
         **fields,
     )
+
+
+def row_number(row: Mapping, column: str, default: float, low: float, high: float) -> float:
+    """A manifest row's number in ``column`` (``default`` when empty), checked against [low, high]."""
+    from myoreflex.errors import ParameterError, describe
+
+    value = row.get(column)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = math.nan
+    if not low <= number <= high:
+        raise ParameterError(
+            describe(f"subject `{row.get('subject')}`, column `{column}`", f"a number in [{low:g}, {high:g}]",
+                     repr(value))
+        )
+    return number
+
+
+def result_columns(result) -> dict:
+    """A fit's cohort-table columns: each parameter with ``_ci95_low``/``_ci95_high``, ``converged``
+    and ``not_identified`` (the identifiability messages, ``"; "``-joined)."""
+    columns: dict = {}
+    for name in result.names:
+        low, high = result.ci95[name]
+        columns.update({name: result.params[name], f"{name}_ci95_low": low, f"{name}_ci95_high": high})
+    columns.update(converged=result.converged, not_identified="; ".join(result.warnings))
+    return columns

@@ -585,3 +585,67 @@ def fit_passive_pendulum(
         channel=channel,
         reference="De Groote et al. 2018 PLOS ONE 13:e0205763 passive pendulum (ANCHORS 3.3)",
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# One subject of a cohort
+
+
+@dataclasses.dataclass(frozen=True)
+class PendulumFitter:
+    """:func:`fit_pendulum` for one subject of a cohort: ``fitter(trials, row) -> {column: value}``.
+
+    The fields are the fit's settings (recorded in the cohort's provenance and resume keys). The
+    start and prior centre is ``apply_condition(default_params("knee", body_mass, height),
+    condition, severity)``, with body mass and height from the row's ``body_mass_kg`` and
+    ``height_m`` columns when it has them; the row's ``seed`` replaces ``seed``. Each subject needs
+    exactly one pendulum recording.
+
+    Returned columns: for each free parameter ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``;
+    ``rmse_deg``, ``converged``, ``noise_sd_deg``, ``not_identified`` and ``fit_s`` (seconds).
+
+    Examples
+    --------
+    >>> PendulumFitter(condition="cerebral_palsy", severity=0.5).free
+    ('motoneuron.gain', 'motoneuron.threshold')
+    """
+
+    free: tuple[str, ...] = DEFAULT_FREE
+    condition: str = "healthy"
+    severity: float = 0.0
+    body_mass_kg: float = 75.0
+    height_m: float = 1.75
+    method: str = "map"
+    starts: int = 4
+    seed: int = 0
+    dt: float = 2e-3
+
+    def __post_init__(self):
+        object.__setattr__(self, "free", tuple(self.free))
+
+    def params0(self, row: Mapping | None = None) -> model.ReflexParams:
+        """The subject's start: the knee preset for its body under the condition."""
+        from myoreflex.conditions import apply_condition
+
+        row = row or {}
+        mass = core.row_number(row, "body_mass_kg", self.body_mass_kg, 10.0, 250.0)
+        height = core.row_number(row, "height_m", self.height_m, 0.8, 2.3)
+        return apply_condition(model.default_params("knee", body_mass=mass, height=height),
+                               self.condition, self.severity)
+
+    def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
+        if len(trials) != 1:
+            raise RecordingError(describe(f"subject `{row.get('subject')}`", "one pendulum recording",
+                                          f"{len(trials)} recordings"))
+        seed = row.get("seed")
+        clock = _time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotIdentifiedWarning)  # kept in the `not_identified` column
+            result = fit_pendulum(trials[0], self.params0(row), free=self.free, method=self.method,
+                                  starts=self.starts, seed=self.seed if seed is None else int(seed), dt=self.dt)
+        return {
+            **core.result_columns(result),
+            "rmse_deg": result.rmse_deg,
+            "noise_sd_deg": result.noise_sd_deg,
+            "fit_s": _time.perf_counter() - clock,
+        }

@@ -555,22 +555,6 @@ def fit_stretch(
 # One subject of a cohort
 
 
-def _row_number(row: Mapping, column: str, default: float, low: float, high: float) -> float:
-    value = row.get(column)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not low <= number <= high:
-        raise ParameterError(
-            describe(f"subject `{row.get('subject')}`, column `{column}`", f"a number in [{low:g}, {high:g}]",
-                     repr(value))
-        )
-    return number
-
-
 @dataclasses.dataclass(frozen=True)
 class StretchFitter:
     """:func:`fit_stretch` for one subject of a cohort: ``fitter(trials, row) -> {column: value}``.
@@ -614,8 +598,8 @@ class StretchFitter:
         from myoreflex.conditions import apply_condition
 
         row = row or {}
-        mass = _row_number(row, "body_mass_kg", self.body_mass_kg, 10.0, 250.0)
-        height = _row_number(row, "height_m", self.height_m, 0.8, 2.3)
+        mass = core.row_number(row, "body_mass_kg", self.body_mass_kg, 10.0, 250.0)
+        height = core.row_number(row, "height_m", self.height_m, 0.8, 2.3)
         preset = model.default_params(self.joint, body_mass=mass, height=height)
         return apply_condition(preset, self.condition, self.severity)
 
@@ -636,16 +620,10 @@ class StretchFitter:
                 dt=self.dt,
                 smoothing_s=self.smoothing_s,
             )
-        columns: dict = {}
-        for name in result.names:
-            low, high = result.ci95[name]
-            columns.update({name: result.params[name], f"{name}_ci95_low": low, f"{name}_ci95_high": high})
-        columns.update(
-            rmse_nm=result.rmse_nm,
-            converged=result.converged,
-            n_stretches=len(trials),
-            noise_sd_torque_Nm=result.noise_sd["torque_Nm"],
-            not_identified="; ".join(result.warnings),
-            fit_s=_time.perf_counter() - clock,
-        )
-        return columns
+        return {
+            **core.result_columns(result),
+            "rmse_nm": result.rmse_nm,
+            "n_stretches": len(trials),
+            "noise_sd_torque_Nm": result.noise_sd["torque_Nm"],
+            "fit_s": _time.perf_counter() - clock,
+        }

@@ -1,0 +1,66 @@
+"""`myoreflex cohort fit --test pendulum` on two synthetic pendulum recordings written as CSV.
+
+Subject 2's truth has a 30 % higher reflex gain than subject 1's (the stroke knee preset at
+severity 0.7, which is also where every fit starts), so the table must tell them apart.
+"""
+
+import csv
+
+import pytest
+from typer.testing import CliRunner
+
+from myoreflex.cli import app
+from myoreflex.cohort import read_results
+from myoreflex.conditions import apply_condition
+from myoreflex.fit import PendulumFitter, synthetic_pendulum
+from myoreflex.model import default_params
+from myoreflex.params import get_param, with_overrides
+from myoreflex.units import DEG
+
+runner = CliRunner()
+GAIN = "motoneuron.gain"
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("pendulums")
+    preset = apply_condition(default_params("knee"), "stroke", 0.7)
+    truths = {"s1": preset, "s2": with_overrides(preset, {GAIN: 1.3 * float(get_param(preset, GAIN))})}
+    path = folder / "manifest.csv"
+    with open(path, "w", newline="") as stream:
+        rows = csv.writer(stream)
+        rows.writerow(["subject", "file"])
+        for seed, (subject, truth) in enumerate(truths.items(), start=1):
+            trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=seed, dt=2e-3)
+            name = f"{subject}.csv"
+            with open(folder / name, "w", newline="") as recording:
+                writer = csv.writer(recording)
+                writer.writerow(["time_s", "knee_angle_deg"])
+                writer.writerows(zip(trial.time, trial["angle"] / DEG))
+            rows.writerow([subject, name])
+    return path, {s: float(get_param(t, GAIN)) for s, t in truths.items()}
+
+
+def test_cohort_fit_of_pendulum_recordings_recovers_each_subjects_gain(manifest):
+    path, gains = manifest
+    out = path.parent / "fits.csv"
+    result = runner.invoke(app, ["cohort", "fit", str(path), "--test", "pendulum", "--out", str(out),
+                                 "--condition", "stroke", "--severity", "0.7"])
+    assert result.exit_code == 0, result.output
+    rows = {row["subject"]: row for row in read_results(out)}
+    assert set(rows) == {"s1", "s2"} and all(row["status"] == "OK" for row in rows.values())
+    for subject, gain in gains.items():
+        row = rows[subject]
+        assert float(row[f"{GAIN}_ci95_low"]) <= gain <= float(row[f"{GAIN}_ci95_high"])
+        assert float(row["rmse_deg"]) < 2.0  # noise 1 deg
+    assert float(rows["s2"][GAIN]) > 1.15 * float(rows["s1"][GAIN])
+
+
+def test_pendulum_fitter_wants_one_recording_per_subject():
+    with pytest.raises(Exception, match="one pendulum recording"):
+        PendulumFitter()([], {"subject": "x"})
+
+
+def test_cohort_fit_refuses_an_unknown_test(manifest):
+    result = runner.invoke(app, ["cohort", "fit", str(manifest[0]), "--test", "gait"])
+    assert result.exit_code == 2 and "--test" in result.output and "stretch or pendulum" in result.output
