@@ -932,3 +932,16 @@ def result_columns(result) -> dict:
         columns.update({name: result.params[name], f"{name}_ci95_low": low, f"{name}_ci95_high": high})
     columns.update(converged=result.converged, not_identified="; ".join(result.warnings))
     return columns
+
+
+def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: float, condition: str,
+                   severity: float):
+    """A cohort subject's start and prior centre: ``apply_condition(default_params(joint, mass,
+    height), condition, severity)``, mass and height from the row's ``body_mass_kg`` and
+    ``height_m`` columns when it has them."""
+    from myoreflex.conditions import apply_condition
+    from myoreflex.model import default_params
+
+    mass = row_number(row, "body_mass_kg", body_mass_kg, 10.0, 250.0)
+    height = row_number(row, "height_m", height_m, 0.8, 2.3)
+    return apply_condition(default_params(joint, body_mass=mass, height=height), condition, severity)

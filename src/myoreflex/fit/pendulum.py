@@ -625,13 +625,8 @@ class PendulumFitter:
 
     def params0(self, row: Mapping | None = None) -> model.ReflexParams:
         """The subject's start: the knee preset for its body under the condition."""
-        from myoreflex.conditions import apply_condition
-
-        row = row or {}
-        mass = core.row_number(row, "body_mass_kg", self.body_mass_kg, 10.0, 250.0)
-        height = core.row_number(row, "height_m", self.height_m, 0.8, 2.3)
-        return apply_condition(model.default_params("knee", body_mass=mass, height=height),
-                               self.condition, self.severity)
+        return core.subject_preset("knee", row or {}, body_mass_kg=self.body_mass_kg, height_m=self.height_m,
+                                   condition=self.condition, severity=self.severity)
 
     def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
         if len(trials) != 1:
