@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -466,7 +467,7 @@ def nuts(
         num_samples=num_samples,
         num_chains=num_chains,
         chain_method="vectorized",
-        progress_bar=False,
+        progress_bar=sys.stderr.isatty(),  # a bar on the terminal (minutes of sampling), silent elsewhere
     )
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(laplace_fit.covariance)
