@@ -400,6 +400,7 @@ def nuts(
     num_chains: int,
     seed: int,
     max_tree_depth: int = 4,
+    step_size: float | None = None,
 ):
     """Draw from ``exp(-F(z))`` with NumPyro's NUTS, chains vectorised into one batched model call.
 
@@ -407,9 +408,13 @@ def nuts(
     the very function compiled for the optimiser, so the sampler adds no compilation of the
     simulation; the gradient is the exact forward-mode ``J^T R``. The chains start around the
     optimum (draws from the Laplace approximation) with the Laplace covariance as the (dense) inverse mass
-    matrix (kept fixed: short warmups estimate a dense matrix poorly; the warmup adapts the step
-    size). ``max_tree_depth=4`` caps a trajectory at 15 leapfrog steps, ample for the near-Gaussian
-    posteriors of these fits in the Laplace metric, where a U-turn takes about 4 to 6 steps.
+    matrix, kept fixed: short warmups estimate a dense matrix poorly. In that metric a near-Gaussian
+    posterior is close to a standard normal, for which leapfrog is stable up to a step of 2 and a
+    step of 1 keeps the acceptance high in a few dimensions (Neal 2011, Handbook of MCMC ch. 5), so
+    the step is fixed at ``step_size`` (:data:`NUTS_STEP_SIZE`) and the warm-up only burns in; the
+    divergence count, r-hat and ESS returned show when that assumption fails (then pass
+    ``step_size=None`` to adapt it by dual averaging, Hoffman & Gelman 2014, with a longer warm-up).
+    ``max_tree_depth=4`` caps a trajectory at 15 leapfrog steps, ample here (about 3 to 5 taken).
 
     Returns the draws ``(num_chains, num_samples, k)`` in ``z`` and a diagnostics dict.
     """
@@ -457,7 +462,8 @@ def nuts(
         inverse_mass_matrix=jnp.asarray(laplace_fit.covariance),
         dense_mass=True,
         adapt_mass_matrix=False,
-        step_size=0.7,
+        adapt_step_size=step_size is None,
+        step_size=0.7 if step_size is None else float(step_size),
         max_tree_depth=max_tree_depth,
         target_accept_prob=0.8,
     )
@@ -555,6 +561,13 @@ def bounds_of(tree, free: Sequence[str], overrides=None) -> tuple[np.ndarray, np
         low.append(float(lo))
         high.append(float(hi))
     return np.array(low), np.array(high)
+
+
+NUTS_STEP_SIZE = 1.0
+"""Fixed leapfrog step of the NUTS sampler in the Laplace metric (see :func:`nuts`). On the
+pendulum fit of benchmarks/fit_recovery.py: 0 divergences, r-hat <= 1.0, ESS 550-940 from 320 draws,
+intervals within 3 % of the adapted sampler's; 59-69 s (8 chains x (10 + 40)) instead of 222-340 s
+for the adapted run (8 chains x (50 + 50))."""
 
 
 def shard_batch(points: np.ndarray):
@@ -704,8 +717,8 @@ def estimate(
     batch: int,
     checked: Sequence[bool],
     what: str,
-    num_warmup: int = 100,
-    num_samples: int = 100,
+    num_warmup: int = 10,
+    num_samples: int = 40,
     num_chains: int = 8,
     started: float | None = None,
 ) -> Estimate:
@@ -809,6 +822,7 @@ def estimate(
             num_samples=num_samples,
             num_chains=num_chains,
             seed=seed,
+            step_size=NUTS_STEP_SIZE,
         )
         x_draws = problem.values(draws.reshape(-1, k))
         samples = {name: x_draws[:, j] for j, name in enumerate(names)}

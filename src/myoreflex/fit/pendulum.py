@@ -417,8 +417,8 @@ def fit_pendulum(
     bounds: Mapping[str, tuple[float, float]] | None = None,
     initial_angle_sd_deg: float = 2.0,
     release_time_sd_s: float = 0.05,
-    num_warmup: int = 100,
-    num_samples: int = 100,
+    num_warmup: int = 10,
+    num_samples: int = 40,
     num_chains: int = 8,
     channel: str = "angle",
 ) -> FitResult:
@@ -446,9 +446,11 @@ def fit_pendulum(
     bounds : optional ``{path: (low, high)}`` replacing the metadata bounds.
     initial_angle_sd_deg, release_time_sd_s : prior sd of the two nuisance parameters, the angle
         the leg is released from (at rest) and the release time, around their measured values.
-    num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``): the chains run
-        vectorised, 8 at the cost of about 4 on a CPU; each leapfrog step is one batched
-        simulation with its Jacobian, so the posterior costs minutes, the Laplace intervals a second.
+    num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``): burn-in and draws per
+        chain (the step is fixed in the Laplace metric, :data:`myoreflex.fit.core.NUTS_STEP_SIZE`);
+        the chains run vectorised, 8 at the cost of about 4 on a CPU; each leapfrog step is one
+        batched simulation with its Jacobian, so the posterior costs about a minute, the Laplace
+        intervals a second.
 
     Returns
     -------
@@ -541,8 +543,8 @@ def fit_passive_pendulum(
     bounds: Mapping[str, tuple[float, float]] | None = None,
     initial_angle_sd_deg: float = 2.0,
     release_time_sd_s: float = 0.05,
-    num_warmup: int = 100,
-    num_samples: int = 100,
+    num_warmup: int = 10,
+    num_samples: int = 40,
     num_chains: int = 8,
     channel: str = "angle",
 ) -> FitResult:

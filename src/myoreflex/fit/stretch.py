@@ -324,8 +324,8 @@ def fit_stretch(
     smoothing_s: float = 0.0,
     gravity_scale: float = 0.0,
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    num_warmup: int = 100,
-    num_samples: int = 100,
+    num_warmup: int = 10,
+    num_samples: int = 40,
     num_chains: int = 8,
 ) -> FitResult:
     """Fit the reflex-loop model's ``free`` parameters to motorized stretches at several velocities.
