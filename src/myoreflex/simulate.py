@@ -91,43 +91,47 @@ def _check_record(record: Sequence[str]) -> tuple[str, ...]:
 
 
 BLOCK_STEPS = 31
-"""Steps per inner scan. The inner loop's per-step outputs then stay within 512 bytes (32 steps x 2
-muscles x 8 bytes), so XLA's CPU runtime runs its body as a plain kernel sequence (see
+"""Steps per inner scan. The inner loop's per-step outputs then stay within 512 bytes (31 steps x 2
+muscles x 8 bytes = 496), so XLA's CPU runtime runs its body as a plain kernel sequence (see
 :func:`myoreflex.model.buffer_length`); the outer scan writes whole blocks."""
 
 
-def block_layout(n_records: int, record_every: int) -> tuple[int, int]:
-    """``(records_per_block, n_blocks)`` covering ``n_records`` (the last block may run past them)."""
-    records_per_block = max(1, BLOCK_STEPS // record_every)
-    return records_per_block, -(-n_records // records_per_block)
-
-
-def scan_steps(one, carry, drives, n_records: int, record_every: int = 1):
+def _scan_blocks(one, carry, drives, n_records: int, record_every: int):
     """``jax.lax.scan`` of ``one(carry, drive) -> (carry, outputs)`` over every step, in blocks.
 
-    ``drives`` (a pytree of arrays with the step axis first) must hold
-    ``n_blocks * records_per_block * record_every`` steps (:func:`block_layout`; pad past the end).
+    ``drives`` is a pytree of arrays with the step axis first; it is padded past its end with its
+    last step to whole blocks of at most :data:`BLOCK_STEPS` steps, which keep the inner loop's
+    buffers small (XLA's CPU runtime then runs several times faster, benchmarks/RESULTS.md).
     Returns the final carry and the outputs of every ``record_every``-th step, ``n_records`` of
-    them, time first. Blocks of at most :data:`BLOCK_STEPS` steps keep the inner loop's buffers
-    small, which XLA's CPU runtime executes several times faster (benchmarks/RESULTS.md).
+    them, time first.
     """
-    records_per_block, n_blocks = block_layout(n_records, record_every)
+    records_per_block = max(1, BLOCK_STEPS // record_every)
+    n_blocks = -(-n_records // records_per_block)
+    block_steps = records_per_block * record_every
+
+    def blocks(x):
+        x = jnp.concatenate([x, jnp.repeat(x[-1:], n_blocks * block_steps - x.shape[0], axis=0)])
+        return x.reshape((n_blocks, block_steps) + x.shape[1:])
 
     def block(carry, block_drives):
         carry, outputs = jax.lax.scan(one, carry, block_drives, unroll=UNROLL)
         return carry, jax.tree_util.tree_map(lambda o: o[record_every - 1::record_every], outputs)
 
-    drives = jax.tree_util.tree_map(lambda x: x.reshape((n_blocks, records_per_block * record_every) + x.shape[1:]),
-                                    drives)
-    carry, outputs = jax.lax.scan(block, carry, drives)
+    carry, outputs = jax.lax.scan(block, carry, jax.tree_util.tree_map(blocks, drives))
     outputs = jax.tree_util.tree_map(
         lambda o: o.reshape((n_blocks * records_per_block,) + o.shape[2:])[:n_records], outputs)
     return carry, outputs
 
 
-@functools.lru_cache(maxsize=64)
-def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gravity_scale: float,
-              record: tuple[str, ...], batched: bool):
+def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribed: bool,
+             gravity_scale: float = 1.0, record_every: int = 1, batched: bool = False):
+    """The reflex loop from rest at ``initial_angle`` through ``kinematics``, traceable (jit/vmap/grad).
+
+    ``kinematics`` is ``(q, q', q'')``, three arrays over the steps ``dt, 2 dt, ...`` (the
+    prescribed motion; zeros for a free swing); ``observe(Observation)`` picks what is recorded at
+    every ``record_every``-th step (time first). ``batched``: ``params`` has a leading batch axis;
+    the physics is vmapped per step so the ring-buffer head stays one scalar for the whole batch.
+    """
     n_buffer = model.buffer_length(dt)
 
     def one_step(params, state, drive, head):
@@ -136,18 +140,30 @@ def _compiled(n_records: int, record_every: int, dt: float, prescribed: bool, gr
     def start(params, initial_angle):
         return model.initial_state(params, initial_angle, dt)
 
-    if batched:  # vmap the physics; the ring-buffer head stays one scalar for the whole batch
+    if batched:
         one_step = jax.vmap(one_step, in_axes=(0, 0, None, None))
         start = jax.vmap(start, in_axes=(0, None))
 
-    def run(params, initial_angle, kinematics):
-        def one(carry, drive):
-            state, count = carry
-            state, obs = one_step(params, state, drive, count % n_buffer)
-            return (state, count + 1), tuple(getattr(obs, CHANNELS[name][0]) for name in record)
+    def one(carry, drive):
+        state, count = carry
+        state, obs = one_step(params, state, drive, count % n_buffer)
+        return (state, count + 1), observe(obs)
 
-        carry = (start(params, initial_angle), jnp.asarray(1, dtype=jnp.int32))
-        _, outputs = scan_steps(one, carry, kinematics, n_records, record_every)  # kinematics come padded
+    carry = (start(params, initial_angle), jnp.asarray(1, dtype=jnp.int32))
+    n_records = kinematics[0].shape[0] // record_every
+    _, outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every)
+    return outputs
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: float, record: tuple[str, ...],
+              batched: bool):
+    def observe(obs):
+        return tuple(getattr(obs, CHANNELS[name][0]) for name in record)
+
+    def run(params, initial_angle, kinematics):
+        outputs = run_loop(params, initial_angle, kinematics, dt, observe, prescribed=prescribed,
+                           gravity_scale=gravity_scale, record_every=record_every, batched=batched)
 
         def member_finite(o):  # per batch member (axis 1 of a time-first output)
             axes = tuple(a for a in range(o.ndim) if a != 1) if batched else None
@@ -214,16 +230,13 @@ def simulate(
     n_records = max(1, n_steps // record_every)
     n_steps = n_records * record_every
     time = (np.arange(n_records) + 1) * record_every * dt
-    records_per_block, n_blocks = block_layout(n_records, record_every)
-    n_padded = n_blocks * records_per_block * record_every
     if drive.kinematics is None:
-        zeros = np.zeros(n_padded)
+        zeros = np.zeros(n_steps)
         kinematics = (zeros, zeros, zeros)
-    else:  # steps past the end repeat the last drive; their records are dropped
-        kinematics = tuple(np.pad(np.asarray(k, dtype=float), (0, n_padded - n_steps), mode="edge")
-                           for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
-    run = _compiled(n_records, record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale),
-                    record, size is not None)
+    else:
+        kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
+    run = _compiled(record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale), record,
+                    size is not None)
     if size is not None:
         params = _shard(params, size)
     outputs, status = run(params, jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))

@@ -44,6 +44,7 @@ from myoreflex.fit import core
 from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
 from myoreflex.params import get_param, with_overrides
 from myoreflex.physiology.limb import LimbParams, angular_acceleration
+from myoreflex.simulate import run_loop
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -163,19 +164,9 @@ def align_pendulum(
 def _full_model_swing(values, angle0, base, free, n_steps, dt):
     """The reflex loop released from rest at ``angle0``; every muscle state at rest there."""
     params = with_overrides(base, dict(zip(free, values)), check=False)
-    state = model.initial_state(params, angle0, dt)
-    n_buffer = model.buffer_length(dt)
-
-    def one(carry, _):
-        s, count = carry
-        s, obs = model.step(
-            params, s, (0.0, 0.0, 0.0), count % n_buffer, dt, prescribed=False, gravity_scale=1.0
-        )
-        return (s, count + 1), (obs.angle, obs.angular_velocity)
-
-    _, (angles, velocities) = jax.lax.scan(
-        one, (state, jnp.asarray(1, dtype=jnp.int32)), None, length=n_steps
-    )
+    zeros = jnp.zeros(n_steps)
+    angles, velocities = run_loop(params, angle0, (zeros, zeros, zeros), dt,
+                                  lambda obs: (obs.angle, obs.angular_velocity), prescribed=False)
     start = jnp.reshape(jnp.asarray(angle0, dtype=float), (1,))
     return jnp.concatenate([start, angles]), jnp.concatenate([jnp.zeros(1), velocities])
 

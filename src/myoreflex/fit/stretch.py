@@ -53,6 +53,7 @@ from myoreflex.errors import ParameterError, ProtocolError, RecordingError, desc
 from myoreflex.fit import core
 from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
 from myoreflex.params import get_param, with_overrides
+from myoreflex.simulate import run_loop
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -226,19 +227,8 @@ def prepare_stretch(
 def _stretch_response(values, base, free, drive, initial_angle, dt, gravity_scale):
     """Motor torque (N m) and agonist excitation on ``dt, 2 dt, ...`` for one prescribed drive."""
     params = with_overrides(base, dict(zip(free, values)), check=False)
-    state = model.initial_state(params, initial_angle, dt)
-    n_buffer = model.buffer_length(dt)
-
-    def one(carry, kinematics):
-        s, count = carry
-        s, obs = model.step(
-            params, s, (kinematics[0], kinematics[1], kinematics[2]), count % n_buffer, dt,
-            prescribed=True, gravity_scale=gravity_scale,
-        )
-        return (s, count + 1), (obs.torque, obs.excitation[0])
-
-    _, (torque, excitation) = jax.lax.scan(one, (state, jnp.asarray(1, dtype=jnp.int32)), drive.T)
-    return torque, excitation
+    return run_loop(params, initial_angle, (drive[0], drive[1], drive[2]), dt,
+                    lambda obs: (obs.torque, obs.excitation[0]), prescribed=True, gravity_scale=gravity_scale)
 
 
 def _profiled_affine(model_values, observed, weight):
