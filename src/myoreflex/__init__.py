@@ -6,7 +6,7 @@ import jax
 
 jax.config.update("jax_enable_x64", True)
 # One XLA CPU device per core, so batched simulations can be split across cores (see
-# simulate._shard). Only possible before JAX initialises its backends; harmless otherwise.
+# simulate.shard_batch). Only possible before JAX initialises its backends; harmless otherwise.
 try:
     jax.config.update("jax_num_cpu_devices", int(os.environ.get("MYOREFLEX_CPU_DEVICES", os.cpu_count() or 1)))
 except Exception:  # pragma: no cover - backend already initialised by the caller

@@ -178,7 +178,7 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
     return jax.jit(run)
 
 
-def _shard(batch, size: int):
+def shard_batch(batch, size: int):
     """Split a batch across the CPU devices (one per core): pad to a multiple and shard axis 0.
 
     XLA runs one CPU device on one thread; with ``jax_num_cpu_devices`` set (myoreflex does this
@@ -238,7 +238,7 @@ def simulate(
     run = _compiled(record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale), record,
                     size is not None)
     if size is not None:
-        params = _shard(params, size)
+        params = shard_batch(params, size)
     outputs, status = run(params, jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))
     arrays = {name: np.asarray(out)[:size] if size is not None else np.asarray(out) for name, out in zip(record, outputs)}
     status = np.asarray(status)[:size] if size is not None else status

@@ -570,29 +570,15 @@ intervals within 3 % of the adapted sampler's; 59-69 s (8 chains x (10 + 40)) in
 for the adapted run (8 chains x (50 + 50))."""
 
 
-def shard_batch(points: np.ndarray):
-    """Split a batch of points across the CPU devices (one per core) when it divides evenly.
-
-    The compiled evaluator then runs one SPMD program per core (as :func:`myoreflex.simulate.simulate`
-    does for batches); a batch that does not divide stays on one device.
-    """
-    import jax
-
-    devices = jax.devices()
-    if len(devices) < 2 or points.shape[0] % len(devices):
-        return points
-    mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
-    return jax.device_put(points, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")))
-
-
 def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dict):
     """``evaluate(z)`` for any number of points from ``compiled(z, **arrays, **statics) -> (r, dr/dz)``.
 
     The points go in chunks of the compiled batch size (the last one padded by repeating its last
     point), so every call reuses one compilation. ``across_cores`` splits each chunk over the CPU
-    devices (:func:`shard_batch`); the NUTS sampler turns it off, because its host callback already
-    holds a device and a split call there waits on it (measured 1.5-2x slower).
+    devices (:func:`myoreflex.simulate.shard_batch`); the NUTS sampler turns it off, because its
+    host callback already holds a device and a split call there waits on it (measured 1.5-2x slower).
     """
+    from myoreflex.simulate import shard_batch
 
     def evaluate(z, *, across_cores: bool = True):
         z = np.atleast_2d(np.asarray(z, dtype=float))
@@ -601,7 +587,7 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
         for first in range(0, n, batch):
             chunk = z[first : first + batch]
             padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
-            r, jac = compiled(shard_batch(padded) if across_cores else padded, **arrays, **statics)
+            r, jac = compiled(shard_batch(padded, batch) if across_cores else padded, **arrays, **statics)
             rs.append(np.asarray(r)[: chunk.shape[0]])
             js.append(np.asarray(jac)[: chunk.shape[0]])
         return np.concatenate(rs), np.concatenate(js)
