@@ -178,13 +178,30 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
     return jax.jit(run)
 
 
+def compute_devices() -> list:
+    """The CPU devices that simulate: one per core (:data:`myoreflex.COMPUTE_DEVICES`).
+
+    myoreflex asks JAX at import for one more, the spare of :func:`sampler_device`.
+    """
+    from myoreflex import COMPUTE_DEVICES
+
+    return jax.devices()[: max(1, COMPUTE_DEVICES)]
+
+
+def sampler_device():
+    """The spare CPU device (None if JAX started without it) that runs a sampler's loop, so that
+    the model calls it makes from the host can use every core (:func:`myoreflex.fit.core.nuts`)."""
+    devices = jax.devices()
+    return devices[-1] if len(devices) > len(compute_devices()) else None
+
+
 def shard_batch(batch, size: int):
-    """Split a batch across the CPU devices (one per core): pad to a multiple and shard axis 0.
+    """Split a batch across the compute devices (one per core): pad to a multiple and shard axis 0.
 
     XLA runs one CPU device on one thread; with ``jax_num_cpu_devices`` set (myoreflex does this
     at import) a sharded batch runs on every core. Results are sliced back to ``size``.
     """
-    devices = jax.devices()
+    devices = compute_devices()
     if len(devices) < 2 or size < len(devices):
         return batch
     padded = -(-size // len(devices)) * len(devices)

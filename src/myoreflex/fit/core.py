@@ -426,12 +426,18 @@ def nuts(
     from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
     from numpyro.infer import MCMC, NUTS
 
+    from myoreflex.simulate import sampler_device
+
     k = laplace_fit.z.size
+    # The sampler's loop runs on the spare device; its host calls then split each batch of chains
+    # over the cores with the optimiser's compiled model (no second compilation). Without a spare,
+    # a split call would wait on the device that the callback holds: evaluate on one core instead.
+    spare = sampler_device()
 
     def host(z):
         z = np.asarray(z, dtype=float)
         flat = z.reshape(-1, k)
-        r, jac = problem.evaluate(flat, across_cores=False)
+        r, jac = problem.evaluate(flat, across_cores=spare is not None)
         big_r, big_j = problem.augmented(flat, r, jac, sigma)
         value = half_sum_of_squares(big_r)
         grad = np.einsum("bmi,bm->bi", big_j, big_r)
@@ -478,7 +484,10 @@ def nuts(
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(laplace_fit.covariance)
     init = laplace_fit.z + rng.standard_normal((num_chains, k)) @ chol.T
-    mcmc.run(jax.random.PRNGKey(seed), init_params=jnp.asarray(init), extra_fields=("diverging", "num_steps"))
+    key, init = jax.random.PRNGKey(seed), jnp.asarray(init)
+    if spare is not None:  # committed inputs pin the sampler's jitted loop to the spare device
+        key, init = jax.device_put((key, init), spare)
+    mcmc.run(key, init_params=init, extra_fields=("diverging", "num_steps"))
     draws = np.asarray(mcmc.get_samples(group_by_chain=True))
     extra = mcmc.get_extra_fields(group_by_chain=True)
     diverging = np.asarray(extra["diverging"])
@@ -578,6 +587,8 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
     devices (:func:`myoreflex.simulate.shard_batch`); the NUTS sampler turns it off, because its
     host callback already holds a device and a split call there waits on it (measured 1.5-2x slower).
     """
+    import jax
+
     from myoreflex.simulate import shard_batch
 
     def evaluate(z, *, across_cores: bool = True):
@@ -587,7 +598,10 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
         for first in range(0, n, batch):
             chunk = z[first : first + batch]
             padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
-            r, jac = compiled(shard_batch(padded, batch) if across_cores else padded, **arrays, **statics)
+            # A host callback runs under default_device(cpu:0) (JAX sets it): reset it, so that the
+            # sampler's calls hit the optimiser's compilation instead of tracing it again.
+            with jax.default_device(None):
+                r, jac = compiled(shard_batch(padded, batch) if across_cores else padded, **arrays, **statics)
             rs.append(np.asarray(r)[: chunk.shape[0]])
             js.append(np.asarray(jac)[: chunk.shape[0]])
         return np.concatenate(rs), np.concatenate(js)
