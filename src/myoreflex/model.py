@@ -264,8 +264,8 @@ class LoopState(eqx.Module):
     motoneuron: MotoneuronState
     force_feedback: ForceFeedbackState
     previous_force: jax.Array  # (2,) normalised tendon force at the last step, for dF/dt
-    afferent_history: tuple  # 6 ring buffers (n_buffer,): Ia, II, Ib for both muscles
-    efferent_history: tuple  # 2 ring buffers (n_buffer,): pool drive for both muscles
+    afferent_history: jax.Array  # ring buffer (n_buffer, 6): Ia, II, Ib of both muscles
+    efferent_history: jax.Array  # ring buffer (n_buffer, 2): pool drive of both muscles
 
 
 class Observation(eqx.Module):
@@ -286,9 +286,8 @@ class Observation(eqx.Module):
 def buffer_length(dt: float) -> int:
     """Static history length that covers :data:`MAX_DELAY` at step ``dt``.
 
-    One ring buffer per signal, each 62 samples (496 bytes) at dt = 1 ms: XLA's CPU runtime runs
-    a loop body whose buffers all stay within 512 bytes as a plain sequence of kernels, several
-    times faster than its general executor (benchmarks/RESULTS.md).
+    62 rows at dt = 1 ms; the two ring buffers (afferent and efferent) are one array each, so a
+    step writes and reads them with a handful of kernels.
     """
     return int(math.ceil(MAX_DELAY / dt)) + 2
 
@@ -375,24 +374,24 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
     )
 
 
-def _fill(values, n: int) -> tuple:
-    """One ring buffer of length ``n`` per entry of ``values``, filled with that value."""
-    return tuple(jnp.full((n,), v) for v in values)
+def _fill(values, n: int):
+    """A ring buffer of ``n`` rows, each holding ``values`` (one column per signal)."""
+    return jnp.broadcast_to(values, (n,) + values.shape)
 
 
-def _push(history: tuple, values, head) -> tuple:
-    """Write ``values[i]`` into ring buffer ``i`` at position ``head`` (the newest sample)."""
-    return tuple(jax.lax.dynamic_update_index_in_dim(h, v, head, axis=0) for h, v in zip(history, values))
+def _push(history, values, head):
+    """Write ``values`` into row ``head`` of the ring buffer (the newest sample)."""
+    return jax.lax.dynamic_update_index_in_dim(history, values, head, axis=0)
 
 
-def _read(history: tuple, head, delay, dt):
-    """Linear interpolation of each ring buffer ``delay`` seconds before the newest sample ``head``."""
-    n = history[0].shape[0]
+def _read(history, head, delay, dt):
+    """Linear interpolation of every column ``delay`` seconds before the newest row ``head``."""
+    n = history.shape[0]
     position = delay / dt
     back = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, n - 2)
     fraction = position - back
-    newer = jnp.stack([jax.lax.dynamic_index_in_dim(h, (head - back) % n, keepdims=False) for h in history])
-    older = jnp.stack([jax.lax.dynamic_index_in_dim(h, (head - back - 1) % n, keepdims=False) for h in history])
+    newer = jax.lax.dynamic_index_in_dim(history, (head - back) % n, keepdims=False)
+    older = jax.lax.dynamic_index_in_dim(history, (head - back - 1) % n, keepdims=False)
     return (1.0 - fraction) * newer + fraction * older
 
 
@@ -410,7 +409,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     lp = params.limb
 
     # 1. Neural drive reaching the muscles now (efferent delay).
-    previous_head = (head - 1) % state.afferent_history[0].shape[0]
+    previous_head = (head - 1) % state.afferent_history.shape[0]
 
     if params.reflex_mode == "force":
         reflex = state.force_feedback.force + state.force_feedback.force_rate

@@ -576,7 +576,8 @@ NUTS_STEP_SIZE = 1.0
 """Fixed leapfrog step of the NUTS sampler in the Laplace metric (see :func:`nuts`). On the
 pendulum fit of benchmarks/fit_recovery.py: 0 divergences, r-hat <= 1.0, ESS 550-940 from 320 draws,
 intervals within 3 % of the adapted sampler's; 59-69 s (8 chains x (10 + 40)) instead of 222-340 s
-for the adapted run (8 chains x (50 + 50))."""
+for the adapted run (8 chains x (50 + 50)); since the sampler's model calls use both cores, about
+25 s (benchmarks/RESULTS.md)."""
 
 
 def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dict):
@@ -584,8 +585,9 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
 
     The points go in chunks of the compiled batch size (the last one padded by repeating its last
     point), so every call reuses one compilation. ``across_cores`` splits each chunk over the CPU
-    devices (:func:`myoreflex.simulate.shard_batch`); the NUTS sampler turns it off, because its
-    host callback already holds a device and a split call there waits on it (measured 1.5-2x slower).
+    compute devices (:func:`myoreflex.simulate.shard_batch`); the NUTS sampler turns it off only
+    when there is no spare device for its loop (a split call from a host callback that holds a
+    compute device waits on it: measured 1.5-2x slower).
     """
     import jax
 
