@@ -91,17 +91,17 @@ def _check_record(record: Sequence[str]) -> tuple[str, ...]:
 
 
 BLOCK_STEPS = 31
-"""Steps per inner scan. The inner loop's per-step outputs then stay within 512 bytes (31 steps x 2
-muscles x 8 bytes = 496), so XLA's CPU runtime runs its body as a plain kernel sequence (see
-:func:`myoreflex.model.buffer_length`); the outer scan writes whole blocks."""
+"""Steps per inner scan; the outer scan writes whole blocks of records. Chosen when XLA's CPU
+runtime ran a loop body as a plain kernel sequence only within 512 bytes of buffers (31 steps x 2
+muscles x 8 bytes); myoreflex now lifts that threshold at import (``myoreflex.SMALL_LOOP_OPTION``),
+and 31 or 500 steps per block time the same (benchmarks/RESULTS.md, 2026-11-28 run C)."""
 
 
 def _scan_blocks(one, carry, drives, n_records: int, record_every: int):
     """``jax.lax.scan`` of ``one(carry, drive) -> (carry, outputs)`` over every step, in blocks.
 
     ``drives`` is a pytree of arrays with the step axis first; it is padded past its end with its
-    last step to whole blocks of at most :data:`BLOCK_STEPS` steps, which keep the inner loop's
-    buffers small (XLA's CPU runtime then runs several times faster, benchmarks/RESULTS.md).
+    last step to whole blocks of at most :data:`BLOCK_STEPS` steps.
     Returns the final carry and the outputs of every ``record_every``-th step, ``n_records`` of
     them, time first.
     """
