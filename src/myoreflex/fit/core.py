@@ -184,8 +184,8 @@ def levenberg_marquardt(
     iterations = np.zeros(n_starts, dtype=int)
     costs = [[float(c)] for c in cost]
 
-    def decrement(b):
-        return float(g[b] @ np.linalg.solve(a[b], g[b]))
+    def decrement(b):  # Newton decrement g^T A^+ g; least squares: A may be (numerically) singular
+        return float(g[b] @ np.linalg.lstsq(a[b], g[b], rcond=None)[0])
 
     for b in range(n_starts):
         if active[b] and decrement(b) < decrement_tol:

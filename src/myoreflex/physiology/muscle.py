@@ -395,19 +395,15 @@ def _force_balance_residual(fibre_length_norm, args):
     return _compressed_tendon_force(tendon_length_norm, params) - _compress_force(fibre_pull)
 
 
-def _solve_force_balance(guess, args, iterations: int, *, bracketed: bool):
-    """Root of :func:`_force_balance_residual` in the fibre length: Newton, fixed count.
+def _solve_force_balance(guess, args, iterations: int, unroll: bool):
+    """Root of :func:`_force_balance_residual` in the fibre length: safeguarded Newton, fixed count.
 
-    The iterations run on gradient-stopped inputs. ``bracketed`` (the static equilibrium, from a
-    rough rigid-tendon guess): keep a bracket (the residual is positive left of the root) and
-    replace a Newton step that leaves it, or goes uphill, by bisection; the loop stays rolled (many
-    iterations, short compile). Otherwise (the time step, from the previous fibre length, within
-    one step's motion of the root, on a residual whose slope the velocity terms keep negative):
-    plain Newton steps clipped to the fibre-length bounds, unrolled, about 8 small kernels per
-    iteration instead of 16 (benchmarks/RESULTS.md); tests/physiology/test_muscle.py checks the
-    balance to 1e-9 on harsh trajectories over the whole parameter box. One final Newton step with
-    live inputs carries the derivatives: at a converged root it gives exactly the
-    implicit-function derivative ``-R_p / R_x``.
+    The iterations run on gradient-stopped inputs and keep a bracket (the residual is positive
+    left of the root); a Newton step that leaves the bracket, or goes uphill, is replaced by
+    bisection. One final Newton step with live inputs carries the derivatives: at a converged
+    root it gives exactly the implicit-function derivative ``-R_p / R_x``. ``unroll`` unrolls the
+    loop (the few step iterations: no device-side loop inside the simulation scan) or keeps it
+    rolled (the many equilibrium iterations: short compile).
     """
     params = args[-1]
     lower = _min_fibre_length_norm(params)
@@ -418,24 +414,19 @@ def _solve_force_balance(guess, args, iterations: int, *, bracketed: bool):
     def residual_and_slope(x, a):
         return jax.jvp(lambda y: _force_balance_residual(y, a), (x,), (jnp.ones_like(x),))
 
+    def iterate(_, carry):
+        x, low, high = carry
+        value, slope = residual_and_slope(x, frozen)
+        left = value >= 0.0
+        low = jnp.where(left, x, low)
+        high = jnp.where(left, high, x)
+        newton = x - value / jnp.where(slope < 0.0, slope, -1.0)
+        accept = (slope < 0.0) & (newton >= low) & (newton <= high)
+        return jnp.where(accept, newton, 0.5 * (low + high)), low, high
+
     x = jnp.clip(jax.lax.stop_gradient(guess), lower_frozen, upper)
-    if bracketed:
-
-        def iterate(_, carry):
-            x, low, high = carry
-            value, slope = residual_and_slope(x, frozen)
-            left = value >= 0.0
-            low = jnp.where(left, x, low)
-            high = jnp.where(left, high, x)
-            newton = x - value / jnp.where(slope < 0.0, slope, -1.0)
-            accept = (slope < 0.0) & (newton >= low) & (newton <= high)
-            return jnp.where(accept, newton, 0.5 * (low + high)), low, high
-
-        x, _, _ = jax.lax.fori_loop(0, iterations, iterate, (x, lower_frozen + 0.0 * x, upper + 0.0 * x))
-    else:
-        for _ in range(iterations):  # unrolled at trace time
-            value, slope = residual_and_slope(x, frozen)
-            x = jnp.clip(x - value / jnp.minimum(slope, -1e-6), lower_frozen, upper)
+    carry = (x, lower_frozen + 0.0 * x, upper + 0.0 * x)
+    x, _, _ = jax.lax.fori_loop(0, iterations, iterate, carry, unroll=unroll)
     x = jax.lax.stop_gradient(x)
     value, slope = residual_and_slope(x, args)
     slope = jax.lax.stop_gradient(slope)
@@ -483,7 +474,7 @@ def muscle_equilibrium(musculotendon_length, activation, params: MuscleParams):
         if params.tendon == "rigid":
             return guess * params.optimal_fibre_length
         args = (musculotendon_length, activation, guess, 0.0, params)
-        fibre_length_norm = _solve_force_balance(guess, args, EQUILIBRIUM_ITERATIONS, bracketed=True)
+        fibre_length_norm = _solve_force_balance(guess, args, EQUILIBRIUM_ITERATIONS, unroll=False)
         return fibre_length_norm * params.optimal_fibre_length
 
 
@@ -527,8 +518,8 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
     backward Euler: with ``v~ = (l~ - l~_prev) / (dt v_max)`` the end-of-step force balance
     ``f_T(l~_T) = cos(alpha) (a f_L(l~) f_V(v~) + f_PE(l~) + d v~)`` is one scalar equation in
     ``l~``. The velocity terms ``(a f_L f_V' + d) / (dt v_max)`` dominate its slope at these step
-    sizes, so it decreases in ``l~`` and has one root, which ``STEP_ITERATIONS`` = 5 Newton
-    iterations from the previous fibre length find to ~1e-13 (tested over the whole
+    sizes, so it decreases in ``l~`` and has one root, which ``STEP_ITERATIONS`` = 5 bracketed
+    Newton iterations from the previous fibre length find to ~1e-13 (tested over the whole
     parameter box at up to 1.5 m/s). The force-velocity curve is never inverted, so zero
     activation is not singular. If the balance has no root with the fibre inside
     [l_min, 1.8 l_opt] (a musculotendon stretched past what fibre and tendon can take), the fibre
@@ -553,7 +544,7 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
             fibre_length_norm = _rigid_fibre_length_norm(musculotendon_length, params)
         else:
             args = (musculotendon_length, activation, previous, 1.0 / dt, params)
-            fibre_length_norm = _solve_force_balance(previous, args, STEP_ITERATIONS, bracketed=False)
+            fibre_length_norm = _solve_force_balance(previous, args, STEP_ITERATIONS, unroll=True)
         fibre_velocity = (fibre_length_norm - previous) / dt
         velocity_norm = fibre_velocity / params.max_contraction_velocity
         active, passive = _fibre_forces_norm(fibre_length_norm, velocity_norm, activation, params)
