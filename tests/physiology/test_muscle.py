@@ -121,6 +121,16 @@ def test_curve_key_points():
     assert float(tendon_force_length(1.049, DEFAULT)) == pytest.approx(1.0, abs=1e-12)
 
 
+def test_log_form_asinh_matches_arcsinh_and_its_derivative():
+    # The force-velocity curve's asinh in De Groote's log form: same values to rounding (1e-15
+    # absolute over |z| <= 50, far beyond the loop's |d2 v + d3| < 13), derivative 1/sqrt(1 + z^2)
+    # everywhere, z = 0 included (where a sign()-based form would give 0).
+    z = np.linspace(-50.0, 50.0, 20001)
+    np.testing.assert_allclose(M._asinh(jnp.asarray(z)), np.arcsinh(z), rtol=0, atol=1e-15)
+    slope = jax.vmap(jax.grad(M._asinh))(jnp.asarray(np.append(z, [0.0, -1e-300, 1e-300])))
+    np.testing.assert_allclose(slope, 1.0 / np.sqrt(1.0 + np.append(z, [0.0, 0.0, 0.0]) ** 2), rtol=1e-14)
+
+
 def test_inverse_curves_round_trip():
     velocities = jnp.linspace(-1.5, 1.5, 31)
     np.testing.assert_allclose(force_velocity_inverse(force_velocity(velocities)), velocities, atol=1e-12)
