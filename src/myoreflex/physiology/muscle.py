@@ -245,9 +245,12 @@ def passive_force_length(fibre_length_norm, params: MuscleParams):
     >>> round(float(passive_force_length(1.6, MuscleParams())), 4)
     1.0
     """
-    shape, strain = params.passive_shape, params.passive_strain_at_unit_force
-    offset = jnp.exp(shape * (PASSIVE_ZERO_LENGTH_NORM - 1.0) / strain)
-    return (jnp.exp(shape * (fibre_length_norm - 1.0) / strain) - offset) / (jnp.exp(shape) - offset)
+    # Written with the parameter quotients apart, so that inside the unrolled Newton iterations of
+    # a time step XLA computes them once (common subexpressions) instead of dividing per iteration.
+    rate = params.passive_shape / params.passive_strain_at_unit_force
+    offset = jnp.exp(rate * (PASSIVE_ZERO_LENGTH_NORM - 1.0))
+    scale = 1.0 / (jnp.exp(params.passive_shape) - offset)
+    return (jnp.exp(rate * (fibre_length_norm - 1.0)) - offset) * scale
 
 
 def _tendon_stiffness_exponent(params: MuscleParams):
@@ -373,7 +376,7 @@ def _fibre_forces_norm(fibre_length_norm, fibre_velocity_norm, activation, param
 def _compress_force(force_norm):
     """phi(f) = c3 ln(1 + f / c3) for f > 0, f otherwise: increasing, C1, logarithmic for pulls."""
     c3 = TENDON_COEFFICIENTS[2]
-    return jnp.where(force_norm > 0.0, c3 * jnp.log1p(jnp.maximum(force_norm, 0.0) / c3), force_norm)
+    return jnp.where(force_norm > 0.0, c3 * jnp.log1p(jnp.maximum(force_norm, 0.0) * (1.0 / c3)), force_norm)
 
 
 def _compressed_tendon_force(tendon_length_norm, params: MuscleParams):
@@ -381,9 +384,10 @@ def _compressed_tendon_force(tendon_length_norm, params: MuscleParams):
     c1, c2, c3 = TENDON_COEFFICIENTS
     stiffness = _tendon_stiffness_exponent(params)
     stretch = tendon_length_norm - c2
-    pulling = stretch > math.log(c3 / c1) / stiffness
+    knee = math.log(c3 / c1) / math.log((1.0 + c3) / c1) * params.tendon_strain_at_unit_force  # f_T = 0
+    pulling = stretch > knee
     taut = c3 * (math.log(c1 / c3) + stiffness * stretch)
-    slack = c1 * jnp.exp(stiffness * jnp.minimum(stretch, math.log(c3 / c1) / stiffness)) - c3
+    slack = c1 * jnp.exp(stiffness * jnp.minimum(stretch, knee)) - c3
     return jnp.where(pulling, taut, slack)
 
 
@@ -401,8 +405,8 @@ def _force_balance_residual(fibre_length_norm, args):
     musculotendon_length, activation, previous, inverse_dt, params = args
     along = _fibre_along_tendon_norm(fibre_length_norm, params)
     tendon_length = musculotendon_length - params.optimal_fibre_length * along
-    tendon_length_norm = tendon_length / params.tendon_slack_length
-    velocity_norm = (fibre_length_norm - previous) * inverse_dt / params.max_contraction_velocity
+    tendon_length_norm = tendon_length * (1.0 / params.tendon_slack_length)  # quotients of
+    velocity_norm = (fibre_length_norm - previous) * (inverse_dt / params.max_contraction_velocity)  # params: once
     active, passive = _fibre_forces_norm(fibre_length_norm, velocity_norm, activation, params)
     fibre_pull = along / fibre_length_norm * (active + passive)
     return _compressed_tendon_force(tendon_length_norm, params) - _compress_force(fibre_pull)
