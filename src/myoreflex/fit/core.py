@@ -479,7 +479,7 @@ def nuts(
         num_samples=num_samples,
         num_chains=num_chains,
         chain_method="vectorized",
-        progress_bar=sys.stderr.isatty(),  # a bar on the terminal (minutes of sampling), silent elsewhere
+        progress_bar=sys.stderr.isatty(),  # a bar on the terminal (tens of seconds of sampling), silent elsewhere
     )
     rng = np.random.default_rng(seed)
     chol = np.linalg.cholesky(laplace_fit.covariance)

@@ -440,7 +440,7 @@ def fit_pendulum(
     num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``): burn-in and draws per
         chain (the step is fixed in the Laplace metric, :data:`myoreflex.fit.core.NUTS_STEP_SIZE`);
         the chains run vectorised, 8 at the cost of about 4 on a CPU; each leapfrog step is one
-        batched simulation with its Jacobian, so the posterior costs about a minute, the Laplace
+        batched simulation with its Jacobian, so the posterior costs 25-40 s on 2 cores, the Laplace
         intervals a second.
 
     Returns
