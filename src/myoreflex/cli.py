@@ -584,31 +584,17 @@ def fit_pendulum_command(
     from myoreflex.fit import fit_pendulum
     from myoreflex.model import default_params
 
-    if method not in ("map", "nuts"):
-        fail("--method", "map or nuts", method)
-    if not 10.0 <= body_mass_kg <= 250.0:
-        fail("--body-mass-kg", "a body mass in [10, 250] kg", body_mass_kg)
-    if not 0.8 <= height_m <= 2.3:
-        fail("--height-m", "a height in [0.8, 2.3] m", height_m)
+    _check_fit_options(method, body_mass_kg, height_m)
 
     def body():
         trial = read_pendulum_file(file, coordinate, angle_sign, None)
         params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
         options = {"free": free} if free else {}
-        return trial, fit_pendulum(trial, params0, method=method, seed=seed, **options)
+        return fit_pendulum(trial, params0, method=method, seed=seed, **options)
 
-    trial, result = _run(body)
-    if plot:
-        from myoreflex.report.figures import fit_figure, save_figure
-
-        _run(lambda: save_figure(fit_figure(result, f"Pendulum fit: {file.name}"), plot))
-    if as_json:
-        typer.echo(result.to_json())
-        return
-    out = result.to_dict()
-    typer.echo(f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg, converged {out['converged']}")
-    _echo_params(out)
-    typer.echo(DISCLAIMER)
+    result = _run(body)
+    _report_fit(result, f"Pendulum fit: {file.name}",
+                f"Pendulum fit of {file.name}: RMSE {{rmse_deg:.2f}} deg, converged {{converged}}", plot, as_json)
 
 
 def _echo_params(out: dict):
@@ -628,14 +614,35 @@ FitMethod = Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (f
 SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for a noisy angle; 0 = none")]
 
 
-def _check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free):
-    _check_common(condition, severity)
+def _check_fit_options(method, body_mass_kg, height_m):
+    """The options every fit command has: the method and the body the preset is scaled to."""
     if method not in ("map", "nuts"):
         fail("--method", "map or nuts", method)
     if not 10.0 <= body_mass_kg <= 250.0:
         fail("--body-mass-kg", "a body mass in [10, 250] kg", body_mass_kg)
     if not 0.8 <= height_m <= 2.3:
         fail("--height-m", "a height in [0.8, 2.3] m", height_m)
+
+
+def _report_fit(result, title: str, summary: str, plot, as_json: bool):
+    """A fit command's output: the figure (``--plot``), then the JSON contract or a summary line,
+    each parameter with its interval, and the disclaimer."""
+    if plot:
+        from myoreflex.report.figures import fit_figure, save_figure
+
+        _run(lambda: save_figure(fit_figure(result, title), plot))
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    out = result.to_dict()
+    typer.echo(summary.format(**out))
+    _echo_params(out)
+    typer.echo(DISCLAIMER)
+
+
+def _check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free):
+    _check_common(condition, severity)
+    _check_fit_options(method, body_mass_kg, height_m)
     if not smoothing_ms >= 0:
         fail("--smoothing-ms", "a window >= 0 ms", smoothing_ms)
     if free is not None and len(set(free)) != len(free):
@@ -720,18 +727,8 @@ def fit_stretch_command(
             fail("FILE", "a stretch recording the fit can use", str(exc))
 
     result = _run(body)
-    if plot:
-        from myoreflex.report.figures import fit_figure, save_figure
-
-        _run(lambda: save_figure(fit_figure(result, f"{joint} stretch fit"), plot))
-    if as_json:
-        typer.echo(result.to_json())
-        return
-    out = result.to_dict()
-    typer.echo(f"Stretch fit of {len(trials)} {joint} recordings: torque RMSE {out['rmse_nm']:.3f} N m, "
-               f"converged {out['converged']}")
-    _echo_params(out)
-    typer.echo(DISCLAIMER)
+    _report_fit(result, f"{joint} stretch fit", f"Stretch fit of {len(trials)} {joint} recordings: "
+                "torque RMSE {rmse_nm:.3f} N m, converged {converged}", plot, as_json)
 
 
 def main():  # pragma: no cover - console entry point

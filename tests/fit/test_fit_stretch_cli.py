@@ -77,6 +77,18 @@ def test_fit_stretch_json_contract_and_plot(subjects, tmp_path):
     assert figure.stat().st_size > 10_000
 
 
+def test_fit_stretch_text_report(subjects):
+    _, files, _ = subjects
+    result = runner.invoke(app, ["fit", "stretch", *map(str, files["s1"]), *START])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"Stretch fit of {len(files['s1'])} ") and "torque RMSE" in lines[0]
+    assert "converged True" in lines[0]
+    for path in FREE:  # one line per parameter with its interval
+        assert any(line.strip().startswith(path) and "95 % [" in line for line in lines[1:])
+    assert "not a medical device" in result.stdout
+
+
 def test_fit_stretch_bad_input_gets_one_line_and_exit_code_2(subjects, tmp_path):
     folder, files, _ = subjects
     missing = tmp_path / "missing.csv"
