@@ -72,6 +72,7 @@ from typing import Any
 import numpy as np
 
 from myoreflex.errors import ParameterError, RecordingError, describe
+from myoreflex.measures.emg import Method
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -486,14 +487,8 @@ def _lindberg(
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class _Method:
-    function: Callable[..., Decomposition]
-    reference: str
-
-
 #: ``method=`` choices of :func:`decompose`, each with its reference.
-METHODS: Mapping[str, _Method] = {"lindberg2011": _Method(_lindberg, LINDBERG_2011)}
+METHODS: Mapping[str, Method] = {"lindberg2011": Method(_lindberg, LINDBERG_2011)}
 
 
 def decompose(

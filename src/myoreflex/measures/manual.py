@@ -79,6 +79,7 @@ import numpy as np
 
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures.decomposition import LINDBERG_2011
+from myoreflex.measures.emg import Method
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -437,14 +438,8 @@ def _lindberg_manual(
     )
 
 
-@dataclasses.dataclass(frozen=True)
-class _Method:
-    function: Callable[..., ManualDecomposition]
-    reference: str
-
-
 #: ``method=`` choices of :func:`decompose_manual`, each with its reference.
-METHODS: Mapping[str, _Method] = {"lindberg2011_manual": _Method(_lindberg_manual, MANUAL_REFERENCE)}
+METHODS: Mapping[str, Method] = {"lindberg2011_manual": Method(_lindberg_manual, MANUAL_REFERENCE)}
 
 
 def decompose_manual(
