@@ -33,6 +33,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, describe
 from myoreflex.params import choice, param
 from myoreflex.physiology import limb as limb_mod
@@ -293,7 +294,7 @@ def buffer_length(dt: float) -> int:
 
 
 def _stack(a, b):
-    return jax.tree_util.tree_map(lambda x, y: jnp.stack([jnp.asarray(x), jnp.asarray(y)]), a, b)
+    return jax.tree_util.tree_map(lambda x, y: stack([x, y]), a, b)
 
 
 def _muscles(params: ReflexParams):

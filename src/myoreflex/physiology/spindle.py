@@ -39,6 +39,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, describe
 from myoreflex.params import param
 from myoreflex.units import MM
@@ -232,7 +233,7 @@ class SpindleState(eqx.Module):
 
 def _fibres(params: SpindleParams) -> IntrafusalFibreParams:
     """The three fibres as one IntrafusalFibreParams whose leaves have shape (3,)."""
-    return jax.tree_util.tree_map(lambda *leaves: jnp.stack(leaves), params.bag1, params.bag2, params.chain)
+    return jax.tree_util.tree_map(lambda *leaves: stack(leaves), params.bag1, params.bag2, params.chain)
 
 
 def _power(x, exponent):
@@ -249,7 +250,7 @@ def _signed_power(x, exponent):
 
 def _activation_targets(gamma_dynamic, gamma_static, fibres: IntrafusalFibreParams):
     """Steady activations (Eq. 1) of bag1, bag2, chain, shape (3,)."""
-    gamma = jnp.stack([gamma_dynamic, gamma_static, gamma_static]).astype(float)
+    gamma = stack([gamma_dynamic, gamma_static, gamma_static]).astype(float)
     return _activation(gamma, fibres.half_activation_rate, fibres.activation_exponent)
 
 
@@ -398,7 +399,7 @@ def spindle_derivatives(
         fibres = _fibres(params)
         targets = _activation_targets(gamma_dynamic, gamma_static, fibres)
         lag = fibres.activation_time_constant[:2]
-        lagged = jnp.stack([state.bag1_activation, state.bag2_activation])
+        lagged = stack([state.bag1_activation, state.bag2_activation])
         lagged = jnp.where(lag > 0, lagged, targets[:2])  # tau = 0: instantaneous
         activation_rate = jnp.where(lag > 0, (targets[:2] - lagged) / jnp.where(lag > 0, lag, 1.0), 0.0)
         activations = jnp.concatenate([lagged, targets[2:]])
@@ -485,7 +486,7 @@ def spindle_afferents(state: SpindleState, fibre_length_norm, params: SpindlePar
         dynamic = primary[0]
         static = primary[1] + primary[2]
         ia = jnp.maximum(dynamic, static) + params.occlusion * jnp.minimum(dynamic, static)
-        ii = jnp.sum(secondary)
+        ii = jnp.sum(secondary, axis=0)
         return ia, ii
 
 
@@ -563,7 +564,7 @@ def spindle_step(
     with jax.named_scope("spindle"):
         fibres = _fibres(params)
         targets = _activation_targets(gamma_dynamic, gamma_static, fibres)
-        lagged = jnp.stack([state.bag1_activation, state.bag2_activation])
+        lagged = stack([state.bag1_activation, state.bag2_activation])
         lag = fibres.activation_time_constant[:2]
         decay = jnp.where(lag > 0, jnp.exp(-dt / jnp.where(lag > 0, lag, 1.0)), 0.0)  # tau = 0: instant
         lagged = targets[:2] + (lagged - targets[:2]) * decay
