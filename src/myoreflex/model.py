@@ -301,7 +301,9 @@ def _muscles(params: ReflexParams):
     return _stack(params.agonist, params.antagonist), _stack(params.agonist_geometry, params.antagonist_geometry)
 
 
-SIGNS = jnp.array([1.0, -1.0])
+def _signed(per_muscle):
+    """``s x`` for both muscles: the agonist's value as it is, the antagonist's negated."""
+    return stack([per_muscle[0], -per_muscle[1]])
 
 
 def musculotendon_lengths(angle, muscles: MuscleParams, geometry: MuscleGeometry):
@@ -309,8 +311,13 @@ def musculotendon_lengths(angle, muscles: MuscleParams, geometry: MuscleGeometry
     return (
         muscles.tendon_slack_length
         + muscles.optimal_fibre_length * jnp.cos(muscles.pennation_at_optimal)
-        + SIGNS * geometry.moment_arm * (angle - geometry.optimal_angle)
+        + _signed(geometry.moment_arm * (angle - geometry.optimal_angle))
     )
+
+
+def muscle_torque(force, geometry: MuscleGeometry):
+    """Net joint torque of the pair, ``tau = -sum_s s r F_T`` (N m): the agonist pulls towards -q."""
+    return geometry.moment_arm[1] * force[1] - geometry.moment_arm[0] * force[0]
 
 
 def _afferents(spindle_state, fibre_length_norm, fibre_velocity, muscles, params: ReflexParams, dt, excitation):
@@ -334,11 +341,11 @@ def _afferents(spindle_state, fibre_length_norm, fibre_velocity, muscles, params
 
 def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
     """The loop at rest at ``angle``: muscles, receptors and pool in equilibrium, buffers filled."""
-    angle = jnp.asarray(angle, dtype=float)
+    angle = jnp.broadcast_to(jnp.asarray(angle, dtype=float), _batch_shape(params))
     muscles, geometry = _muscles(params)
     lmt = musculotendon_lengths(angle, muscles, geometry)
     tone = params.motoneuron.tone
-    activation = jnp.full((2,), tone)
+    activation = stack([tone, tone])
     fibre_length = jax.vmap(muscle_equilibrium)(lmt, activation, muscles)
     muscle_state = MuscleState(activation=activation, fibre_length=fibre_length)
     # One zero-time step gives the consistent outputs (force, normalised length) at rest.
@@ -352,7 +359,7 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
     if params.spindle_model == "mileusnic":
         ia, ii = jax.vmap(spindle_afferents, in_axes=(0, 0, None))(spindle_state, fln, params.spindle)
     else:
-        _, ia, ii = _afferents(spindle_state, fln, jnp.zeros(2), muscles, params, dt, activation)
+        _, ia, ii = _afferents(spindle_state, fln, jnp.zeros_like(fln), muscles, params, dt, activation)
     gto_state = jax.vmap(tendon_organ_equilibrium, in_axes=(0, None))(active_force, params.tendon_organ)
     ib = tendon_organ_rate_static(active_force, params.tendon_organ)
     u = net_input(
@@ -368,7 +375,7 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
         spindle=spindle_state,
         tendon_organ=gto_state,
         motoneuron=mn_state,
-        force_feedback=ForceFeedbackState(jnp.zeros(2), jnp.zeros(2)),
+        force_feedback=ForceFeedbackState(jnp.zeros_like(force), jnp.zeros_like(force)),
         previous_force=force / muscles.max_isometric_force,
         afferent_history=_fill(afferent, n),
         efferent_history=_fill(mn_state.drive, n),
@@ -386,14 +393,25 @@ def _push(history, values, head):
 
 
 def _read(history, head, delay, dt):
-    """Linear interpolation of every column ``delay`` seconds before the newest row ``head``."""
+    """Linear interpolation of every column ``delay`` seconds before the newest row ``head``.
+
+    ``delay`` has the batch shape (one delay per batch member, the trailing axis of ``history``).
+    """
     n = history.shape[0]
     position = delay / dt
     back = jnp.clip(jnp.floor(position).astype(jnp.int32), 0, n - 2)
     fraction = position - back
-    newer = jax.lax.dynamic_index_in_dim(history, (head - back) % n, keepdims=False)
-    older = jax.lax.dynamic_index_in_dim(history, (head - back - 1) % n, keepdims=False)
-    return (1.0 - fraction) * newer + fraction * older
+
+    def row(index):  # row ``index`` of each batch member: (n, signals, *batch) -> (signals, *batch)
+        index = jnp.broadcast_to(index % n, history.shape[2:])
+        return jnp.take_along_axis(history, index[None, None], axis=0)[0]
+
+    return (1.0 - fraction) * row(head - back) + fraction * row(head - back - 1)
+
+
+def _batch_shape(params: ReflexParams) -> tuple[int, ...]:
+    """``()`` for one parameter set, ``(batch,)`` for a batch (every leaf of shape (batch,))."""
+    return jnp.shape(params.limb.inertia)
 
 
 def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, prescribed: bool,
@@ -405,6 +423,11 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     ``head`` is the step count modulo the history length (the row this step writes in the ring
     buffers); it is shared by a whole batch, so a batched step writes one slice, not a scatter.
     Returns the new state and an :class:`Observation`.
+
+    A batch runs through the same code with the batch as the *last* axis of every array (parameter
+    leaves (batch,), per-muscle state (2, batch), ring buffers (n, 6, batch)): NumPy broadcasting
+    carries it, so XLA's loops run over contiguous batch members and vectorise (a ``vmap`` over the
+    batch puts it first, and the per-muscle axis of 2 then becomes the innermost, scalar loop).
     """
     muscles, geometry = _muscles(params)
     lp = params.limb
@@ -420,12 +443,11 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
 
     # 2. Mechanics: joint motion, then muscles at the new musculotendon lengths.
     if prescribed:
-        angle, angular_velocity, angular_acceleration = drive
+        angle, angular_velocity, angular_acceleration = (jnp.broadcast_to(d, state.angle.shape) for d in drive)
     else:
-        force_now = state.previous_force * muscles.max_isometric_force
-        muscle_torque = jnp.sum(-SIGNS * geometry.moment_arm * force_now)
+        torque_now = muscle_torque(state.previous_force * muscles.max_isometric_force, geometry)
         acceleration = limb_mod.angular_acceleration(
-            state.angle, state.angular_velocity, muscle_torque, lp, gravity_scale
+            state.angle, state.angular_velocity, torque_now, lp, gravity_scale
         )
         angular_velocity = state.angular_velocity + dt * acceleration
         angle = state.angle + dt * angular_velocity
@@ -434,7 +456,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     muscle_state, out = jax.vmap(muscle_step, in_axes=(0, 0, 0, 0, None))(state.muscle, excitation, lmt, muscles, dt)
     force = out.tendon_force
     force_norm = force / muscles.max_isometric_force
-    muscle_torque = jnp.sum(-SIGNS * geometry.moment_arm * force)
+    torque_muscles = muscle_torque(force, geometry)
 
     # 3. Receptors.
     spindle_state, ia, ii = _afferents(
@@ -470,9 +492,9 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     if prescribed:
         passive = limb_mod.passive_torque(angle, angular_velocity, lp)
         gravity = limb_mod.gravity_torque(angle, lp, gravity_scale)
-        torque = lp.inertia * angular_acceleration - (gravity + passive + muscle_torque)
+        torque = lp.inertia * angular_acceleration - (gravity + passive + torque_muscles)
     else:
-        torque = muscle_torque
+        torque = torque_muscles
 
     new_state = LoopState(
         angle=angle,

@@ -129,29 +129,26 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
 
     ``kinematics`` is ``(q, q', q'')``, three arrays over the steps ``dt, 2 dt, ...`` (the
     prescribed motion; zeros for a free swing); ``observe(Observation)`` picks what is recorded at
-    every ``record_every``-th step (time first). ``batched``: ``params`` has a leading batch axis;
-    the physics is vmapped per step so the ring-buffer head stays one scalar for the whole batch.
+    every ``record_every``-th step (time first). ``batched``: every leaf of ``params`` has shape
+    (batch,); the step carries the batch as the last axis of every state array (see
+    :func:`myoreflex.model.step`) and the outputs come back as (time, batch, ...). The ring-buffer
+    head is one scalar for the whole batch.
     """
     n_buffer = model.buffer_length(dt)
 
-    def one_step(params, state, drive, head):
-        return model.step(params, state, drive, head, dt, prescribed=prescribed, gravity_scale=gravity_scale)
-
-    def start(params, initial_angle):
-        return model.initial_state(params, initial_angle, dt)
-
-    if batched:
-        one_step = jax.vmap(one_step, in_axes=(0, 0, None, None))
-        start = jax.vmap(start, in_axes=(0, None))
-
     def one(carry, drive):
         state, count = carry
-        state, obs = one_step(params, state, drive, count % n_buffer)
+        state, obs = model.step(params, state, drive, count % n_buffer, dt, prescribed=prescribed,
+                                gravity_scale=gravity_scale)
         return (state, count + 1), observe(obs)
 
-    carry = (start(params, initial_angle), jnp.asarray(1, dtype=jnp.int32))
-    n_records = kinematics[0].shape[0] // record_every
-    _, outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every)
+    # A batch broadcasts (2, batch) per-muscle arrays against (batch,) parameters on purpose.
+    with jax.numpy_rank_promotion("allow" if batched else jax.config.jax_numpy_rank_promotion):
+        carry = (model.initial_state(params, initial_angle, dt), jnp.asarray(1, dtype=jnp.int32))
+        n_records = kinematics[0].shape[0] // record_every
+        _, outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every)
+    if batched:  # (time, ..., batch) -> (time, batch, ...)
+        outputs = jax.tree_util.tree_map(lambda o: jnp.moveaxis(o, -1, 1), outputs)
     return outputs
 
 

@@ -486,7 +486,7 @@ def spindle_afferents(state: SpindleState, fibre_length_norm, params: SpindlePar
         dynamic = primary[0]
         static = primary[1] + primary[2]
         ia = jnp.maximum(dynamic, static) + params.occlusion * jnp.minimum(dynamic, static)
-        ii = jnp.sum(secondary, axis=0)
+        ii = secondary[0] + secondary[1] + secondary[2]  # a sum over the fibres, as elementwise adds
         return ia, ii
 
 
