@@ -40,6 +40,16 @@ def test_override_replaces_value_and_unknown_path_suggests_close_match():
         with_overrides(params, {"motoneuron.gian": 0.01})
 
 
+def test_override_replaces_a_structural_choice_and_refuses_an_unknown_option():
+    params = default_params("knee")
+    rigid = with_overrides(params, {"agonist.tendon": "rigid", "spindle_model": "prochazka"})
+    assert (rigid.agonist.tendon, rigid.antagonist.tendon, rigid.spindle_model) == ("rigid", "compliant", "prochazka")
+    assert params.agonist.tendon == "compliant"  # the original is untouched
+    assert rigid.agonist.max_isometric_force == params.agonist.max_isometric_force
+    with pytest.raises(ParameterError, match=r"`agonist.tendon`.*compliant, rigid.*'elastic'"):
+        with_overrides(params, {"agonist.tendon": "elastic"})
+
+
 def test_out_of_bounds_value_is_refused_with_path_and_range():
     params = default_params("knee")
     with pytest.raises(ParameterError, match=r"`limb.damping`.*\[0, 5\]"):

@@ -92,11 +92,36 @@ def get_param(tree: eqx.Module, path: str) -> Any:
     return _lookup(tree, path)
 
 
+def _field(tree: eqx.Module, path: str) -> dataclasses.Field:
+    """The dataclass field a (known) dotted path ends in."""
+    parent_path, _, name = path.rpartition(".")
+    parent = _lookup(tree, parent_path) if parent_path else tree
+    return next(field for field in dataclasses.fields(parent) if field.name == name)
+
+
+def _replace_at(tree: eqx.Module, names: Sequence[str], value: Any) -> eqx.Module:
+    """A copy of ``tree`` with the field at ``names`` (a split dotted path) replaced."""
+    head, *rest = names
+    return dataclasses.replace(tree, **{head: _replace_at(getattr(tree, head), rest, value) if rest else value})
+
+
 def with_overrides(tree: eqx.Module, overrides: Mapping[str, Any], *, check: bool = True):
-    """A copy of ``tree`` with dotted-path values replaced; unknown paths list close matches."""
+    """A copy of ``tree`` with dotted-path values replaced; unknown paths list close matches.
+
+    Structural choices are replaced too (``{"agonist.tendon": "rigid"}``), checked against their
+    options.
+    """
     for path, value in overrides.items():
         _lookup(tree, path)
-        tree = eqx.tree_at(lambda t, p=path: _lookup(t, p), tree, value)
+        field = _field(tree, path)
+        if "options" in field.metadata:  # a static choice: not a leaf, so rebuild the path
+            options = field.metadata["options"]
+            if options is not None and value not in options:
+                raise ParameterError(describe(f"parameter `{path}`", f"one of {', '.join(map(str, options))}",
+                                              repr(value)))
+            tree = _replace_at(tree, path.split("."), value)
+        else:
+            tree = eqx.tree_at(lambda t, p=path: _lookup(t, p), tree, value)
     if check:
         validate(tree)
     return tree
