@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -133,15 +134,22 @@ def validate(tree: eqx.Module) -> eqx.Module:
     Skips traced values (validation belongs at the boundary, never inside ``jit``).
     """
     for row in parameter_table(tree):
-        if isinstance(row.value, jax.core.Tracer):
-            continue
-        values = np.asarray(row.value, dtype=float)
         low, high = row.bounds
-        if not np.all(np.isfinite(values)) or np.any(values < low) or np.any(values > high):
-            bad = values[(~np.isfinite(values)) | (values < low) | (values > high)].ravel()[0]
-            raise ParameterError(
-                describe(f"parameter `{row.path}`", f"a value in [{low:g}, {high:g}] {row.unit}", f"{bad:g}")
-            )
+        if isinstance(row.value, float):  # the common case, without NumPy (simulate calls this each time)
+            if math.isfinite(row.value) and low <= row.value <= high:
+                continue
+            bad = row.value
+        elif isinstance(row.value, jax.core.Tracer):
+            continue
+        else:
+            values = np.asarray(row.value, dtype=float)
+            inside = np.isfinite(values) & (values >= low) & (values <= high)
+            if np.all(inside):
+                continue
+            bad = values[~inside].ravel()[0]
+        raise ParameterError(
+            describe(f"parameter `{row.path}`", f"a value in [{low:g}, {high:g}] {row.unit}", f"{bad:g}")
+        )
     return tree
 
 
@@ -162,7 +170,7 @@ def unstack_params(batch: eqx.Module) -> list[eqx.Module]:
 def batch_size(tree: eqx.Module) -> int | None:
     """Leading-axis length of a batched tree, or ``None`` for a single parameter set."""
     leaves = jax.tree_util.tree_leaves(tree)
-    shapes = {jnp.shape(leaf) for leaf in leaves}
+    shapes = {np.shape(leaf) for leaf in leaves}
     if shapes <= {()}:
         return None
     sizes = {shape[0] for shape in shapes if shape}
