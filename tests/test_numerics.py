@@ -60,14 +60,15 @@ def test_vmap_batch_equals_a_loop_of_single_runs():
         np.testing.assert_allclose(batch.channels["angle"][i], single["angle"], rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("spindle_model", ["mileusnic", "prochazka"])
-def test_a_batch_with_its_own_delays_and_conditions_equals_single_runs_channel_by_channel(spindle_model):
+@pytest.mark.parametrize("spindle_model,reflex_mode", [("mileusnic", "spindle"), ("prochazka", "spindle"),
+                                                      ("mileusnic", "force")])
+def test_a_batch_with_its_own_delays_and_conditions_equals_single_runs_channel_by_channel(spindle_model, reflex_mode):
     # A batch carries its members on the last axis of every array and reads each member's own
     # delay from the ring buffers: every channel (per-muscle ones too) must match single runs.
     from myoreflex.protocols.stretch import MotorizedStretch
     from myoreflex.units import DEG
 
-    base = default_params("elbow", spindle_model=spindle_model)
+    base = default_params("elbow", spindle_model=spindle_model, reflex_mode=reflex_mode)
     sets = [with_overrides(apply_condition(base, condition, severity), {"delays.afferent": afferent})
             for condition, severity, afferent in (("healthy", 0.0, 0.004), ("stroke", 0.8, 0.0125),
                                                   ("cerebral_palsy", 0.5, 0.0207))]

@@ -240,7 +240,7 @@ def _power(x, exponent):
     """x**exponent for x >= 0, with finite gradients (0 where x == 0).
 
     Written ``exp(exponent ln x)``: one logarithm and one exponential cost about half of XLA's
-    general float64 ``pow`` on the CPU (benchmarks/RESULTS.md, run D).
+    general float64 ``pow`` on the CPU (benchmarks/RESULTS.md, run E).
     """
     positive = x > 0
     safe = jnp.where(positive, x, 1.0)
