@@ -43,7 +43,8 @@ def test_override_replaces_value_and_unknown_path_suggests_close_match():
 def test_override_replaces_a_structural_choice_and_refuses_an_unknown_option():
     params = default_params("knee")
     rigid = with_overrides(params, {"agonist.tendon": "rigid", "spindle_model": "prochazka"})
-    assert (rigid.agonist.tendon, rigid.antagonist.tendon, rigid.spindle_model) == ("rigid", "compliant", "prochazka")
+    choices = (rigid.agonist.tendon, rigid.antagonist.tendon, rigid.spindle_model)
+    assert choices == ("rigid", "compliant", "prochazka")
     assert params.agonist.tendon == "compliant"  # the original is untouched
     assert rigid.agonist.max_isometric_force == params.agonist.max_isometric_force
     with pytest.raises(ParameterError, match=r"`agonist.tendon`.*compliant, rigid.*'elastic'"):

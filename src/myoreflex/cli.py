@@ -427,7 +427,7 @@ def assess_threshold(
 
 
 Scheduler = Annotated[Optional[str], typer.Option(help="Dask: 'local' for a LocalCluster, or a scheduler address")]
-ChunkSize = Annotated[int, typer.Option(help="subjects per batched (vmap) chunk")]
+ChunkSize = Annotated[int, typer.Option(help="subjects per batched simulation chunk")]
 Out = Annotated[Path, typer.Option(help="results table: .parquet or .csv (written atomically)")]
 
 

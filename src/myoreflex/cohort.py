@@ -34,7 +34,7 @@ How a run goes
    same batch shape (the last one is padded by repeating its last subject, whose copies are
    dropped), so one compilation serves the whole cohort.
 2. Each chunk is one task. For ``simulate``: the chunk's parameter sets are built as one batch
-   (:func:`build_params`), simulated in one ``vmap``-ed call (:func:`myoreflex.simulate.simulate`,
+   (:func:`build_params`), simulated in one batched call (:func:`myoreflex.simulate.simulate`,
    ``throw=False``) and every member is measured. Without a scheduler the tasks run in this
    process; with ``scheduler="local"`` (a ``distributed.LocalCluster`` of two single-threaded worker
    processes) or a scheduler address they are Dask tasks and their rows come back to this process.
@@ -832,7 +832,7 @@ def cohort_simulate(
     record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum 10,
         i.e. 100 Hz at ``dt = 1 ms`` like a goniometer, which keeps memory small in large chunks;
         stretch 1, for the EMG onset).
-    chunk_size : most subjects per batched (``vmap``) simulation; chunks are balanced to one shape.
+    chunk_size : most subjects per batched simulation; chunks are balanced to one shape.
     scheduler : None (this process), ``"local"`` (a ``distributed.LocalCluster`` of 2 worker
         processes with 1 thread each; ``cluster`` extra), a scheduler address
         (``"tcp://host:8786"``) or a ``distributed.Client``. Results are the same for every choice.

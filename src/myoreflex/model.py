@@ -443,7 +443,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
 
     # 2. Mechanics: joint motion, then muscles at the new musculotendon lengths.
     if prescribed:
-        angle, angular_velocity, angular_acceleration = (jnp.broadcast_to(d, state.angle.shape) for d in drive)
+        angle, angular_velocity, angular_acceleration = (
+            jnp.broadcast_to(d, state.angle.shape) for d in drive)
     else:
         torque_now = muscle_torque(state.previous_force * muscles.max_isometric_force, geometry)
         acceleration = limb_mod.angular_acceleration(

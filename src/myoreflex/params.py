@@ -103,7 +103,8 @@ def _field(tree: eqx.Module, path: str) -> dataclasses.Field:
 def _replace_at(tree: eqx.Module, names: Sequence[str], value: Any) -> eqx.Module:
     """A copy of ``tree`` with the field at ``names`` (a split dotted path) replaced."""
     head, *rest = names
-    return dataclasses.replace(tree, **{head: _replace_at(getattr(tree, head), rest, value) if rest else value})
+    child = _replace_at(getattr(tree, head), rest, value) if rest else value
+    return dataclasses.replace(tree, **{head: child})
 
 
 def with_overrides(tree: eqx.Module, overrides: Mapping[str, Any], *, check: bool = True):

@@ -1,4 +1,4 @@
-"""The integrator: fixed-step ``jax.lax.scan`` over :func:`myoreflex.model.step`, ``vmap`` over batches.
+"""The integrator: fixed-step ``jax.lax.scan`` over :func:`myoreflex.model.step`, one run or a batch.
 
 One verb, :func:`simulate`, runs any protocol on one parameter set (returning a :class:`Trial`) or
 on a batch (the same parameter tree with a leading axis, from :func:`myoreflex.params.stack_params`;
