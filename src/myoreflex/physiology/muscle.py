@@ -384,7 +384,7 @@ def _compressed_tendon_force(tendon_length_norm, params: MuscleParams):
     c1, c2, c3 = TENDON_COEFFICIENTS
     stiffness = _tendon_stiffness_exponent(params)
     stretch = tendon_length_norm - c2
-    knee = math.log(c3 / c1) / math.log((1.0 + c3) / c1) * params.tendon_strain_at_unit_force  # f_T = 0
+    knee = math.log(c3 / c1) / stiffness  # the stretch where f_T = 0
     pulling = stretch > knee
     taut = c3 * (math.log(c1 / c3) + stiffness * stretch)
     slack = c1 * jnp.exp(stiffness * jnp.minimum(stretch, knee)) - c3
