@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -594,7 +595,8 @@ def fit_pendulum_command(
 
     result = _run(body)
     _report_fit(result, f"Pendulum fit: {file.name}",
-                f"Pendulum fit of {file.name}: RMSE {{rmse_deg:.2f}} deg, converged {{converged}}", plot, as_json)
+                lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg, "
+                f"converged {out['converged']}", plot, as_json)
 
 
 def _echo_params(out: dict):
@@ -624,9 +626,9 @@ def _check_fit_options(method, body_mass_kg, height_m):
         fail("--height-m", "a height in [0.8, 2.3] m", height_m)
 
 
-def _report_fit(result, title: str, summary: str, plot, as_json: bool):
-    """A fit command's output: the figure (``--plot``), then the JSON contract or a summary line,
-    each parameter with its interval, and the disclaimer."""
+def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool):
+    """A fit command's output: the figure (``--plot``), then the JSON contract or a summary line
+    (``summary`` of the result's dict), each parameter with its interval, and the disclaimer."""
     if plot:
         from myoreflex.report.figures import fit_figure, save_figure
 
@@ -635,7 +637,7 @@ def _report_fit(result, title: str, summary: str, plot, as_json: bool):
         typer.echo(result.to_json())
         return
     out = result.to_dict()
-    typer.echo(summary.format(**out))
+    typer.echo(summary(out))
     _echo_params(out)
     typer.echo(DISCLAIMER)
 
@@ -727,8 +729,9 @@ def fit_stretch_command(
             fail("FILE", "a stretch recording the fit can use", str(exc))
 
     result = _run(body)
-    _report_fit(result, f"{joint} stretch fit", f"Stretch fit of {len(trials)} {joint} recordings: "
-                "torque RMSE {rmse_nm:.3f} N m, converged {converged}", plot, as_json)
+    _report_fit(result, f"{joint} stretch fit",
+                lambda out: f"Stretch fit of {len(trials)} {joint} recordings: "
+                f"torque RMSE {out['rmse_nm']:.3f} N m, converged {out['converged']}", plot, as_json)
 
 
 def main():  # pragma: no cover - console entry point

@@ -64,3 +64,17 @@ def test_pendulum_fitter_wants_one_recording_per_subject():
 def test_cohort_fit_refuses_an_unknown_test(manifest):
     result = runner.invoke(app, ["cohort", "fit", str(manifest[0]), "--test", "gait"])
     assert result.exit_code == 2 and "--test" in result.output and "stretch or pendulum" in result.output
+
+
+def test_fit_pendulum_text_report_names_a_file_whatever_its_characters(manifest):
+    # The summary line is formatted from the result, not from a template built around the name:
+    # braces in a file name must come out as they are.
+    path, _ = manifest
+    odd = path.parent / "s1 {knee}.csv"
+    odd.write_text((path.parent / "s1.csv").read_text())
+    result = runner.invoke(app, ["fit", "pendulum", str(odd), "--free", GAIN])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[0]
+    assert first.startswith("Pendulum fit of s1 {knee}.csv: RMSE ") and "converged True" in first
+    assert any(line.strip().startswith(GAIN) and "95 % [" in line for line in result.stdout.splitlines()[1:])
+    assert "not a medical device" in result.stdout
