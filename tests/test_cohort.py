@@ -38,7 +38,7 @@ from myoreflex.errors import NotSupported, ParameterError, ProtocolError
 from myoreflex.io.results import write_table
 from myoreflex.model import default_params
 from myoreflex.params import get_param, stack_params
-from myoreflex.protocols.pendulum import PendulumTest
+from myoreflex.protocols.pendulum import PENDULUM_DT, PendulumTest
 from myoreflex.protocols.stretch import MotorizedStretch
 from myoreflex.units import DEG
 
@@ -252,7 +252,7 @@ def test_simulate_writes_one_row_per_subject_with_status_and_provenance(referenc
     assert result.status_counts == {"OK": N_SUBJECTS}
     ok = [row for row in rows if row["status"] == "OK"]
     assert all(row["error"] == "" and math.isfinite(row["r1"]) for row in ok)
-    assert {row["protocol"] for row in rows} == {"pendulum"} and {row["dt_s"] for row in rows} == {1e-3}
+    assert {row["protocol"] for row in rows} == {"pendulum"} and {row["dt_s"] for row in rows} == {PENDULUM_DT}
     assert {row["seed"] for row in rows} == {7}
     assert {row["myoreflex_version"] for row in rows} == {cohort.__version__}
     assert list(rows[0])[-4:] == list(cohort.PROVENANCE_COLUMNS)

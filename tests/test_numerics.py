@@ -11,15 +11,16 @@ from myoreflex.conditions import CONDITIONS, apply_condition
 from myoreflex.measures.pendulum import CONTRACT_KEYS, measure
 from myoreflex.model import default_params
 from myoreflex.params import parameter_table, stack_params, with_overrides
-from myoreflex.protocols.pendulum import PendulumTest
+from myoreflex.protocols.pendulum import PENDULUM_DT, PendulumTest
 from myoreflex.simulate import DEFAULT_DT, simulate
 
 
-@pytest.mark.parametrize("condition,severity", [("healthy", 0.0), ("stroke", 0.7)])
+# cerebral_palsy at severity 1 is the most step-sensitive preset (its first period; PENDULUM_DT).
+@pytest.mark.parametrize("condition,severity", [("healthy", 0.0), ("stroke", 0.7), ("cerebral_palsy", 1.0)])
 def test_halving_the_step_changes_every_pendulum_metric_by_under_one_percent(condition, severity):
     params = apply_condition(default_params("knee"), condition, severity)
-    coarse = measure(PendulumTest().run(params, dt=DEFAULT_DT)).as_dict()
-    fine = measure(PendulumTest().run(params, dt=DEFAULT_DT / 2)).as_dict()
+    coarse = measure(PendulumTest().run(params)).as_dict()  # the pendulum's default step
+    fine = measure(PendulumTest().run(params, dt=PENDULUM_DT / 2)).as_dict()
     for key in CONTRACT_KEYS:
         if key == "n_oscillations":
             assert coarse[key] == fine[key]

@@ -95,7 +95,7 @@ from myoreflex.model import JOINTS, default_params
 from myoreflex.params import get_param, parameter_table, with_overrides
 from myoreflex.protocols.pendulum import PendulumTest
 from myoreflex.protocols.stretch import MotorizedStretch
-from myoreflex.simulate import DEFAULT_DT, simulate
+from myoreflex.simulate import simulate
 from myoreflex.units import DEG
 
 __all__ = [
@@ -153,20 +153,20 @@ class ProtocolSpec:
     record: tuple[str, ...]
     measure: Callable
     reference: str
-    record_every: int = 1
+    record_interval_s: float | None = None  # sampling interval of the measured channels; None: every step
 
 
 PROTOCOLS: dict[str, ProtocolSpec] = {
     "pendulum": ProtocolSpec(
         "pendulum", PendulumTest, ("angle", "angular_velocity"), _measure_pendulum,
         "myoreflex.measures.pendulum: ANCHORS 4.1, Bajd & Bowman 1982",
-        record_every=10,  # 100 Hz at dt = 1 ms, a goniometer's rate; the swing lasts seconds
+        record_interval_s=0.01,  # 100 Hz, a goniometer's rate; the swing lasts seconds
     ),
     "motorized_stretch": ProtocolSpec(
         "motorized_stretch", MotorizedStretch, ("angle", "angular_velocity", "torque", "emg"),
         _measure_stretch,
         "myoreflex.measures.stretch: peak torque, EMG onset angle (DSRT, Levin & Feldman 1994)",
-        record_every=1,  # EMG onset to the step
+        record_interval_s=None,  # EMG onset to the step
     ),
 }
 _ALIASES = {"stretch": "motorized_stretch"}
@@ -810,7 +810,7 @@ def cohort_simulate(
     out: str | os.PathLike,
     protocol: str | PendulumTest | MotorizedStretch = "pendulum",
     joint: str = "knee",
-    dt: float = DEFAULT_DT,
+    dt: float | None = None,
     record_every: int | None = None,
     chunk_size: int = 250,
     scheduler=None,
@@ -828,10 +828,10 @@ def cohort_simulate(
     protocol : ``"pendulum"`` (``PendulumTest()``, 10 s), a :class:`PendulumTest` or a
         :class:`MotorizedStretch` instance.
     joint : the joint of every subject (a pendulum test needs the knee).
-    dt : integration step in s.
-    record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum 10,
-        i.e. 100 Hz at ``dt = 1 ms`` like a goniometer, which keeps memory small in large chunks;
-        stretch 1, for the EMG onset).
+    dt : integration step in s; None: the protocol's own (pendulum 2 ms, stretch 1 ms).
+    record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum
+        100 Hz like a goniometer, which keeps memory small in large chunks; stretch every step,
+        for the EMG onset).
     chunk_size : most subjects per batched simulation; chunks are balanced to one shape.
     scheduler : None (this process), ``"local"`` (a ``distributed.LocalCluster`` of 2 worker
         processes with 1 thread each; ``cluster`` extra), a scheduler address
@@ -866,13 +866,15 @@ def cohort_simulate(
     if isinstance(instance, PendulumTest):
         if joint != "knee":
             raise ProtocolError(describe("pendulum test joint", "knee", joint))
-        instance.drive()
+        drive = instance.drive()
     else:
-        instance.drive(joint)
+        drive = instance.drive(joint)
+    dt = drive.step if dt is None else dt
     if not dt > 0:
         raise ProtocolError(describe("dt", "a step > 0 s", dt))
     if record_every is None:
-        record_every = PROTOCOLS[_protocol_name(instance)].record_every
+        interval = PROTOCOLS[_protocol_name(instance)].record_interval_s
+        record_every = 1 if interval is None else max(1, int(round(interval / dt)))
     if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ParameterError(describe("record_every", "an integer >= 1", repr(record_every)))
     task = _Task("simulate", instance, joint=joint, dt=float(dt), record_every=int(record_every))

@@ -22,7 +22,7 @@ from myoreflex.params import batch_size, validate
 from myoreflex.trial import Channel, Trial
 
 DEFAULT_DT = 1e-3
-"""Default step (s). Halving it changes pendulum metrics by < 1 % (tests/test_numerics.py)."""
+"""Default step (s) of a protocol that does not choose its own (:attr:`Drive.step`)."""
 
 #: Recordable channels: name in the Trial -> (Observation field, unit, per-muscle?)
 CHANNELS = {
@@ -46,13 +46,16 @@ class Drive:
     """What a protocol imposes: initial angle, duration, and optionally prescribed kinematics.
 
     ``kinematics`` is None for a free swing, or a function ``t -> (q, q', q'')`` evaluated on the
-    step grid (NumPy, outside jit).
+    step grid (NumPy, outside jit). ``step`` is the protocol's integration step (s), used when the
+    caller of :func:`simulate` gives none: the largest step at which the protocol's measures have
+    converged (each protocol documents its study).
     """
 
     initial_angle: float
     duration: float
     gravity_scale: float = 1.0
     kinematics: object = None
+    step: float = DEFAULT_DT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -213,7 +216,7 @@ def simulate(
     params: model.ReflexParams,
     drive: Drive,
     *,
-    dt: float = DEFAULT_DT,
+    dt: float | None = None,
     record: Sequence[str] = DEFAULT_RECORD,
     record_every: int = 1,
     throw: bool = True,
@@ -225,7 +228,7 @@ def simulate(
     ----------
     params : ReflexParams, one subject or a batch (leading axis on every leaf).
     drive : Drive from a protocol (``PendulumTest().drive()`` and friends).
-    dt : fixed step in s.
+    dt : fixed step in s; None: the protocol's step (``drive.step``).
     record : channels to keep (see :data:`CHANNELS`); per-muscle ones become ``<name>_<muscle>``.
     record_every : keep every k-th step (saves memory in large batches).
     throw : raise :class:`SimulationFailed` on NaN/inf (single runs); batches report ``status``.
@@ -235,6 +238,7 @@ def simulate(
     Trial (single) or SimulationBatch (batched).
     """
     record = _check_record(record)
+    dt = drive.step if dt is None else dt
     if not dt > 0:
         raise ProtocolError(describe("dt", "a step > 0 s", dt))
     size = batch_size(params)

@@ -12,8 +12,16 @@ import dataclasses
 
 from myoreflex.errors import ProtocolError, describe
 from myoreflex.model import ReflexParams
-from myoreflex.simulate import DEFAULT_DT, DEFAULT_RECORD, Drive, simulate
+from myoreflex.simulate import DEFAULT_RECORD, Drive, simulate
 from myoreflex.trial import Trial
+
+
+PENDULUM_DT = 2e-3
+"""The pendulum test's integration step (s): halving it changes every pendulum metric by under 1 %
+(tests/test_numerics.py). Over the condition presets (healthy, stroke 0.3/0.7, MS 0.5, CP 0.7/1.0,
+SCI 1.0) the largest change from 2 to 1 ms is 0.86 % (first period, CP at severity 1), all other
+metrics 0.11 % or less; from 1 to 0.5 ms 0.43 % (benchmarks/RESULTS.md, run F). The swing is slow
+(under 1.2 Hz); the step is set by the reflex loop's timing, not by the mechanics."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -26,10 +34,10 @@ class PendulumTest:
     def drive(self) -> Drive:
         if not self.duration > 0.5:
             raise ProtocolError(describe("pendulum duration", "more than 0.5 s", self.duration))
-        return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0)
+        return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0, step=PENDULUM_DT)
 
-    def run(self, params: ReflexParams, *, dt: float = DEFAULT_DT, record=DEFAULT_RECORD, **metadata) -> Trial:
-        """Simulate the test on ``params`` (a knee) and return the Trial."""
+    def run(self, params: ReflexParams, *, dt: float | None = None, record=DEFAULT_RECORD, **metadata) -> Trial:
+        """Simulate the test on ``params`` (a knee) and return the Trial (``dt`` None: :data:`PENDULUM_DT`)."""
         if params.joint != "knee":
             raise ProtocolError(describe("pendulum test joint", "knee", params.joint))
         meta = {"protocol": "pendulum", "release_angle_rad": self.release_angle, **metadata}

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from myoreflex.errors import ProtocolError, describe
 from myoreflex.model import JOINTS, ReflexParams
 from myoreflex.protocols._profiles import minimum_jerk, ramp_and_hold
-from myoreflex.simulate import DEFAULT_DT, DEFAULT_RECORD, Drive, simulate
+from myoreflex.simulate import DEFAULT_RECORD, Drive, simulate
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -60,7 +60,7 @@ class MotorizedStretch:
 
         return Drive(initial_angle=start, duration=duration, gravity_scale=0.0, kinematics=kinematics)
 
-    def run(self, params: ReflexParams, *, dt: float = DEFAULT_DT, record=DEFAULT_RECORD, **metadata) -> Trial:
+    def run(self, params: ReflexParams, *, dt: float | None = None, record=DEFAULT_RECORD, **metadata) -> Trial:
         _check_joint(params)
         meta = {"protocol": "motorized_stretch", "velocity_deg_s": self.velocity / DEG,
                 "stretch_onset_s": self.rest_before, **metadata}
@@ -92,7 +92,7 @@ class ManualStretch:
         total = self.rest_before + self.duration + self.hold
         return Drive(initial_angle=start, duration=total, gravity_scale=0.0, kinematics=kinematics)
 
-    def run(self, params: ReflexParams, *, dt: float = DEFAULT_DT, record=DEFAULT_RECORD, **metadata) -> Trial:
+    def run(self, params: ReflexParams, *, dt: float | None = None, record=DEFAULT_RECORD, **metadata) -> Trial:
         _check_joint(params)
         meta = {"protocol": "manual_stretch", "movement_time_s": self.duration,
                 "stretch_onset_s": self.rest_before, **metadata}
