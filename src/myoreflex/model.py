@@ -438,6 +438,9 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     if params.reflex_mode == "force":
         reflex = state.force_feedback.force + state.force_feedback.force_rate
     else:
+        # Read from the newest row (the pool drive at the start of the step) and held over the step,
+        # the drive reaches the muscle ``delay + dt/2`` later at the step's midpoint: the loop's one
+        # first-order timing term, what sets the pendulum's step (protocols.pendulum.PENDULUM_DT).
         reflex = _read(state.efferent_history, previous_head, params.delays.efferent, dt)
     excitation = jnp.clip(params.motoneuron.tone + reflex, 0.0, 1.0)
 

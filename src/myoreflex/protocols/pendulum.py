@@ -20,8 +20,9 @@ PENDULUM_DT = 2e-3
 """The pendulum test's integration step (s): halving it changes every pendulum metric by under 1 %
 (tests/test_numerics.py). Over the condition presets (healthy, stroke 0.3/0.7, MS 0.5, CP 0.7/1.0,
 SCI 1.0) the largest change from 2 to 1 ms is 0.86 % (first period, CP at severity 1), all other
-metrics 0.11 % or less; from 1 to 0.5 ms 0.43 % (benchmarks/RESULTS.md, run F). The swing is slow
-(under 1.2 Hz); the step is set by the reflex loop's timing, not by the mechanics."""
+metrics 0.08 % or less; from 1 to 0.5 ms 0.43 % (benchmarks/RESULTS.md, run F). The swing is slow
+(under 1.2 Hz); the step is set by the reflex loop's timing (the efferent drive reaches the muscle
+half a step after its delay, see model.step), not by the mechanics."""
 
 
 @dataclasses.dataclass(frozen=True)
