@@ -19,7 +19,9 @@ from myoreflex.simulate import DEFAULT_DT, simulate
 @pytest.mark.parametrize("condition,severity", [("healthy", 0.0), ("stroke", 0.7), ("cerebral_palsy", 1.0)])
 def test_halving_the_step_changes_every_pendulum_metric_by_under_one_percent(condition, severity):
     params = apply_condition(default_params("knee"), condition, severity)
-    coarse = measure(PendulumTest().run(params)).as_dict()  # the pendulum's default step
+    trial = PendulumTest().run(params)
+    assert trial.metadata["dt_s"] == PENDULUM_DT  # the pendulum's own step is the default
+    coarse = measure(trial).as_dict()
     fine = measure(PendulumTest().run(params, dt=PENDULUM_DT / 2)).as_dict()
     for key in CONTRACT_KEYS:
         if key == "n_oscillations":

@@ -47,8 +47,8 @@ class Drive:
 
     ``kinematics`` is None for a free swing, or a function ``t -> (q, q', q'')`` evaluated on the
     step grid (NumPy, outside jit). ``step`` is the protocol's integration step (s), used when the
-    caller of :func:`simulate` gives none: the largest step at which the protocol's measures have
-    converged (each protocol documents its study).
+    caller of :func:`simulate` gives none: :data:`DEFAULT_DT`, or a protocol's own choice with its
+    step study (the pendulum's ``PENDULUM_DT``).
     """
 
     initial_angle: float
