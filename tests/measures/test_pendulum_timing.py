@@ -23,11 +23,15 @@ def _swing(t):
 def _exact():
     """Peak times and values from a 10 kHz evaluation of the same swing (the truth to ~1e-4 s)."""
     t = np.arange(0.0, 10.0, 1e-4)
-    angle, velocity = _swing(t), np.gradient(_swing(t), t)
-    after = t > RELEASE + 0.05
+    angle = _swing(t)
+    velocity = np.gradient(angle, t)
+
+    def highest_between(start, stop):
+        return np.argmax(np.where((t > start) & (t < stop), angle, -np.inf))
+
     release = t[np.argmax(velocity > 20 * DEG)]
-    first = np.argmax(np.where(after & (t < RELEASE + 1.2), angle, -np.inf))
-    second = np.argmax(np.where(t > t[first] + 0.5, angle, -np.inf) * (t < t[first] + 1.5))
+    first = highest_between(RELEASE + 0.05, RELEASE + 1.2)
+    second = highest_between(t[first] + 0.5, t[first] + 1.5)
     peak = np.argmax(np.abs(velocity))
     return {"release": release, "first_time": t[first] - release, "first_deg": angle[first] / DEG,
             "period": t[second] - t[first], "peak_time": t[peak] - release, "peak_velocity": abs(velocity[peak]) / DEG}
