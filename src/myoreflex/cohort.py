@@ -483,15 +483,16 @@ def _result_row(row: dict, outcome: str, error: str, values: Mapping[str, Any], 
     return out
 
 
+def _drive(protocol, joint: str):
+    """The protocol's Drive: a pendulum test is always at the knee, a stretch at ``joint``."""
+    return protocol.drive() if isinstance(protocol, PendulumTest) else protocol.drive(joint)
+
+
 def _simulate_chunk(task: _Task, rows: list[dict]) -> list[dict]:
     spec = PROTOCOLS[_protocol_name(task.protocol)]
     padded = list(rows) + [rows[-1]] * max(0, task.batch - len(rows))
     params = build_params(padded, joint=task.joint)
-    if isinstance(task.protocol, PendulumTest):
-        drive = task.protocol.drive()
-    else:
-        drive = task.protocol.drive(task.joint)
-    batch = simulate(params, drive, dt=task.dt, record=spec.record, record_every=task.record_every,
+    batch = simulate(params, _drive(task.protocol, task.joint), dt=task.dt, record=spec.record, record_every=task.record_every,
                      throw=False)
     results = []
     for i, row in enumerate(rows):
@@ -863,12 +864,9 @@ def cohort_simulate(
                                       "body_mass_kg, height_m)", "recordings (a `file` column)",
                                       "use cohort_assess for recordings"))
     instance = _protocol_instance(protocol)
-    if isinstance(instance, PendulumTest):
-        if joint != "knee":
-            raise ProtocolError(describe("pendulum test joint", "knee", joint))
-        drive = instance.drive()
-    else:
-        drive = instance.drive(joint)
+    if isinstance(instance, PendulumTest) and joint != "knee":
+        raise ProtocolError(describe("pendulum test joint", "knee", joint))
+    drive = _drive(instance, joint)  # also checks the protocol's settings before any chunk runs
     dt = drive.step if dt is None else dt
     if not dt > 0:
         raise ProtocolError(describe("dt", "a step > 0 s", dt))
