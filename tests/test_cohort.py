@@ -228,16 +228,17 @@ def test_missing_manifest_and_bad_run_arguments(tmp_path):
 
 def test_a_diverging_subject_gets_a_nonfinite_row_not_an_exception(monkeypatch, tmp_path, compile_cache):
     # The documented bounds keep every run finite (tests/test_numerics.py), so to exercise the
-    # NONFINITE path this test lets one subject past them: stiff damping on a tiny inertia
-    # (B dt / I = 50) makes the explicit limb step diverge.
+    # NONFINITE path this test lets one subject past them: negative damping (an energy source)
+    # on a tiny inertia makes the swing grow without bound.
     import myoreflex.params
 
     monkeypatch.setattr(myoreflex.params, "validate", lambda tree: tree)
     wide = cohort._parameter_bounds("knee")
     wide["limb.inertia"] = ((1e-5, 3.0), wide["limb.inertia"][1])
+    wide["limb.damping"] = ((-1e3, 5.0), wide["limb.damping"][1])
     monkeypatch.setattr(cohort, "_parameter_bounds", lambda joint: wide)
     rows = cohort_rows()[:CHUNK]
-    rows[BLOWS_UP] = {**rows[BLOWS_UP], "limb.inertia": 1e-4, "limb.damping": 5.0}
+    rows[BLOWS_UP] = {**rows[BLOWS_UP], "limb.inertia": 1e-4, "limb.damping": -1e3}
     out = tmp_path / "diverging.csv"
     result = cohort_simulate(rows, out=out, protocol=PROTOCOL, chunk_size=CHUNK)
     assert result.status_counts == {"OK": CHUNK - 1, "NONFINITE": 1}

@@ -7,7 +7,8 @@ from myoreflex.conditions import apply_condition
 from myoreflex.measures.pendulum import CONTRACT_KEYS, measure
 from myoreflex.model import default_params
 from myoreflex.protocols.pendulum import PendulumTest
-from myoreflex.simulate import simulate_passive
+from myoreflex.params import stack_params
+from myoreflex.simulate import simulate, simulate_passive
 from myoreflex.trial import Channel, Trial
 from myoreflex.physiology.limb import LimbParams
 from myoreflex.units import DEG
@@ -38,11 +39,16 @@ def test_spastic_pendulum_is_braked(condition, healthy):
     assert spastic.peak_velocity_deg_s < healthy.peak_velocity_deg_s
 
 
-@pytest.mark.parametrize("condition", ["stroke", "cerebral_palsy"])
+@pytest.mark.parametrize("condition", ["stroke", "cerebral_palsy", "multiple_sclerosis", "spinal_cord_injury"])
 def test_every_metric_moves_monotonically_with_severity(condition):
+    # The item 4 names stroke and cerebral palsy; every condition is held to it, on a grid
+    # fine enough (41 severities) to catch a metric that turns back between two coarse grid points.
     params = default_params("knee")
-    rows = [measure(PendulumTest().run(apply_condition(params, condition, s))).as_dict()
-            for s in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    severities = np.linspace(0.0, 1.0, 41)
+    batch = simulate(stack_params([apply_condition(params, condition, float(s)) for s in severities]),
+                     PendulumTest().drive(), record=("angle",))
+    rows = [measure(Trial(batch.time, {"angle": Channel(angle, "rad")}, {})).as_dict()
+            for angle in batch.channels["angle"]]
     for key in CONTRACT_KEYS:
         values = np.array([row[key] if row[key] is not None else np.nan for row in rows], dtype=float)
         values = values[np.isfinite(values)]

@@ -265,6 +265,7 @@ class LoopState(eqx.Module):
     motoneuron: MotoneuronState
     force_feedback: ForceFeedbackState
     previous_force: jax.Array  # (2,) normalised tendon force at the last step, for dF/dt
+    previous_stiffness: jax.Array  # (2,) musculotendon stiffness at the last step (N/m), for the limb
     afferent_history: jax.Array  # ring buffer (n_buffer, 6): Ia, II, Ib of both muscles
     efferent_history: jax.Array  # ring buffer (n_buffer, 2): pool drive of both muscles
 
@@ -377,6 +378,7 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
         motoneuron=mn_state,
         force_feedback=ForceFeedbackState(jnp.zeros_like(force), jnp.zeros_like(force)),
         previous_force=force / muscles.max_isometric_force,
+        previous_stiffness=out.stiffness,
         afferent_history=_fill(afferent, n),
         efferent_history=_fill(mn_state.drive, n),
     )
@@ -438,10 +440,12 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     if params.reflex_mode == "force":
         reflex = state.force_feedback.force + state.force_feedback.force_rate
     else:
-        # Read from the newest row (the pool drive at the start of the step) and held over the step,
-        # the drive reaches the muscle ``delay + dt/2`` later at the step's midpoint: the loop's one
-        # first-order timing term, what sets the pendulum's step (protocols.pendulum.PENDULUM_DT).
-        reflex = _read(state.efferent_history, previous_head, params.delays.efferent, dt)
+        # Held over the step, the drive acts at the step's midpoint t + dt/2, so it is read
+        # ``delay - dt/2`` before the newest row (the pool drive at t): it then reaches the muscle
+        # exactly ``delay`` after it left the pool. Reading ``delay`` back instead adds dt/2 to the
+        # loop delay, a first-order timing error that would set the pendulum's step.
+        lead = jnp.maximum(params.delays.efferent - 0.5 * dt, 0.0)
+        reflex = _read(state.efferent_history, previous_head, lead, dt)
     excitation = jnp.clip(params.motoneuron.tone + reflex, 0.0, 1.0)
 
     # 2. Mechanics: joint motion, then muscles at the new musculotendon lengths.
@@ -449,13 +453,21 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
         angle, angular_velocity, angular_acceleration = (
             jnp.broadcast_to(d, state.angle.shape) for d in drive)
     else:
+        # Semi-implicit (symplectic) Euler with the muscle torque of the last step. That is stable
+        # while the muscles' joint stiffness K = sum r^2 k stays below 4 I / dt^2; stiffer (a tendon
+        # stretched far past its slack length) the part of K above I / dt^2 is taken implicitly:
+        # over the step the torque is tau(q) - K_i dt w+, so w+ = (w + dt a) / (1 + dt^2 K_i / I).
+        # Physiological swings stay far below (K ~ 200 N m/rad against I / dt^2 ~ 10^4 at 5 ms), so
+        # they run the plain explicit update.
         torque_now = muscle_torque(state.previous_force * muscles.max_isometric_force, geometry)
         acceleration = limb_mod.angular_acceleration(
             state.angle, state.angular_velocity, torque_now, lp, gravity_scale
         )
-        angular_velocity = state.angular_velocity + dt * acceleration
+        joint_stiffness = jnp.sum(geometry.moment_arm**2 * state.previous_stiffness, axis=0)
+        implicit = jnp.maximum(joint_stiffness * (dt * dt) / lp.inertia - 1.0, 0.0)
+        angular_velocity = (state.angular_velocity + dt * acceleration) / (1.0 + implicit)
         angle = state.angle + dt * angular_velocity
-        angular_acceleration = acceleration
+        angular_acceleration = (angular_velocity - state.angular_velocity) / dt
     lmt = musculotendon_lengths(angle, muscles, geometry)
     muscle_state, out = jax.vmap(muscle_step, in_axes=(0, 0, 0, 0, None))(state.muscle, excitation, lmt, muscles, dt)
     force = out.tendon_force
@@ -509,6 +521,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
         motoneuron=mn_state,
         force_feedback=ff_state,
         previous_force=force_norm,
+        previous_stiffness=out.stiffness,
         afferent_history=afferent_history,
         efferent_history=efferent_history,
     )

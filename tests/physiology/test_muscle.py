@@ -305,6 +305,25 @@ def _stretch(dt, velocity=1.0, duration=0.2, hold=0.02, travel=0.03, params=DEFA
     return _length_at(0.9, params) + jnp.clip(velocity * (time - hold), 0.0, travel)
 
 
+@pytest.mark.parametrize("tendon", ["compliant", "rigid"])
+@pytest.mark.parametrize("activation,fibre_length_norm", [(0.0, 1.1), (0.5, 0.9), (1.0, 0.8)])
+def test_reported_stiffness_is_the_slope_of_the_static_force_length_relation(tendon, activation, fibre_length_norm):
+    """At rest (no fibre velocity) the step's ``stiffness`` is tendon and fibre in series, their
+    elastic slopes only: it must equal dF/dl_MT of the static equilibrium, here by central
+    differences of equilibria 1 um apart (truncation ~1e-8 relative; tolerance 1e-5)."""
+    params = dataclasses.replace(DEFAULT, tendon=tendon)
+    base = _length_at(fibre_length_norm, params) + (0.004 if tendon == "compliant" else 0.0)
+
+    def rest(length):
+        state = _equilibrium_state(length, activation, params)
+        return _step(state, activation, length, params, 1e-3)[1]
+
+    step = 1e-6
+    slope = (rest(base + step).tendon_force - rest(base - step).tendon_force) / (2 * step)
+    assert float(slope) > 0.0
+    assert float(rest(base).stiffness) == pytest.approx(float(slope), rel=1e-5)
+
+
 @pytest.mark.parametrize("excitation", [0.0, 0.05, 1.0])
 def test_implicit_step_converges_when_dt_is_halved(excitation):
     """Backward Euler is first order; the task's criterion: on a 1 m/s stretch, halving dt from
@@ -315,7 +334,7 @@ def test_implicit_step_converges_when_dt_is_halved(excitation):
     assert np.max(np.abs(coarse - fine)) < 0.01 * np.max(fine)
 
 
-@pytest.mark.parametrize("dt", [1e-3, 2e-3])  # the stretch's and the pendulum's steps
+@pytest.mark.parametrize("dt", [1e-3, 2e-3, 8e-3])  # the stretch's, the fits' and the pendulum's steps
 def test_implicit_step_solves_force_balance_on_a_harsh_trajectory(dt):
     """Stretch and release at 1.5 m/s with excitation switching 0 <-> 1 every 50 ms (shortening
     fast enough at full activation to slacken the tendon): after the fixed Newton count the
