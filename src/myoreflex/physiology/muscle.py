@@ -34,6 +34,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from myoreflex import fastmath
 from myoreflex.params import choice, param
 
 DEGROOTE = "De Groote et al. 2016 (Ann Biomed Eng 44:2922), coefficients as adjusted in OpenSim "
@@ -214,7 +215,7 @@ def _asinh(z):
     """
     negative = z < 0.0
     magnitude = jnp.where(negative, -z, z)
-    value = jnp.log(magnitude + jnp.sqrt(z * z + 1.0))
+    value = fastmath.log(magnitude + jnp.sqrt(z * z + 1.0))
     return jnp.where(negative, -value, value)
 
 
@@ -379,7 +380,7 @@ def _fibre_forces_norm(fibre_length_norm, fibre_velocity_norm, activation, param
 def _compress_force(force_norm):
     """phi(f) = c3 ln(1 + f / c3) for f > 0, f otherwise: increasing, C1, logarithmic for pulls."""
     c3 = TENDON_COEFFICIENTS[2]
-    return jnp.where(force_norm > 0.0, c3 * jnp.log1p(jnp.maximum(force_norm, 0.0) * (1.0 / c3)), force_norm)
+    return jnp.where(force_norm > 0.0, c3 * fastmath.log1p(jnp.maximum(force_norm, 0.0) * (1.0 / c3)), force_norm)
 
 
 def _compressed_tendon_force(tendon_length_norm, params: MuscleParams):

@@ -39,6 +39,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from myoreflex import fastmath
 from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, describe
 from myoreflex.params import param
@@ -244,7 +245,7 @@ def _power(x, exponent):
     """
     positive = x > 0
     safe = jnp.where(positive, x, 1.0)
-    return jnp.where(positive, jnp.exp(exponent * jnp.log(safe)), 0.0)
+    return jnp.where(positive, jnp.exp(exponent * fastmath.log(safe)), 0.0)
 
 
 def _signed_power(x, exponent):
@@ -590,7 +591,7 @@ def spindle_step(
             size = jnp.abs(w)
             positive = size > 0
             safe = jnp.where(positive, size, 1.0)
-            magnitude = jnp.where(positive, jnp.exp(inverse_exponent * jnp.log(safe)), 0.0)
+            magnitude = jnp.where(positive, jnp.exp(inverse_exponent * fastmath.log(safe)), 0.0)
             polar_velocity = jnp.sign(w) * magnitude
             velocity_slope = inverse_exponent * magnitude / safe
             polar_length = length_predicted + dt * polar_velocity

@@ -22,6 +22,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 
+from myoreflex import fastmath
 from myoreflex.params import param
 
 LIN_CRAGO = (
@@ -78,7 +79,7 @@ def tendon_organ_rate_static(force_N, params: TendonOrganParams):
     >>> round(float(tendon_organ_rate_static(4.0, TendonOrganParams())), 3)
     41.589
     """
-    return params.gain * jnp.log1p(jnp.maximum(force_N, 0.0) / params.force_scale)
+    return params.gain * fastmath.log1p(jnp.maximum(force_N, 0.0) / params.force_scale)
 
 
 def _split_transfer_function(params: TendonOrganParams):
