@@ -10,6 +10,12 @@ import os
 SMALL_LOOP_OPTION = "xla_cpu_small_while_loop_byte_threshold=1000000000"
 if "xla_backend_extra_options" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} --xla_backend_extra_options={SMALL_LOOP_OPTION}".strip()
+# On CPUs with 512-bit vector units XLA still emits 256-bit code by default; the batched loop is
+# elementwise float64 arithmetic, and 512-bit code runs about 1.25x more pendulums per second
+# with bit-identical results (benchmarks/RESULTS.md, run H). Other CPUs ignore the preference.
+VECTOR_WIDTH_FLAG = "--xla_cpu_prefer_vector_width=512"
+if "xla_cpu_prefer_vector_width" not in os.environ["XLA_FLAGS"]:
+    os.environ["XLA_FLAGS"] = f"{os.environ['XLA_FLAGS']} {VECTOR_WIDTH_FLAG}"
 
 import jax  # noqa: E402
 
