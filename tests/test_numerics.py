@@ -77,6 +77,24 @@ def test_vmap_batch_equals_a_loop_of_single_runs():
         np.testing.assert_allclose(batch.channels["angle"][i], single["angle"], rtol=1e-10, atol=1e-12)
 
 
+def test_a_batch_run_in_chunks_equals_the_batch_run_at_once(monkeypatch):
+    # Large batches run MEMBERS_PER_DEVICE per core at a time (the last chunk padded): shrink the
+    # chunk so that 7 members take several chunks, and compare with one call.
+    import myoreflex.simulate as sim
+
+    params = default_params("knee")
+    sets = stack_params([apply_condition(params, "stroke", s) for s in np.linspace(0.0, 1.0, 7)])
+    drive = PendulumTest(duration=1.0).drive()
+    whole = simulate(sets, drive, record=("angle", "emg"))
+    monkeypatch.setattr(sim, "MEMBERS_PER_DEVICE", 1)
+    chunked = simulate(sets, drive, record=("angle", "emg"))
+    assert chunked.status.tolist() == whole.status.tolist()
+    for name, values in whole.channels.items():
+        assert chunked.channels[name].shape == values.shape
+        # Another batch shape compiles other vector and remainder loops: equal to the last bit or two.
+        np.testing.assert_allclose(chunked.channels[name], values, rtol=1e-13, atol=1e-15)
+
+
 @pytest.mark.parametrize("spindle_model,reflex_mode", [("mileusnic", "spindle"), ("prochazka", "spindle"),
                                                       ("mileusnic", "force")])
 def test_a_batch_with_its_own_delays_and_conditions_equals_single_runs(spindle_model, reflex_mode):

@@ -212,6 +212,31 @@ def shard_batch(batch, size: int):
     return jax.device_put(batch, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")))
 
 
+MEMBERS_PER_DEVICE = 1024
+"""Batch members per compute device in one compiled call; larger batches run chunk by chunk. About
+a thousand members keep a step's intermediate arrays in the core's cache: 10,000 pendulums ran 1.4x
+faster as five chunks of 2,000 than as one call on 2 cores (benchmarks/RESULTS.md, run H)."""
+
+
+def _run_in_chunks(run, params, size: int, inputs):
+    """``run`` a batch of ``size`` members in chunks of :data:`MEMBERS_PER_DEVICE` per device.
+
+    Every chunk has the same shape (the last is padded with copies of its last member), so one
+    compilation serves them all. Returns the outputs (batch first) and statuses as NumPy arrays.
+    """
+    chunk = min(size, MEMBERS_PER_DEVICE * len(compute_devices()))
+    pieces, statuses = [], []
+    for start in range(0, size, chunk):
+        count = min(chunk, size - start)
+        part = jax.tree_util.tree_map(
+            lambda x: jnp.concatenate([x[start:start + count], jnp.repeat(x[start + count - 1:start + count],
+                                                                          chunk - count, axis=0)]), params)
+        outputs, status = run(shard_batch(part, chunk), *inputs)
+        pieces.append([np.asarray(out)[:count] for out in outputs])
+        statuses.append(np.asarray(status)[:count])
+    return [np.concatenate(columns) for columns in zip(*pieces)], np.concatenate(statuses)
+
+
 def simulate(
     params: model.ReflexParams,
     drive: Drive,
@@ -255,14 +280,13 @@ def simulate(
         kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
     run = _compiled(record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale), record,
                     size is not None)
-    if size is not None:
-        params = shard_batch(params, size)
-    outputs, status = run(params, jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))
-    arrays = {name: np.asarray(out)[:size] if size is not None else np.asarray(out) for name, out in zip(record, outputs)}
-    status = np.asarray(status)[:size] if size is not None else status
+    inputs = (jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))
     names = params.muscle_names
     if size is not None:
-        return SimulationBatch(time=time, channels=arrays, status=status, muscle_names=names)
+        outputs, status = _run_in_chunks(run, params, size, inputs)
+        return SimulationBatch(time=time, channels=dict(zip(record, outputs)), status=status, muscle_names=names)
+    outputs, status = run(params, *inputs)
+    arrays = {name: np.asarray(out) for name, out in zip(record, outputs)}
     status = Status(int(status))
     if throw and status is not Status.OK:
         raise SimulationFailed(
