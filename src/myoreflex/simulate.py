@@ -224,13 +224,17 @@ def _run_in_chunks(run, params, size: int, inputs):
     Every chunk has the same shape (the last is padded with copies of its last member), so one
     compilation serves them all. Returns the outputs (batch first) and statuses as NumPy arrays.
     """
-    chunk = min(size, MEMBERS_PER_DEVICE * len(compute_devices()))
+    chunk = MEMBERS_PER_DEVICE * len(compute_devices())
+    if size <= chunk:
+        outputs, status = run(shard_batch(params, size), *inputs)
+        return [np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size]
+    host = jax.tree_util.tree_map(np.asarray, params)  # sliced on the host: no dispatch per leaf
     pieces, statuses = [], []
     for start in range(0, size, chunk):
         count = min(chunk, size - start)
         part = jax.tree_util.tree_map(
-            lambda x: jnp.concatenate([x[start:start + count], jnp.repeat(x[start + count - 1:start + count],
-                                                                          chunk - count, axis=0)]), params)
+            lambda x: np.concatenate([x[start:start + count], np.repeat(x[start + count - 1:start + count],
+                                                                        chunk - count, axis=0)]), host)
         outputs, status = run(shard_batch(part, chunk), *inputs)
         pieces.append([np.asarray(out)[:count] for out in outputs])
         statuses.append(np.asarray(status)[:count])
