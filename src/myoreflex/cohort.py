@@ -829,7 +829,7 @@ def cohort_simulate(
     protocol : ``"pendulum"`` (``PendulumTest()``, 10 s), a :class:`PendulumTest` or a
         :class:`MotorizedStretch` instance.
     joint : the joint of every subject (a pendulum test needs the knee).
-    dt : integration step in s; None: the protocol's own (pendulum 2 ms, stretch 1 ms).
+    dt : integration step in s; None: the protocol's own (pendulum 8 ms, stretch 1 ms).
     record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum
         100 Hz like a goniometer, which keeps memory small in large chunks; stretch every step,
         for the EMG onset).

@@ -19,8 +19,8 @@ from myoreflex.trial import Trial
 PENDULUM_DT = 8e-3
 """The pendulum test's integration step (s): halving it changes every pendulum metric by under 1 %
 (tests/test_numerics.py). Over the condition presets (healthy, stroke 0.3/0.7, MS 0.5, CP 0.7/1.0,
-SCI 1.0) the largest change from 8 to 4 ms is 0.50 % (first swing excursion, CP at severity 1),
-from 4 to 2 ms 0.23 % (``benchmarks/step_convergence.py``; benchmarks/RESULTS.md, run H). The swing
+SCI 1.0) the largest change from 8 to 4 ms is 0.49 % (first period, CP at severity 1), from 4 to
+2 ms 0.21 % (``benchmarks/step_convergence.py``; benchmarks/RESULTS.md, run H). The swing
 is slow (under 1.2 Hz); what limits the step is the reflex loop's timing, which the loop keeps to
 first order exact (the efferent drive is read at the step's midpoint, see model.step), and the
 stability of the limb's update with stiff tendons, which the integrator guards (model.step)."""
