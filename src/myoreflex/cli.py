@@ -170,7 +170,8 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the figures")] = Pat
 
     def body():
         typer.echo("myoreflex demo. " + DISCLAIMER)
-        cases = [("healthy", 0.0), ("cerebral_palsy", 0.7), ("stroke", 0.7)]
+        # a mild and a marked spastic leg (stroke and cerebral palsy differ little at equal severity)
+        cases = [("healthy", 0.0), ("stroke", 0.3), ("cerebral_palsy", 0.7)]
         pend = [(c, s, *pendulum_result(c, s)) for c, s in cases]
         typer.echo("\nPendulum test (knee, adult defaults)")
         typer.echo(f"  {'condition':22s} {'R1':>5s} {'R2n':>5s} {'swings':>6s} {'peak vel (deg/s)':>16s} {'period (s)':>10s}")
