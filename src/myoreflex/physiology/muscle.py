@@ -152,9 +152,10 @@ class MuscleOutput(eqx.Module):
     ``tendon_force`` (N, >= 0); ``fibre_length_norm`` (1); ``fibre_velocity`` (optimal fibre
     lengths per s, lengthening positive); ``activation`` (1); ``active_fibre_force`` (N, along the
     fibre, ``F_max a f_L f_V``); ``passive_fibre_force`` (N, along the fibre, elastic plus damping,
-    ``F_max (f_PE + d v~)``); ``stiffness`` (N/m, >= 0): the slope of the tendon force against the
-    musculotendon length over the step (activation and the previous fibre length held), which the
-    limb integrator uses to treat the muscles' elastic pull implicitly.
+    ``F_max (f_PE + d v~)``); ``stiffness`` (N/m, >= 0): the elastic slope of the tendon force
+    against the musculotendon length, tendon and fibre in series with activation and fibre
+    velocity held (the static stiffness at rest), which the limb integrator uses to take very stiff
+    muscles implicitly (model.step).
     """
 
     tendon_force: jax.Array
@@ -597,7 +598,7 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
                 musculotendon_length - params.optimal_fibre_length * along
             ) / params.tendon_slack_length
             tendon_force_norm = tendon_force_length(tendon_length_norm, params)
-            c3 = TENDON_COEFFICIENTS[2]
+            c3 = TENDON_COEFFICIENTS[2]  # f_T' = k_T (f_T + c3): the exponential's own slope, per l_slack
             tendon_slope = _tendon_stiffness_exponent(params) * (tendon_force_norm + c3) / params.tendon_slack_length
             at_bound = (fibre_length_norm <= _min_fibre_length_norm(params)) | (
                 fibre_length_norm >= MAX_FIBRE_LENGTH_NORM)
