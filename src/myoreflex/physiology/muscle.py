@@ -381,7 +381,8 @@ def _fibre_forces_norm(fibre_length_norm, fibre_velocity_norm, activation, param
 def _compress_force(force_norm):
     """phi(f) = c3 ln(1 + f / c3) for f > 0, f otherwise: increasing, C1, logarithmic for pulls."""
     c3 = TENDON_COEFFICIENTS[2]
-    return jnp.where(force_norm > 0.0, c3 * fastmath.log1p(jnp.maximum(force_norm, 0.0) * (1.0 / c3)), force_norm)
+    pulled = c3 * fastmath.log1p(jnp.maximum(force_norm, 0.0) * (1.0 / c3))
+    return jnp.where(force_norm > 0.0, pulled, force_norm)
 
 
 def _compressed_tendon_force(tendon_length_norm, params: MuscleParams):
@@ -581,17 +582,18 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
         fibre_velocity = (fibre_length_norm - previous) / dt
         velocity_norm = fibre_velocity / params.max_contraction_velocity
 
-        def fibre_pull(length_norm):  # along the tendon, at this step's velocity
+        def fibre_pull(length_norm):  # along the tendon, at this step's velocity; the forces as aux
             active, passive = _fibre_forces_norm(length_norm, velocity_norm, activation, params)
-            return _fibre_along_tendon_norm(length_norm, params) / length_norm * (active + passive)
+            along = _fibre_along_tendon_norm(length_norm, params)
+            return along / length_norm * (active + passive), (active, passive)
 
-        # Elastic slope of the fibre's pull per metre of fibre along the tendon (velocity held).
+        # The fibre's pull and its elastic slope per metre of fibre along the tendon (velocity held).
         along = _fibre_along_tendon_norm(fibre_length_norm, params)
-        _, pull_slope = jax.jvp(fibre_pull, (fibre_length_norm,), (jnp.ones_like(fibre_length_norm),))
+        pull, pull_slope, (active, passive) = jax.jvp(
+            fibre_pull, (fibre_length_norm,), (jnp.ones_like(fibre_length_norm),), has_aux=True)
         fibre_slope = pull_slope * along / (fibre_length_norm * params.optimal_fibre_length)
-        active, passive = _fibre_forces_norm(fibre_length_norm, velocity_norm, activation, params)
         if params.tendon == "rigid":
-            tendon_force_norm = along / fibre_length_norm * (active + passive)
+            tendon_force_norm = pull
             slope = jnp.maximum(fibre_slope, 0.0)
         else:
             tendon_length_norm = (
@@ -599,7 +601,8 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
             ) / params.tendon_slack_length
             tendon_force_norm = tendon_force_length(tendon_length_norm, params)
             c3 = TENDON_COEFFICIENTS[2]  # f_T' = k_T (f_T + c3): the exponential's own slope, per l_slack
-            tendon_slope = _tendon_stiffness_exponent(params) * (tendon_force_norm + c3) / params.tendon_slack_length
+            tendon_slope = (_tendon_stiffness_exponent(params) * (tendon_force_norm + c3)
+                            / params.tendon_slack_length)
             at_bound = (fibre_length_norm <= _min_fibre_length_norm(params)) | (
                 fibre_length_norm >= MAX_FIBRE_LENGTH_NORM)
             slope = jnp.where(at_bound, tendon_slope, _series_stiffness(tendon_slope, fibre_slope))
