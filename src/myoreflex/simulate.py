@@ -195,6 +195,13 @@ def sampler_device():
     return devices[-1] if len(devices) > len(compute_devices()) else None
 
 
+def pad_members(batch, count: int):
+    """Every leaf of ``batch`` (on the host) extended along axis 0 to ``count`` members by repeating
+    its last one: padded batches keep one compiled shape; callers slice the results back."""
+    return jax.tree_util.tree_map(
+        lambda x: np.concatenate([x, np.repeat(x[-1:], count - len(x), axis=0)]), batch)
+
+
 def shard_batch(batch, size: int):
     """Split a batch across the compute devices (one per core): pad to a multiple and shard axis 0.
 
@@ -206,8 +213,7 @@ def shard_batch(batch, size: int):
         return batch
     padded = -(-size // len(devices)) * len(devices)
     if padded != size:
-        batch = jax.tree_util.tree_map(
-            lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], padded - size, axis=0)]), batch)
+        batch = pad_members(batch, padded)
     mesh = jax.sharding.Mesh(np.array(devices), ("batch",))
     return jax.device_put(batch, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("batch")))
 
@@ -232,9 +238,7 @@ def _run_in_chunks(run, params, size: int, inputs):
     pieces, statuses = [], []
     for start in range(0, size, chunk):
         count = min(chunk, size - start)
-        part = jax.tree_util.tree_map(
-            lambda x: np.concatenate([x[start:start + count], np.repeat(x[start + count - 1:start + count],
-                                                                        chunk - count, axis=0)]), host)
+        part = pad_members(jax.tree_util.tree_map(lambda x: x[start:start + count], host), chunk)
         outputs, status = run(shard_batch(part, chunk), *inputs)
         pieces.append([np.asarray(out)[:count] for out in outputs])
         statuses.append(np.asarray(status)[:count])

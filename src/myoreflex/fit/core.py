@@ -591,7 +591,7 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
     """
     import jax
 
-    from myoreflex.simulate import shard_batch
+    from myoreflex.simulate import pad_members, shard_batch
 
     def evaluate(z, *, across_cores: bool = True):
         z = np.atleast_2d(np.asarray(z, dtype=float))
@@ -599,7 +599,7 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
         rs, js = [], []
         for first in range(0, n, batch):
             chunk = z[first : first + batch]
-            padded = np.concatenate([chunk, np.repeat(chunk[-1:], batch - chunk.shape[0], axis=0)])
+            padded = pad_members(chunk, batch)
             # A host callback runs under default_device(cpu:0) (JAX sets it): reset it, so that the
             # sampler's calls hit the optimiser's compilation instead of tracing it again.
             with jax.default_device(None):
