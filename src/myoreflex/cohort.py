@@ -492,8 +492,8 @@ def _simulate_chunk(task: _Task, rows: list[dict]) -> list[dict]:
     spec = PROTOCOLS[_protocol_name(task.protocol)]
     padded = list(rows) + [rows[-1]] * max(0, task.batch - len(rows))
     params = build_params(padded, joint=task.joint)
-    batch = simulate(params, _drive(task.protocol, task.joint), dt=task.dt, record=spec.record, record_every=task.record_every,
-                     throw=False)
+    batch = simulate(params, _drive(task.protocol, task.joint), dt=task.dt, record=spec.record,
+                     record_every=task.record_every, throw=False)
     results = []
     for i, row in enumerate(rows):
         status = Status(int(batch.status[i]))
