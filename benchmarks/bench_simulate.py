@@ -53,16 +53,14 @@ def lean(params):
     return dataclasses.replace(params, spindle_model="prochazka", **rigid)
 
 
-def bench_pendulum(dt, repeats, configure=lambda p: p):
-    from myoreflex.model import default_params
-    from myoreflex.protocols.pendulum import PendulumTest
-    from myoreflex.simulate import simulate
+def bench_pendulum(dt, repeats, variant=lambda p: p):
+    from myoreflex import PendulumTest, default_params, simulate
 
-    params = configure(default_params("knee"))
-    drive = PendulumTest(duration=10.0).drive()
+    params = variant(default_params("knee"))
+    protocol = PendulumTest(duration=10.0)
 
     def once():
-        simulate(params, drive, dt=dt, record=("angle",))
+        simulate(params, protocol, dt=dt, record=("angle",))
 
     first = _timed(once, 1)[0]
     steady = _timed(once, repeats)
@@ -74,28 +72,25 @@ def bench_pendulum(dt, repeats, configure=lambda p: p):
             "pendulum_single_ms_min": 1e3 * min(steady), "pendulum_single_ms_cpu": 1e3 * cpu}
 
 
-def bench_batch(sizes, dt, configure=lambda p: p):
+def bench_batch(sizes, dt, variant=lambda p: p):
     import jax
 
-    from myoreflex.conditions import apply_condition
-    from myoreflex.model import default_params
-    from myoreflex.params import stack_params
-    from myoreflex.protocols.pendulum import PendulumTest
-    from myoreflex.simulate import simulate
+    from myoreflex import PendulumTest, apply_condition, default_params, simulate_batch, stack_params
 
     rng = np.random.default_rng(0)
     base = default_params("knee")
-    drive = PendulumTest(duration=10.0).drive()
+    protocol = PendulumTest(duration=10.0)
     result = {}
     for size in sizes:
         severities = rng.uniform(0.0, 1.0, size)
         # One compiled function serves every batch of this size: vary the parameter values only.
         sets = [apply_condition(base, "stroke", float(s)) for s in severities[: min(size, 50)]]
-        batch = stack_params([configure(sets[i % len(sets)]) for i in range(size)])
+        batch = stack_params([variant(sets[i % len(sets)]) for i in range(size)])
         record_every = int(round(0.01 / dt))
-        simulate(batch, drive, dt=dt, record=("angle",), record_every=record_every)  # compile
+        simulate_batch(batch, protocol, dt=dt, record=("angle",), record_every=record_every)  # compile
         elapsed = _timed(lambda: jax.block_until_ready(
-            simulate(batch, drive, dt=dt, record=("angle",), record_every=record_every).channels["angle"]), 1)[0]
+            simulate_batch(batch, protocol, dt=dt, record=("angle",), record_every=record_every).channels["angle"]),
+            1)[0]
         result[str(size)] = size / elapsed
     return result
 
@@ -152,12 +147,15 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--opensim-python", default=os.environ.get("OPENSIM_PYTHON", "/work/opensim-venv/bin/python"))
     args = parser.parse_args(argv)
+    import myoreflex
+
+    runtime = myoreflex.configure()  # one CPU device per core and XLA's loop option, as the CLI does
     import jax
 
     from myoreflex.protocols.pendulum import PENDULUM_DT
-    from myoreflex.simulate import DEFAULT_DT
+    from myoreflex.simulation import DEFAULT_DT
 
-    results = {"machine": machine(), "jax": jax.__version__, "backend": jax.default_backend(),
+    results = {"machine": machine(), "jax": jax.__version__, "backend": jax.default_backend(), "runtime": runtime,
                "dt_s": PENDULUM_DT, "stretch_dt_s": DEFAULT_DT}
     results.update(bench_pendulum(PENDULUM_DT, args.repeats))
     results["batch_trials_per_s"] = bench_batch([int(s) for s in args.sizes.split(",")], PENDULUM_DT)

@@ -145,6 +145,9 @@ def main(argv=None):
     )
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     args = parser.parse_args(argv)
+    import myoreflex
+
+    myoreflex.configure()  # as the command line does
     result = run(args.cases, args.seed, args.noise_deg, args.dt, args.nuts_samples)
     if args.json:
         print(json.dumps(result, indent=1, default=float))

@@ -16,7 +16,8 @@ PRESETS = [("healthy", 0.0), ("stroke", 0.3), ("stroke", 0.7), ("multiple_sclero
 
 def study(dt: float) -> list[dict]:
     from myoreflex.conditions import apply_condition
-    from myoreflex.measures.pendulum import CONTRACT_KEYS, measure
+    from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS as CONTRACT_KEYS
+    from myoreflex.measures.pendulum import measure
     from myoreflex.model import default_params
     from myoreflex.protocols.pendulum import PendulumTest
 
@@ -36,6 +37,9 @@ def main(argv=None):
     parser.add_argument("--dt", type=float, default=2e-3)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
+    import myoreflex
+
+    myoreflex.configure()  # as the command line does
     rows = study(args.dt)
     if args.json:
         print(json.dumps(rows))

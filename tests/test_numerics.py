@@ -8,11 +8,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from myoreflex.conditions import CONDITIONS, apply_condition
-from myoreflex.measures.pendulum import CONTRACT_KEYS, measure
+from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS as CONTRACT_KEYS
+from myoreflex.measures.pendulum import measure
 from myoreflex.model import default_params
 from myoreflex.params import parameter_table, stack_params, with_overrides
 from myoreflex.protocols.pendulum import PENDULUM_DT, PendulumTest
-from myoreflex.simulate import DEFAULT_DT, simulate
+from myoreflex.simulation import DEFAULT_DT, simulate, simulate_batch
 
 
 # cerebral_palsy at severity 1 is the most step-sensitive preset (first swing excursion; PENDULUM_DT).
@@ -49,7 +50,7 @@ def test_no_nan_or_inf_anywhere_inside_the_documented_bounds(data):
     chosen = data.draw(st.lists(st.sampled_from(_ROWS), min_size=1, max_size=6, unique_by=lambda r: r.path))
     overrides = {row.path: data.draw(st.floats(*row.bounds)) for row in chosen}
     params = with_overrides(base, overrides)
-    trial = simulate(params, PendulumTest(duration=2.0).drive(), throw=False, record=("angle", "torque", "emg"))
+    trial = simulate(params, PendulumTest(duration=2.0), throw=False, record=("angle", "torque", "emg"))
     for name, channel in trial.channels.items():
         assert np.all(np.isfinite(channel.values)), (name, overrides)
 
@@ -62,7 +63,7 @@ def test_a_tendon_stretched_far_past_slack_stays_finite_at_the_pendulum_step():
     # part of the muscle stiffness above I/dt^2 implicitly (model.step).
     params = with_overrides(default_params("knee"), {"antagonist.optimal_fibre_length": 0.015625,
                                                      "antagonist.tendon_slack_length": 0.015625})
-    trial = simulate(params, PendulumTest(duration=3.0).drive(), throw=False, record=("angle", "torque"))
+    trial = simulate(params, PendulumTest(duration=3.0), throw=False, record=("angle", "torque"))
     assert trial.metadata["dt_s"] == PENDULUM_DT
     for name, channel in trial.channels.items():
         assert np.all(np.isfinite(channel.values)), name
@@ -71,7 +72,7 @@ def test_a_tendon_stretched_far_past_slack_stays_finite_at_the_pendulum_step():
 def test_vmap_batch_equals_a_loop_of_single_runs():
     params = default_params("knee")
     sets = [with_overrides(params, {"motoneuron.gain": g}) for g in (0.002, 0.01, 0.03)]
-    batch = simulate(stack_params(sets), PendulumTest(duration=1.5).drive(), record=("angle",))
+    batch = simulate_batch(stack_params(sets), PendulumTest(duration=1.5), record=("angle",))
     for i, p in enumerate(sets):
         single = PendulumTest(duration=1.5).run(p, record=("angle",))
         np.testing.assert_allclose(batch.channels["angle"][i], single["angle"], rtol=1e-10, atol=1e-12)
@@ -80,14 +81,14 @@ def test_vmap_batch_equals_a_loop_of_single_runs():
 def test_a_batch_run_in_chunks_equals_the_batch_run_at_once(monkeypatch):
     # Large batches run MEMBERS_PER_DEVICE per core at a time (the last chunk padded): shrink the
     # chunk so that 7 members take several chunks, and compare with one call.
-    import myoreflex.simulate as sim
+    import myoreflex.simulation as sim
 
     params = default_params("knee")
     sets = stack_params([apply_condition(params, "stroke", s) for s in np.linspace(0.0, 1.0, 7)])
-    drive = PendulumTest(duration=1.0).drive()
-    whole = simulate(sets, drive, record=("angle", "emg"))
+    protocol = PendulumTest(duration=1.0)
+    whole = simulate_batch(sets, protocol, record=("angle", "emg"))
     monkeypatch.setattr(sim, "MEMBERS_PER_DEVICE", 1)
-    chunked = simulate(sets, drive, record=("angle", "emg"))
+    chunked = simulate_batch(sets, protocol, record=("angle", "emg"))
     assert chunked.status.tolist() == whole.status.tolist()
     for name, values in whole.channels.items():
         assert chunked.channels[name].shape == values.shape
@@ -108,10 +109,10 @@ def test_a_batch_with_its_own_delays_and_conditions_equals_single_runs(spindle_m
             for condition, severity, afferent in (("healthy", 0.0, 0.004), ("stroke", 0.8, 0.0125),
                                                   ("cerebral_palsy", 0.5, 0.0207))]
     record = ("torque", "emg", "force", "ia", "angle")
-    drive = MotorizedStretch(velocity=150 * DEG).drive("elbow")
-    batch = simulate(stack_params(sets), drive, record=record)
+    protocol = MotorizedStretch(velocity=150 * DEG)
+    batch = simulate_batch(stack_params(sets), protocol, record=record)
     for i, p in enumerate(sets):
-        single = simulate(p, drive, record=record)
+        single = simulate(p, protocol, record=record)
         for name, channel in single.channels.items():
             member = batch.trial(i)[name]
             scale = np.max(np.abs(channel.values))

@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 
 from myoreflex.conditions import apply_condition
-from myoreflex.measures.pendulum import CONTRACT_KEYS, measure
+from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS as CONTRACT_KEYS
+from myoreflex.measures.pendulum import measure
 from myoreflex.model import default_params
 from myoreflex.protocols.pendulum import PendulumTest
 from myoreflex.params import stack_params
-from myoreflex.simulate import simulate, simulate_passive
+from myoreflex.simulation import simulate_batch, simulate_passive
 from myoreflex.trial import Channel, Trial
 from myoreflex.physiology.limb import LimbParams
 from myoreflex.units import DEG
@@ -45,8 +46,8 @@ def test_every_metric_moves_monotonically_with_severity(condition):
     # fine enough (41 severities) to catch a metric that turns back between two coarse grid points.
     params = default_params("knee")
     severities = np.linspace(0.0, 1.0, 41)
-    batch = simulate(stack_params([apply_condition(params, condition, float(s)) for s in severities]),
-                     PendulumTest().drive(), record=("angle",))
+    batch = simulate_batch(stack_params([apply_condition(params, condition, float(s)) for s in severities]),
+                           PendulumTest(), record=("angle",))
     rows = [measure(Trial(batch.time, {"angle": Channel(angle, "rad")}, {})).as_dict()
             for angle in batch.channels["angle"]]
     for key in CONTRACT_KEYS:

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from myoreflex.errors import ParameterError, describe
 from myoreflex.model import ReflexParams
 from myoreflex.params import get_param, with_overrides
@@ -137,15 +139,58 @@ CONDITIONS: dict[str, Condition] = {
 }
 
 
-def apply_condition(params: ReflexParams, condition: str, severity: float) -> ReflexParams:
-    """Apply a named condition at ``severity`` in [0, 1] to a (healthy) parameter set."""
+def _check_condition(condition: str) -> Condition:
     if condition not in CONDITIONS:
         raise ParameterError(describe("condition", f"one of {', '.join(CONDITIONS)}", repr(condition)))
-    if not 0.0 <= severity <= 1.0:
-        raise ParameterError(describe("severity", "a number in [0, 1]", severity))
-    changes = CONDITIONS[condition].changes
+    return CONDITIONS[condition]
+
+
+def _check_severity(severity) -> np.ndarray:
+    values = np.asarray(severity, dtype=float)
+    if not np.all((values >= 0.0) & (values <= 1.0)):
+        bad = values[~((values >= 0.0) & (values <= 1.0))].ravel()[0] if values.ndim else values
+        raise ParameterError(describe("severity", "a number in [0, 1]", float(bad)))
+    return values
+
+
+def apply_condition(params: ReflexParams, condition: str, severity) -> ReflexParams:
+    """Apply a named condition at ``severity`` in [0, 1] to a (healthy) parameter set.
+
+    For a batch (:func:`myoreflex.params.stack_params`) ``severity`` may be one number or one per
+    member. Severity 0 leaves a parameter exactly as it was.
+
+    Examples
+    --------
+    >>> from myoreflex import default_params
+    >>> knee = default_params("knee")
+    >>> stroke = apply_condition(knee, "stroke", 0.7)
+    >>> round(stroke.motoneuron.threshold / knee.motoneuron.threshold, 3)  # x0.52 at severity 1, w(0.7) = 0.91
+    0.563
+    """
+    changes = _check_condition(condition).changes
+    severity = _check_severity(severity)
+    if severity.ndim == 0:
+        severity = float(severity)
     overrides = {c.path: c.apply(get_param(params, c.path), severity) for c in changes}
     return with_overrides(params, overrides)
+
+
+def apply_conditions(batch: ReflexParams, conditions, severities) -> ReflexParams:
+    """Each member of a batch under its own condition and severity (``conditions[i]``, ``severities[i]``).
+
+    Equals ``stack_params([apply_condition(member_i, conditions[i], severities[i]), ...])`` without
+    rebuilding a tree per member: each named condition is applied to the whole batch at once, at
+    severity 0 (no change) for the members of other conditions.
+    """
+    names = np.asarray(conditions, dtype=object)
+    severity = _check_severity(severities)
+    if names.shape != severity.shape or names.ndim != 1:
+        raise ParameterError(describe("apply_conditions", "one condition and one severity per member",
+                                      f"{names.shape} conditions, {severity.shape} severities"))
+    for name in dict.fromkeys(names.tolist()):
+        if _check_condition(name).changes:
+            batch = apply_condition(batch, name, np.where(names == name, severity, 0.0))
+    return batch
 
 
 def describe_condition(condition: str) -> str:

@@ -69,7 +69,7 @@ from myoreflex.physiology.tendon_organ import (
     tendon_organ_rate_static,
     tendon_organ_step,
 )
-from myoreflex.units import DEG, MS
+from myoreflex.units import DEG
 
 JOINTS = ("knee", "elbow", "ankle", "wrist")
 REFLEX_MODES = ("spindle", "force")
@@ -224,6 +224,10 @@ def default_params(
     """
     if joint not in _JOINT_TABLE:
         raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
+    for name, value, (low, high), unit in (("body_mass", body_mass, limb_mod.BODY_MASS_BOUNDS_KG, "kg"),
+                                           ("height", height, limb_mod.HEIGHT_BOUNDS_M, "m")):
+        if not low <= value <= high:
+            raise ParameterError(describe(name, f"a value in [{low:g}, {high:g}] {unit}", value))
     if reflex_mode not in REFLEX_MODES:
         raise ParameterError(describe("reflex_mode", f"one of {', '.join(REFLEX_MODES)}", repr(reflex_mode)))
     if spindle_model not in SPINDLE_MODELS:

@@ -19,7 +19,6 @@ from typing import Any, NamedTuple
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from myoreflex.errors import ParameterError, describe
@@ -155,10 +154,14 @@ def validate(tree: eqx.Module) -> eqx.Module:
 
 
 def stack_params(trees: Sequence[eqx.Module]) -> eqx.Module:
-    """A batch of parameter sets: the same tree with a leading axis on every traced leaf."""
+    """A batch of parameter sets: the same tree with a leading axis on every traced leaf.
+
+    The leaves are NumPy float64 arrays on the host (JAX arrays are made where myoreflex computes,
+    in float64; :mod:`myoreflex.runtime`).
+    """
     if not trees:
         raise ParameterError(describe("stack_params", "at least one parameter set", "none"))
-    return jax.tree_util.tree_map(lambda *leaves: jnp.stack([jnp.asarray(x) for x in leaves]), *trees)
+    return jax.tree_util.tree_map(lambda *leaves: np.stack([np.asarray(x, dtype=float) for x in leaves]), *trees)
 
 
 def unstack_params(batch: eqx.Module) -> list[eqx.Module]:

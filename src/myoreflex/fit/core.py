@@ -426,7 +426,7 @@ def nuts(
     from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
     from numpyro.infer import MCMC, NUTS
 
-    from myoreflex.simulate import sampler_device
+    from myoreflex.runtime import sampler_device
 
     k = laplace_fit.z.size
     # The sampler's loop runs on the spare device; its host calls then split each batch of chains
@@ -585,13 +585,13 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
 
     The points go in chunks of the compiled batch size (the last one padded by repeating its last
     point), so every call reuses one compilation. ``across_cores`` splits each chunk over the CPU
-    compute devices (:func:`myoreflex.simulate.shard_batch`); the NUTS sampler turns it off only
+    compute devices (:func:`myoreflex.simulation.shard_batch`); the NUTS sampler turns it off only
     when there is no spare device for its loop (a split call from a host callback that holds a
     compute device waits on it: measured 1.5-2x slower).
     """
     import jax
 
-    from myoreflex.simulate import pad_members, shard_batch
+    from myoreflex.simulation import pad_members, shard_batch
 
     def evaluate(z, *, across_cores: bool = True):
         z = np.atleast_2d(np.asarray(z, dtype=float))

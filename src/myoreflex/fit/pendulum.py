@@ -27,7 +27,6 @@ References: De Groote F, Blum KP, Horslen BC, Ting LH 2018 PLOS ONE 13:e0205763;
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import time as _time
 import warnings
@@ -38,13 +37,13 @@ import jax.numpy as jnp
 import numpy as np
 from scipy.signal import savgol_filter
 
-from myoreflex import model
+from myoreflex import model, runtime
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
 from myoreflex.fit import core
 from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
 from myoreflex.params import get_param, with_overrides
 from myoreflex.physiology.limb import LimbParams, angular_acceleration
-from myoreflex.simulate import run_loop
+from myoreflex.simulation import run_loop
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -211,7 +210,7 @@ def _hermite(s, dt, angles, velocities):
     )
 
 
-@functools.partial(jax.jit, static_argnames=("kind", "free", "n_steps", "dt"))
+@runtime.jit(static_argnames=("kind", "free", "n_steps", "dt"))
 def _residuals_and_jacobians(
     z, base, times, observed, weight, low, high, bounded, *, kind, free, n_steps, dt
 ):
@@ -394,6 +393,7 @@ def _fit(
     )
 
 
+@runtime.float64
 def fit_pendulum(
     trial: Trial,
     params0: model.ReflexParams,
@@ -520,6 +520,7 @@ def passive_limb(
     )
 
 
+@runtime.float64
 def fit_passive_pendulum(
     trial: Trial,
     limb: LimbParams,

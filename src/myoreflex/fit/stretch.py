@@ -36,7 +36,6 @@ Golub & Pereyra 1973 (variable projection).
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import time as _time
 import warnings
@@ -48,12 +47,12 @@ import numpy as np
 from scipy.interpolate import CubicSpline
 from scipy.signal import savgol_filter
 
-from myoreflex import model
+from myoreflex import model, runtime
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
 from myoreflex.fit import core
 from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
 from myoreflex.params import get_param, with_overrides
-from myoreflex.simulate import run_loop
+from myoreflex.simulation import run_loop
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -241,7 +240,7 @@ def _profiled_affine(model_values, observed, weight):
     return mean_y + scale * dx
 
 
-@functools.partial(jax.jit, static_argnames=("free", "dt", "gravity_scale", "emg_mode"))
+@runtime.jit(static_argnames=("free", "dt", "gravity_scale", "emg_mode"))
 def _residuals_and_jacobians(
     z, base, drive, initial_angle, times, torque, torque_weight, emg, emg_weight, low, high,
     *, free, dt, gravity_scale, emg_mode,
@@ -298,6 +297,7 @@ def _check_settings(dt, smoothing_s, noise_sd_nm, noise_sd_emg, gravity_scale):
         )
 
 
+@runtime.float64
 def fit_stretch(
     trials: Sequence[Trial] | Trial,
     params0: model.ReflexParams,

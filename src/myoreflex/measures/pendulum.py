@@ -160,5 +160,3 @@ def measure(trial: Trial, *, channel: str = "angle") -> PendulumMetrics:
 
 
 #: The JSON contract keys shared by ``simulate pendulum --json`` and ``assess pendulum --json``.
-CONTRACT_KEYS = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations",
-                 "peak_velocity_deg_s", "time_to_peak_velocity_s", "period_s")

@@ -32,6 +32,9 @@ class StretchSummary:
     emg_onset_angle_deg: float | None
     muscle: str
 
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
 
 def summarize(trial: Trial, *, muscle: str | None = None, baseline: tuple[float, float] | None = None) -> StretchSummary:
     """Summarise a stretch; ``muscle`` defaults to the first EMG channel (the stretched agonist)."""

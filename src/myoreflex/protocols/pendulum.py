@@ -9,12 +9,12 @@ oscillations.
 from __future__ import annotations
 
 import dataclasses
+from typing import ClassVar
 
 from myoreflex.errors import ProtocolError, describe
-from myoreflex.model import ReflexParams
-from myoreflex.simulate import DEFAULT_RECORD, Drive, simulate
+from myoreflex.protocols.base import Protocol, setting
+from myoreflex.simulation import Drive
 from myoreflex.trial import Trial
-
 
 PENDULUM_DT = 8e-3
 """The pendulum test's integration step (s): halving it changes every pendulum metric by under 1 %
@@ -27,20 +27,37 @@ stability of the limb's update with stiff tendons, which the integrator guards (
 
 
 @dataclasses.dataclass(frozen=True)
-class PendulumTest:
-    """Release from ``release_angle`` (rad, knee flexion; 0 = full extension), swing ``duration`` s."""
+class PendulumTest(Protocol):
+    """Release the shank from ``release_angle`` (rad, knee flexion; 0 = full extension) and let it
+    swing for ``duration`` s.
 
-    release_angle: float = 0.0
-    duration: float = 10.0
+    Examples
+    --------
+    >>> from myoreflex import PendulumTest, default_params
+    >>> metrics = PendulumTest.measure(PendulumTest().run(default_params("knee")))
+    >>> round(metrics.r1, 2), metrics.n_oscillations
+    (1.69, 10)
+    """
 
-    def drive(self) -> Drive:
+    name: ClassVar[str] = "pendulum"
+    reference: ClassVar[str] = "Wartenberg 1951; Bajd & Vodovnik 1984; measures: ANCHORS 4.1, Bajd & Bowman 1982"
+    joints: ClassVar[tuple[str, ...]] = ("knee",)
+    default_dt: ClassVar[float] = PENDULUM_DT
+    measured: ClassVar[tuple[str, ...]] = ("angle", "angular_velocity")
+    measure_interval_s: ClassVar[float | None] = 0.01  # 100 Hz, a goniometer's rate; the swing lasts seconds
+
+    release_angle: float = setting(0.0, unit="rad", doc="knee flexion at release (0 = full extension)",
+                                   bounds=(-0.35, 1.6))
+    duration: float = setting(10.0, unit="s", doc="recorded swing after the release", bounds=(0.5, 120.0))
+
+    def drive(self, joint: str = "knee") -> Drive:
+        self.check_joint(joint)
         if not self.duration > 0.5:
             raise ProtocolError(describe("pendulum duration", "more than 0.5 s", self.duration))
-        return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0, step=PENDULUM_DT)
+        return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0)
 
-    def run(self, params: ReflexParams, *, dt: float | None = None, record=DEFAULT_RECORD, **metadata) -> Trial:
-        """Simulate the test on ``params`` (a knee) and return the Trial (``dt`` None: :data:`PENDULUM_DT`)."""
-        if params.joint != "knee":
-            raise ProtocolError(describe("pendulum test joint", "knee", params.joint))
-        meta = {"protocol": "pendulum", "release_angle_rad": self.release_angle, **metadata}
-        return simulate(params, self.drive(), dt=dt, record=record, metadata=meta)
+    @classmethod
+    def measure(cls, trial: Trial):
+        from myoreflex.measures.pendulum import measure
+
+        return measure(trial)

@@ -1,10 +1,10 @@
 """Virtual motorized (isokinetic) stretch and manual (Ashworth-like) stretch.
 
-Motorized stretch: a constant-velocity ramp with smooth corners from ``start_angle`` to
-``end_angle`` and a hold, at each of a list of velocities (NeuroFlexor: 5 and 236 deg/s,
-Lindberg et al. 2011; elbow ramps 15-150 deg/s, McPherson et al. 2019). The joint follows the
-motor exactly (prescribed kinematics) in the horizontal plane; the recorded ``torque`` is the
-motor torque needed, i.e. the joint's resistance plus inertia.
+Motorized stretch: a constant-velocity ramp with smooth corners from the start to the end angle
+and a hold, at one velocity (NeuroFlexor: 5 and 236 deg/s, Lindberg et al. 2011; elbow ramps
+15-150 deg/s, McPherson et al. 2019). The joint follows the motor exactly (prescribed kinematics)
+in the horizontal plane; the recorded ``torque`` is the motor torque needed, i.e. the joint's
+resistance plus inertia.
 
 Manual stretch: one passive movement over the range in about 1 s with a minimum-jerk profile,
 the "Ashworth condition" of de Vlugt et al. 2010.
@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import ClassVar
 
 from myoreflex.errors import ProtocolError, describe
-from myoreflex.model import JOINTS, ReflexParams
 from myoreflex.protocols._profiles import minimum_jerk, ramp_and_hold
-from myoreflex.simulate import DEFAULT_RECORD, Drive, simulate
+from myoreflex.protocols.base import Protocol, setting
+from myoreflex.simulation import Drive
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -31,22 +32,29 @@ RANGES = {
 }
 
 
-def _check_joint(params: ReflexParams):
-    if params.joint not in JOINTS:
-        raise ProtocolError(describe("joint", f"one of {', '.join(JOINTS)}", params.joint))
+def _stretch_measure(trial: Trial):
+    from myoreflex.measures.stretch import summarize
+
+    return summarize(trial)
 
 
 @dataclasses.dataclass(frozen=True)
-class MotorizedStretch:
-    """One constant-velocity stretch (``velocity`` in rad/s > 0) over ``angles`` (rad) with holds."""
+class MotorizedStretch(Protocol):
+    """One constant-velocity stretch (``velocity`` in rad/s > 0) over ``angles`` (rad; None: the joint's
+    :data:`RANGES`), after ``rest_before`` s at rest and followed by a ``hold`` s."""
 
-    velocity: float
+    name: ClassVar[str] = "motorized_stretch"
+    reference: ClassVar[str] = ("Lindberg et al. 2011 (NeuroFlexor); McPherson et al. 2019; measures: peak "
+                                "torque, EMG onset angle (DSRT, Levin & Feldman 1994)")
+
+    velocity: float = setting(dataclasses.MISSING, unit="rad/s", doc="stretch velocity", bounds=(1e-3, 50.0))
     angles: tuple[float, float] | None = None
-    rest_before: float = 0.5
-    hold: float = 1.0
-    corner: float = 0.02
+    rest_before: float = setting(0.5, unit="s", doc="rest before the stretch starts", bounds=(0.0, 60.0))
+    hold: float = setting(1.0, unit="s", doc="hold at the end angle", bounds=(0.0, 60.0))
+    corner: float = setting(0.02, unit="s", doc="raised-cosine corners of the ramp", bounds=(1e-4, 1.0))
 
     def drive(self, joint: str) -> Drive:
+        self.check_joint(joint)
         if not self.velocity > 0:
             raise ProtocolError(describe("stretch velocity", "a speed > 0 deg/s", f"{self.velocity / DEG:g} deg/s"))
         start, end = self.angles or RANGES[joint]
@@ -60,28 +68,33 @@ class MotorizedStretch:
 
         return Drive(initial_angle=start, duration=duration, gravity_scale=0.0, kinematics=kinematics)
 
-    def run(self, params: ReflexParams, *, dt: float | None = None, record=DEFAULT_RECORD, **metadata) -> Trial:
-        _check_joint(params)
-        meta = {"protocol": "motorized_stretch", "velocity_deg_s": self.velocity / DEG,
-                "stretch_onset_s": self.rest_before, **metadata}
-        return simulate(params, self.drive(params.joint), dt=dt, record=record, metadata=meta)
+    def metadata(self) -> dict:
+        return {**super().metadata(), "stretch_onset_s": self.rest_before}
+
+    @classmethod
+    def measure(cls, trial: Trial):
+        return _stretch_measure(trial)
 
 
-def stretch_series(params: ReflexParams, velocities: Sequence[float], **kwargs) -> list[Trial]:
+def stretch_series(params, velocities: Sequence[float], **kwargs) -> list[Trial]:
     """One :class:`MotorizedStretch` Trial per velocity (rad/s)."""
     return [MotorizedStretch(velocity=v).run(params, **kwargs) for v in velocities]
 
 
 @dataclasses.dataclass(frozen=True)
-class ManualStretch:
+class ManualStretch(Protocol):
     """An Ashworth-like manual stretch: minimum-jerk movement over the range in ``duration`` s."""
 
-    duration: float = 1.0
+    name: ClassVar[str] = "manual_stretch"
+    reference: ClassVar[str] = "de Vlugt et al. 2010 J NeuroEng Rehabil 7:35 (Ashworth condition); Flash & Hogan 1985"
+
+    duration: float = setting(1.0, unit="s", doc="movement time over the range", bounds=(0.05, 60.0))
     angles: tuple[float, float] | None = None
-    rest_before: float = 0.5
-    hold: float = 0.5
+    rest_before: float = setting(0.5, unit="s", doc="rest before the movement starts", bounds=(0.0, 60.0))
+    hold: float = setting(0.5, unit="s", doc="hold at the end angle", bounds=(0.0, 60.0))
 
     def drive(self, joint: str) -> Drive:
+        self.check_joint(joint)
         if not self.duration > 0:
             raise ProtocolError(describe("manual stretch duration", "> 0 s", self.duration))
         start, end = self.angles or RANGES[joint]
@@ -92,8 +105,9 @@ class ManualStretch:
         total = self.rest_before + self.duration + self.hold
         return Drive(initial_angle=start, duration=total, gravity_scale=0.0, kinematics=kinematics)
 
-    def run(self, params: ReflexParams, *, dt: float | None = None, record=DEFAULT_RECORD, **metadata) -> Trial:
-        _check_joint(params)
-        meta = {"protocol": "manual_stretch", "movement_time_s": self.duration,
-                "stretch_onset_s": self.rest_before, **metadata}
-        return simulate(params, self.drive(params.joint), dt=dt, record=record, metadata=meta)
+    def metadata(self) -> dict:
+        return {**super().metadata(), "movement_time_s": self.duration, "stretch_onset_s": self.rest_before}
+
+    @classmethod
+    def measure(cls, trial: Trial):
+        return _stretch_measure(trial)

@@ -1,9 +1,16 @@
 """The integrator: fixed-step ``jax.lax.scan`` over :func:`myoreflex.model.step`, one run or a batch.
 
-One verb, :func:`simulate`, runs any protocol on one parameter set (returning a :class:`Trial`) or
-on a batch (the same parameter tree with a leading axis, from :func:`myoreflex.params.stack_params`;
-returning a :class:`SimulationBatch`). The compiled function is cached per (protocol shape, dt,
-recording choice), so a cohort with different parameters reuses one compilation.
+Two verbs, one per input shape, each with one return type:
+
+- :func:`simulate` runs a protocol on one parameter set and returns a :class:`Trial`;
+- :func:`simulate_batch` runs it on a batch (the same parameter tree with a leading axis, from
+  :func:`myoreflex.params.stack_params`) and returns a :class:`SimulationBatch`.
+
+A protocol is any object with the contract of :class:`myoreflex.protocols.Protocol`: a ``name``,
+``drive(joint) -> Drive`` (what it imposes), ``metadata()``, a default step ``default_dt`` and
+channels ``record``. The compiled function is cached per (protocol shape, dt, recording choice), so
+a cohort with different parameters reuses one compilation. Every compiled call runs in float64
+(:mod:`myoreflex.runtime`), whatever the caller's JAX settings.
 """
 
 from __future__ import annotations
@@ -16,13 +23,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from myoreflex import model
-from myoreflex.errors import ProtocolError, SimulationFailed, Status, describe
+from myoreflex import model, runtime
+from myoreflex.errors import ParameterError, ProtocolError, SimulationFailed, Status, describe
 from myoreflex.params import batch_size, validate
 from myoreflex.trial import Channel, Trial
 
 DEFAULT_DT = 1e-3
-"""Default step (s) of a protocol that does not choose its own (:attr:`Drive.step`)."""
+"""Default step (s) of a protocol that does not choose its own (``Protocol.default_dt``)."""
 
 #: Recordable channels: name in the Trial -> (Observation field, unit, per-muscle?)
 CHANNELS = {
@@ -43,19 +50,17 @@ DEFAULT_RECORD = ("angle", "angular_velocity", "torque", "emg", "force", "ia")
 
 @dataclasses.dataclass(frozen=True)
 class Drive:
-    """What a protocol imposes: initial angle, duration, and optionally prescribed kinematics.
+    """What a protocol imposes: initial angle, duration, gravity, and optionally prescribed kinematics.
 
     ``kinematics`` is None for a free swing, or a function ``t -> (q, q', q'')`` evaluated on the
-    step grid (NumPy, outside jit). ``step`` is the protocol's integration step (s), used when the
-    caller of :func:`simulate` gives none: :data:`DEFAULT_DT`, or a protocol's own choice with its
-    step study (the pendulum's ``PENDULUM_DT``).
+    step grid (NumPy, outside jit). ``gravity_scale`` is 1 for a vertical swing and 0 for a
+    movement in the horizontal plane.
     """
 
     initial_angle: float
     duration: float
     gravity_scale: float = 1.0
     kinematics: object = None
-    step: float = DEFAULT_DT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +71,15 @@ class SimulationBatch:
     channels: dict
     status: np.ndarray
     muscle_names: tuple
+    metadata: dict = dataclasses.field(default_factory=dict)
 
-    def trial(self, index: int, metadata=None) -> Trial:
-        """The ``index``-th member as a :class:`Trial`."""
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def trial(self, index: int, metadata: dict | None = None) -> Trial:
+        """The ``index``-th member as a :class:`Trial` (the run's metadata, updated by ``metadata``)."""
         return _to_trial(self.time, {k: v[index] for k, v in self.channels.items()}, self.muscle_names,
-                         Status(int(self.status[index])), metadata or {})
+                         Status(int(self.status[index])), {**self.metadata, **(metadata or {})})
 
 
 def _to_trial(time, arrays, muscle_names, status, metadata) -> Trial:
@@ -96,8 +105,9 @@ def _check_record(record: Sequence[str]) -> tuple[str, ...]:
 BLOCK_STEPS = 31
 """Steps per inner scan; the outer scan writes whole blocks of records. Chosen when XLA's CPU
 runtime ran a loop body as a plain kernel sequence only within 512 bytes of buffers (31 steps x 2
-muscles x 8 bytes); myoreflex now lifts that threshold at import (``myoreflex.SMALL_LOOP_OPTION``),
-and 31 or 500 steps per block time the same (benchmarks/RESULTS.md, 2026-11-28 run C)."""
+muscles x 8 bytes); :func:`myoreflex.runtime.configure` lifts that threshold
+(:data:`myoreflex.runtime.SMALL_LOOP_OPTION`), and 31 or 500 steps per block then time the same
+(benchmarks/RESULTS.md, 2026-11-28 run C)."""
 
 
 def _scan_blocks(one, carry, drives, n_records: int, record_every: int):
@@ -175,24 +185,7 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
             outputs = tuple(jnp.moveaxis(o, 0, 1) for o in outputs)
         return outputs, status
 
-    return jax.jit(run)
-
-
-def compute_devices() -> list:
-    """The CPU devices that simulate: one per core (:data:`myoreflex.COMPUTE_DEVICES`).
-
-    myoreflex asks JAX at import for one more, the spare of :func:`sampler_device`.
-    """
-    from myoreflex import COMPUTE_DEVICES
-
-    return jax.devices()[: max(1, COMPUTE_DEVICES)]
-
-
-def sampler_device():
-    """The spare CPU device (None if JAX started without it) that runs a sampler's loop, so that
-    the model calls it makes from the host can use every core (:func:`myoreflex.fit.core.nuts`)."""
-    devices = jax.devices()
-    return devices[-1] if len(devices) > len(compute_devices()) else None
+    return runtime.jit(run)
 
 
 def pad_members(batch, count: int):
@@ -202,13 +195,15 @@ def pad_members(batch, count: int):
         lambda x: np.concatenate([x, np.repeat(x[-1:], count - len(x), axis=0)]), batch)
 
 
+@runtime.float64
 def shard_batch(batch, size: int):
     """Split a batch across the compute devices (one per core): pad to a multiple and shard axis 0.
 
-    XLA runs one CPU device on one thread; with ``jax_num_cpu_devices`` set (myoreflex does this
-    at import) a sharded batch runs on every core. Results are sliced back to ``size``.
+    XLA runs one CPU device on one thread; with one device per core
+    (:func:`myoreflex.runtime.configure`) a sharded batch runs on every core. Results are sliced
+    back to ``size``.
     """
-    devices = compute_devices()
+    devices = runtime.compute_devices()
     if len(devices) < 2 or size < len(devices):
         return batch
     padded = -(-size // len(devices)) * len(devices)
@@ -230,11 +225,11 @@ def _run_in_chunks(run, params, size: int, inputs):
     Every chunk has the same shape (the last is padded with copies of its last member), so one
     compilation serves them all. Returns the outputs (batch first) and statuses as NumPy arrays.
     """
-    chunk = MEMBERS_PER_DEVICE * len(compute_devices())
-    if size <= chunk:
-        outputs, status = run(shard_batch(params, size), *inputs)
-        return [np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size]
+    chunk = MEMBERS_PER_DEVICE * len(runtime.compute_devices())
     host = jax.tree_util.tree_map(np.asarray, params)  # sliced on the host: no dispatch per leaf
+    if size <= chunk:
+        outputs, status = run(shard_batch(host, size), *inputs)
+        return [np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size]
     pieces, statuses = [], []
     for start in range(0, size, chunk):
         count = min(chunk, size - start)
@@ -245,38 +240,34 @@ def _run_in_chunks(run, params, size: int, inputs):
     return [np.concatenate(columns) for columns in zip(*pieces)], np.concatenate(statuses)
 
 
-def simulate(
-    params: model.ReflexParams,
-    drive: Drive,
-    *,
-    dt: float | None = None,
-    record: Sequence[str] = DEFAULT_RECORD,
-    record_every: int = 1,
-    throw: bool = True,
-    metadata: dict | None = None,
-) -> Trial | SimulationBatch:
-    """Simulate the reflex loop under a protocol's drive.
+@dataclasses.dataclass(frozen=True)
+class _Prepared:
+    """What one call needs, whatever the batch: the compiled function, its inputs, the time grid."""
 
-    Parameters
-    ----------
-    params : ReflexParams, one subject or a batch (leading axis on every leaf).
-    drive : Drive from a protocol (``PendulumTest().drive()`` and friends).
-    dt : fixed step in s; None: the protocol's step (``drive.step``).
-    record : channels to keep (see :data:`CHANNELS`); per-muscle ones become ``<name>_<muscle>``.
-    record_every : keep every k-th step (saves memory in large batches).
-    throw : raise :class:`SimulationFailed` on NaN/inf (single runs); batches report ``status``.
+    run: object
+    inputs: tuple
+    time: np.ndarray
+    record: tuple[str, ...]
+    dt: float
+    metadata: dict
 
-    Returns
-    -------
-    Trial (single) or SimulationBatch (batched).
-    """
-    record = _check_record(record)
-    dt = drive.step if dt is None else dt
+
+def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batched: bool) -> _Prepared:
+    """Check the protocol against ``params`` and build the compiled call for its drive."""
+    for attribute in ("name", "drive", "metadata", "default_dt", "record"):
+        if not hasattr(protocol, attribute):
+            raise ProtocolError(describe("protocol", "a protocol object (see myoreflex.protocols.PROTOCOLS), "
+                                         f"with `{attribute}`", type(protocol).__name__))
+    check = getattr(protocol, "check_joint", None)
+    if check is not None:
+        check(params.joint)
+    record = _check_record(protocol.record if record is None else record)
+    dt = protocol.default_dt if dt is None else dt
     if not dt > 0:
         raise ProtocolError(describe("dt", "a step > 0 s", dt))
-    size = batch_size(params)
-    if size is None:
-        validate(params)
+    if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ProtocolError(describe("record_every", "an integer >= 1", repr(record_every)))
+    drive = protocol.drive(params.joint)
     n_steps = int(round(drive.duration / dt))
     n_records = max(1, n_steps // record_every)
     n_steps = n_records * record_every
@@ -286,24 +277,103 @@ def simulate(
         kinematics = (zeros, zeros, zeros)
     else:
         kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
-    run = _compiled(record_every, float(dt), drive.kinematics is not None, float(drive.gravity_scale), record,
-                    size is not None)
-    inputs = (jnp.asarray(drive.initial_angle, dtype=float), tuple(map(jnp.asarray, kinematics)))
-    names = params.muscle_names
-    if size is not None:
-        outputs, status = _run_in_chunks(run, params, size, inputs)
-        return SimulationBatch(time=time, channels=dict(zip(record, outputs)), status=status, muscle_names=names)
-    outputs, status = run(params, *inputs)
-    arrays = {name: np.asarray(out) for name, out in zip(record, outputs)}
+    run = _compiled(int(record_every), float(dt), drive.kinematics is not None, float(drive.gravity_scale),
+                    record, batched)
+    inputs = (np.asarray(drive.initial_angle, dtype=float), kinematics)
+    meta = {"source": "myoreflex simulation", "protocol": protocol.name, "joint": params.joint, "dt_s": float(dt),
+            **protocol.metadata(), **(metadata or {})}
+    return _Prepared(run, inputs, time, record, float(dt), meta)
+
+
+def simulate(
+    params: model.ReflexParams,
+    protocol,
+    *,
+    dt: float | None = None,
+    record: Sequence[str] | None = None,
+    record_every: int = 1,
+    throw: bool = True,
+    metadata: dict | None = None,
+) -> Trial:
+    """Simulate a virtual test on one subject's parameters and return the recording.
+
+    Parameters
+    ----------
+    params : ReflexParams of one subject (:func:`myoreflex.model.default_params`, a condition, overrides).
+    protocol : the test, e.g. ``PendulumTest()`` or ``MotorizedStretch(velocity=100 * DEG)``
+        (:data:`myoreflex.protocols.PROTOCOLS`).
+    dt : fixed step in s; None: the protocol's own (``protocol.default_dt``).
+    record : channels to keep (see :data:`CHANNELS`; per-muscle ones become ``<name>_<muscle>``);
+        None: the protocol's ``record``.
+    record_every : keep every k-th step.
+    throw : raise :class:`SimulationFailed` when the run produced NaN or inf; else the Trial's
+        ``status`` says so.
+    metadata : added to the Trial's metadata (the protocol's settings are there already).
+
+    Returns
+    -------
+    Trial, time from ``dt`` to the protocol's duration, channels in SI units.
+
+    Examples
+    --------
+    >>> from myoreflex import PendulumTest, default_params, simulate
+    >>> trial = simulate(default_params("knee"), PendulumTest(duration=2.0))
+    >>> trial.metadata["protocol"], trial.unit("angle"), trial["angle"].dtype
+    ('pendulum', 'rad', dtype('float64'))
+    """
+    if batch_size(params) is not None:
+        raise ParameterError(describe("simulate params", "one parameter set", "a batch (leading axis)",
+                                      "use simulate_batch for a batch"))
+    validate(params)
+    call = _prepare(params, protocol, dt=dt, record=record, record_every=record_every, metadata=metadata,
+                    batched=False)
+    outputs, status = call.run(params, *call.inputs)
+    arrays = {name: np.asarray(out) for name, out in zip(call.record, outputs)}
     status = Status(int(status))
     if throw and status is not Status.OK:
         raise SimulationFailed(
             describe("simulation", "finite values", "NaN or inf", "reduce dt or check parameters against their bounds")
         )
-    meta = {"source": "myoreflex simulation", "joint": params.joint, "dt_s": dt, **(metadata or {})}
-    return _to_trial(time, arrays, names, status, meta)
+    return _to_trial(call.time, arrays, params.muscle_names, status, call.metadata)
 
 
+def simulate_batch(
+    batch: model.ReflexParams,
+    protocol,
+    *,
+    dt: float | None = None,
+    record: Sequence[str] | None = None,
+    record_every: int = 1,
+    metadata: dict | None = None,
+) -> SimulationBatch:
+    """Simulate a virtual test on every member of a batch in one compiled call (split across cores).
+
+    ``batch`` is a parameter tree with a leading axis on every traced leaf
+    (:func:`myoreflex.params.stack_params`; a batch of one is a batch). Other arguments as
+    :func:`simulate`. A member that produced NaN or inf is marked in ``status``, never raised: one
+    bad subject does not sink the others.
+
+    Examples
+    --------
+    >>> from myoreflex import PendulumTest, apply_condition, default_params, simulate_batch, stack_params
+    >>> knee = default_params("knee")
+    >>> batch = stack_params([knee, apply_condition(knee, "stroke", 0.7)])
+    >>> result = simulate_batch(batch, PendulumTest(duration=2.0), record=("angle",))
+    >>> result.channels["angle"].shape, result.trial(1).metadata["protocol"]
+    ((2, 250), 'pendulum')
+    """
+    size = batch_size(batch)
+    if size is None:
+        raise ParameterError(describe("simulate_batch params", "a batch (stack_params of parameter sets)",
+                                      "one parameter set", "use simulate for one subject"))
+    call = _prepare(batch, protocol, dt=dt, record=record, record_every=record_every, metadata=metadata,
+                    batched=True)
+    outputs, status = _run_in_chunks(call.run, batch, size, call.inputs)
+    return SimulationBatch(time=call.time, channels=dict(zip(call.record, outputs)), status=status,
+                           muscle_names=batch.muscle_names, metadata=call.metadata)
+
+
+@runtime.float64
 def simulate_passive(limb, *, initial_angle: float, initial_velocity: float = 0.0, duration: float = 10.0,
                      dt: float = DEFAULT_DT, gravity_scale: float = 1.0) -> Trial:
     """The limb alone (no muscles, no reflex): ``I q'' = tau_g + tau_passive``, semi-implicit Euler.

@@ -1,0 +1,30 @@
+"""Test harness for tests/ and the docstring examples under src/ (``--doctest-modules``).
+
+JAX is configured as the command line configures it; float64 is on for the unit tests and the
+docstring examples of the physiology parts, which call pure JAX functions directly (myoreflex runs
+them in float64, :mod:`myoreflex.runtime`; the public API needs no switch, which
+tests/test_runtime.py checks in a fresh process); implicit rank promotion raises; the shared data
+folder is located.
+"""
+
+import os
+from pathlib import Path
+
+import jax
+import pytest
+
+import myoreflex
+
+myoreflex.configure()
+jax.config.update("jax_enable_x64", True)
+jax.config.update("jax_numpy_rank_promotion", "raise")
+
+SHARED = Path(os.environ.get("MYOREFLEX_SHARED", Path(__file__).resolve().parents[1] / "shared"))
+DATA = SHARED / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    if not DATA.is_dir():
+        pytest.skip(f"shared data not found at {DATA}")
+    return DATA

@@ -1,0 +1,124 @@
+"""What every command group shares: the one-line errors, option types, parameters, recordings.
+
+Bad input (unknown condition or joint, severity outside [0, 1], velocity <= 0) prints one line
+naming the flag, the allowed values and what was given, and exits with code 2; an error raised by
+myoreflex while working prints one line and exits with code 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from myoreflex.errors import MyoreflexError
+
+DISCLAIMER = "Research and teaching tool, not a medical device: not for diagnosis or treatment decisions."
+
+PENDULUM_CONTRACT_KEYS = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations",
+                          "peak_velocity_deg_s", "time_to_peak_velocity_s", "period_s")
+"""The metrics of the ``simulate pendulum --json`` and ``assess pendulum --json`` contracts (README)."""
+
+
+def fail(flag: str, expected: str, got: object) -> None:
+    """Print the one-line usage error and exit with code 2."""
+    typer.echo(f"Error: {flag}: expected {expected}; got {got!r}", err=True)
+    raise typer.Exit(code=2)
+
+
+def check_common(condition: str, severity: float):
+    from myoreflex.conditions import CONDITIONS
+
+    if condition not in CONDITIONS:
+        fail("--condition", f"one of {', '.join(CONDITIONS)}", condition)
+    if not 0.0 <= severity <= 1.0:
+        fail("--severity", "a number in [0, 1]", severity)
+
+
+def check_joint(joint: str):
+    from myoreflex.model import JOINTS
+
+    if joint not in JOINTS:
+        fail("--joint", f"one of {', '.join(JOINTS)}", joint)
+
+
+def preset(joint: str, condition: str, severity: float):
+    """The healthy adult preset of ``joint`` under ``condition`` at ``severity``."""
+    from myoreflex.conditions import apply_condition
+    from myoreflex.model import default_params
+
+    return apply_condition(default_params(joint), condition, severity)
+
+
+def run(action):
+    """Turn myoreflex errors into one clean line (exit 1) instead of a traceback."""
+    try:
+        return action()
+    except MyoreflexError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=1) from None
+
+
+def save_plot(figure, path: Path) -> Path:
+    from myoreflex.report.figures import save_figure
+
+    return save_figure(figure, path)
+
+
+Condition = Annotated[str, typer.Option(help="healthy, stroke, spinal_cord_injury, multiple_sclerosis, cerebral_palsy")]
+Severity = Annotated[float, typer.Option(help="severity of the condition in [0, 1]")]
+PlotFile = Annotated[Optional[Path], typer.Option("--plot", help="write a figure to this file (PNG, PDF, SVG)")]
+AsJson = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
+AngleSign = Annotated[float, typer.Option(help="multiply the angle by this (-1 when flexion is negative)")]
+Coordinate = Annotated[Optional[str], typer.Option(help="OpenSim coordinate to use as the angle, e.g. knee_angle_r")]
+TimeColumn = Annotated[Optional[str], typer.Option(help="CSV time column (default time_s or time_ms)")]
+
+
+def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str]):
+    """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D)."""
+    from myoreflex.io import read_trial
+
+    if not path.is_file():
+        fail("FILE", "an existing recording file", str(path))
+    suffix = path.suffix.lower()
+    options = {"angle_sign": angle_sign}
+    if suffix in {".mot", ".sto"}:
+        options["coordinate"] = coordinate
+    elif suffix in {".csv", ".tsv", ".txt"} and time_column:
+        options["time_column"] = time_column
+    elif suffix == ".c3d":
+        options["angle_channel"] = coordinate
+    trial = read_trial(path, **options)
+    if isinstance(trial, list):
+        fail("FILE", "a single pendulum recording", f"{path.name} holds {len(trial)} segments")
+    return trial
+
+
+def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None):
+    from myoreflex.protocols import PendulumTest
+
+    trial = read_pendulum_file(path, coordinate, angle_sign, time_column)
+    return trial, PendulumTest.measure(trial)
+
+
+
+def read_stretches(paths, angle_sign: float, segment: Optional[int] = None, speed: Optional[str] = None):
+    """Every stretch Trial in ``paths`` (a multi-segment file gives all its segments, or one)."""
+    from myoreflex.io import read_trial
+
+    trials = []
+    for path in paths:
+        if not path.is_file():
+            fail("FILE", "an existing recording file", str(path))
+        got = read_trial(path, angle_sign=angle_sign)
+        segments = got if isinstance(got, list) else [got]
+        if segment is not None:
+            if not 0 <= segment < len(segments):
+                fail("--segment", f"an index in [0, {len(segments) - 1}] for {path.name}", segment)
+            segments = [segments[segment]]
+        if speed is not None:
+            segments = [t for t in segments if t.metadata.get("stretch_speed") == speed]
+        trials.extend(segments)
+    return trials
+

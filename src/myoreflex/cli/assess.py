@@ -1,0 +1,190 @@
+"""``myoreflex assess ...``: measures of real (or simulated) recordings."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from myoreflex.cli._common import (
+    DISCLAIMER,
+    PENDULUM_CONTRACT_KEYS,
+    AngleSign,
+    AsJson,
+    Coordinate,
+    PlotFile,
+    TimeColumn,
+    assess_pendulum_file,
+    fail,
+    read_stretches,
+    run,
+)
+from myoreflex.errors import MyoreflexError
+
+app = typer.Typer(help="Measure real (or simulated) recordings.", no_args_is_help=True)
+
+
+@app.command("pendulum")
+def assess_pendulum(
+    file: Annotated[Path, typer.Argument(help="recording: CSV (time_s, <joint>_angle_deg), .mot/.sto or C3D")],
+    coordinate: Coordinate = None,
+    angle_sign: AngleSign = 1.0,
+    time_column: TimeColumn = None,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Pendulum-test measures (R1, R2n, swings, peak velocity, period) of one recording."""
+    trial, metrics = run(lambda: assess_pendulum_file(file, coordinate, angle_sign, time_column))
+    if plot:
+        from myoreflex.report.figures import pendulum_figure, save_figure
+
+        save_figure(pendulum_figure([trial], [file.name], title=f"Pendulum test: {file.name}"), plot)
+    values = metrics.as_dict()
+    if as_json:
+        typer.echo(json.dumps({"file": str(file), "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}}))
+        return
+    typer.echo(f"Pendulum test, {file.name}")
+    for key in PENDULUM_CONTRACT_KEYS:
+        typer.echo(f"  {key:28s} {values[key]}")
+    typer.echo(DISCLAIMER)
+
+
+@app.command("folder")
+def assess_folder(
+    folder: Annotated[Path, typer.Argument(help="folder of pendulum recordings")],
+    out: Annotated[Path, typer.Option(help="table to write: .csv or .parquet")] = Path("pendulum_metrics.csv"),
+    pattern: Annotated[str, typer.Option(help="file pattern inside the folder")] = "*.csv",
+    coordinate: Coordinate = None,
+    angle_sign: AngleSign = 1.0,
+):
+    """Assess every pendulum recording of a folder into one table (one row per file)."""
+    from myoreflex.io.results import write_table
+
+    if not folder.is_dir():
+        fail("FOLDER", "an existing folder", str(folder))
+    files = sorted(folder.glob(pattern))
+    if not files:
+        fail("--pattern", f"files matching it in {folder}", pattern)
+    rows = []
+    with typer.progressbar(files, label="assessing", file=sys.stderr) as progress:
+        for path in progress:
+            try:
+                _, metrics = assess_pendulum_file(path, coordinate, angle_sign)
+                rows.append({"file": path.name, "error": "", **metrics.as_dict()})
+            except MyoreflexError as exc:  # one bad file is reported in its row, not fatal
+                rows.append({"file": path.name, "error": str(exc)})
+    written = run(lambda: write_table(rows, out))
+    failed = sum(1 for row in rows if row["error"])
+    typer.echo(f"{len(rows)} recordings, {failed} with errors -> {written}")
+
+
+
+@app.command("stretch")
+def assess_stretch(
+    slow: Annotated[Path, typer.Option(help="the slow stretch (reflex-free), e.g. 5 deg/s")],
+    fast: Annotated[Path, typer.Option(help="the fast stretch of the same joint, e.g. 236 deg/s")],
+    lever_arm_m: Annotated[Optional[float], typer.Option(help="lever arm (m) to give forces at the hand and flags")] = None,
+    inertia_kg_m2: Annotated[Optional[float], typer.Option(help="limb + device inertia about the joint")] = None,
+    segment: Annotated[Optional[int], typer.Option(help="segment index in multi-segment files")] = None,
+    angle_sign: AngleSign = 1.0,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """NeuroFlexor-style decomposition: inertial, elastic, viscous and neural components."""
+    from myoreflex.measures.decomposition import decompose
+
+    def body():
+        (slow_trial,), (fast_trial,) = (read_stretches([p], angle_sign, segment) for p in (slow, fast))
+        return slow_trial, fast_trial, decompose(slow_trial, fast_trial, lever_arm_m=lever_arm_m,
+                                                 inertia_kg_m2=inertia_kg_m2)
+
+    slow_trial, fast_trial, result = run(body)
+    if plot:
+        from myoreflex.report.figures import save_figure, stretch_figure
+
+        save_figure(stretch_figure([slow_trial, fast_trial], [slow.name, fast.name], "Slow vs fast stretch"), plot)
+    out = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+        return
+    typer.echo(f"Stretch decomposition ({out['units']}), slow {slow.name} vs fast {fast.name}")
+    for name, value in out["components"].items():
+        flag = out["flags"].get(name) if out.get("flags") else None
+        mark = " ABOVE healthy cut-off" if flag else ""
+        typer.echo(f"  {name:10s} {value:8.3f}{mark}")
+    typer.echo(DISCLAIMER)
+
+
+@app.command("manual")
+def assess_manual(
+    files: Annotated[list[Path], typer.Argument(help="hand-held stretch recordings (e.g. IPSA .mat files)")],
+    slow_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the slow stretches")] = "low",
+    fast_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the fast stretches")] = "high",
+    lever_arm_m: Annotated[Optional[float], typer.Option(help="joint to load cell (m), for forces")] = None,
+    angle_sign: AngleSign = 1.0,
+    as_json: AsJson = False,
+):
+    """Neural component of each fast hand-held stretch against the slow stretches of the same file."""
+    from myoreflex.measures.manual import decompose_manual
+
+    def body():
+        rows = []
+        for path in files:
+            trials = read_stretches([path], angle_sign)
+            slow = [t for t in trials if t.metadata.get("stretch_speed") == slow_speed]
+            fast = [t for t in trials if t.metadata.get("stretch_speed") == fast_speed]
+            speeds = sorted({str(t.metadata.get("stretch_speed")) for t in trials})
+            for flag, value, found in (("--slow-speed", slow_speed, slow), ("--fast-speed", fast_speed, fast)):
+                if not found:
+                    fail(flag, f"a stretch_speed of {path.name} ({', '.join(speeds)})", value)
+            for trial in fast:
+                result = decompose_manual(slow, trial, lever_arm_m=lever_arm_m).as_dict()
+                rows.append({"file": str(path), "segment": trial.metadata.get("segment"), **result})
+        return rows
+
+    rows = run(body)
+    if as_json:
+        typer.echo(json.dumps({"stretches": rows}, default=str))
+        return
+    typer.echo("Fast hand-held stretches: neural component above the slow stretches (Lindberg 2011 logic)")
+    for row in rows:
+        unit = "N m" if row["neural_nm"] is not None else "N"
+        neural = row["neural_nm"] if row["neural_nm"] is not None else row["neural_n"]
+        viscous = row["viscous_nm"] if row["viscous_nm"] is not None else row["viscous_n"]
+        typer.echo(f"  {Path(row['file']).name} segment {row['segment']}: neural {neural:7.2f} {unit}, "
+                   f"viscous {viscous:6.2f} {unit}, peak velocity {row['peak_velocity_deg_s']:.0f} deg/s")
+    typer.echo(DISCLAIMER)
+
+
+@app.command("threshold")
+def assess_threshold(
+    files: Annotated[list[Path], typer.Argument(help="stretch recordings at several velocities")],
+    muscle: Annotated[Optional[str], typer.Option(help="stretched muscle (emg_<muscle>); default the first")] = None,
+    speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
+    angle_sign: AngleSign = 1.0,
+    as_json: AsJson = False,
+):
+    """Dynamic stretch reflex thresholds and the TSRT (Levin & Feldman) with 95 % intervals."""
+    from myoreflex.measures.threshold import tsrt
+
+    def body():
+        trials = read_stretches(files, angle_sign, speed=speed)
+        if len(trials) < 2:
+            fail("FILE...", "at least two stretches at different velocities", f"{len(trials)} stretch(es)")
+        return tsrt(trials, muscle=muscle)
+
+    result = run(body)
+    out = result.as_dict()
+    if as_json:
+        typer.echo(json.dumps(out, default=str))
+        return
+    typer.echo(f"TSRT from {out['n_stretches']} stretches with an EMG onset ({out['n_excluded']} more without)")
+    if out["estimable"]:
+        typer.echo(f"  TSRT {out['tsrt_deg']:.1f} deg, 95 % CI {out['tsrt_ci_deg']}; mu {out['mu_s']:.3f} s")
+    typer.echo(f"  {out['note']}")
+    typer.echo(DISCLAIMER)
+
+

@@ -1,0 +1,207 @@
+"""``myoreflex cohort ...``: many subjects, virtual populations or manifests of recordings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from myoreflex.cli._common import (
+    AngleSign,
+    Coordinate,
+    check_joint,
+    fail,
+    run,
+)
+from myoreflex.cli.fit import (
+    EmgMuscle,
+    FitMethod,
+    FreeParams,
+    SmoothingMs,
+    StartCondition,
+    StartSeverity,
+    UseEmg,
+    check_stretch_fit_options,
+)
+
+app = typer.Typer(help="Run many subjects: virtual populations or manifests of recordings.", no_args_is_help=True)
+
+
+Scheduler = Annotated[Optional[str], typer.Option(help="Dask: 'local' for a LocalCluster, or a scheduler address")]
+ChunkSize = Annotated[int, typer.Option(help="subjects per batched simulation chunk")]
+Out = Annotated[Path, typer.Option(help="results table: .parquet or .csv (written atomically)")]
+
+
+def _with_progress(total: int, run):
+    """Run ``run(progress)`` under a progress bar on stderr; ``progress(done, total)`` counts subjects."""
+    with typer.progressbar(length=total, label="subjects", file=sys.stderr) as bar:
+        seen = [0]
+
+        def progress(done, _total):
+            bar.update(done - seen[0])
+            seen[0] = done
+
+        return run(progress)
+
+
+@app.command("population")
+def cohort_population(
+    n: Annotated[int, typer.Argument(help="number of virtual subjects")],
+    out: Annotated[Path, typer.Option(help="manifest CSV to write")] = Path("population.csv"),
+    seed: Annotated[int, typer.Option(help="random seed (same seed, same population)")] = 0,
+    stroke_fraction: Annotated[float, typer.Option(help="fraction with stroke; the rest healthy")] = 0.5,
+):
+    """Draw a virtual population into a manifest CSV (conditions, severities, body sizes)."""
+    from myoreflex.cohort.population import sample_population
+    from myoreflex.io.results import write_table
+
+    if n < 1:
+        fail("N", "at least 1 subject", n)
+    if not 0.0 <= stroke_fraction <= 1.0:
+        fail("--stroke-fraction", "a number in [0, 1]", stroke_fraction)
+    conditions = {"healthy": 1.0 - stroke_fraction, "stroke": stroke_fraction}
+    rows = sample_population(n, conditions={k: v for k, v in conditions.items() if v > 0}, seed=seed)
+    typer.echo(f"{len(rows)} subjects -> {write_table(rows, out)}")
+
+
+def _protocol_names() -> str:
+    from myoreflex.protocols import PROTOCOLS
+
+    return ", ".join([*PROTOCOLS, *PROTOCOLS.aliases])
+
+
+def chosen_protocol(protocol: str, velocity_deg_s: Optional[float], settings: Optional[list[str]]):
+    """The protocol instance of ``cohort simulate``: a registry name (``stretch`` is the motorized
+    stretch) with its settings from ``--set NAME=VALUE`` (edge units, as ``simulate NAME`` names them);
+    ``--velocity-deg-s`` is the stretch velocity (default 100 deg/s)."""
+    from myoreflex.protocols import PROTOCOLS, from_settings
+    from myoreflex.protocols import settings as protocol_settings
+
+    name = PROTOCOLS.aliases.get(protocol, protocol)
+    if name not in PROTOCOLS:
+        fail("--protocol", f"one of {_protocol_names()}", protocol)
+    cls = PROTOCOLS[name]
+    values: dict[str, float] = {}
+    for item in settings or []:
+        key, sep, value = item.partition("=")
+        try:
+            values[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            known = ", ".join(info.edge_name for info in protocol_settings(cls))
+            fail("--set", f"NAME=NUMBER with NAME among {known}", item)
+    if "velocity_deg_s" in {info.edge_name for info in protocol_settings(cls)}:
+        velocity = values.setdefault("velocity_deg_s", 100.0 if velocity_deg_s is None else velocity_deg_s)
+        if not velocity > 0:
+            fail("--velocity-deg-s", "a velocity > 0 deg/s", velocity)
+    elif velocity_deg_s is not None:
+        fail("--velocity-deg-s", "a protocol with a velocity (stretch)", protocol)
+    return run(lambda: from_settings(cls, values))
+
+
+@app.command("simulate")
+def cohort_simulate_command(
+    manifest: Annotated[Path, typer.Argument(help="manifest CSV: subject, condition, severity, body_mass_kg, height_m")],
+    out: Out = Path("cohort_results.parquet"),
+    protocol: Annotated[str, typer.Option(help="a protocol (see `myoreflex simulate --help`): pendulum, stretch, "
+                                               "manual_stretch, perturbation, ...")] = "pendulum",
+    joint: Annotated[str, typer.Option(help="joint (the pendulum test needs the knee)")] = "knee",
+    velocity_deg_s: Annotated[Optional[float], typer.Option(
+        "--velocity-deg-s", help="stretch velocity (deg/s; default 100)")] = None,
+    setting: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="a protocol setting NAME=VALUE in the unit its name says, e.g. amplitude_deg=3; repeat")] = None,
+    chunk_size: ChunkSize = 250,
+    scheduler: Scheduler = None,
+):
+    """Simulate and measure every virtual subject; an interrupted run resumes where it stopped."""
+    from myoreflex.cohort import cohort_simulate, read_manifest
+
+    check_joint(joint)
+    chosen = chosen_protocol(protocol, velocity_deg_s, setting)
+    rows = run(lambda: read_manifest(manifest, joint=joint))
+    result = run(lambda: _with_progress(len(rows), lambda progress: cohort_simulate(
+        rows, out=out, protocol=chosen, joint=joint, chunk_size=chunk_size, scheduler=scheduler,
+        progress=progress)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
+               f"({result.subjects_per_s:.1f}/s, {result.reused_chunks} chunks reused) -> {result.table}")
+
+
+@app.command("assess")
+def cohort_assess_command(
+    manifest: Annotated[Path, typer.Argument(help="manifest CSV: subject, file (relative to the manifest)")],
+    out: Out = Path("cohort_results.parquet"),
+    protocol: Annotated[str, typer.Option(help="whose measure: pendulum, stretch, perturbation, ...")] = "pendulum",
+    angle_sign: AngleSign = 1.0,
+    chunk_size: ChunkSize = 50,
+    scheduler: Scheduler = None,
+):
+    """Measure every subject's recording into one table (errors recorded per row)."""
+    from myoreflex.cohort import cohort_assess, read_manifest
+    from myoreflex.protocols import PROTOCOLS
+
+    if PROTOCOLS.aliases.get(protocol, protocol) not in PROTOCOLS:
+        fail("--protocol", f"one of {_protocol_names()}", protocol)
+    rows = run(lambda: read_manifest(manifest))
+    result = run(lambda: _with_progress(len(rows), lambda progress: cohort_assess(
+        rows, out=out, protocol=protocol, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
+        scheduler=scheduler, progress=progress)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}")
+
+
+@app.command("fit")
+def cohort_fit_command(
+    manifest: Annotated[Path, typer.Argument(
+        help="manifest CSV: subject, file (a subject's stretches separated by ';', relative to the manifest)"
+             "[, body_mass_kg, height_m, seed]")],
+    out: Out = Path("cohort_fits.parquet"),
+    test: Annotated[str, typer.Option(help="what each subject's files hold: stretch or pendulum")] = "stretch",
+    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist (stretch fits)")] = "elbow",
+    coordinate: Coordinate = None,
+    free: FreeParams = None,
+    emg: UseEmg = False,
+    emg_muscle: EmgMuscle = None,
+    condition: StartCondition = "healthy",
+    severity: StartSeverity = 0.0,
+    method: FitMethod = "map",
+    seed: Annotated[int, typer.Option(help="seed of the starts where the row has none")] = 0,
+    smoothing_ms: SmoothingMs = 0.0,
+    angle_sign: AngleSign = 1.0,
+    chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)")] = 10,
+    scheduler: Scheduler = None,
+):
+    """Fit the model to every subject's recordings; an interrupted run resumes where it stopped.
+
+    ``--test stretch``: each subject's motorized stretches (torque, optionally EMG). ``--test pendulum``:
+    one pendulum recording per subject (knee; ``--coordinate`` picks the angle of .mot/.sto/C3D files).
+    One row per subject: each free parameter with its 95 % interval, the fit's RMSE (rmse_nm or
+    rmse_deg), converged, status, provenance.
+    """
+    from myoreflex.cohort import cohort_fit, read_manifest
+    from myoreflex.fit import PendulumFitter, StretchFitter
+    from myoreflex.fit.stretch import DEFAULT_FREE
+
+    if test not in ("stretch", "pendulum"):
+        fail("--test", "stretch or pendulum", test)
+    check_stretch_fit_options(condition, severity, method, 75.0, 1.75, smoothing_ms, free)
+    check_joint(joint)
+    rows = run(lambda: read_manifest(manifest))
+    options = {"angle_sign": angle_sign}
+    if test == "pendulum":
+        fitter = PendulumFitter(free=tuple(free or DEFAULT_FREE), condition=condition, severity=severity,
+                                method=method, seed=seed)
+        if coordinate:
+            options["coordinate"] = coordinate
+    else:
+        fitter = StretchFitter(joint=joint, free=tuple(free or DEFAULT_FREE), emg=emg, emg_muscle=emg_muscle,
+                               condition=condition, severity=severity, method=method, seed=seed,
+                               smoothing_s=smoothing_ms / 1000.0)
+    result = run(lambda: _with_progress(len(rows), lambda progress: cohort_fit(
+        rows, out=out, fitter=fitter, reader_options=options, chunk_size=chunk_size,
+        scheduler=scheduler, progress=progress)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
+               f"({result.reused_chunks} chunks reused) -> {result.table}")
+
+

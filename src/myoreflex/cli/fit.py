@@ -1,0 +1,193 @@
+"""``myoreflex fit ...``: the model fitted to a patient's recordings, with uncertainty."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from myoreflex.cli._common import (
+    DISCLAIMER,
+    AngleSign,
+    AsJson,
+    Coordinate,
+    PlotFile,
+    check_common,
+    check_joint,
+    fail,
+    read_pendulum_file,
+    read_stretches,
+    run,
+)
+
+app = typer.Typer(help="Fit the model to a patient's recordings, with uncertainty.", no_args_is_help=True)
+
+
+@app.command("pendulum")
+def fit_pendulum_command(
+    file: Annotated[Path, typer.Argument(help="pendulum recording (CSV, .mot/.sto, C3D)")],
+    coordinate: Coordinate = None,
+    angle_sign: AngleSign = 1.0,
+    free: Annotated[Optional[list[str]], typer.Option("--free", help="parameter path to fit; repeat")] = None,
+    body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the leg's anthropometry")] = 75.0,
+    height_m: Annotated[float, typer.Option(help="body height (m) for the leg's anthropometry")] = 1.75,
+    method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
+    seed: Annotated[int, typer.Option(help="random seed of the starts and the sampler")] = 0,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Fit reflex and passive parameters of the knee model to one pendulum recording."""
+    from myoreflex.fit import fit_pendulum
+    from myoreflex.model import default_params
+
+    _check_fit_options(method, body_mass_kg, height_m)
+
+    def body():
+        trial = read_pendulum_file(file, coordinate, angle_sign, None)
+        params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
+        options = {"free": free} if free else {}
+        return fit_pendulum(trial, params0, method=method, seed=seed, **options)
+
+    result = run(body)
+    _report_fit(result, f"Pendulum fit: {file.name}",
+                lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg, "
+                f"converged {out['converged']}", plot, as_json)
+
+
+def _echo_params(out: dict):
+    for name, value in out["params"].items():
+        low, high = out["ci95"].get(name, (float("nan"), float("nan")))
+        typer.echo(f"  {name:32s} {value:10.4g}   95 % [{low:.4g}, {high:.4g}]")
+
+
+FreeParams = Annotated[Optional[list[str]], typer.Option(
+    "--free", help="parameter path to fit; repeat (default motoneuron.gain and motoneuron.threshold)")]
+UseEmg = Annotated[bool, typer.Option("--emg/--no-emg", help="also fit the stretched muscle's EMG")]
+EmgMuscle = Annotated[Optional[str], typer.Option(
+    help="EMG channel emg_<muscle> to fit; default the agonist's or the first")]
+StartCondition = Annotated[str, typer.Option("--condition", help="preset the fit starts from (prior centre)")]
+StartSeverity = Annotated[float, typer.Option("--severity", help="severity of that preset in [0, 1]")]
+FitMethod = Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")]
+SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for a noisy angle; 0 = none")]
+
+
+def _check_fit_options(method, body_mass_kg, height_m):
+    """The options every fit command has: the method and the body the preset is scaled to."""
+    if method not in ("map", "nuts"):
+        fail("--method", "map or nuts", method)
+    if not 10.0 <= body_mass_kg <= 250.0:
+        fail("--body-mass-kg", "a body mass in [10, 250] kg", body_mass_kg)
+    if not 0.8 <= height_m <= 2.3:
+        fail("--height-m", "a height in [0.8, 2.3] m", height_m)
+
+
+def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool):
+    """A fit command's output: the figure (``--plot``), then the JSON contract or a summary line
+    (``summary`` of the result's dict), each parameter with its interval, and the disclaimer."""
+    if plot:
+        from myoreflex.report.figures import fit_figure, save_figure
+
+        run(lambda: save_figure(fit_figure(result, title), plot))
+    if as_json:
+        typer.echo(result.to_json())
+        return
+    out = result.to_dict()
+    typer.echo(summary(out))
+    _echo_params(out)
+    typer.echo(DISCLAIMER)
+
+
+def check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free):
+    check_common(condition, severity)
+    _check_fit_options(method, body_mass_kg, height_m)
+    if not smoothing_ms >= 0:
+        fail("--smoothing-ms", "a window >= 0 ms", smoothing_ms)
+    if free is not None and len(set(free)) != len(free):
+        fail("--free", "distinct parameter paths", free)
+
+
+def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], speed: Optional[str]):
+    """The stretch Trials of ``files`` for a fit; bad input (a missing or unreadable file, no torque
+    or angle channel) prints one line and exits with code 2."""
+    from myoreflex.errors import RecordingError
+
+    trials = []
+    for path in files:
+        try:
+            got = read_stretches([path], angle_sign, segment, speed)
+        except RecordingError as exc:
+            fail("FILE", "a readable stretch recording", str(exc))
+        for trial in got:
+            for channel, what in (("angle", "an angle column (e.g. elbow_angle_deg)"),
+                                  ("torque", "a torque channel (e.g. a torque_Nm column)")):
+                if channel not in trial:
+                    fail("FILE", f"a stretch recording with {what}",
+                         f"{path.name} with channels {', '.join(sorted(trial.channels)) or 'none'}")
+        trials.extend(got)
+    if not trials:
+        fail("FILE...", "at least one stretch", "none (check --speed / --segment)")
+    return trials
+
+
+@app.command("stretch")
+def fit_stretch_command(
+    files: Annotated[list[Path], typer.Argument(
+        help="stretch recordings, e.g. one per velocity: CSV (time_s, <joint>_angle_deg, torque_Nm"
+             "[, emg_...]), .mot/.sto, C3D or IPSA .mat")],
+    joint: Annotated[Optional[str], typer.Option(
+        help="knee, elbow, ankle or wrist; default the files' joint, else elbow")] = None,
+    free: FreeParams = None,
+    emg: UseEmg = False,
+    emg_muscle: EmgMuscle = None,
+    condition: StartCondition = "healthy",
+    severity: StartSeverity = 0.0,
+    body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the limb's anthropometry")] = 75.0,
+    height_m: Annotated[float, typer.Option(help="body height (m) for the limb's anthropometry")] = 1.75,
+    method: FitMethod = "map",
+    seed: Annotated[int, typer.Option(help="random seed of the starts and the sampler")] = 0,
+    smoothing_ms: SmoothingMs = 0.0,
+    angle_sign: AngleSign = 1.0,
+    segment: Annotated[Optional[int], typer.Option(help="segment index in multi-segment files")] = None,
+    speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Fit reflex and passive parameters to motorized stretches at several velocities (torque, EMG).
+
+    The model follows the recorded angle: --json gives rmse_deg null and rmse_nm, the torque RMSE (N m).
+    """
+    from myoreflex.fit import fit_stretch
+
+    check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free)
+    if joint is not None:
+        check_joint(joint)
+    trials = read_stretch_recordings(files, angle_sign, segment, speed)
+    named = {t.metadata.get("joint") for t in trials} - {None}
+    if joint is None:
+        joint = named.pop() if len(named) == 1 else "elbow"
+        check_joint(joint)
+    elif named - {joint}:
+        fail("--joint", f"the joint of the recordings ({', '.join(sorted(named))})", joint)
+
+    def body():
+        from myoreflex.conditions import apply_condition
+        from myoreflex.errors import RecordingError
+        from myoreflex.model import default_params
+
+        preset = default_params(joint, body_mass=body_mass_kg, height=height_m)
+        params0 = apply_condition(preset, condition, severity)
+        options = {"free": free} if free else {}
+        try:
+            return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, method=method, seed=seed,
+                               smoothing_s=smoothing_ms / 1000.0, **options)
+        except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
+            fail("FILE", "a stretch recording the fit can use", str(exc))
+
+    result = run(body)
+    _report_fit(result, f"{joint} stretch fit",
+                lambda out: f"Stretch fit of {len(trials)} {joint} recordings: "
+                f"torque RMSE {out['rmse_nm']:.3f} N m, converged {out['converged']}", plot, as_json)
+
+

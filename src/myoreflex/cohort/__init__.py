@@ -1,0 +1,262 @@
+"""Cohorts: many subjects through simulate, assess or fit, on one machine or on a Dask cluster.
+
+Three verbs share one engine:
+
+- :func:`cohort_simulate`: virtual subjects (condition, severity, body) run through a virtual test
+  and measured, like a recording would be;
+- :func:`cohort_assess`: recordings, one file per subject, measured;
+- :func:`cohort_fit`: recordings, one or several files per subject (e.g. one stretch per
+  velocity), each subject's recordings given to a fitting function
+  (:class:`myoreflex.fit.StretchFitter` for ``myoreflex cohort fit``).
+
+Subjects come as rows (dicts): from :func:`read_manifest` (a CSV file), from
+:func:`myoreflex.cohort.population.sample_population`, or built by hand.
+
+Manifest
+--------
+A CSV file with a ``subject`` column (unique ids) and either
+
+- ``file``: a recording per subject, or for :func:`cohort_fit` several separated by ``;``
+  (``s01_30.csv;s01_90.csv;s01_180.csv``); relative paths are resolved against the manifest's
+  folder; a missing or unreadable file is an error in that subject's row, not for the run; or
+- ``condition, severity, body_mass_kg, height_m``: a virtual subject (condition from
+  :data:`myoreflex.conditions.CONDITIONS`, severity in [0, 1], body mass in kg, height in m).
+
+Optional columns: ``seed`` (an integer, recorded as provenance) and, for virtual subjects, any
+dotted parameter path (``motoneuron.gain``; see ``myoreflex params``), which overrides that
+parameter for the row after the condition is applied (an empty cell keeps the preset). Other
+columns are carried into the results unchanged. A malformed manifest raises
+:class:`~myoreflex.errors.ParameterError` naming the file, row, column and what was expected.
+
+How a run goes
+--------------
+1. The rows are split into balanced chunks of at most ``chunk_size`` subjects. Every chunk has the
+   same batch shape (the last one is padded by repeating its last subject, whose copies are
+   dropped), so one compilation serves the whole cohort.
+2. Each chunk is one task. For ``simulate``: the chunk's parameter sets are built as one batch
+   (:func:`build_params`), simulated in one batched call (:func:`myoreflex.simulate.simulate`,
+   ``throw=False``) and every member is measured. Without a scheduler the tasks run in this
+   process; with ``scheduler="local"`` (a ``distributed.LocalCluster`` of two single-threaded worker
+   processes) or a scheduler address they are Dask tasks and their rows come back to this process.
+3. This process writes each finished chunk to ``<out>.parts/chunk-<i>-<key>.json`` (a temporary
+   name, then a rename). The key is a SHA-256 of the chunk's rows (and, for recordings, each file's
+   size and modification time), the settings and the myoreflex version. A run restarted with the
+   same arguments after an interruption (even ``kill -9``) reuses every finished chunk and
+   computes only the rest.
+4. The table is assembled in manifest order and written atomically (``.csv`` or ``.parquet``,
+   :func:`myoreflex.io.results.write_table`), then a provenance record beside it
+   (``<out>.provenance.json``). The parts folder is then removed unless ``keep_parts=True``.
+
+Result columns
+--------------
+The input columns; ``status``: ``OK``, ``NONFINITE`` (the simulation produced NaN or inf) or
+``ERROR`` (reading, measuring or fitting raised; the message is in ``error``); the measures
+(:class:`~myoreflex.measures.pendulum.PendulumMetrics` or
+:class:`~myoreflex.measures.stretch.StretchSummary` fields, units in their names); and the
+provenance columns ``myoreflex_version``, ``protocol``, ``dt_s`` (simulation step, or a
+recording's sampling interval) and ``seed``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from myoreflex.cohort.engine import (
+    CohortResult,
+    ProgressCallback,
+    Task,
+    protocol_instance,
+    protocol_name,
+    run,
+)
+from myoreflex.cohort.manifest import as_rows, build_params, read_manifest, validate_rows
+from myoreflex.cohort.population import sample_population
+from myoreflex.errors import ParameterError, ProtocolError, describe, require_extra
+from myoreflex.protocols import Protocol
+
+__all__ = [
+    "CohortResult",
+    "build_params",
+    "cohort_assess",
+    "cohort_fit",
+    "cohort_simulate",
+    "read_manifest",
+    "read_results",
+    "sample_population",
+    "validate_rows",
+]
+
+
+def cohort_simulate(
+    rows: Sequence[Mapping[str, Any]] | str | os.PathLike,
+    *,
+    out: str | os.PathLike,
+    protocol: str | Protocol = "pendulum",
+    joint: str = "knee",
+    dt: float | None = None,
+    record_every: int | None = None,
+    chunk_size: int = 250,
+    scheduler=None,
+    progress: ProgressCallback | None = None,
+    keep_parts: bool = False,
+) -> CohortResult:
+    """Simulate a protocol on every virtual subject and measure it; one results row per subject.
+
+    Parameters
+    ----------
+    rows : virtual-subject rows (``subject, condition, severity, body_mass_kg, height_m``; from
+        :func:`sample_population` or by hand) or the path of a manifest CSV.
+    out : results table, ``.parquet`` (``parquet`` extra) or ``.csv``; the provenance record goes to
+        ``<out>.provenance.json`` and unfinished work to ``<out>.parts/``.
+    protocol : a protocol instance (``PendulumTest(duration=3.0)``,
+        ``MotorizedStretch(velocity=100 * DEG)``) or the name of one in
+        :data:`myoreflex.protocols.PROTOCOLS` with its default settings (``"pendulum"``: 10 s).
+    joint : the joint of every subject (a pendulum test needs the knee).
+    dt : integration step in s; None: the protocol's own (pendulum 8 ms, stretch 1 ms).
+    record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum
+        100 Hz like a goniometer, which keeps memory small in large chunks; stretch every step,
+        for the EMG onset).
+    chunk_size : most subjects per batched simulation; chunks are balanced to one shape.
+    scheduler : None (this process), ``"local"`` (a ``distributed.LocalCluster`` of 2 worker
+        processes with 1 thread each; ``cluster`` extra), a scheduler address
+        (``"tcp://host:8786"``) or a ``distributed.Client``. Results are the same for every choice.
+    progress : ``progress(done, total)`` in subjects, called after each chunk (and once at the start).
+    keep_parts : keep the per-chunk files after the table is written.
+
+    Returns
+    -------
+    CohortResult (paths, status counts, chunks computed and reused, wall time).
+
+    Notes
+    -----
+    A subject whose simulation produces NaN or inf gets ``status = "NONFINITE"`` in its row
+    (``throw=False``); one whose measure fails gets ``"ERROR"`` and the message. Neither stops the
+    run. Interrupted runs resume (module doc).
+
+    Examples
+    --------
+    >>> rows = sample_population(4, seed=0)
+    >>> from myoreflex import PendulumTest
+    >>> short = PendulumTest(duration=3.0)
+    >>> result = cohort_simulate(rows, out="cohort.parquet", protocol=short)  # doctest: +SKIP
+    >>> result.status_counts  # doctest: +SKIP
+    {'OK': 4}
+    """
+    rows = as_rows(rows, joint)
+    if any("file" in row for row in rows):
+        raise ParameterError(describe("cohort simulate rows", "virtual subjects (condition, severity, "
+                                      "body_mass_kg, height_m)", "recordings (a `file` column)",
+                                      "use cohort_assess for recordings"))
+    instance = protocol_instance(protocol)
+    instance.drive(joint)  # checks the joint and the protocol's settings before any chunk runs
+    dt = instance.default_dt if dt is None else dt
+    if not dt > 0:
+        raise ProtocolError(describe("dt", "a step > 0 s", dt))
+    if record_every is None:
+        interval = instance.measure_interval_s
+        record_every = 1 if interval is None else max(1, int(round(interval / dt)))
+    if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
+        raise ParameterError(describe("record_every", "an integer >= 1", repr(record_every)))
+    task = Task("simulate", instance, joint=joint, dt=float(dt), record_every=int(record_every))
+    return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
+                keep_parts=keep_parts)
+
+
+def _file_rows(rows, kind: str) -> list[dict]:
+    rows = as_rows(rows, "knee")
+    if not all("file" in row for row in rows):
+        raise ParameterError(describe(f"cohort {kind} rows", "recordings (a `file` column)",
+                                      "virtual subjects",
+                                      "use cohort_simulate for virtual subjects"))
+    return rows
+
+
+def cohort_assess(
+    rows: Sequence[Mapping[str, Any]] | str | os.PathLike,
+    *,
+    out: str | os.PathLike,
+    protocol: str = "pendulum",
+    reader_options: Mapping[str, Any] | None = None,
+    chunk_size: int = 50,
+    scheduler=None,
+    progress: ProgressCallback | None = None,
+    keep_parts: bool = False,
+) -> CohortResult:
+    """Measure every subject's recording (one file per subject); one results row per subject.
+
+    Parameters
+    ----------
+    rows : rows with ``subject`` and ``file`` or the path of a manifest CSV (relative files are
+        resolved beside it).
+    out : results table (``.parquet`` or ``.csv``), as in :func:`cohort_simulate`.
+    protocol : which measure: ``"pendulum"`` or ``"stretch"``.
+    reader_options : keyword arguments for :func:`myoreflex.io.read_trial` (e.g. ``angle_sign``).
+    chunk_size, scheduler, progress, keep_parts : as in :func:`cohort_simulate`. On a cluster the
+        files must be readable by the workers at the same paths.
+
+    Returns
+    -------
+    CohortResult. A file that is missing, unreadable or cannot be measured gives a row with
+    ``status = "ERROR"`` and the message in ``error``; the run goes on.
+    """
+    rows = _file_rows(rows, "assess")
+    name = protocol_name(protocol)
+    task = Task("assess", name, reader_options=tuple(sorted((reader_options or {}).items())))
+    return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
+                keep_parts=keep_parts)
+
+
+def cohort_fit(
+    rows: Sequence[Mapping[str, Any]] | str | os.PathLike,
+    *,
+    out: str | os.PathLike,
+    fitter: Callable[[Any, dict], Mapping[str, Any]],
+    reader_options: Mapping[str, Any] | None = None,
+    chunk_size: int = 10,
+    scheduler=None,
+    progress: ProgressCallback | None = None,
+    keep_parts: bool = False,
+) -> CohortResult:
+    """Fit every subject's recordings with ``fitter(trials, row) -> {column: value}``.
+
+    ``fitter`` is any function of the subject's :class:`~myoreflex.trial.Trial` list (one per
+    file of its ``file`` cell, every segment of a multi-segment file) and its row that returns
+    flat result columns (e.g. ``{"gain": ..., "gain_ci95_low": ..., "converged": ...}``), such
+    as :class:`myoreflex.fit.StretchFitter`. On a cluster it must be importable by the workers (a
+    module-level function or a frozen dataclass instance). A dataclass fitter's fields are its
+    settings: they enter the resume key and the provenance, so changing one recomputes every
+    chunk. Everything else (chunks, resume, Dask, per-row errors) is as in :func:`cohort_assess`.
+
+    Examples
+    --------
+    >>> from myoreflex.fit import StretchFitter
+    >>> result = cohort_fit("stretches.csv", out="fits.parquet",
+    ...                     fitter=StretchFitter(joint="elbow"))  # doctest: +SKIP
+    >>> result.status_counts  # doctest: +SKIP
+    {'OK': 2}
+    """
+    if not callable(fitter):
+        raise ParameterError(describe("fitter", "a function (trials, row) -> dict of result columns",
+                                      repr(fitter)))
+    rows = _file_rows(rows, "fit")
+    task = Task("fit", None, reader_options=tuple(sorted((reader_options or {}).items())), fitter=fitter)
+    return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
+                keep_parts=keep_parts)
+
+
+def read_results(path: str | os.PathLike) -> list[dict]:
+    """Read a cohort results table back as rows (Parquet keeps types; CSV cells are strings)."""
+    path = Path(path)
+    if path.suffix.lower() == ".parquet":
+        require_extra("pyarrow", "parquet")
+        import pyarrow.parquet as parquet
+
+        return parquet.read_table(path).to_pylist()
+    with open(path, newline="") as stream:
+        return list(csv.DictReader(stream))

@@ -1,0 +1,73 @@
+"""Importing myoreflex changes nothing in the caller's process; it computes in float64 anyway.
+
+Each check runs in a fresh Python process: the test process itself has JAX configured by
+conftest.py.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+PROBE = textwrap.dedent("""
+    import json, os, sys
+    import jax
+    before = os.environ.get("XLA_FLAGS")
+    import myoreflex
+    import myoreflex.cli, myoreflex.cohort, myoreflex.fit, myoreflex.io, myoreflex.measures  # the whole package
+    out = {"flags_unchanged": os.environ.get("XLA_FLAGS") == before,
+           "x64_after_import": bool(jax.config.jax_enable_x64),
+           "backend_started": myoreflex.runtime.backend_started()}
+    knee = myoreflex.default_params("knee")
+    trial = myoreflex.simulate(knee, myoreflex.PendulumTest())
+    out["dtype"] = str(trial["angle"].dtype)
+    out["metrics"] = myoreflex.PendulumTest.measure(trial).as_dict()
+    out["same_as_run"] = bool((trial["angle"] == myoreflex.PendulumTest().run(knee)["angle"]).all())
+    out["x64_after_simulate"] = bool(jax.config.jax_enable_x64)
+    out["user_array"] = str(jax.numpy.ones(2).dtype)
+    out["flags_after_simulate"] = os.environ.get("XLA_FLAGS") == before
+    print(json.dumps(out))
+""")
+
+# Pendulum metrics of the healthy knee before this redesign (myoreflex at 461f62d, whose import set
+# float64 and XLA's loop option process-wide), printed with repr: the redesign must not move them.
+BEFORE = {"r1": 1.6886598472116106, "r2n": 1.0554124045072566, "n_oscillations": 10, "period_s": 0.9788817229598337,
+          "peak_velocity_deg_s": 397.2240465214432}
+
+
+def _probe(env: dict) -> dict:
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_import_leaves_flags_x64_and_backend_alone_and_the_public_api_runs_in_float64():
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    out = _probe({**env, "XLA_FLAGS": "--xla_cpu_enable_fast_math=false"})
+    assert out["flags_unchanged"] and out["flags_after_simulate"]
+    assert out["x64_after_import"] is False and out["x64_after_simulate"] is False
+    assert out["backend_started"] is False  # importing does not even start JAX's backend
+    assert out["dtype"] == "float64" and out["user_array"] == "float32"
+    assert out["same_as_run"]
+    for key, value in BEFORE.items():
+        assert abs(out["metrics"][key] - value) <= 1e-9 * abs(value), (key, out["metrics"][key], value)
+
+
+def test_configure_restores_xla_flags_and_counts_the_cores():
+    script = textwrap.dedent("""
+        import json, os
+        import myoreflex
+        before = os.environ.get("XLA_FLAGS")
+        result = myoreflex.configure(cpu_devices=2)
+        import jax
+        print(json.dumps({**result, "same": os.environ.get("XLA_FLAGS") == before, "devices": len(jax.devices()),
+                          "again": myoreflex.configure(cpu_devices=5)["compute_devices"],
+                          "spare": myoreflex.runtime.sampler_device() is not None}))
+    """)
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out == {"compute_devices": 2, "small_loops": True, "applied": True, "same": True, "devices": 3,
+                   "again": 2, "spare": True}
