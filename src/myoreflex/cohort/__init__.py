@@ -34,8 +34,9 @@ How a run goes
    same batch shape (the last one is padded by repeating its last subject, whose copies are
    dropped), so one compilation serves the whole cohort.
 2. Each chunk is one task. For ``simulate``: the chunk's parameter sets are built as one batch
-   (:func:`build_params`), simulated in one batched call (:func:`myoreflex.simulate.simulate`,
-   ``throw=False``) and every member is measured. Without a scheduler the tasks run in this
+   (:func:`build_params`), simulated in one batched call (:func:`myoreflex.simulate_batch`,
+   recording only the channels the protocol's measure needs, ``protocol.measured``) and every
+   member is measured by the protocol's measure (``protocol.measure``). Without a scheduler the tasks run in this
    process; with ``scheduler="local"`` (a ``distributed.LocalCluster`` of two single-threaded worker
    processes) or a scheduler address they are Dask tasks and their rows come back to this process.
 3. This process writes each finished chunk to ``<out>.parts/chunk-<i>-<key>.json`` (a temporary
@@ -50,11 +51,14 @@ How a run goes
 Result columns
 --------------
 The input columns; ``status``: ``OK``, ``NONFINITE`` (the simulation produced NaN or inf) or
-``ERROR`` (reading, measuring or fitting raised; the message is in ``error``); the measures
-(:class:`~myoreflex.measures.pendulum.PendulumMetrics` or
-:class:`~myoreflex.measures.stretch.StretchSummary` fields, units in their names); and the
+``ERROR`` (reading, measuring or fitting raised; the message is in ``error``); the fields of
+the protocol's measure record (``protocol.measure(trial).as_dict()``, units in their names); and the
 provenance columns ``myoreflex_version``, ``protocol``, ``dt_s`` (simulation step, or a
 recording's sampling interval) and ``seed``.
+
+The package: :mod:`~myoreflex.cohort.manifest` (rows, checks, batched parameters),
+:mod:`~myoreflex.cohort.engine` (chunks, resume, Dask, assembly),
+:mod:`~myoreflex.cohort.population` (virtual populations) and this module's verbs.
 """
 
 from __future__ import annotations
@@ -75,6 +79,7 @@ from myoreflex.cohort.engine import (
     protocol_name,
     run,
 )
+from myoreflex.cohort.fitters import PendulumFitter, StretchFitter
 from myoreflex.cohort.manifest import as_rows, build_params, read_manifest, validate_rows
 from myoreflex.cohort.population import sample_population
 from myoreflex.errors import ParameterError, ProtocolError, describe, require_extra
@@ -82,6 +87,8 @@ from myoreflex.protocols import Protocol
 
 __all__ = [
     "CohortResult",
+    "PendulumFitter",
+    "StretchFitter",
     "build_params",
     "cohort_assess",
     "cohort_fit",
@@ -141,12 +148,14 @@ def cohort_simulate(
 
     Examples
     --------
-    >>> rows = sample_population(4, seed=0)
+    >>> import tempfile
     >>> from myoreflex import PendulumTest
-    >>> short = PendulumTest(duration=3.0)
-    >>> result = cohort_simulate(rows, out="cohort.parquet", protocol=short)  # doctest: +SKIP
-    >>> result.status_counts  # doctest: +SKIP
-    {'OK': 4}
+    >>> rows = sample_population(4, seed=0)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result = cohort_simulate(rows, out=f"{folder}/cohort.csv", protocol=PendulumTest(duration=3.0))
+    ...     columns = list(read_results(result.table)[0])
+    >>> result.status_counts, columns[:2], "r1" in columns
+    ({'OK': 4}, ['subject', 'condition'], True)
     """
     rows = as_rows(rows, joint)
     if any("file" in row for row in rows):
@@ -195,7 +204,8 @@ def cohort_assess(
     rows : rows with ``subject`` and ``file`` or the path of a manifest CSV (relative files are
         resolved beside it).
     out : results table (``.parquet`` or ``.csv``), as in :func:`cohort_simulate`.
-    protocol : which measure: ``"pendulum"`` or ``"stretch"``.
+    protocol : whose measure reads the recordings: a name in :data:`myoreflex.protocols.PROTOCOLS`
+        (``"pendulum"``, ``"stretch"``, ``"perturbation"``, ...).
     reader_options : keyword arguments for :func:`myoreflex.io.read_trial` (e.g. ``angle_sign``).
     chunk_size, scheduler, progress, keep_parts : as in :func:`cohort_simulate`. On a cluster the
         files must be readable by the workers at the same paths.

@@ -166,9 +166,15 @@ def read_manifest(path: str | Path, *, joint: str = "knee") -> list[dict]:
 
     Examples
     --------
-    >>> rows = read_manifest("cohort.csv")  # doctest: +SKIP
-    >>> rows[0]["subject"], rows[0]["condition"]  # doctest: +SKIP
-    ('virtual-000000', 'stroke')
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     manifest = Path(folder) / "cohort.csv"
+    ...     _ = manifest.write_text("subject,condition,severity,body_mass_kg,height_m,motoneuron.gain\\n"
+    ...                             "s01,stroke,0.5,70,1.7,\\ns02,healthy,0,82,1.8,0.006\\n")
+    ...     rows = read_manifest(manifest)
+    >>> rows[0]["severity"], rows[0]["motoneuron.gain"], rows[1]["motoneuron.gain"]
+    (0.5, None, 0.006)
     """
     path = Path(path)
     if not path.is_file():
