@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from myoreflex.conditions import apply_condition
-from myoreflex.fit import NotIdentifiedWarning, fit_pendulum, synthetic_pendulum
+from myoreflex.fit import FitSettings, NotIdentifiedWarning, fit_pendulum, synthetic_pendulum
 from myoreflex.model import default_params
 from myoreflex.params import get_param, with_overrides
 
@@ -56,7 +56,7 @@ def run(n: int, seed: int, noise_deg: float, dt: float, nuts_samples: int) -> di
         clock = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotIdentifiedWarning)
-            result = fit_pendulum(trial, start, free=FREE, dt=dt, seed=case_seed)
+            result = fit_pendulum(trial, start, free=FREE, dt=dt, settings=FitSettings(seed=case_seed))
         row = {
             "condition": condition,
             "severity": severity,
@@ -112,17 +112,8 @@ def run(n: int, seed: int, noise_deg: float, dt: float, nuts_samples: int) -> di
         trial = synthetic_pendulum(truth, noise_sd_deg=noise_deg, seed=case_seed, dt=dt)
         start = with_overrides(truth, {"motoneuron.gain": 0.004, "motoneuron.threshold": 150.0})
         clock = time.perf_counter()
-        result = fit_pendulum(
-            trial,
-            start,
-            free=FREE,
-            dt=dt,
-            seed=case_seed,
-            method="nuts",
-            num_warmup=10,
-            num_samples=nuts_samples,
-            num_chains=8,
-        )
+        settings = FitSettings(method="nuts", seed=case_seed, num_warmup=10, num_samples=nuts_samples, num_chains=8)
+        result = fit_pendulum(trial, start, free=FREE, dt=dt, settings=settings)
         summary["nuts"] = {
             "wall_s": time.perf_counter() - clock,
             "draws": 8 * nuts_samples,

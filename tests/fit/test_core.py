@@ -17,7 +17,6 @@ def _problem(evaluate, k):
         prior_mean=np.zeros(k),
         prior_sd=np.full(k, np.inf),  # no prior: nothing regularises J^T J
         evaluate=evaluate,
-        n_data=1,
     )
 
 

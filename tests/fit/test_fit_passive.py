@@ -13,8 +13,9 @@ import pytest
 from scipy.interpolate import CubicSpline
 from scipy.optimize import minimize
 
-from myoreflex.fit import NotIdentifiedWarning, fit_passive_pendulum, passive_limb
+from myoreflex.fit import FitSettings, NotIdentifiedWarning, fit_passive_pendulum, passive_limb
 from myoreflex.io import read_csv
+from myoreflex.units import DEG
 
 TRACE = "kuleuven-pendulum-tutorial/DataPendulum.csv"
 MASS, COM = 2.3351, 0.2367
@@ -117,16 +118,18 @@ def test_the_same_seed_gives_the_same_fit(trial, limb, fitted):
 
 def test_a_parameter_without_effect_is_reported_as_not_identified(trial, limb):
     # With zero stiffness the neutral angle has no effect on the swing: its posterior is its prior.
-    with pytest.warns(NotIdentifiedWarning, match="neutral_angle"):
+    with pytest.warns(NotIdentifiedWarning, match="neutral_angle") as caught:
         result = fit_passive_pendulum(
             trial,
             limb,
             free=["baseline_torque", "damping", "neutral_angle"],
             window_s=3.0,
             dt=2e-3,
-            noise_sd_deg=1.0,
+            settings=FitSettings(noise_sd={"angle": 1.0 * DEG}),
         )
     assert any("neutral_angle" in message for message in result.warnings)
+    assert [w.filename for w in caught] == [__file__]  # the warning points at the caller's line
+    assert result.settings["noise"] == {"angle": "fixed"} and result.noise_sd == {"angle_deg": pytest.approx(1.0)}
 
 
 @pytest.mark.slow
@@ -138,13 +141,10 @@ def test_nuts_posterior_agrees_with_the_laplace_approximation(trial, limb):
     result = fit_passive_pendulum(
         trial,
         limb,
-        method="nuts",
         window_s=3.0,
         dt=2e-3,
-        noise_sd_deg=2.0,
-        num_warmup=40,
-        num_samples=40,
-        num_chains=8,
+        settings=FitSettings(method="nuts", noise_sd={"angle": 2.0 * DEG}, num_warmup=40, num_samples=40,
+                             num_chains=8),
     )
     assert result.method == "nuts" and result.samples["damping"].shape == (320,)
     assert result.diagnostics["divergences"] == 0

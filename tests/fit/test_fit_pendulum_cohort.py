@@ -10,9 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from myoreflex.cli import app
-from myoreflex.cohort import read_results
+from myoreflex.cohort import PendulumFitter, read_results
 from myoreflex.conditions import apply_condition
-from myoreflex.fit import PendulumFitter, synthetic_pendulum
+from myoreflex.errors import RecordingError
+from myoreflex.fit import synthetic_pendulum
 from myoreflex.model import default_params
 from myoreflex.params import get_param, with_overrides
 from myoreflex.units import DEG
@@ -57,7 +58,7 @@ def test_cohort_fit_of_pendulum_recordings_recovers_each_subjects_gain(manifest)
 
 
 def test_pendulum_fitter_wants_one_recording_per_subject():
-    with pytest.raises(Exception, match="one pendulum recording"):
+    with pytest.raises(RecordingError, match="one pendulum recording"):
         PendulumFitter()([], {"subject": "x"})
 
 

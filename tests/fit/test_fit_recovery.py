@@ -13,7 +13,7 @@ import pytest
 
 from myoreflex.conditions import apply_condition
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError
-from myoreflex.fit import align_pendulum, fit_pendulum, synthetic_pendulum
+from myoreflex.fit import FitSettings, align_pendulum, fit_pendulum, synthetic_pendulum
 from myoreflex.model import default_params
 from myoreflex.params import get_param, with_overrides
 from myoreflex.trial import Channel, Trial
@@ -28,7 +28,7 @@ def _case(condition, severity, seed):
     truth = apply_condition(default_params("knee"), condition, severity)
     trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=seed, dt=DT)
     start = with_overrides(truth, {"motoneuron.gain": 0.004, "motoneuron.threshold": 150.0})
-    return truth, fit_pendulum(trial, start, free=FREE, dt=DT, seed=seed)
+    return truth, fit_pendulum(trial, start, free=FREE, dt=DT, settings=FitSettings(seed=seed))
 
 
 @pytest.fixture(scope="module")
@@ -88,9 +88,11 @@ def test_bad_input_gets_clear_errors():
     with pytest.raises(ParameterError, match="did you mean"):
         fit_pendulum(swing, params, free=["motoneuron.gian"])
     with pytest.raises(ParameterError, match="method"):
-        fit_pendulum(swing, params, method="mcmc")
+        fit_pendulum(swing, params, settings=FitSettings(method="mcmc"))
     with pytest.raises(ParameterError, match="starts"):
-        fit_pendulum(swing, params, starts=0)
+        fit_pendulum(swing, params, settings=FitSettings(starts=0))
+    with pytest.raises(ParameterError, match="noise_sd.*angle.*torque"):  # a channel the pendulum lacks
+        fit_pendulum(swing, params, settings=FitSettings(noise_sd={"torque_Nm": 0.2}))
     with pytest.raises(ParameterError, match="free"):
         fit_pendulum(swing, params, free=[])
     with pytest.raises(ProtocolError, match="knee"):

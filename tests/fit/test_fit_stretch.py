@@ -15,7 +15,7 @@ import pytest
 
 from myoreflex.conditions import apply_condition
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError
-from myoreflex.fit import fit_stretch, prepare_stretch, synthetic_stretches
+from myoreflex.fit import FitSettings, fit_stretch, prepare_stretch, synthetic_stretches
 from myoreflex.model import default_params
 from myoreflex.params import get_param, with_overrides
 from myoreflex.trial import Channel, Trial
@@ -35,7 +35,7 @@ def recovered(truth, stretch_settings):
     trials = synthetic_stretches(truth, noise_sd_nm=0.2, noise_sd_emg=0.005, seed=SEED, **stretch_settings)
     healthy = default_params("elbow")
     start = with_overrides(truth, {path: float(get_param(healthy, path)) for path in FREE})
-    return fit_stretch(trials, start, free=FREE, emg=True, seed=SEED)
+    return fit_stretch(trials, start, free=FREE, emg=True, settings=FitSettings(seed=SEED))
 
 
 def test_gain_threshold_tone_and_damping_are_recovered_with_covering_intervals(truth, recovered):
@@ -107,9 +107,13 @@ def test_bad_recordings_and_settings_get_clear_errors():
     with pytest.raises(ParameterError, match="did you mean"):
         fit_stretch(_stretch(), params, free=["motoneuron.gian"])
     with pytest.raises(ParameterError, match="method"):
-        fit_stretch(_stretch(), params, method="mcmc")
-    with pytest.raises(ParameterError, match="noise_sd_nm"):
-        fit_stretch(_stretch(), params, noise_sd_nm=0.0)
+        fit_stretch(_stretch(), params, settings=FitSettings(method="mcmc"))
+    with pytest.raises(ParameterError, match="noise_sd"):
+        fit_stretch(_stretch(), params, settings=FitSettings(noise_sd={"torque_Nm": 0.0}))
+    with pytest.raises(ParameterError, match="emg_1"):  # the EMG's label without EMG in the fit
+        fit_stretch(_stretch(), params, settings=FitSettings(noise_sd={"emg_1": 0.01}))
+    with pytest.raises(ParameterError, match="dt"):
+        fit_stretch(_stretch(), params, dt=0.0)
     with pytest.raises(ParameterError, match="trials"):
         fit_stretch([], params)
     with pytest.raises(ParameterError, match="params0"):
@@ -127,7 +131,7 @@ def test_emg_in_volts_is_enveloped_and_its_offset_and_scale_are_profiled_out():
     assert np.asarray(_profiled_affine(x, observed, weight))[:40] == pytest.approx(observed[:40], rel=1e-9)
     # A raw EMG in V (white noise whose amplitude follows a burst) becomes its linear envelope.
     rng = np.random.default_rng(0)
-    burst = lambda t: 1e-4 * (1.0 + 4.0 * ((t > 0.3) & (t < 0.6))) * rng.standard_normal(t.size)  # noqa: E731
+    burst = lambda t: 1e-4 * (1.0 + 4.0 * ((t > 0.3) & (t < 0.6))) * rng.standard_normal(t.size)
     recording = prepare_stretch(_stretch(emg_biceps=(burst, "V")), emg=True, agonist="elbow_flexors")
     assert recording.emg_channel == "emg_biceps" and recording.emg_unit == "V"
     inside, outside = recording.emg[(recording.time > 0.4) & (recording.time < 0.5)], recording.emg[-50:]

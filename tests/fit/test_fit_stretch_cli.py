@@ -156,7 +156,7 @@ def test_cohort_fit_writes_one_row_per_subject_and_resumes_after_an_interruption
             assert row[f"{path}_ci95_low"] <= row[path] <= row[f"{path}_ci95_high"]
     assert rows["s1"]["myoreflex_version"] and rows["s1"]["dt_s"] == pytest.approx(2e-3)
     provenance = json.loads(out.with_name(out.name + ".provenance.json").read_text())
-    assert provenance["settings"]["fitter"] == "myoreflex.fit.stretch.StretchFitter"
+    assert provenance["settings"]["fitter"] == "myoreflex.cohort.fitters.StretchFitter"  # the class moved
     assert provenance["settings"]["fitter_settings"]["free"] == list(FREE)
     assert provenance["reused_chunks"] == 1 and provenance["computed_chunks"] == 1
     assert not (folder / "fits.parquet.parts").exists()  # removed once the table is written

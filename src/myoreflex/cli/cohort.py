@@ -179,8 +179,7 @@ def cohort_fit_command(
     One row per subject: each free parameter with its 95 % interval, the fit's RMSE (rmse_nm or
     rmse_deg), converged, status, provenance.
     """
-    from myoreflex.cohort import cohort_fit, read_manifest
-    from myoreflex.fit import PendulumFitter, StretchFitter
+    from myoreflex.cohort import PendulumFitter, StretchFitter, cohort_fit, read_manifest
     from myoreflex.fit.stretch import DEFAULT_FREE
 
     if test not in ("stretch", "pendulum"):

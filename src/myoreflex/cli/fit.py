@@ -39,7 +39,7 @@ def fit_pendulum_command(
     as_json: AsJson = False,
 ):
     """Fit reflex and passive parameters of the knee model to one pendulum recording."""
-    from myoreflex.fit import fit_pendulum
+    from myoreflex.fit import FitSettings, fit_pendulum
     from myoreflex.model import default_params
 
     _check_fit_options(method, body_mass_kg, height_m)
@@ -48,7 +48,7 @@ def fit_pendulum_command(
         trial = read_pendulum_file(file, coordinate, angle_sign, None)
         params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
         options = {"free": free} if free else {}
-        return fit_pendulum(trial, params0, method=method, seed=seed, **options)
+        return fit_pendulum(trial, params0, settings=FitSettings(method=method, seed=seed), **options)
 
     result = run(body)
     _report_fit(result, f"Pendulum fit: {file.name}",
@@ -75,12 +75,17 @@ SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for
 
 def _check_fit_options(method, body_mass_kg, height_m):
     """The options every fit command has: the method and the body the preset is scaled to."""
-    if method not in ("map", "nuts"):
-        fail("--method", "map or nuts", method)
-    if not 10.0 <= body_mass_kg <= 250.0:
-        fail("--body-mass-kg", "a body mass in [10, 250] kg", body_mass_kg)
-    if not 0.8 <= height_m <= 2.3:
-        fail("--height-m", "a height in [0.8, 2.3] m", height_m)
+    from myoreflex.fit import METHODS
+    from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
+
+    if method not in METHODS:
+        fail("--method", " or ".join(METHODS), method)
+    low, high = BODY_MASS_BOUNDS_KG
+    if not low <= body_mass_kg <= high:
+        fail("--body-mass-kg", f"a body mass in [{low:g}, {high:g}] kg", body_mass_kg)
+    low, high = HEIGHT_BOUNDS_M
+    if not low <= height_m <= high:
+        fail("--height-m", f"a height in [{low:g}, {high:g}] m", height_m)
 
 
 def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool):
@@ -158,7 +163,7 @@ def fit_stretch_command(
 
     The model follows the recorded angle: --json gives rmse_deg null and rmse_nm, the torque RMSE (N m).
     """
-    from myoreflex.fit import fit_stretch
+    from myoreflex.fit import FitSettings, fit_stretch
 
     check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free)
     if joint is not None:
@@ -180,8 +185,8 @@ def fit_stretch_command(
         params0 = apply_condition(preset, condition, severity)
         options = {"free": free} if free else {}
         try:
-            return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, method=method, seed=seed,
-                               smoothing_s=smoothing_ms / 1000.0, **options)
+            return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, smoothing_s=smoothing_ms / 1000.0,
+                               settings=FitSettings(method=method, seed=seed), **options)
         except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
             fail("FILE", "a stretch recording the fit can use", str(exc))
 

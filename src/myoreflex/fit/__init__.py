@@ -2,44 +2,53 @@
 
 Public API::
 
-    fit_pendulum(trial, params0, *, free=[...], method="map" | "nuts", ...) -> FitResult
+    fit_pendulum(trial, params0, *, free=[...], window_s, dt, settings=FitSettings()) -> FitResult
     fit_passive_pendulum(trial, limb, *, free=["baseline_torque", "damping"], ...) -> FitResult
-    fit_stretch(trials, params0, *, free=[...], emg=False, method="map" | "nuts", ...) -> FitResult
+    fit_stretch(trials, params0, *, free=[...], emg=False, dt, settings=FitSettings()) -> FitResult
+    FitSettings(method="map" | "nuts", starts, seed, noise_sd, num_warmup, num_samples, num_chains)
+    fit_model(model, trials, params0, *, free, bounds, settings) -> FitResult   (any fit model)
+    PendulumModel, StretchModel: the fit models behind the three fit functions
     passive_limb(mass, com_distance, inertia) -> LimbParams
     align_pendulum(trial, *, window_s) -> PendulumWindow
     synthetic_pendulum(params, *, noise_sd_deg, seed) -> Trial
     synthetic_stretches(params, velocities_deg_s, *, noise_sd_nm, noise_sd_emg, seed) -> list[Trial]
     prepare_stretch(trial, *, dt, ...) -> StretchRecording
-    StretchFitter(joint=..., free=..., emg=...)(trials, row) -> result columns (cohort_fit)
-    PendulumFitter(free=..., condition=...)(trials, row) -> result columns (cohort_fit)
     FitResult (.to_dict(), .to_json()), FittedTrace, NotIdentifiedWarning
 
-``method="nuts"`` needs NumPyro (the ``fit`` extra).
+A fit model is the contract of :mod:`myoreflex.fit.pipeline` (``prepare`` the recordings into
+arrays, residuals as a pure JAX function); the pipeline does the rest. The fitters of ``cohort
+fit`` are :class:`myoreflex.cohort.StretchFitter` and :class:`myoreflex.cohort.PendulumFitter`.
+``FitSettings(method="nuts")`` needs NumPyro (the ``fit`` extra).
 """
 
+from myoreflex.fit.core import METHODS, FitSettings
 from myoreflex.fit.pendulum import (
-    METHODS,
-    PendulumFitter,
+    PendulumModel,
     PendulumWindow,
     align_pendulum,
     fit_passive_pendulum,
     fit_pendulum,
     passive_limb,
 )
+from myoreflex.fit.pipeline import FitModel, Prepared, fit_model
 from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
-from myoreflex.fit.stretch import StretchFitter, StretchRecording, fit_stretch, prepare_stretch
+from myoreflex.fit.stretch import StretchModel, StretchRecording, fit_stretch, prepare_stretch
 from myoreflex.fit.synthetic import synthetic_pendulum, synthetic_stretches
 
 __all__ = [
     "METHODS",
+    "FitModel",
     "FitResult",
+    "FitSettings",
     "FittedTrace",
     "NotIdentifiedWarning",
-    "PendulumFitter",
+    "PendulumModel",
     "PendulumWindow",
-    "StretchFitter",
+    "Prepared",
+    "StretchModel",
     "StretchRecording",
     "align_pendulum",
+    "fit_model",
     "fit_passive_pendulum",
     "fit_pendulum",
     "fit_stretch",

@@ -25,10 +25,11 @@ forward-mode differentiation through the simulation. The Laplace approximation
 When the data mix channels (a stretch's torque in N m and EMG), each channel has its own
 ``sigma`` (:class:`NoiseModel`).
 
-A fit module (:mod:`~myoreflex.fit.pendulum`, :mod:`~myoreflex.fit.stretch`) only builds its
-:class:`Problem` (the model's residuals and their Jacobian, compiled for a batch of points) and
-its :class:`NoiseModel`; :func:`estimate` runs the rest: screened starts, optimum, noise
-estimate, Laplace intervals and identifiability, optionally NUTS.
+A fit model (:mod:`~myoreflex.fit.pendulum`, :mod:`~myoreflex.fit.stretch`) supplies only its
+prepared recordings and its residuals (the contract of :mod:`myoreflex.fit.pipeline`); the
+pipeline builds the :class:`Problem` (the residuals and their Jacobian, :func:`model_jacobians`,
+compiled for a batch of points) and the :class:`NoiseModel`, and :func:`estimate` runs the rest:
+screened starts, optimum, noise estimate, Laplace intervals and identifiability, optionally NUTS.
 
 References: Nielsen 1999 (damping update) as given by Madsen, Nielsen & Tingleff 2004, *Methods
 for non-linear least squares problems*, 2nd ed., DTU, Algorithm 3.16; Marquardt 1963 J SIAM 11:431
@@ -43,9 +44,15 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 
+import jax
+import jax.numpy as jnp
 import numpy as np
+
+from myoreflex import runtime
+from myoreflex.errors import ParameterError, describe
 
 PRIOR_SD_Z = math.pi / math.sqrt(3.0)
 """Prior standard deviation in the unconstrained space: that of a uniform prior on the bounds."""
@@ -70,10 +77,23 @@ def to_unconstrained(x, low, high):
     return np.log(unit) - np.log1p(-unit)
 
 
-def to_constrained(z, low, high):
-    """``x = lo + (hi - lo) sigmoid(z)`` (NumPy; the JAX twin lives in the model functions)."""
+def to_constrained(z, low, high, bounded=True):
+    """``x = lo + (hi - lo) sigmoid(z)`` where ``bounded``, else ``x = z``: the one transform to the bounds.
+
+    NumPy arrays in, NumPy out (reported values, intervals, draws); a JAX array or tracer in, JAX out
+    (inside the residuals of :func:`model_jacobians`, differentiated by ``jacfwd``).
+    """
+    if isinstance(z, jax.Array):
+        return jnp.where(bounded, low + (high - low) * jax.nn.sigmoid(z), z)
     z = np.asarray(z, dtype=float)
-    return low + (high - low) / (1.0 + np.exp(-z))
+    return np.where(bounded, low + (high - low) / (1.0 + np.exp(-z)), z)
+
+
+def constrained_slope(z, low, high, bounded=True) -> np.ndarray:
+    """``dx/dz`` of :func:`to_constrained`: ``(hi - lo) s (1 - s)`` with ``s = sigmoid(z)``, 1 where unbounded
+    (the delta method's factor from an sd in ``z`` to one on the parameter's scale)."""
+    unit = 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=float)))
+    return np.where(bounded, (high - low) * unit * (1.0 - unit), 1.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,12 +113,10 @@ class Problem:
     prior_mean: np.ndarray
     prior_sd: np.ndarray
     evaluate: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
-    n_data: int
 
     def values(self, z) -> np.ndarray:
         """Parameter values (SI) of unconstrained points ``z`` (``(..., k)``)."""
-        z = np.asarray(z, dtype=float)
-        return np.where(self.bounded, to_constrained(z, self.low, self.high), z)
+        return to_constrained(np.asarray(z, dtype=float), self.low, self.high, self.bounded)
 
     def unconstrained(self, x) -> np.ndarray:
         """Inverse of :meth:`values`."""
@@ -338,15 +356,6 @@ def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[b
     return messages
 
 
-def residual_autocorrelation(residuals) -> float:
-    """Lag-1 autocorrelation of a residual series (0 for fewer than 3 samples)."""
-    e = np.asarray(residuals, dtype=float)
-    e = e - e.mean()
-    if e.size < 3 or not np.any(e):
-        return 0.0
-    return float(np.sum(e[1:] * e[:-1]) / np.sum(e * e))
-
-
 def integrated_autocorrelation_time(residuals, *, c: float = 5.0) -> float:
     """``tau = 1 + 2 sum_{k=1}^{W} rho_k`` with Sokal's automatic window (smallest ``W >= c tau(W)``).
 
@@ -375,19 +384,16 @@ def integrated_autocorrelation_time(residuals, *, c: float = 5.0) -> float:
     return float(min(max(value, 1.0), n))
 
 
-def effective_noise_sd(residuals, n_free: int) -> tuple[float, float, float]:
-    """Noise sd for the likelihood from the residuals at the optimum, corrected for autocorrelation.
+def _as_words(values) -> np.ndarray:
+    """float64 values as their two uint32 words (last axis): ``jax.lax.bitcast_convert_type`` restores them."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    return values.view(np.uint32).reshape(values.shape + (2,))
 
-    ``sigma^2 = RSS / (n - k)``. Autocorrelated residuals (a model that misses a recording
-    systematically) carry the information of only ``n / tau`` independent samples, ``tau`` the
-    integrated autocorrelation time (:func:`integrated_autocorrelation_time`; Bayley & Hammersley
-    1946 for the effective number of observations); a white-noise likelihood reproduces that with
-    ``sigma_eff^2 = tau sigma^2``. Returns ``(sigma_eff, sigma, tau)``.
-    """
-    e = np.asarray(residuals, dtype=float)
-    sigma = math.sqrt(float(np.sum(e**2)) / max(e.size - n_free, 1))
-    tau = integrated_autocorrelation_time(e)
-    return sigma * math.sqrt(tau), sigma, tau
+
+def _from_words(words) -> np.ndarray:
+    """Inverse of :func:`_as_words` (the words of ``jax.lax.bitcast_convert_type(x, uint32)``)."""
+    words = np.ascontiguousarray(words, dtype=np.uint32)
+    return words.view(np.float64).reshape(words.shape[:-1])
 
 
 def nuts(
@@ -421,8 +427,6 @@ def nuts(
     from myoreflex.errors import require_extra
 
     numpyro = require_extra("numpyro", "fit")
-    import jax
-    import jax.numpy as jnp
     from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
     from numpyro.infer import MCMC, NUTS
 
@@ -434,8 +438,8 @@ def nuts(
     # a split call would wait on the device that the callback holds: evaluate on one core instead.
     spare = sampler_device()
 
-    def host(z):
-        z = np.asarray(z, dtype=float)
+    def host(words):
+        z = _from_words(words)
         flat = z.reshape(-1, k)
         r, jac = problem.evaluate(flat, across_cores=spare is not None)
         big_r, big_j = problem.augmented(flat, r, jac, sigma)
@@ -444,11 +448,17 @@ def nuts(
         bad = ~np.isfinite(value) | ~np.all(np.isfinite(grad), axis=-1)
         value = np.where(bad, np.inf, value)
         grad = np.where(bad[:, None], 0.0, grad)
-        return value.reshape(z.shape[:-1]), grad.reshape(z.shape)
+        return _as_words(value.reshape(z.shape[:-1])), _as_words(grad.reshape(z.shape))
 
     def call(z):
-        shapes = (jax.ShapeDtypeStruct(z.shape[:-1], jnp.float64), jax.ShapeDtypeStruct(z.shape, jnp.float64))
-        return jax.pure_callback(host, shapes, z, vmap_method="expand_dims")
+        # The callback's inputs and outputs travel as uint32 word pairs: JAX converts float64 to
+        # float32 on the way in and out of a callback when the thread that runs it (XLA's, not the
+        # caller's) is not in float64 mode, and myoreflex's float64 is thread-local (runtime.py).
+        shapes = (jax.ShapeDtypeStruct(z.shape[:-1] + (2,), jnp.uint32),
+                  jax.ShapeDtypeStruct(z.shape + (2,), jnp.uint32))
+        words = jax.lax.bitcast_convert_type(z, jnp.uint32)
+        value, grad = jax.pure_callback(host, shapes, words, vmap_method="expand_dims")
+        return jax.lax.bitcast_convert_type(value, jnp.float64), jax.lax.bitcast_convert_type(grad, jnp.float64)
 
     @jax.custom_vjp
     def potential(z):
@@ -535,16 +545,74 @@ SCREEN = 2
 OPTIMISER = "Levenberg-Marquardt (Madsen, Nielsen & Tingleff 2004, Alg. 3.16), forward-mode JAX Jacobians"
 
 
-def check_choices(method: str, starts: int, free: Sequence[str]) -> None:
-    """Validate the settings every fit has: the method, the number of starts, the free paths."""
-    from myoreflex.errors import ParameterError, describe
+@dataclasses.dataclass(frozen=True)
+class FitSettings:
+    """How a fit estimates, the same for every fit model: method, starts, seed, noise, NUTS settings.
 
-    if method not in METHODS:
-        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
-    if int(starts) < 1:
-        raise ParameterError(describe("starts", "at least 1", starts))
-    if len(free) == 0 or len(set(free)) != len(free):
-        raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
+    Parameters
+    ----------
+    method : ``"map"`` (maximum a posteriori by Levenberg-Marquardt, Laplace intervals) or
+        ``"nuts"`` (adds the posterior by NUTS, ``fit`` extra; ``ci95`` then comes from its draws).
+    starts : optimiser starts: ``params0`` and the ``starts - 1`` best of the screened draws around it.
+    seed : seed of the screened starts and of the NUTS chains.
+    noise_sd : channel label -> the noise sd of that channel's residuals, fixed (SI: the angle in
+        rad, ``{"angle": 1 * DEG}``; a stretch's ``"torque_Nm"`` in N m, its ``"emg_1"`` or
+        ``"emg_V"`` in the EMG's unit). A channel not named has its sd estimated from the
+        residuals at the optimum, the intervals widened by the residuals' integrated
+        autocorrelation time (:meth:`NoiseModel.estimate`). A model's channels are its
+        ``Prepared.channels`` (:mod:`myoreflex.fit.pipeline`).
+    num_warmup, num_samples, num_chains : NUTS burn-in and draws per chain, and chains (run
+        vectorised: 8 at the cost of about 4 on a CPU). The step is fixed in the Laplace metric
+        (:data:`NUTS_STEP_SIZE`); each leapfrog step is one batched simulation with its Jacobian.
+
+    Examples
+    --------
+    >>> from myoreflex.units import DEG
+    >>> FitSettings(method="nuts", noise_sd={"angle": 1 * DEG}).batch
+    8
+    """
+
+    method: str = "map"
+    starts: int = 4
+    seed: int = 0
+    noise_sd: Mapping[str, float] = dataclasses.field(default_factory=dict)
+    num_warmup: int = 10
+    num_samples: int = 40
+    num_chains: int = 8
+
+    def __post_init__(self):
+        if self.method not in METHODS:
+            raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(self.method)))
+        for name in ("starts", "num_warmup", "num_samples", "num_chains"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+                raise ParameterError(describe(name, "an integer >= 1", repr(value)))
+        if isinstance(self.seed, bool) or not isinstance(self.seed, (int, np.integer)) or self.seed < 0:
+            raise ParameterError(describe("seed", "an integer >= 0", repr(self.seed)))
+        if not isinstance(self.noise_sd, Mapping):
+            raise ParameterError(describe("noise_sd", "a mapping channel label -> sd", repr(self.noise_sd)))
+        for label, sd in self.noise_sd.items():
+            if not (isinstance(sd, (int, float, np.floating)) and sd > 0):
+                raise ParameterError(describe(f"noise_sd[{label!r}]", "a positive sd (SI)", repr(sd)))
+        object.__setattr__(self, "noise_sd", types.MappingProxyType(dict(self.noise_sd)))
+
+    @property
+    def batch(self) -> int:
+        """Points per compiled model call: :data:`MIN_BATCH`, or more for many starts or NUTS chains."""
+        return max(MIN_BATCH, int(self.starts), int(self.num_chains) if self.method == "nuts" else 1)
+
+    def record(self) -> dict:
+        """The settings as plain types for :attr:`FitResult.settings` (NUTS settings only when sampling)."""
+        out = {"method": self.method, "method_reference": METHODS[self.method].reference,
+               "optimiser": OPTIMISER, "starts": int(self.starts)}
+        if self.method == "nuts":
+            out.update(num_warmup=int(self.num_warmup), num_samples=int(self.num_samples),
+                       num_chains=int(self.num_chains))
+        return out
+
+
+DEFAULT_SETTINGS = FitSettings()
+"""The settings every fit function takes by default (frozen: one instance serves every call)."""
 
 
 def bounds_of(tree, free: Sequence[str], overrides=None) -> tuple[np.ndarray, np.ndarray]:
@@ -553,7 +621,6 @@ def bounds_of(tree, free: Sequence[str], overrides=None) -> tuple[np.ndarray, np
     An unknown path raises :class:`~myoreflex.errors.ParameterError` listing close matches; a
     structural choice (not a float parameter) or ``low >= high`` is refused.
     """
-    from myoreflex.errors import ParameterError, describe
     from myoreflex.params import get_param, parameter_table
 
     table = {row.path: row for row in parameter_table(tree)}
@@ -580,6 +647,33 @@ for the adapted run (8 chains x (50 + 50)); since the sampler's model calls use 
 25 s (benchmarks/RESULTS.md)."""
 
 
+@runtime.jit(static_argnames=("residuals", "free"))
+def model_jacobians(z, base, data, low, high, bounded, *, residuals, free):
+    """A fit model's residuals and ``dr/dz`` for a batch of unconstrained points ``z`` ``(n, k)``.
+
+    The one compiled function of every fit (one compilation per model shape and free set). Each
+    row of ``z`` is mapped to the bounds (:func:`to_constrained`); its first ``len(free)`` values are
+    set at the ``free`` paths of the parameter tree ``base``, the rest are the nuisance values; the
+    residuals are ``residuals(params, nuisance, data)`` (the model's pure JAX function, static:
+    hashable), differentiated by forward mode (``jacfwd``, ``k`` tangents through the simulation)
+    and mapped over the batch (``vmap``). Returns ``(r, dr/dz)`` of shapes ``(n, m)``, ``(n, m, k)``.
+    """
+    from myoreflex.params import with_overrides
+
+    n_free = len(free)
+
+    def residual(zrow):
+        x = to_constrained(zrow, low, high, bounded)
+        params = with_overrides(base, dict(zip(free, x[:n_free])), check=False)
+        return residuals(params, x[n_free:], data)
+
+    def one(zrow):
+        jac, r = jax.jacfwd(lambda q: (residual(q), residual(q)), has_aux=True)(zrow)
+        return r, jac
+
+    return jax.vmap(one)(z)
+
+
 def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dict):
     """``evaluate(z)`` for any number of points from ``compiled(z, **arrays, **statics) -> (r, dr/dz)``.
 
@@ -589,8 +683,6 @@ def batched_evaluator(compiled: Callable, batch: int, arrays: dict, statics: dic
     when there is no spare device for its loop (a split call from a host callback that holds a
     compute device waits on it: measured 1.5-2x slower).
     """
-    import jax
-
     from myoreflex.simulation import pad_members, shard_batch
 
     def evaluate(z, *, across_cores: bool = True):
@@ -627,12 +719,6 @@ class NoiseModel:
     fixed: tuple[float | None, ...]
     start: tuple[float, ...]
 
-    @classmethod
-    def single(cls, n_data: int, n_padded: int, label: str, fixed: float | None, start: float) -> NoiseModel:
-        """One channel, one series: the first ``n_data`` of ``n_padded`` residuals."""
-        group = np.where(np.arange(n_padded) < n_data, 0, -1)
-        return cls(group=group, segment=group, labels=(label,), fixed=(fixed,), start=(start,))
-
     @property
     def estimated(self) -> bool:
         return any(sd is None for sd in self.fixed)
@@ -649,10 +735,15 @@ class NoiseModel:
     def estimate(self, residuals, n_free: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(sigma_eff, sigma, tau)`` per channel from the residuals at the optimum.
 
-        :func:`effective_noise_sd` per channel ``c``: ``sigma_c^2 = RSS_c / (n_c - k n_c / n)`` (the
-        ``k`` fitted values' degrees of freedom shared among channels in proportion to their
-        samples), ``tau_c`` the sample-weighted mean integrated autocorrelation time of its series,
-        ``sigma_eff,c = sigma_c sqrt(tau_c)``. A fixed channel keeps its sd, with ``tau = 1``.
+        The noise sd for the likelihood, corrected for autocorrelation. Per channel ``c``:
+        ``sigma_c^2 = RSS_c / (n_c - k n_c / n)`` (the ``k`` fitted values' degrees of freedom
+        shared among channels in proportion to their samples; ``RSS / (n - k)`` for one channel).
+        Autocorrelated residuals (a model that misses a recording systematically) carry the
+        information of only ``n / tau`` independent samples, ``tau`` the integrated autocorrelation
+        time (:func:`integrated_autocorrelation_time`; Bayley & Hammersley 1946 for the effective
+        number of observations); a white-noise likelihood reproduces that with
+        ``sigma_eff^2 = tau sigma^2``. ``tau_c`` is the sample-weighted mean over the channel's
+        series, ``sigma_eff,c = sigma_c sqrt(tau_c)``. A fixed channel keeps its sd, with ``tau = 1``.
         """
         e = np.asarray(residuals, dtype=float)
         n = int(np.sum(self.group >= 0))
@@ -710,25 +801,19 @@ class Estimate:
 def estimate(
     problem: Problem,
     noise: NoiseModel,
+    settings: FitSettings,
     *,
     z_first,
     spread,
-    method: str,
-    starts: int,
-    seed: int,
-    batch: int,
     checked: Sequence[bool],
     what: str,
-    num_warmup: int = 10,
-    num_samples: int = 40,
-    num_chains: int = 8,
     started: float | None = None,
 ) -> Estimate:
-    """The fit pipeline shared by every model: starts, optimum, noise, Laplace, optionally NUTS.
+    """The estimation shared by every model: starts, optimum, noise, Laplace, optionally NUTS.
 
     1. Screen ``z_first`` and ``SCREEN * batch - 1`` draws ``z_first + spread * N(0, 1)``
-       (deterministic from ``seed``) by their cost; optimise from the best ``starts`` of them
-       (:func:`levenberg_marquardt`).
+       (deterministic from ``settings.seed``; ``batch`` is :attr:`FitSettings.batch`) by their
+       cost; optimise from the best ``settings.starts`` of them (:func:`levenberg_marquardt`).
     2. When a channel's noise is estimated, the optimum uses the white-noise sd of its residuals
        (``RSS / (n - k)``), re-optimised until it settles (within 5 %, at most 3 times); only the
        intervals use the autocorrelation-corrected sd (:meth:`NoiseModel.estimate`), so that a
@@ -736,16 +821,17 @@ def estimate(
     3. Laplace approximation at the optimum (:func:`laplace`); intervals mapped through the
        transform, ``sd`` by the delta method ``dx/dz = (hi - lo) s (1 - s)``; identifiability of the
        ``checked`` parameters (:func:`identifiability`).
-    4. ``method="nuts"``: posterior draws (:func:`nuts`); ``ci95`` and ``sd`` from them.
+    4. ``settings.method == "nuts"``: posterior draws (:func:`nuts`); ``ci95`` and ``sd`` from them.
 
     ``what`` names the fit in a :class:`~myoreflex.errors.FitFailed` raised when no start gives a
     finite simulation. ``started`` is the caller's ``time.perf_counter()`` at its start (timings).
     """
     import time
 
-    from myoreflex.errors import FitFailed, describe
+    from myoreflex.errors import FitFailed
 
     clock = time.perf_counter() if started is None else started
+    method, seed, batch = settings.method, settings.seed, settings.batch
     names = problem.names
     k = len(names)
     z_first = np.asarray(z_first, dtype=float)
@@ -756,7 +842,7 @@ def estimate(
     candidates[0] = z_first
     r, jac = problem.evaluate(candidates)
     screen_cost = half_sum_of_squares(problem.augmented(candidates, r, jac, sigma)[0])
-    order = np.argsort(screen_cost, kind="stable")[: int(starts)]
+    order = np.argsort(screen_cost, kind="stable")[: int(settings.starts)]
     z_starts = candidates[order]
     optimum = levenberg_marquardt(problem, z_starts, sigma, initial=(r[order], jac[order]))
     if not np.isfinite(optimum.cost).any():
@@ -805,9 +891,7 @@ def estimate(
             names, problem.values(z_best - Z_95 * sd_z), problem.values(z_best + Z_95 * sd_z)
         )
     }
-    # Delta method: dx/dz = (hi - lo) s (1 - s) for the logit transform, 1 for the identity.
-    unit = 1.0 / (1.0 + np.exp(-z_best))
-    slope = np.where(problem.bounded, (problem.high - problem.low) * unit * (1.0 - unit), 1.0)
+    slope = constrained_slope(z_best, problem.low, problem.high, problem.bounded)  # the delta method
     sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
     correlations = correlation_matrix(lap.covariance)
     messages = identifiability(problem, z_best, lap.covariance, checked=checked)
@@ -820,9 +904,9 @@ def estimate(
             problem,
             lap,
             sigma,
-            num_warmup=num_warmup,
-            num_samples=num_samples,
-            num_chains=num_chains,
+            num_warmup=settings.num_warmup,
+            num_samples=settings.num_samples,
+            num_chains=settings.num_chains,
             seed=seed,
             step_size=NUTS_STEP_SIZE,
         )
@@ -885,80 +969,3 @@ def estimate(
         history=history,
         screened_candidates=int(candidates.shape[0]),
     )
-
-
-def fit_result(fit, names: Sequence[str], *, method: str, seed: int, data: dict, settings: dict,
-               diagnostics: dict, num_warmup: int, num_samples: int, num_chains: int, **fields):
-    """The :class:`~myoreflex.fit.result.FitResult` of an :func:`estimate` outcome ``fit``.
-
-    Fills what every fit shares (values, intervals, correlations, warnings, history, provenance:
-    model version, settings with the NUTS settings when sampled, seed); ``fields`` adds the
-    model-specific ones (RMSE, noise, fitted traces).
-    """
-    import myoreflex
-    from myoreflex.fit.result import FitResult
-
-    if method == "nuts":
-        settings = {**settings, "num_warmup": num_warmup, "num_samples": num_samples, "num_chains": num_chains}
-    return FitResult(
-        params={name: float(v) for name, v in zip(names, fit.values)},
-        ci95=fit.ci95,
-        sd=fit.sd,
-        converged=fit.converged,
-        names=tuple(names),
-        correlations=fit.correlations,
-        warnings=fit.warnings,
-        method=method,
-        data=data,
-        model_version=myoreflex.__version__,
-        settings=settings,
-        seed=int(seed),
-        history=fit.history,
-        laplace_ci95=fit.laplace_ci95,
-        samples=fit.samples,
-        diagnostics=diagnostics,
-        **fields,
-    )
-
-
-def row_number(row: Mapping, column: str, default: float, low: float, high: float) -> float:
-    """A manifest row's number in ``column`` (``default`` when empty), checked against [low, high]."""
-    from myoreflex.errors import ParameterError, describe
-
-    value = row.get(column)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = math.nan
-    if not low <= number <= high:
-        raise ParameterError(
-            describe(f"subject `{row.get('subject')}`, column `{column}`", f"a number in [{low:g}, {high:g}]",
-                     repr(value))
-        )
-    return number
-
-
-def result_columns(result) -> dict:
-    """A fit's cohort-table columns: each parameter with ``_ci95_low``/``_ci95_high``, ``converged``
-    and ``not_identified`` (the identifiability messages, ``"; "``-joined)."""
-    columns: dict = {}
-    for name in result.names:
-        low, high = result.ci95[name]
-        columns.update({name: result.params[name], f"{name}_ci95_low": low, f"{name}_ci95_high": high})
-    columns.update(converged=result.converged, not_identified="; ".join(result.warnings))
-    return columns
-
-
-def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: float, condition: str,
-                   severity: float):
-    """A cohort subject's start and prior centre: ``apply_condition(default_params(joint, mass,
-    height), condition, severity)``, mass and height from the row's ``body_mass_kg`` and
-    ``height_m`` columns when it has them."""
-    from myoreflex.conditions import apply_condition
-    from myoreflex.model import default_params
-
-    mass = row_number(row, "body_mass_kg", body_mass_kg, 10.0, 250.0)
-    height = row_number(row, "height_m", height_m, 0.8, 2.3)
-    return apply_condition(default_params(joint, body_mass=mass, height=height), condition, severity)

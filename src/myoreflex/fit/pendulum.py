@@ -10,7 +10,9 @@ a recording may start after the leg is already moving. The residuals are::
 
 where ``q_model`` is the simulated knee angle (cubic Hermite interpolation of the simulated angle
 and velocity, so residuals are smooth in ``t_r``; ``q_0`` before the release) and ``theta`` the
-free parameters. Everything else (priors, optimiser, Laplace, NUTS) is :mod:`myoreflex.fit.core`.
+free parameters. This module is the fit model (:class:`PendulumModel`, the contract of
+:mod:`myoreflex.fit.pipeline`); everything else (priors, optimiser, noise, Laplace, NUTS) is the
+pipeline's.
 
 The passive model (``fit_passive_pendulum``) is the torque-driven shank of De Groote et al. 2018
 and its teaching version (ANCHORS 3.3), in myoreflex's sign convention (knee flexion positive)::
@@ -28,9 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time as _time
-import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -39,9 +39,10 @@ from scipy.signal import savgol_filter
 
 from myoreflex import model, runtime
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
-from myoreflex.fit import core
-from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
-from myoreflex.params import get_param, with_overrides
+from myoreflex.fit import pipeline
+from myoreflex.fit.core import DEFAULT_SETTINGS, FitSettings
+from myoreflex.fit.pipeline import FitChannel, Nuisance, Prepared, Series
+from myoreflex.fit.result import FitResult
 from myoreflex.physiology.limb import LimbParams, angular_acceleration
 from myoreflex.simulation import run_loop
 from myoreflex.trial import Trial
@@ -53,15 +54,12 @@ RELEASE_SAMPLES = 3
 """Consecutive samples above :data:`RELEASE_VELOCITY` that mark the release (robust to noise)."""
 SMOOTHING_S = 0.15
 """s: Savitzky-Golay window (quadratic) used only to find the release, never for the residuals."""
-PAD = 128
-"""The residual vector is padded to a multiple of this, so windows of similar length share a compilation."""
 DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
 NUISANCE = ("initial_angle", "release_time")
 """Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
 RELEASE_ROOM_S = 0.3
 """s: extra simulated time so the release time can move without running off the simulated swing."""
-METHODS = core.METHODS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -156,13 +154,12 @@ def align_pendulum(
 
 
 # ---------------------------------------------------------------------------------------------
-# Models: free values -> simulated angle and velocity on the grid k dt, k = 0..n_steps, after a
-# release from rest at angle0.
+# The model: parameters -> simulated angle and velocity on the grid k dt, k = 0..n_steps, after a
+# release from rest at angle0, compared with the recording
 
 
-def _full_model_swing(values, angle0, base, free, n_steps, dt):
+def _full_model_swing(params, angle0, n_steps, dt):
     """The reflex loop released from rest at ``angle0``; every muscle state at rest there."""
-    params = with_overrides(base, dict(zip(free, values)), check=False)
     zeros = jnp.zeros(n_steps)
     angles, velocities = run_loop(params, angle0, (zeros, zeros, zeros), dt,
                                   lambda obs: (obs.angle, obs.angular_velocity), prescribed=False)
@@ -170,9 +167,8 @@ def _full_model_swing(values, angle0, base, free, n_steps, dt):
     return jnp.concatenate([start, angles]), jnp.concatenate([jnp.zeros(1), velocities])
 
 
-def _passive_swing(values, angle0, base, free, n_steps, dt):
+def _passive_swing(limb, angle0, n_steps, dt):
     """``I q'' = m g l_c cos q + tau_passive``, semi-implicit Euler (as ``simulate_passive``)."""
-    limb = with_overrides(base, dict(zip(free, values)), check=False)
 
     def one(state, _):
         angle, velocity = state
@@ -186,9 +182,6 @@ def _passive_swing(values, angle0, base, free, n_steps, dt):
         jnp.concatenate([jnp.reshape(start[0], (1,)), angles]),
         jnp.concatenate([jnp.zeros(1), velocities]),
     )
-
-
-MODELS = {"full": _full_model_swing, "passive": _passive_swing}
 
 
 def _hermite(s, dt, angles, velocities):
@@ -210,187 +203,120 @@ def _hermite(s, dt, angles, velocities):
     )
 
 
-@runtime.jit(static_argnames=("kind", "free", "n_steps", "dt"))
-def _residuals_and_jacobians(
-    z, base, times, observed, weight, low, high, bounded, *, kind, free, n_steps, dt
-):
-    """Residuals ``weight (q_model - q_observed)`` and ``d r / d z`` for a batch of points ``z``.
+@dataclasses.dataclass(frozen=True)
+class SwingResiduals:
+    """``weight (q_model(t - t_r) - q_observed)`` of a swing released at ``t_r`` from ``q_0`` (the two
+    nuisance values); ``swing`` simulates ``n_steps`` steps of ``dt`` (the static settings)."""
 
-    The last two columns of ``z`` are the release angle (rad) and the release time (s).
+    swing: Callable
+    n_steps: int
+    dt: float
+
+    def __call__(self, params, nuisance, data):
+        angle0, release = nuisance[0], nuisance[1]
+        angles, velocities = self.swing(params, angle0, self.n_steps, self.dt)
+        return data["weight"] * (_hermite(data["times"] - release, self.dt, angles, velocities) - data["observed"])
+
+
+@dataclasses.dataclass(frozen=True)
+class PendulumModel:
+    """The released pendulum as a fit model (:mod:`myoreflex.fit.pipeline`): one recording, its knee
+    angle compared after the release, the release angle and time as nuisance parameters.
+
+    ``passive`` picks the swing: False, the reflex loop (``params0`` a knee
+    :class:`~myoreflex.model.ReflexParams`); True, the passive pendulum of De Groote et al. 2018
+    (``params0`` a :class:`~myoreflex.physiology.limb.LimbParams`, :func:`passive_limb`). The other
+    fields are the settings of :func:`fit_pendulum`.
+
+    Examples
+    --------
+    >>> PendulumModel(passive=True, window_s=None, dt=1e-3).reference
+    'De Groote et al. 2018 PLOS ONE 13:e0205763 passive pendulum (ANCHORS 3.3)'
     """
-    simulate = MODELS[kind]
 
-    def residual(zrow):
-        x = jnp.where(bounded, low + (high - low) * jax.nn.sigmoid(zrow), zrow)
-        angle0, release = x[len(free)], x[len(free) + 1]
-        angles, velocities = simulate(x[: len(free)], angle0, base, free, n_steps, dt)
-        return weight * (_hermite(times - release, dt, angles, velocities) - observed)
+    passive: bool = False
+    window_s: float | None = 5.0
+    dt: float = 2e-3
+    channel: str = "angle"
+    initial_angle_sd_deg: float = 2.0
+    release_time_sd_s: float = 0.05
 
-    def one(zrow):
-        jac, r = jax.jacfwd(lambda q: (residual(q), residual(q)), has_aux=True)(zrow)
-        return r, jac
+    def __post_init__(self):
+        if not self.dt > 0:
+            raise ParameterError(describe("dt", "a step > 0 s", self.dt))
+        if self.window_s is not None and not self.window_s > 0.5:
+            raise ParameterError(
+                describe("window_s", "more than 0.5 s (or None for the whole recording)", self.window_s)
+            )
+        for name in ("initial_angle_sd_deg", "release_time_sd_s"):
+            if not getattr(self, name) > 0:
+                raise ParameterError(describe(name, "a prior sd > 0", getattr(self, name)))
 
-    return jax.vmap(one)(z)
+    @property
+    def reference(self) -> str:
+        if self.passive:
+            return "De Groote et al. 2018 PLOS ONE 13:e0205763 passive pendulum (ANCHORS 3.3)"
+        return "myoreflex reflex loop (myoreflex.model), released pendulum"
 
+    def _check_params(self, params0):
+        if self.passive:
+            if not isinstance(params0, LimbParams):
+                raise ParameterError(describe("limb", "a LimbParams (see passive_limb)", type(params0).__name__))
+            return
+        if not isinstance(params0, model.ReflexParams):
+            raise ParameterError(
+                describe("params0", "a ReflexParams (e.g. default_params('knee'))", type(params0).__name__)
+            )
+        if params0.joint != "knee":
+            raise ProtocolError(describe("pendulum fit joint", "knee", params0.joint))
 
-def _check_settings(dt, window_s, noise_sd_deg):
-    if not dt > 0:
-        raise ParameterError(describe("dt", "a step > 0 s", dt))
-    if window_s is not None and not window_s > 0.5:
-        raise ParameterError(
-            describe("window_s", "more than 0.5 s (or None for the whole recording)", window_s)
-        )
-    if noise_sd_deg is not None and not noise_sd_deg > 0:
-        raise ParameterError(
-            describe("noise_sd_deg", "a positive sd in deg, or None to estimate it", noise_sd_deg)
-        )
-
-
-def _fit(
-    kind,
-    trial,
-    base,
-    free,
-    *,
-    method,
-    starts,
-    seed,
-    noise_sd_deg,
-    window_s,
-    dt,
-    bounds,
-    initial_angle_sd_deg,
-    release_time_sd_s,
-    num_warmup,
-    num_samples,
-    num_chains,
-    channel,
-    reference,
-) -> FitResult:
-    clock = _time.perf_counter()
-    free = tuple(free)
-    core.check_choices(method, starts, free)
-    _check_settings(dt, window_s, noise_sd_deg)
-    window = align_pendulum(trial, window_s=window_s, channel=channel)
-    low, high = core.bounds_of(base, free, bounds)
-    x0 = np.array([float(get_param(base, path)) for path in free])
-    names = free + NUISANCE
-    n_free, k = len(free), len(free) + len(NUISANCE)
-    bounded = np.array([True] * n_free + [False] * len(NUISANCE))
-    problem_low = np.concatenate([low, np.zeros(len(NUISANCE))])
-    problem_high = np.concatenate([high, np.ones(len(NUISANCE))])
-    prior_mean = np.concatenate(
-        [core.to_unconstrained(x0, low, high), [window.initial_angle, window.release_time_s]]
-    )
-    prior_sd = np.concatenate(
-        [np.full(n_free, core.PRIOR_SD_Z), [initial_angle_sd_deg * DEG, release_time_sd_s]]
-    )
-
-    m = window.time.size
-    padded = -(-m // PAD) * PAD
-    times = np.concatenate([window.time, np.full(padded - m, window.time[-1])])
-    observed = np.concatenate([window.angle, np.zeros(padded - m)])
-    weight = np.concatenate([np.ones(m), np.zeros(padded - m)])
-    # The swing is simulated from the release to the window's end, with room for the release time to move.
-    n_steps = math.ceil((window.time[-1] - window.release_time_s + RELEASE_ROOM_S) / dt)
-    arrays = {
-        "base": base,
-        "times": jnp.asarray(times),
-        "observed": jnp.asarray(observed),
-        "weight": jnp.asarray(weight),
-        "low": jnp.asarray(problem_low),
-        "high": jnp.asarray(problem_high),
-        "bounded": jnp.asarray(bounded),
-    }
-    statics = {"kind": kind, "free": free, "n_steps": n_steps, "dt": float(dt)}
-    batch = max(core.MIN_BATCH, int(starts), int(num_chains) if method == "nuts" else 1)
-    problem = core.Problem(
-        names=names,
-        low=problem_low,
-        high=problem_high,
-        bounded=bounded,
-        prior_mean=prior_mean,
-        prior_sd=prior_sd,
-        evaluate=core.batched_evaluator(_residuals_and_jacobians, batch, arrays, statics),
-        n_data=m,
-    )
-    noise = core.NoiseModel.single(
-        m, padded, "angle", None if noise_sd_deg is None else noise_sd_deg * DEG, 1.0 * DEG
-    )
-    # Starts: params0 and draws around it for the free parameters; the nuisance ones at their measured values.
-    z_first = problem.unconstrained(np.concatenate([x0, prior_mean[n_free:]]))
-    spread = np.concatenate([np.full(n_free, core.START_SPREAD_Z), np.zeros(len(NUISANCE))])
-    fit = core.estimate(
-        problem,
-        noise,
-        z_first=z_first,
-        spread=spread,
-        method=method,
-        starts=starts,
-        seed=seed,
-        batch=batch,
-        checked=[True] * n_free + [False] * len(NUISANCE),
-        what=f"pendulum fit of `{window.source}`",
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        started=clock,
-    )
-    for message in fit.warnings:
-        warnings.warn(message, NotIdentifiedWarning, stacklevel=3)
-
-    residual = fit.residuals[:m]
-    rmse_deg = float(np.sqrt(np.mean(residual**2)) / DEG)
-    diagnostics = {
-        **fit.diagnostics,
-        "residual_autocorrelation_time": float(fit.autocorrelation_time[0]),
-        "white_noise_sd_deg": float(fit.white_noise_sd[0] / DEG),
-    }
-    settings = {
-        "model": kind,
-        "model_reference": reference,
-        "free": list(free),
-        "bounds": {p: [float(lo), float(hi)] for p, lo, hi in zip(free, low, high)},
-        "prior": f"logit-normal on the bounds, z ~ N(z(params0), {core.PRIOR_SD_Z:.4f}^2); initial angle ~ N(measured, "
-        f"({initial_angle_sd_deg:g} deg)^2); release time ~ N(detected, ({release_time_sd_s:g} s)^2)",
-        "method": method,
-        "method_reference": METHODS[method].reference,
-        "optimiser": core.OPTIMISER,
-        "starts": int(starts),
-        "screened_candidates": fit.screened_candidates,
-        "dt_s": float(dt),
-        "window_s": window.window_s,
-        "noise": "fixed"
-        if noise_sd_deg is not None
-        else "estimated from the residuals; intervals widened by their integrated autocorrelation time",
-        "noise_sd_deg": noise_sd_deg,
-    }
-    return core.fit_result(
-        fit,
-        names,
-        method=method,
-        seed=seed,
-        data=window.describe(),
-        settings=settings,
-        diagnostics=diagnostics,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        rmse_deg=rmse_deg,
-        noise_sd_deg=float(fit.noise_sd[0] / DEG),
-        fitted=(window.time, window.angle, window.angle + residual),
-        noise_sd={"angle_deg": float(fit.noise_sd[0] / DEG)},
-        traces=(
-            FittedTrace(
-                label=window.source,
-                channel=window.channel,
-                unit="deg",
-                time=window.time,
-                observed=window.angle / DEG,
-                fitted=(window.angle + residual) / DEG,
+    def prepare(self, trials: Sequence[Trial], params0) -> Prepared:
+        """Align the one recording's release (:func:`align_pendulum`) and pad its window."""
+        self._check_params(params0)
+        if len(trials) != 1:
+            raise RecordingError(describe("pendulum fit", "one pendulum recording", f"{len(trials)} recordings"))
+        window = align_pendulum(trials[0], window_s=self.window_s, channel=self.channel)
+        m = window.time.size
+        padded = pipeline.padded_length(m)
+        data = {
+            "times": pipeline.pad([window.time], padded, fill_last=True)[0],
+            "observed": pipeline.pad([window.angle], padded)[0],
+            "weight": pipeline.pad([np.ones(m)], padded)[0],
+        }
+        # The swing is simulated from the release to the window's end, with room for the release time to move.
+        n_steps = math.ceil((window.time[-1] - window.release_time_s + RELEASE_ROOM_S) / self.dt)
+        swing = _passive_swing if self.passive else _full_model_swing
+        return Prepared(
+            residuals=SwingResiduals(swing, n_steps, float(self.dt)),
+            data=data,
+            n_residuals=padded,
+            channels=(FitChannel("angle", "deg", DEG, 1.0 * DEG),),
+            series=(Series(0, 0, window.source, window.channel, window.time, window.angle),),
+            description=window.describe(),
+            what=f"pendulum fit of `{window.source}`",
+            settings={"model": "passive" if self.passive else "full", "model_reference": self.reference,
+                      "dt_s": float(self.dt), "window_s": window.window_s},
+            nuisance=(
+                Nuisance("initial_angle", window.initial_angle, self.initial_angle_sd_deg * DEG,
+                         f"initial angle ~ N(measured, ({self.initial_angle_sd_deg:g} deg)^2)"),
+                Nuisance("release_time", window.release_time_s, self.release_time_sd_s,
+                         f"release time ~ N(detected, ({self.release_time_sd_s:g} s)^2)"),
             ),
-        ),
-    )
+        )
+
+    def report(self, prepared: Prepared, fit) -> dict:
+        """The angle RMSE and noise sd in deg, and the fitted swing in SI (``FitResult.fitted``)."""
+        (series,), (residual,) = prepared.series, prepared.split(fit.residuals)
+        return {
+            "rmse_deg": float(np.sqrt(np.mean(residual**2)) / DEG),
+            "noise_sd_deg": float(fit.noise_sd[0] / DEG),
+            "noise_sd": {"angle_deg": float(fit.noise_sd[0] / DEG)},
+            "fitted": (series.time, series.observed, series.observed + residual),
+            "diagnostics": {
+                "residual_autocorrelation_time": float(fit.autocorrelation_time[0]),
+                "white_noise_sd_deg": float(fit.white_noise_sd[0] / DEG),
+            },
+        }
 
 
 @runtime.float64
@@ -399,19 +325,13 @@ def fit_pendulum(
     params0: model.ReflexParams,
     *,
     free: Sequence[str] = DEFAULT_FREE,
-    method: str = "map",
-    starts: int = 4,
-    seed: int = 0,
-    noise_sd_deg: float | None = None,
     window_s: float | None = 5.0,
     dt: float = 2e-3,
     bounds: Mapping[str, tuple[float, float]] | None = None,
     initial_angle_sd_deg: float = 2.0,
     release_time_sd_s: float = 0.05,
-    num_warmup: int = 10,
-    num_samples: int = 40,
-    num_chains: int = 8,
     channel: str = "angle",
+    settings: FitSettings = DEFAULT_SETTINGS,
 ) -> FitResult:
     """Fit the reflex-loop model's ``free`` parameters to a recorded (or simulated) pendulum test.
 
@@ -422,13 +342,6 @@ def fit_pendulum(
     params0 : knee :class:`~myoreflex.model.ReflexParams` holding the fixed parameters and the
         first start of the free ones (e.g. ``default_params("knee", body_mass=..., height=...)``).
     free : dotted paths to estimate; bounds and priors come from each parameter's metadata.
-    method : ``"map"`` (maximum a posteriori with Laplace intervals) or ``"nuts"`` (adds the full
-        posterior by NUTS; ``ci95`` then comes from its draws).
-    starts : optimiser starts: ``params0`` and ``starts - 1`` draws around it (from ``seed``).
-    noise_sd_deg : sd of the angle noise (deg); None estimates it from the residuals: the optimum
-        uses their white-noise sd, the intervals that sd widened by the square root of the
-        residuals' integrated autocorrelation time (see :func:`myoreflex.fit.core.effective_noise_sd`),
-        which is large when the model misses the recording systematically.
     window_s : seconds after the release to fit (None: to the end of the recording).
     dt : simulation step (s). 2 ms keeps the swing within 0.2 deg RMS of the 0.5 ms solution and
         halves the time of the simulator's default 1 ms; the fitted reflex gain of the 2 ms model
@@ -437,11 +350,16 @@ def fit_pendulum(
     bounds : optional ``{path: (low, high)}`` replacing the metadata bounds.
     initial_angle_sd_deg, release_time_sd_s : prior sd of the two nuisance parameters, the angle
         the leg is released from (at rest) and the release time, around their measured values.
-    num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``): burn-in and draws per
-        chain (the step is fixed in the Laplace metric, :data:`myoreflex.fit.core.NUTS_STEP_SIZE`);
-        the chains run vectorised, 8 at the cost of about 4 on a CPU; each leapfrog step is one
-        batched simulation with its Jacobian, so the posterior costs 25-40 s on 2 cores, the Laplace
-        intervals a second.
+    channel : the angle channel of ``trial``.
+    settings : :class:`~myoreflex.fit.core.FitSettings`: ``method`` ``"map"`` (maximum a
+        posteriori with Laplace intervals) or ``"nuts"`` (adds the full posterior by NUTS;
+        ``ci95`` then comes from its draws), ``starts`` (``params0`` and ``starts - 1`` draws
+        around it, from ``seed``), ``noise_sd={"angle": sd}`` to fix the angle noise (rad; by
+        default it is estimated from the residuals: the optimum uses their white-noise sd, the
+        intervals that sd widened by the square root of the residuals' integrated
+        autocorrelation time, :meth:`myoreflex.fit.core.NoiseModel.estimate`, which is large
+        when the model misses the recording systematically) and the NUTS settings (the
+        posterior costs 25-40 s on 2 cores, the Laplace intervals a second).
 
     Returns
     -------
@@ -464,32 +382,9 @@ def fit_pendulum(
     >>> sorted(result.to_dict())                                           # doctest: +SKIP
     ['ci95', 'converged', 'params', 'rmse_deg']
     """
-    if not isinstance(params0, model.ReflexParams):
-        raise ParameterError(
-            describe("params0", "a ReflexParams (e.g. default_params('knee'))", type(params0).__name__)
-        )
-    if params0.joint != "knee":
-        raise ProtocolError(describe("pendulum fit joint", "knee", params0.joint))
-    return _fit(
-        "full",
-        trial,
-        params0,
-        free,
-        method=method,
-        starts=starts,
-        seed=seed,
-        noise_sd_deg=noise_sd_deg,
-        window_s=window_s,
-        dt=dt,
-        bounds=bounds,
-        initial_angle_sd_deg=initial_angle_sd_deg,
-        release_time_sd_s=release_time_sd_s,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        channel=channel,
-        reference="myoreflex reflex loop (myoreflex.model), released pendulum",
-    )
+    model = PendulumModel(window_s=window_s, dt=dt, channel=channel, initial_angle_sd_deg=initial_angle_sd_deg,
+                          release_time_sd_s=release_time_sd_s)
+    return pipeline.run(model, [trial], params0, free=free, bounds=bounds, settings=settings)
 
 
 def passive_limb(
@@ -526,19 +421,13 @@ def fit_passive_pendulum(
     limb: LimbParams,
     *,
     free: Sequence[str] = DEFAULT_PASSIVE_FREE,
-    method: str = "map",
-    starts: int = 4,
-    seed: int = 0,
-    noise_sd_deg: float | None = None,
     window_s: float | None = None,
     dt: float = 1e-3,
     bounds: Mapping[str, tuple[float, float]] | None = None,
     initial_angle_sd_deg: float = 2.0,
     release_time_sd_s: float = 0.05,
-    num_warmup: int = 10,
-    num_samples: int = 40,
-    num_chains: int = 8,
     channel: str = "angle",
+    settings: FitSettings = DEFAULT_SETTINGS,
 ) -> FitResult:
     """Fit baseline torque ``T_b`` and damping ``B`` (optionally ``stiffness``) of the passive pendulum.
 
@@ -557,84 +446,6 @@ def fit_passive_pendulum(
     >>> round(result.params["baseline_torque"], 1), round(result.params["damping"], 2)  # doctest: +SKIP
     (2.0, 0.15)
     """
-    if not isinstance(limb, LimbParams):
-        raise ParameterError(describe("limb", "a LimbParams (see passive_limb)", type(limb).__name__))
-    return _fit(
-        "passive",
-        trial,
-        limb,
-        free,
-        method=method,
-        starts=starts,
-        seed=seed,
-        noise_sd_deg=noise_sd_deg,
-        window_s=window_s,
-        dt=dt,
-        bounds=bounds,
-        initial_angle_sd_deg=initial_angle_sd_deg,
-        release_time_sd_s=release_time_sd_s,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        channel=channel,
-        reference="De Groote et al. 2018 PLOS ONE 13:e0205763 passive pendulum (ANCHORS 3.3)",
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# One subject of a cohort
-
-
-@dataclasses.dataclass(frozen=True)
-class PendulumFitter:
-    """:func:`fit_pendulum` for one subject of a cohort: ``fitter(trials, row) -> {column: value}``.
-
-    The fields are the fit's settings (recorded in the cohort's provenance and resume keys). The
-    start and prior centre is ``apply_condition(default_params("knee", body_mass, height),
-    condition, severity)``, with body mass and height from the row's ``body_mass_kg`` and
-    ``height_m`` columns when it has them; the row's ``seed`` replaces ``seed``. Each subject needs
-    exactly one pendulum recording.
-
-    Returned columns: for each free parameter ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``;
-    ``rmse_deg``, ``converged``, ``noise_sd_deg``, ``not_identified`` and ``fit_s`` (seconds).
-
-    Examples
-    --------
-    >>> PendulumFitter(condition="cerebral_palsy", severity=0.5).free
-    ('motoneuron.gain', 'motoneuron.threshold')
-    """
-
-    free: tuple[str, ...] = DEFAULT_FREE
-    condition: str = "healthy"
-    severity: float = 0.0
-    body_mass_kg: float = 75.0
-    height_m: float = 1.75
-    method: str = "map"
-    starts: int = 4
-    seed: int = 0
-    dt: float = 2e-3
-
-    def __post_init__(self):
-        object.__setattr__(self, "free", tuple(self.free))
-
-    def params0(self, row: Mapping | None = None) -> model.ReflexParams:
-        """The subject's start: the knee preset for its body under the condition."""
-        return core.subject_preset("knee", row or {}, body_mass_kg=self.body_mass_kg, height_m=self.height_m,
-                                   condition=self.condition, severity=self.severity)
-
-    def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
-        if len(trials) != 1:
-            raise RecordingError(describe(f"subject `{row.get('subject')}`", "one pendulum recording",
-                                          f"{len(trials)} recordings"))
-        seed = row.get("seed")
-        clock = _time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotIdentifiedWarning)  # kept in the `not_identified` column
-            result = fit_pendulum(trials[0], self.params0(row), free=self.free, method=self.method,
-                                  starts=self.starts, seed=self.seed if seed is None else int(seed), dt=self.dt)
-        return {
-            **core.result_columns(result),
-            "rmse_deg": result.rmse_deg,
-            "noise_sd_deg": result.noise_sd_deg,
-            "fit_s": _time.perf_counter() - clock,
-        }
+    model = PendulumModel(passive=True, window_s=window_s, dt=dt, channel=channel,
+                          initial_angle_sd_deg=initial_angle_sd_deg, release_time_sd_s=release_time_sd_s)
+    return pipeline.run(model, [trial], limb, free=free, bounds=bounds, settings=settings)

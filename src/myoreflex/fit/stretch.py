@@ -26,7 +26,8 @@ The drive: a cubic spline through the recorded angle (optionally Savitzky-Golay 
 ``smoothing_s``) gives angle, velocity and acceleration on the simulation grid ``t_0 + j dt``; the
 model starts at rest at the first recorded angle, so a recording should start before the motor
 moves. There is no angle residual (``rmse_deg`` is None; ``rmse_nm`` is the torque error).
-Everything else (priors, optimiser, noise estimate, Laplace, NUTS) is :mod:`myoreflex.fit.core`.
+This module is the fit model (:class:`StretchModel`, the contract of :mod:`myoreflex.fit.pipeline`);
+everything else (priors, optimiser, noise estimate, Laplace, NUTS) is the pipeline's.
 
 References: Levin & Feldman 1994 Brain Res 657:23 and McPherson et al. 2019 Exp Brain Res
 237:121 (threshold and gain of the velocity-dependent stretch reflex in motorized stretches);
@@ -37,8 +38,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time as _time
-import warnings
 from collections.abc import Mapping, Sequence
 
 import jax
@@ -49,17 +48,16 @@ from scipy.signal import savgol_filter
 
 from myoreflex import model, runtime
 from myoreflex.errors import ParameterError, ProtocolError, RecordingError, describe
-from myoreflex.fit import core
-from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
-from myoreflex.params import get_param, with_overrides
+from myoreflex.fit import pipeline
+from myoreflex.fit.core import DEFAULT_SETTINGS, FitSettings
+from myoreflex.fit.pipeline import FitChannel, Prepared, Series
+from myoreflex.fit.result import FitResult
 from myoreflex.simulation import run_loop
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
 DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
 """Reflex gain (1/pps) and threshold (pps) of the motor neuron pool: the two a stretch shows best."""
-PAD = 128
-"""Each stretch's samples are padded to a multiple of this, so similar recordings share a compilation."""
 STEP_BLOCK = 50
 """The simulated duration is rounded up to a multiple of this many steps, for the same reason."""
 MIN_SAMPLES = 20
@@ -70,7 +68,6 @@ EMG_MODES = {"1": "direct", "V": "scaled"}
 """EMG unit -> how it is compared: directly with the excitation, or through a profiled affine map."""
 START_NOISE_FRACTION = 0.05
 """Before the first estimate, each channel's noise sd is taken as this fraction of its range."""
-ESTIMATED_NOISE = "estimated from the residuals; intervals widened by their integrated autocorrelation time"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,12 +217,11 @@ def prepare_stretch(
 
 
 # ---------------------------------------------------------------------------------------------
-# The model: free values -> torque and agonist excitation of every stretch on the grid k dt
+# The model: parameters -> torque and agonist excitation of every stretch on the grid k dt
 
 
-def _stretch_response(values, base, free, drive, initial_angle, dt, gravity_scale):
+def _stretch_response(params, drive, initial_angle, dt, gravity_scale):
     """Motor torque (N m) and agonist excitation on ``dt, 2 dt, ...`` for one prescribed drive."""
-    params = with_overrides(base, dict(zip(free, values)), check=False)
     return run_loop(params, initial_angle, (drive[0], drive[1], drive[2]), dt,
                     lambda obs: (obs.torque, obs.excitation[0]), prescribed=True, gravity_scale=gravity_scale)
 
@@ -240,61 +236,138 @@ def _profiled_affine(model_values, observed, weight):
     return mean_y + scale * dx
 
 
-@runtime.jit(static_argnames=("free", "dt", "gravity_scale", "emg_mode"))
-def _residuals_and_jacobians(
-    z, base, drive, initial_angle, times, torque, torque_weight, emg, emg_weight, low, high,
-    *, free, dt, gravity_scale, emg_mode,
-):
-    """Residuals (torque, then EMG; stretch-major) and ``dr/dz`` for a batch of points ``z``."""
-    grid = dt * jnp.arange(1, drive.shape[-1] + 1)
+@dataclasses.dataclass(frozen=True)
+class StretchResiduals:
+    """Residuals of every stretch (torque, then EMG; stretch-major within each): the model driven by
+    each recorded angle at step ``dt``; ``emg_mode`` ``"none"``, ``"direct"`` or ``"scaled"``
+    (:data:`EMG_MODES`)."""
 
-    def residual(zrow):
-        x = low + (high - low) * jax.nn.sigmoid(zrow)
-        simulated, excitation = jax.vmap(_stretch_response, in_axes=(None, None, None, 0, 0, None, None))(
-            x, base, free, drive, initial_angle, dt, gravity_scale
+    dt: float
+    gravity_scale: float
+    emg_mode: str
+
+    def __call__(self, params, nuisance, data):
+        drive = data["drive"]
+        grid = self.dt * jnp.arange(1, drive.shape[-1] + 1)
+        simulated, excitation = jax.vmap(_stretch_response, in_axes=(None, 0, 0, None, None))(
+            params, drive, data["initial_angle"], self.dt, self.gravity_scale
         )
         at_samples = jax.vmap(jnp.interp, in_axes=(0, None, 0))
-        parts = [(torque_weight * (at_samples(times, grid, simulated) - torque)).ravel()]
-        if emg_mode != "none":
+        times, weight = data["times"], data["weight"]
+        parts = [(weight * (at_samples(times, grid, simulated) - data["torque"])).ravel()]
+        if self.emg_mode != "none":
             model_emg = at_samples(times, grid, excitation)
-            if emg_mode == "scaled":
-                model_emg = _profiled_affine(model_emg, emg, emg_weight)
-            parts.append((emg_weight * (model_emg - emg)).ravel())
+            if self.emg_mode == "scaled":
+                model_emg = _profiled_affine(model_emg, data["emg"], weight)
+            parts.append((weight * (model_emg - data["emg"])).ravel())
         return jnp.concatenate(parts)
 
-    def one(zrow):
-        jac, r = jax.jacfwd(lambda q: (residual(q), residual(q)), has_aux=True)(zrow)
-        return r, jac
 
-    return jax.vmap(one)(z)
+@dataclasses.dataclass(frozen=True)
+class StretchModel:
+    """Motorized stretches as a fit model (:mod:`myoreflex.fit.pipeline`): the reflex loop driven by
+    each recorded angle, compared on the torque and, with ``emg``, the stretched muscle's EMG.
+    ``params0`` is a :class:`~myoreflex.model.ReflexParams` of the recordings' joint; the fields are
+    the settings of :func:`fit_stretch`.
 
+    Examples
+    --------
+    >>> StretchModel(emg=True).dt
+    0.002
+    """
 
-def _padded(rows: Sequence[np.ndarray], length: int, fill_last: bool) -> np.ndarray:
-    out = np.zeros((len(rows), length))
-    for i, row in enumerate(rows):
-        out[i, : row.size] = row
-        if fill_last:
-            out[i, row.size :] = row[-1]
-    return out
+    emg: bool = False
+    emg_muscle: str | None = None
+    dt: float = 2e-3
+    smoothing_s: float = 0.0
+    gravity_scale: float = 0.0
 
+    def __post_init__(self):
+        if not self.dt > 0:
+            raise ParameterError(describe("dt", "a step > 0 s", self.dt))
+        if not self.smoothing_s >= 0:
+            raise ParameterError(describe("smoothing_s", "a window >= 0 s (0: no smoothing)", self.smoothing_s))
+        if not 0.0 <= self.gravity_scale <= 1.0:
+            raise ParameterError(
+                describe("gravity_scale", "a number in [0, 1] (0: horizontal plane, as MotorizedStretch)",
+                         self.gravity_scale)
+            )
 
-# ---------------------------------------------------------------------------------------------
-# The fit
-
-
-def _check_settings(dt, smoothing_s, noise_sd_nm, noise_sd_emg, gravity_scale):
-    if not dt > 0:
-        raise ParameterError(describe("dt", "a step > 0 s", dt))
-    if not smoothing_s >= 0:
-        raise ParameterError(describe("smoothing_s", "a window >= 0 s (0: no smoothing)", smoothing_s))
-    for name, value in (("noise_sd_nm", noise_sd_nm), ("noise_sd_emg", noise_sd_emg)):
-        if value is not None and not value > 0:
-            raise ParameterError(describe(name, "a positive sd, or None to estimate it", value))
-    if not 0.0 <= gravity_scale <= 1.0:
-        raise ParameterError(
-            describe("gravity_scale", "a number in [0, 1] (0: horizontal plane, as MotorizedStretch)",
-                     gravity_scale)
+    def prepare(self, trials: Sequence[Trial], params0) -> Prepared:
+        """Each stretch through :func:`prepare_stretch`, padded to one shape (stretch-major arrays)."""
+        if not isinstance(params0, model.ReflexParams):
+            raise ParameterError(
+                describe("params0", "a ReflexParams (e.g. default_params('elbow'))", type(params0).__name__)
+            )
+        for trial in trials:
+            joint = trial.metadata.get("joint")
+            if joint is not None and joint != params0.joint:
+                raise ProtocolError(
+                    describe(f"`{trial.metadata.get('source', 'trial')}`", f"a recording of the {params0.joint} "
+                             "(params0's joint)", f"one of the {joint}")
+                )
+        recordings = [
+            prepare_stretch(t, dt=self.dt, smoothing_s=self.smoothing_s, emg=self.emg, emg_muscle=self.emg_muscle,
+                            agonist=params0.muscle_names[0])
+            for t in trials
+        ]
+        units = {r.emg_unit for r in recordings}
+        if len(units) > 1:
+            raise RecordingError(
+                describe("EMG of the stretches", "one unit for all (1 or V)", sorted(map(str, units)))
+            )
+        emg_mode = EMG_MODES[recordings[0].emg_unit] if self.emg else "none"
+        sizes = [r.time.size for r in recordings]
+        length = pipeline.padded_length(max(sizes))
+        n_steps = pipeline.padded_length(max(r.drive.shape[1] for r in recordings), STEP_BLOCK)
+        weight = pipeline.pad([np.ones(n) for n in sizes], length)
+        data = {
+            "drive": np.stack([pipeline.pad(list(r.drive), n_steps, fill_last=True) for r in recordings]),
+            "initial_angle": np.array([r.initial_angle for r in recordings]),
+            "times": pipeline.pad([r.time for r in recordings], length, fill_last=True),
+            "torque": pipeline.pad([r.torque for r in recordings], length),
+            "weight": weight,
+            "emg": pipeline.pad([r.emg for r in recordings], length) if self.emg else np.zeros_like(weight),
+        }
+        # Residual layout: channel-major blocks of (stretch, sample), each padded to `length`.
+        labels = [f"{r.source} ({r.peak_velocity_deg_s:.0f} deg/s)" for r in recordings]
+        torque_range = max(float(np.ptp(np.concatenate([r.torque for r in recordings]))), 1e-6)
+        channels = [FitChannel("torque_Nm", "N m", 1.0, START_NOISE_FRACTION * torque_range)]
+        series = [Series(0, i * length, label, "torque", r.time, r.torque)
+                  for i, (label, r) in enumerate(zip(labels, recordings))]
+        if self.emg:
+            emg_range = max(float(np.ptp(np.concatenate([r.emg for r in recordings]))), 1e-12)
+            unit = recordings[0].emg_unit
+            channels.append(FitChannel(f"emg_{unit}", unit, 1.0, START_NOISE_FRACTION * emg_range))
+            series += [Series(1, (len(recordings) + i) * length, label, r.emg_channel, r.time, r.emg)
+                       for i, (label, r) in enumerate(zip(labels, recordings))]
+        return Prepared(
+            residuals=StretchResiduals(float(self.dt), float(self.gravity_scale), emg_mode),
+            data=data,
+            n_residuals=len(channels) * len(recordings) * length,
+            channels=tuple(channels),
+            series=tuple(series),
+            description={"stretches": [r.describe() for r in recordings], "n_samples": int(sum(sizes))},
+            what="stretch fit of " + ", ".join(f"`{r.source}`" for r in recordings),
+            settings={
+                "model": "reflex loop, prescribed kinematics (motorized stretch)",
+                "model_reference": "myoreflex reflex loop (myoreflex.model), driven by the recorded angle",
+                "joint": params0.joint,
+                "dt_s": float(self.dt),
+                "smoothing_s": float(self.smoothing_s),
+                "gravity_scale": float(self.gravity_scale),
+                "emg": emg_mode,
+            },
         )
+
+    def report(self, prepared: Prepared, fit) -> dict:
+        """The torque RMSE (N m; ``rmse_deg`` is None, the angle is prescribed), per stretch, and the EMG's."""
+        torque = prepared.of_channel(fit.residuals, 0)
+        diagnostics = {"rmse_nm_per_stretch": [float(np.sqrt(np.mean(e**2))) for e in torque]}
+        if self.emg:
+            emg = prepared.of_channel(fit.residuals, 1)
+            diagnostics["rmse_emg"] = float(np.sqrt(np.mean(np.concatenate(emg) ** 2)))
+        return {"rmse_nm": float(np.sqrt(np.mean(np.concatenate(torque) ** 2))), "diagnostics": diagnostics}
 
 
 @runtime.float64
@@ -305,18 +378,11 @@ def fit_stretch(
     free: Sequence[str] = DEFAULT_FREE,
     emg: bool = False,
     emg_muscle: str | None = None,
-    method: str = "map",
-    starts: int = 4,
-    seed: int = 0,
-    noise_sd_nm: float | None = None,
-    noise_sd_emg: float | None = None,
     dt: float = 2e-3,
     smoothing_s: float = 0.0,
     gravity_scale: float = 0.0,
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    num_warmup: int = 10,
-    num_samples: int = 40,
-    num_chains: int = 8,
+    settings: FitSettings = DEFAULT_SETTINGS,
 ) -> FitResult:
     """Fit the reflex-loop model's ``free`` parameters to motorized stretches at several velocities.
 
@@ -335,17 +401,17 @@ def fit_stretch(
     emg : also fit the stretched muscle's EMG (``emg_muscle``; default the agonist's channel, else
         the first EMG channel of each trial). Unit 1: compared with the model's excitation; V:
         its envelope against a profiled offset and scale of it (module doc).
-    method : ``"map"`` (Laplace intervals) or ``"nuts"`` (adds the NUTS posterior; ``fit`` extra).
-    starts : optimiser starts: ``params0`` and ``starts - 1`` screened draws around it (``seed``).
-    noise_sd_nm, noise_sd_emg : noise sd of the torque (N m) and of the EMG (its unit); None
-        estimates it from the residuals, the intervals widened by their autocorrelation time
-        (:meth:`myoreflex.fit.core.NoiseModel.estimate`).
     dt : simulation step (s); 2 ms changes a stroke elbow's stretch torque by about 0.03 N m RMS
         from 1 ms. Compare parameters fitted with the same ``dt``.
     smoothing_s : Savitzky-Golay window (s) for a noisy recorded angle; 0 (default) uses it as it is.
     gravity_scale : 0 for a stretch in the horizontal plane (as
         :class:`~myoreflex.protocols.stretch.MotorizedStretch`), 1 for one against gravity.
-    num_warmup, num_samples, num_chains : NUTS settings (``method="nuts"``).
+    settings : :class:`~myoreflex.fit.core.FitSettings`: ``method`` ``"map"`` (Laplace intervals) or
+        ``"nuts"`` (adds the NUTS posterior; ``fit`` extra), ``starts`` (``params0`` and
+        ``starts - 1`` screened draws around it, from ``seed``), ``noise_sd`` fixing the noise sd
+        of the torque (``"torque_Nm"``, N m) or of the EMG (``"emg_1"`` or ``"emg_V"``, its unit);
+        a channel not fixed has its sd estimated from the residuals, the intervals widened by
+        their autocorrelation time (:meth:`myoreflex.fit.core.NoiseModel.estimate`); NUTS settings.
 
     Returns
     -------
@@ -371,244 +437,5 @@ def fit_stretch(
     >>> sorted(result.to_dict())                                         # doctest: +SKIP
     ['ci95', 'converged', 'params', 'rmse_deg', 'rmse_nm']
     """
-    clock = _time.perf_counter()
-    if not isinstance(params0, model.ReflexParams):
-        raise ParameterError(
-            describe("params0", "a ReflexParams (e.g. default_params('elbow'))", type(params0).__name__)
-        )
-    trials = [trials] if isinstance(trials, Trial) else list(trials)
-    if not trials or not all(isinstance(t, Trial) for t in trials):
-        raise ParameterError(
-            describe("trials", "one or more stretch Trials", [type(t).__name__ for t in trials])
-        )
-    free = tuple(free)
-    core.check_choices(method, starts, free)
-    _check_settings(dt, smoothing_s, noise_sd_nm, noise_sd_emg, gravity_scale)
-    for trial in trials:
-        joint = trial.metadata.get("joint")
-        if joint is not None and joint != params0.joint:
-            raise ProtocolError(
-                describe(f"`{trial.metadata.get('source', 'trial')}`", f"a recording of the {params0.joint} "
-                         "(params0's joint)", f"one of the {joint}")
-            )
-    recordings = [
-        prepare_stretch(t, dt=dt, smoothing_s=smoothing_s, emg=emg, emg_muscle=emg_muscle,
-                        agonist=params0.muscle_names[0])
-        for t in trials
-    ]
-    units = {r.emg_unit for r in recordings}
-    if len(units) > 1:
-        raise RecordingError(
-            describe("EMG of the stretches", "one unit for all (1 or V)", sorted(map(str, units)))
-        )
-    emg_mode = EMG_MODES[recordings[0].emg_unit] if emg else "none"
-    low, high = core.bounds_of(params0, free, bounds)
-    x0 = np.array([float(get_param(params0, path)) for path in free])
-    k = len(free)
-
-    n_trials = len(recordings)
-    sizes = [r.time.size for r in recordings]
-    length = -(-max(sizes) // PAD) * PAD
-    n_steps = -(-max(r.drive.shape[1] for r in recordings) // STEP_BLOCK) * STEP_BLOCK
-    drive = np.stack([_padded(list(r.drive), n_steps, fill_last=True) for r in recordings])
-    weight = _padded([np.ones(n) for n in sizes], length, fill_last=False)
-    emg_values = _padded([r.emg for r in recordings], length, False) if emg else np.zeros_like(weight)
-    arrays = {
-        "base": params0,
-        "drive": jnp.asarray(drive),
-        "initial_angle": jnp.asarray([r.initial_angle for r in recordings]),
-        "times": jnp.asarray(_padded([r.time for r in recordings], length, fill_last=True)),
-        "torque": jnp.asarray(_padded([r.torque for r in recordings], length, fill_last=False)),
-        "torque_weight": jnp.asarray(weight),
-        "emg": jnp.asarray(emg_values),
-        "emg_weight": jnp.asarray(weight if emg else np.zeros_like(weight)),
-        "low": jnp.asarray(low),
-        "high": jnp.asarray(high),
-    }
-    statics = {"free": free, "dt": float(dt), "gravity_scale": float(gravity_scale), "emg_mode": emg_mode}
-    batch = max(core.MIN_BATCH, int(starts), int(num_chains) if method == "nuts" else 1)
-    n_channels = 2 if emg else 1
-    n_data = sum(sizes) * n_channels
-    problem = core.Problem(
-        names=free,
-        low=low,
-        high=high,
-        bounded=np.ones(k, dtype=bool),
-        prior_mean=core.to_unconstrained(x0, low, high),
-        prior_sd=np.full(k, core.PRIOR_SD_Z),
-        evaluate=core.batched_evaluator(_residuals_and_jacobians, batch, arrays, statics),
-        n_data=n_data,
-    )
-    # Residual layout: channel-major blocks of (stretch, sample); padding has group and segment -1.
-    mask = np.tile(weight.ravel() > 0, n_channels)
-    channel_of = np.repeat(np.arange(n_channels), n_trials * length)
-    series_of = np.repeat(np.arange(n_channels * n_trials), length)
-    emg_label = f"emg_{recordings[0].emg_unit}" if emg else None
-    torque_range = max(float(np.ptp(np.concatenate([r.torque for r in recordings]))), 1e-6)
-    starts_sd = [START_NOISE_FRACTION * torque_range]
-    fixed = [noise_sd_nm]
-    labels = ["torque_Nm"]
-    if emg:
-        emg_range = max(float(np.ptp(np.concatenate([r.emg for r in recordings]))), 1e-12)
-        starts_sd.append(START_NOISE_FRACTION * emg_range)
-        fixed.append(noise_sd_emg)
-        labels.append(emg_label)
-    noise = core.NoiseModel(
-        group=np.where(mask, channel_of, -1),
-        segment=np.where(mask, series_of, -1),
-        labels=tuple(labels),
-        fixed=tuple(fixed),
-        start=tuple(starts_sd),
-    )
-    sources = ", ".join(f"`{r.source}`" for r in recordings)
-    fit = core.estimate(
-        problem,
-        noise,
-        z_first=problem.unconstrained(x0),
-        spread=np.full(k, core.START_SPREAD_Z),
-        method=method,
-        starts=starts,
-        seed=seed,
-        batch=batch,
-        checked=[True] * k,
-        what=f"stretch fit of {sources}",
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        started=clock,
-    )
-    for message in fit.warnings:
-        warnings.warn(message, NotIdentifiedWarning, stacklevel=2)
-
-    blocks = fit.residuals.reshape(n_channels, n_trials, length)
-    torque_residuals = [blocks[0, i, :n] for i, n in enumerate(sizes)]
-    rmse_nm = float(np.sqrt(np.mean(np.concatenate(torque_residuals) ** 2)))
-    traces = []
-    for i, r in enumerate(recordings):
-        label = f"{r.source} ({r.peak_velocity_deg_s:.0f} deg/s)"
-        traces.append(FittedTrace(label, "torque", "N m", r.time, r.torque, r.torque + torque_residuals[i]))
-    diagnostics = {
-        **fit.diagnostics,
-        "rmse_nm_per_stretch": [float(np.sqrt(np.mean(e**2))) for e in torque_residuals],
-        "residual_autocorrelation_time": dict(zip(labels, map(float, fit.autocorrelation_time))),
-        "white_noise_sd": dict(zip(labels, map(float, fit.white_noise_sd))),
-    }
-    if emg:
-        emg_residuals = [blocks[1, i, :n] for i, n in enumerate(sizes)]
-        diagnostics["rmse_emg"] = float(np.sqrt(np.mean(np.concatenate(emg_residuals) ** 2)))
-        for i, r in enumerate(recordings):
-            label = f"{r.source} ({r.peak_velocity_deg_s:.0f} deg/s)"
-            fitted = r.emg + emg_residuals[i]
-            traces.append(FittedTrace(label, r.emg_channel, r.emg_unit, r.time, r.emg, fitted))
-    settings = {
-        "model": "reflex loop, prescribed kinematics (motorized stretch)",
-        "model_reference": "myoreflex reflex loop (myoreflex.model), driven by the recorded angle",
-        "joint": params0.joint,
-        "free": list(free),
-        "bounds": {p: [float(lo), float(hi)] for p, lo, hi in zip(free, low, high)},
-        "prior": f"logit-normal on the bounds, z ~ N(z(params0), {core.PRIOR_SD_Z:.4f}^2)",
-        "method": method,
-        "method_reference": core.METHODS[method].reference,
-        "optimiser": core.OPTIMISER,
-        "starts": int(starts),
-        "screened_candidates": fit.screened_candidates,
-        "dt_s": float(dt),
-        "smoothing_s": float(smoothing_s),
-        "gravity_scale": float(gravity_scale),
-        "emg": emg_mode,
-        "noise": {
-            label: "fixed" if value is not None else ESTIMATED_NOISE for label, value in zip(labels, fixed)
-        },
-        "noise_sd_nm": noise_sd_nm,
-        "noise_sd_emg": noise_sd_emg,
-    }
-    return core.fit_result(
-        fit,
-        free,
-        method=method,
-        seed=seed,
-        data={"stretches": [r.describe() for r in recordings], "n_samples": int(sum(sizes))},
-        settings=settings,
-        diagnostics=diagnostics,
-        num_warmup=num_warmup,
-        num_samples=num_samples,
-        num_chains=num_chains,
-        rmse_deg=None,
-        noise_sd_deg=None,
-        rmse_nm=rmse_nm,
-        noise_sd=dict(zip(labels, map(float, fit.noise_sd))),
-        traces=tuple(traces),
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# One subject of a cohort
-
-
-@dataclasses.dataclass(frozen=True)
-class StretchFitter:
-    """:func:`fit_stretch` for one subject of a cohort: ``fitter(trials, row) -> {column: value}``.
-
-    The fields are the fit's settings (recorded in the cohort's provenance and resume keys). The
-    start and prior centre is ``apply_condition(default_params(joint, body_mass, height),
-    condition, severity)``, with body mass and height from the row's ``body_mass_kg`` and
-    ``height_m`` columns when it has them; the row's ``seed`` replaces ``seed``.
-
-    Returned columns: for each free parameter ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``
-    (the parameter's unit, see ``myoreflex params``); ``rmse_nm``, ``converged``,
-    ``n_stretches``, ``noise_sd_torque_Nm``, ``not_identified`` (the identifiability messages,
-    ``"; "``-joined) and ``fit_s`` (seconds).
-
-    Examples
-    --------
-    >>> fitter = StretchFitter(joint="elbow", emg=True)
-    >>> fitter.free
-    ('motoneuron.gain', 'motoneuron.threshold')
-    """
-
-    joint: str = "elbow"
-    free: tuple[str, ...] = DEFAULT_FREE
-    emg: bool = False
-    emg_muscle: str | None = None
-    condition: str = "healthy"
-    severity: float = 0.0
-    body_mass_kg: float = 75.0
-    height_m: float = 1.75
-    method: str = "map"
-    starts: int = 4
-    seed: int = 0
-    dt: float = 2e-3
-    smoothing_s: float = 0.0
-
-    def __post_init__(self):
-        object.__setattr__(self, "free", tuple(self.free))
-
-    def params0(self, row: Mapping | None = None) -> model.ReflexParams:
-        """The subject's start: the preset for its body under the condition."""
-        return core.subject_preset(self.joint, row or {}, body_mass_kg=self.body_mass_kg, height_m=self.height_m,
-                                   condition=self.condition, severity=self.severity)
-
-    def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
-        seed = row.get("seed")
-        clock = _time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotIdentifiedWarning)  # kept in the `not_identified` column
-            result = fit_stretch(
-                trials,
-                self.params0(row),
-                free=self.free,
-                emg=self.emg,
-                emg_muscle=self.emg_muscle,
-                method=self.method,
-                starts=self.starts,
-                seed=self.seed if seed is None else int(seed),
-                dt=self.dt,
-                smoothing_s=self.smoothing_s,
-            )
-        return {
-            **core.result_columns(result),
-            "rmse_nm": result.rmse_nm,
-            "n_stretches": len(trials),
-            "noise_sd_torque_Nm": result.noise_sd["torque_Nm"],
-            "fit_s": _time.perf_counter() - clock,
-        }
+    model = StretchModel(emg=emg, emg_muscle=emg_muscle, dt=dt, smoothing_s=smoothing_s, gravity_scale=gravity_scale)
+    return pipeline.run(model, trials, params0, free=free, bounds=bounds, settings=settings)

@@ -1,0 +1,345 @@
+"""One fit pipeline: a fit model supplies its recordings and residuals, the pipeline does the rest.
+
+The contract of a fit model (:class:`FitModel`) is one method, and an optional second:
+
+- ``prepare(trials, params0) -> Prepared`` checks the recordings and ``params0`` and turns them
+  into arrays (padded, :func:`pad`, so that similar recordings share one compilation); it declares
+  which residual is which channel of which recording (:class:`FitChannel`, :class:`Series`), the
+  nuisance parameters it needs (:class:`Nuisance`), what was fitted (``FitResult.data``) and its
+  own entries of ``FitResult.settings``. Its ``residuals(params, nuisance, data)`` is the residual
+  vector ``r = model - data`` as a pure JAX function of the parameter tree (``params0`` with the
+  free values set), the nuisance values (a 1-D array, empty without nuisance parameters) and the
+  prepared arrays; it keys the compilation, so it is hashable: a frozen dataclass whose fields are
+  its static settings (step, number of steps, variant).
+- ``report(prepared, fit) -> dict`` (optional) gives the model's own :class:`FitResult` fields and
+  ``diagnostics`` entries from the estimate ``fit`` (:class:`~myoreflex.fit.core.Estimate`), e.g. an
+  RMSE in the unit of its data.
+
+:func:`fit_model` owns everything else, the same for every model: the free parameters' bounds from
+their metadata and the logit transform to them (:func:`~myoreflex.fit.core.to_constrained`), the
+batched forward-mode Jacobians (:func:`~myoreflex.fit.core.model_jacobians`, one compiled function
+for every fit, its batches split over the CPU cores), the prior, the screened starts, the noise
+model (:class:`~myoreflex.fit.core.NoiseModel`, per channel, fixed by
+:attr:`FitSettings.noise_sd` or estimated), Levenberg-Marquardt, the Laplace approximation,
+identifiability, NUTS, and the :class:`FitResult` with the fitted traces and its provenance.
+:mod:`~myoreflex.fit.pendulum` and :mod:`~myoreflex.fit.stretch` are the models of myoreflex;
+tests/fit/test_pipeline.py fits a decaying exponential through the same pipeline in a dozen lines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Protocol
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from myoreflex import runtime
+from myoreflex.errors import ParameterError, describe
+from myoreflex.fit import core
+from myoreflex.fit.core import DEFAULT_SETTINGS, FitSettings
+from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
+from myoreflex.params import get_param
+from myoreflex.trial import Trial
+
+PAD = 128
+"""Samples of a recording are padded to a multiple of this, so that recordings of similar length
+share one compilation (the padding carries zero weight)."""
+ESTIMATED_NOISE = "estimated from the residuals; intervals widened by their integrated autocorrelation time"
+WARNING_STACKLEVEL = 4
+"""Where a :class:`NotIdentifiedWarning` points: :func:`run` (1), the public fit function that calls it
+(2), the :func:`myoreflex.runtime.float64` wrapper of that function (3), the caller's line (4)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class FitChannel:
+    """One kind of compared data, with one noise sd: ``label`` names it (``"angle"``, ``"torque_Nm"``,
+    ``"emg_1"``; the key of :attr:`FitSettings.noise_sd` and of the noise entries of the result),
+    ``unit`` is the unit of its fitted traces and ``scale`` the SI value of one ``unit`` (``DEG`` for
+    ``"deg"``); ``start_sd`` (SI) is the noise sd used until the first estimate."""
+
+    label: str
+    unit: str
+    scale: float
+    start_sd: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Series:
+    """One contiguous run of data residuals: channel ``channel`` (an index into ``Prepared.channels``)
+    of one recording, residuals ``start`` to ``start + time.size``. ``label`` names the recording
+    and ``name`` the channel in it (``angle``, ``torque``, ``emg_<muscle>``) for plots; ``time`` (s)
+    and ``observed`` (SI) are the compared samples."""
+
+    channel: int
+    start: int
+    label: str
+    name: str
+    time: np.ndarray
+    observed: np.ndarray
+
+    @property
+    def stop(self) -> int:
+        return self.start + self.time.size
+
+
+@dataclasses.dataclass(frozen=True)
+class Nuisance:
+    """A parameter the model needs that is not in the parameter tree (a pendulum's release angle and
+    time): unbounded, with the normal prior ``N(value, sd^2)`` written out in ``prior`` for
+    ``FitResult.settings``; ``value`` is also its first start."""
+
+    name: str
+    value: float
+    sd: float
+    prior: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A fit model's recordings made ready for the pipeline (see the module doc).
+
+    ``residuals(params, nuisance, data)`` returns ``n_residuals`` values (zero on padding);
+    ``data`` is a dict of NumPy arrays (moved to JAX once per fit); ``channels`` and ``series``
+    say which residual is what; ``description`` becomes ``FitResult.data``, ``settings`` the model's
+    entries of ``FitResult.settings``; ``what`` names the recordings in errors.
+    """
+
+    residuals: Callable
+    data: Mapping[str, Any]
+    n_residuals: int
+    channels: tuple[FitChannel, ...]
+    series: tuple[Series, ...]
+    description: Mapping[str, Any]
+    what: str
+    settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    nuisance: tuple[Nuisance, ...] = ()
+
+    def split(self, residuals) -> list[np.ndarray]:
+        """The residuals of each series, in the order of :attr:`series`."""
+        residuals = np.asarray(residuals)
+        return [residuals[s.start : s.stop] for s in self.series]
+
+    def of_channel(self, residuals, channel: int) -> list[np.ndarray]:
+        """The residuals of each series of one channel."""
+        return [r for s, r in zip(self.series, self.split(residuals)) if s.channel == channel]
+
+    def noise_model(self, fixed_sd: Mapping[str, float]) -> core.NoiseModel:
+        """The per-channel noise model: ``fixed_sd`` (:attr:`FitSettings.noise_sd`) fixes channels by label."""
+        labels = tuple(c.label for c in self.channels)
+        unknown = sorted(set(fixed_sd) - set(labels))
+        if unknown:
+            raise ParameterError(describe("noise_sd", f"channel labels among {list(labels)}", unknown))
+        group = np.full(self.n_residuals, -1)
+        segment = np.full(self.n_residuals, -1)
+        for index, s in enumerate(self.series):
+            group[s.start : s.stop] = s.channel
+            segment[s.start : s.stop] = index
+        return core.NoiseModel(
+            group=group,
+            segment=segment,
+            labels=labels,
+            fixed=tuple(fixed_sd.get(label) for label in labels),
+            start=tuple(c.start_sd for c in self.channels),
+        )
+
+
+class FitModel(Protocol):
+    """What a fit model supplies (module doc): ``prepare``, and optionally ``report``."""
+
+    def prepare(self, trials: Sequence[Trial], params0) -> Prepared: ...
+
+
+def pad(rows: Sequence[np.ndarray], length: int, *, fill_last: bool = False) -> np.ndarray:
+    """Rows of different lengths as one ``(len(rows), length)`` array, padded with zeros or, with
+    ``fill_last``, with each row's last value (times: the padding then stays inside the recording)."""
+    out = np.zeros((len(rows), length))
+    for i, row in enumerate(rows):
+        out[i, : row.size] = row
+        if fill_last:
+            out[i, row.size :] = row[-1]
+    return out
+
+
+def padded_length(n: int, multiple: int = PAD) -> int:
+    """``n`` rounded up to a multiple of ``multiple``."""
+    return -(-n // multiple) * multiple
+
+
+def _checked_trials(trials) -> list[Trial]:
+    trials = [trials] if isinstance(trials, Trial) else list(trials)
+    if not trials or not all(isinstance(t, Trial) for t in trials):
+        raise ParameterError(describe("trials", "one or more Trials", [type(t).__name__ for t in trials]))
+    return trials
+
+
+def _checked_free(free) -> tuple[str, ...]:
+    free = (free,) if isinstance(free, str) else tuple(free)
+    if len(free) == 0 or len(set(free)) != len(free):
+        raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
+    return free
+
+
+def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
+        settings: FitSettings = DEFAULT_SETTINGS) -> FitResult:
+    """:func:`fit_model` without the float64 wrapper, for the public fit functions that call it
+    directly (its warnings point at their caller, :data:`WARNING_STACKLEVEL`)."""
+    clock = time.perf_counter()
+    if not isinstance(settings, FitSettings):
+        raise ParameterError(describe("settings", "a FitSettings", type(settings).__name__))
+    trials = _checked_trials(trials)
+    free = _checked_free(free)
+    prepared = model.prepare(trials, params0)
+    low, high = core.bounds_of(params0, free, bounds)
+    noise = prepared.noise_model(settings.noise_sd)
+    nuisance = prepared.nuisance
+    n_free, n_nuisance = len(free), len(nuisance)
+    x0 = np.array([float(get_param(params0, path)) for path in free])
+    measured = np.array([n.value for n in nuisance])
+    problem_low = np.concatenate([low, np.zeros(n_nuisance)])
+    problem_high = np.concatenate([high, np.ones(n_nuisance)])
+    bounded = np.array([True] * n_free + [False] * n_nuisance)
+    arrays = {
+        "base": params0,
+        "data": jax.tree_util.tree_map(jnp.asarray, dict(prepared.data)),
+        "low": jnp.asarray(problem_low),
+        "high": jnp.asarray(problem_high),
+        "bounded": jnp.asarray(bounded),
+    }
+    statics = {"residuals": prepared.residuals, "free": free}
+    problem = core.Problem(
+        names=free + tuple(n.name for n in nuisance),
+        low=problem_low,
+        high=problem_high,
+        bounded=bounded,
+        prior_mean=np.concatenate([core.to_unconstrained(x0, low, high), measured]),
+        prior_sd=np.concatenate([np.full(n_free, core.PRIOR_SD_Z), [n.sd for n in nuisance]]),
+        evaluate=core.batched_evaluator(core.model_jacobians, settings.batch, arrays, statics),
+    )
+    # Starts: params0 and draws around it for the free parameters; nuisance ones at their measured values.
+    fit = core.estimate(
+        problem,
+        noise,
+        settings,
+        z_first=problem.unconstrained(np.concatenate([x0, measured])),
+        spread=np.concatenate([np.full(n_free, core.START_SPREAD_Z), np.zeros(n_nuisance)]),
+        checked=[True] * n_free + [False] * n_nuisance,
+        what=prepared.what,
+        started=clock,
+    )
+    for message in fit.warnings:
+        warnings.warn(message, NotIdentifiedWarning, stacklevel=WARNING_STACKLEVEL)
+    return _result(model, prepared, fit, free, low, high, noise, settings)
+
+
+def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, noise: core.NoiseModel,
+            settings: FitSettings) -> FitResult:
+    """The :class:`FitResult` of an estimate: what every fit shares, then the model's ``report``."""
+    import myoreflex
+
+    labels = noise.labels
+    prior = f"logit-normal on the bounds, z ~ N(z(params0), {core.PRIOR_SD_Z:.4f}^2)"
+    record = {
+        **prepared.settings,
+        "free": list(free),
+        "bounds": {p: [float(lo), float(hi)] for p, lo, hi in zip(free, low, high)},
+        "prior": "; ".join([prior, *(n.prior for n in prepared.nuisance)]),
+        **settings.record(),
+        "screened_candidates": fit.screened_candidates,
+        "noise": {label: "fixed" if sd is not None else ESTIMATED_NOISE for label, sd in zip(labels, noise.fixed)},
+        "noise_sd": dict(zip(labels, noise.fixed)),
+    }
+    traces = []
+    for s, residual in zip(prepared.series, prepared.split(fit.residuals)):
+        channel = prepared.channels[s.channel]
+        traces.append(FittedTrace(s.label, s.name, channel.unit, s.time, s.observed / channel.scale,
+                                  (s.observed + residual) / channel.scale))
+    fields = {
+        "rmse_deg": None,
+        "noise_sd_deg": None,
+        "noise_sd": dict(zip(labels, map(float, fit.noise_sd))),
+        "diagnostics": {
+            "residual_autocorrelation_time": dict(zip(labels, map(float, fit.autocorrelation_time))),
+            "white_noise_sd": dict(zip(labels, map(float, fit.white_noise_sd))),
+        },
+    }
+    report = getattr(model, "report", None)
+    if report is not None:
+        extra = dict(report(prepared, fit))
+        fields["diagnostics"].update(extra.pop("diagnostics", {}))
+        fields.update(extra)
+    fields["diagnostics"] = {**fit.diagnostics, **fields["diagnostics"]}
+    return FitResult(
+        params={name: float(v) for name, v in zip(fit.names, fit.values)},
+        ci95=fit.ci95,
+        sd=fit.sd,
+        converged=fit.converged,
+        names=fit.names,
+        correlations=fit.correlations,
+        warnings=fit.warnings,
+        method=settings.method,
+        data=dict(prepared.description),
+        model_version=myoreflex.__version__,
+        settings=record,
+        seed=int(settings.seed),
+        history=fit.history,
+        laplace_ci95=fit.laplace_ci95,
+        samples=fit.samples,
+        traces=tuple(traces),
+        **fields,
+    )
+
+
+@runtime.float64
+def fit_model(model: FitModel, trials: Sequence[Trial] | Trial, params0, *, free: Sequence[str],
+              bounds: Mapping[str, tuple[float, float]] | None = None,
+              settings: FitSettings = DEFAULT_SETTINGS) -> FitResult:
+    """Fit ``model``'s ``free`` parameters to ``trials``: the pipeline every fit of myoreflex runs.
+
+    Parameters
+    ----------
+    model : a fit model (module doc), e.g. :class:`~myoreflex.fit.pendulum.PendulumModel`.
+    trials : the recordings, one Trial or several.
+    params0 : the parameter tree (an ``equinox.Module`` declared with
+        :func:`~myoreflex.params.param`) holding the fixed parameters and the first start and
+        prior centre of the free ones.
+    free : dotted paths of ``params0`` to estimate; bounds and priors come from their metadata
+        (``bounds``: optional ``{path: (low, high)}`` replacing them).
+    settings : how to estimate (:class:`FitSettings`: method, starts, seed, noise, NUTS).
+
+    Returns
+    -------
+    FitResult. A :class:`NotIdentifiedWarning` names any free parameter the data leave undetermined.
+
+    Examples
+    --------
+    A new fit model is a residual function and a ``prepare``; here ``y = a exp(-t / tau)``:
+
+    >>> import dataclasses, equinox as eqx, jax.numpy as jnp, numpy as np
+    >>> from myoreflex.params import param
+    >>> from myoreflex.trial import Channel, Trial
+    >>> class Decay(eqx.Module):
+    ...     amplitude: float = param(1.0, unit="1", bounds=(0.0, 10.0), source="example")
+    ...     time_constant: float = param(1.0, unit="s", bounds=(0.01, 10.0), source="example")
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class DecayResiduals:
+    ...     def __call__(self, params, nuisance, data):
+    ...         return params.amplitude * jnp.exp(-data["t"] / params.time_constant) - data["y"]
+    >>> @dataclasses.dataclass(frozen=True)
+    ... class DecayModel:
+    ...     def prepare(self, trials, params0):
+    ...         t, y = trials[0].time, trials[0]["signal"]
+    ...         return Prepared(DecayResiduals(), {"t": t, "y": y}, t.size, (FitChannel("signal", "1", 1.0, 0.1),),
+    ...                         (Series(0, 0, "decay", "signal", t, y),), {"n_samples": t.size}, "decay fit")
+    >>> t = np.linspace(0.0, 2.0, 50)
+    >>> noise = 0.01 * np.random.default_rng(0).standard_normal(t.size)
+    >>> trial = Trial(t, {"signal": Channel(3.0 * np.exp(-t / 0.5) + noise, "1")})
+    >>> result = fit_model(DecayModel(), trial, Decay(), free=["amplitude", "time_constant"])
+    >>> round(result.params["amplitude"], 1), round(result.params["time_constant"], 2)
+    (3.0, 0.5)
+    """
+    return run(model, trials, params0, free=free, bounds=bounds, settings=settings)
