@@ -111,6 +111,14 @@ def align_pendulum(
     release angle is the extreme of the smoothed angle within 0.2 s before it (the first sample
     when the recording starts in motion). The window runs from ``hold_s`` before the release
     (where the held leg fixes the release angle) to ``window_s`` after it (None: the end).
+
+    Examples
+    --------
+    >>> from myoreflex.fit import synthetic_pendulum
+    >>> from myoreflex.model import default_params
+    >>> window = align_pendulum(synthetic_pendulum(default_params("knee"), duration_s=2.0), window_s=1.0)
+    >>> abs(window.release_time_s - 0.3) < 0.05, window.window_s
+    (True, 1.0)
     """
     source = str(trial.metadata.get("source", "trial"))
     where = f"`{source}`, channel `{channel}`"
@@ -373,13 +381,15 @@ def fit_pendulum(
 
     Examples
     --------
+    The fit itself is skipped in the doc tests (compiling the model's Jacobian takes about 20 s):
+
     >>> from myoreflex.model import default_params
     >>> from myoreflex.conditions import apply_condition
     >>> from myoreflex.fit import fit_pendulum, synthetic_pendulum
     >>> truth = apply_condition(default_params("knee"), "stroke", 0.7)
-    >>> trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=1)        # doctest: +SKIP
-    >>> result = fit_pendulum(trial, truth, window_s=4.0)                  # doctest: +SKIP
-    >>> sorted(result.to_dict())                                           # doctest: +SKIP
+    >>> trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=1)
+    >>> result = fit_pendulum(trial, truth, window_s=4.0)  # doctest: +SKIP
+    >>> sorted(result.to_dict())                           # doctest: +SKIP
     ['ci95', 'converged', 'params', 'rmse_deg']
     """
     model = PendulumModel(window_s=window_s, dt=dt, channel=channel, initial_angle_sd_deg=initial_angle_sd_deg,
@@ -401,6 +411,12 @@ def passive_limb(
 
     ``mass`` (kg), ``com_distance`` (m) from the knee, ``inertia`` (kg m^2) about the knee. The
     tutorial child (ANCHORS 3.3): ``passive_limb(2.3351, 0.2367, 0.1535)``.
+
+    Examples
+    --------
+    >>> limb = passive_limb(2.3351, 0.2367, 0.1535)
+    >>> limb.inertia, limb.limit_low_torque, limb.limit_high_torque
+    (0.1535, 0.0, 0.0)
     """
     return LimbParams(
         mass=mass,
@@ -439,6 +455,8 @@ def fit_passive_pendulum(
 
     Examples
     --------
+    With the tutorial's trace (skipped in the doc tests, which have no such file):
+
     >>> from myoreflex.fit import fit_passive_pendulum, passive_limb
     >>> from myoreflex.io import read_csv
     >>> trial = read_csv("DataPendulum.csv", angle_sign=-1)                         # doctest: +SKIP

@@ -119,6 +119,13 @@ class Prepared:
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     nuisance: tuple[Nuisance, ...] = ()
 
+    def __post_init__(self):
+        for s in self.series:  # a model's own layout mistake, named before anything is compiled
+            if not (0 <= s.channel < len(self.channels) and 0 <= s.start and s.stop <= self.n_residuals):
+                raise ValueError(describe(f"series `{s.label}` ({s.name}) of {self.what}",
+                                          f"a channel index below {len(self.channels)} and residuals within "
+                                          f"[0, {self.n_residuals})", f"channel {s.channel}, [{s.start}, {s.stop})"))
+
     def split(self, residuals) -> list[np.ndarray]:
         """The residuals of each series, in the order of :attr:`series`."""
         residuals = np.asarray(residuals)

@@ -36,9 +36,9 @@ def synthetic_pendulum(
     Examples
     --------
     >>> from myoreflex.model import default_params
-    >>> trial = synthetic_pendulum(default_params("knee"), duration_s=2.0)  # doctest: +SKIP
-    >>> round(trial.time[1] - trial.time[0], 3)                            # doctest: +SKIP
-    0.01
+    >>> trial = synthetic_pendulum(default_params("knee"), duration_s=2.0)
+    >>> round(float(trial.time[1] - trial.time[0]), 3), trial.metadata["release_time_s"]
+    (0.01, 0.3)
     """
     simulated = PendulumTest(release_angle, duration_s).run(params, dt=dt, record=("angle",))
     after = np.arange(1, round(duration_s * rate_hz) + 1) / rate_hz
@@ -84,8 +84,8 @@ def synthetic_stretches(
     Examples
     --------
     >>> from myoreflex.model import default_params
-    >>> trials = synthetic_stretches(default_params("elbow"), [90.0])  # doctest: +SKIP
-    >>> trials[0].unit("torque"), trials[0].metadata["velocity_deg_s"]  # doctest: +SKIP
+    >>> trials = synthetic_stretches(default_params("elbow"), [90.0])
+    >>> trials[0].unit("torque"), trials[0].metadata["velocity_deg_s"]
     ('N m', 90.0)
     """
     every = round(1.0 / (rate_hz * dt))
