@@ -1,28 +1,38 @@
 """The one data model for a recording, real or simulated.
 
 A :class:`Trial` holds a strictly increasing time vector (s), named channels with their units and
-free-form metadata (source, subject, side, joint, rate, condition, ...). Simulators and readers
-both produce Trials and every measure consumes them, so a measure never knows (or cares) whether
-the numbers came from a patient or from the model.
+metadata. Simulators and readers both produce Trials and every measure consumes them, so a measure
+never knows (or cares) whether the numbers came from a patient or from the model.
 
 Channel vocabulary (SI units): ``angle`` (rad), ``angular_velocity`` (rad/s), ``torque`` (N m),
-``emg_<muscle>`` (normalised excitation, 1, or V for recordings), ``ia_<muscle>`` / ``ii_<muscle>``
-/ ``ib_<muscle>`` (pps), ``force_<muscle>`` (N), ``activation_<muscle>`` (1).
+``force`` (N), ``emg_<muscle>`` (normalised excitation, 1, or V for recordings), ``ia_<muscle>`` /
+``ii_<muscle>`` / ``ib_<muscle>`` (pps), ``force_<muscle>`` (N), ``activation_<muscle>`` (1).
 Angle sign convention: each joint's positive direction is the one that stretches the tested muscle
 group (knee flexion, elbow extension, ankle dorsiflexion, wrist extension); see
 :mod:`myoreflex.physiology.limb`.
+
+Metadata. The standard keys are declared once, as the :class:`MetadataKey` attributes of
+:class:`Trial` (listed in :data:`STANDARD_METADATA`): each has a type, a meaning and a unit in its
+name where it has one (``rate_hz``, ``stretch_onset_s``). A Trial checks their types when it is
+built (a wrong type raises :class:`~myoreflex.errors.RecordingError` naming the key) and offers each
+as a typed attribute (``trial.stretch_onset_s``, None when absent). Readers and simulations fill the
+same keys; measures read them through the attributes. Any other key is allowed and kept as given.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
+from numbers import Integral, Real
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 
 from myoreflex.errors import RecordingError, Status, describe
+
+T = TypeVar("T", str, float, int)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,27 +43,105 @@ class Channel:
     unit: str
 
 
+class MetadataKey(Generic[T]):
+    """A standard metadata key: its type and meaning, read on a Trial as a typed attribute.
+
+    ``trial.<key>`` is the value (``str``, ``float`` or ``int``), or ``default`` (None unless
+    given) when the Trial's metadata lack it or hold None.
+    """
+
+    def __init__(self, kind: type[T], doc: str, default: T | None = None):
+        self.kind = kind
+        self.doc = doc
+        self.default = default
+        self.name = ""
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, trial: None, owner: type) -> MetadataKey[T]: ...
+    @overload
+    def __get__(self, trial: Trial, owner: type) -> T | None: ...
+    def __get__(self, trial, owner=None):
+        if trial is None:
+            return self
+        value = trial.metadata.get(self.name)
+        return self.default if value is None else value
+
+    def check(self, value: Any, source: str) -> T | None:
+        """``value`` as this key's type (int and float become float for a float key); None stays None."""
+        if value is None:
+            return None
+        ok = {
+            str: isinstance(value, str),
+            float: isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(float(value)),
+            int: isinstance(value, Integral) and not isinstance(value, bool),
+        }[self.kind]
+        if not ok:
+            expected = {str: "a string", float: "a finite number", int: "an integer"}[self.kind]
+            raise RecordingError(describe(f"`{source}`, metadata `{self.name}`", f"{expected} ({self.doc})",
+                                          f"{value!r} ({type(value).__name__})"))
+        return self.kind(value)
+
+
 @dataclasses.dataclass(frozen=True)
 class Trial:
-    """Time, named channels with units, and metadata. Immutable; validated on construction."""
+    """Time, named channels with units, and metadata. Immutable; validated on construction.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = np.linspace(0.0, 1.0, 101)
+    >>> trial = Trial(t, {"angle": Channel(0.5 * t, "rad")}, {"source": "demo.csv", "rate_hz": 100})
+    >>> trial.unit("angle"), trial.rate_hz, trial.joint
+    ('rad', 100.0, None)
+    >>> trial.window(0.2, 0.4).time.size
+    21
+    """
 
     time: np.ndarray
     channels: Mapping[str, Channel]
     metadata: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     status: Status = Status.OK
 
+    # The standard metadata keys (STANDARD_METADATA), each also a typed attribute of the Trial.
+    source = MetadataKey(str, "where the data come from: the file name, or `myoreflex simulation`", "trial")
+    format = MetadataKey(str, "the reader's format: csv, opensim, c3d, ipsa")
+    subject = MetadataKey(str, "subject id")
+    side = MetadataKey(str, "left or right")
+    joint = MetadataKey(str, "the tested joint: knee, elbow, ankle, wrist")
+    protocol = MetadataKey(str, "the protocol's name (myoreflex.protocols.PROTOCOLS) or label")
+    rate_hz = MetadataKey(float, "nominal sampling rate in Hz, from the median time step")
+    dt_s = MetadataKey(float, "integration step of a simulation in s")
+    angle_sign = MetadataKey(float, "sign the reader applied to the file's angle")
+    stretch_onset_s = MetadataKey(float, "time the stretch starts in s")
+    velocity_deg_s = MetadataKey(float, "programmed stretch velocity in deg/s")
+    stretch_direction = MetadataKey(float, "+1 or -1: the sign of a stretch in the Trial's angle")
+    stretch_speed = MetadataKey(str, "the protocol's speed label, e.g. low or high")
+    segment = MetadataKey(int, "1-based position of this stretch in a multi-segment file")
+    lever_arm_m = MetadataKey(float, "joint axis to where the force is measured, in m")
+    inertia_kg_m2 = MetadataKey(float, "moment of inertia of the moved segment and device in kg m^2")
+    steady_from_s = MetadataKey(float, "first time of the steady part of a perturbation in s")
+    hold_angle_deg = MetadataKey(float, "angle held during a perturbation in deg")
+
     def __post_init__(self):
-        source = self.metadata.get("source", "trial")
+        raw_source = self.metadata.get("source")
+        source = raw_source if isinstance(raw_source, str) else "trial"
+        metadata = dict(self.metadata)
+        for name, key in STANDARD_METADATA.items():
+            if name in metadata:
+                metadata[name] = key.check(metadata[name], source)
         time = np.asarray(self.time, dtype=float)
         if time.ndim != 1 or time.size < 2:
-            raise RecordingError(describe(f"`{source}`, time", "a 1-D vector of at least 2 samples", time.shape))
+            raise RecordingError(describe(f"`{source}`, time", "a 1-D vector of at least 2 samples",
+                                          time.shape))
         if not np.all(np.isfinite(time)):
             raise RecordingError(describe(f"`{source}`, time", "finite values", "NaN or inf"))
         if np.any(np.diff(time) <= 0):
             at = int(np.argmax(np.diff(time) <= 0))
-            raise RecordingError(
-                describe(f"`{source}`, time", "strictly increasing values", f"{time[at]:g} then {time[at + 1]:g}")
-            )
+            got = f"{time[at]:g} then {time[at + 1]:g}"
+            raise RecordingError(describe(f"`{source}`, time", "strictly increasing values", got))
         channels = {}
         for name, channel in self.channels.items():
             values = np.asarray(channel.values, dtype=float)
@@ -61,10 +149,13 @@ class Trial:
                 raise RecordingError(
                     describe(f"`{source}`, channel `{name}`", f"{time.size} samples", values.shape[:1])
                 )
+            if not isinstance(channel.unit, str):
+                raise RecordingError(describe(f"`{source}`, channel `{name}`", "a unit (str)",
+                                              repr(channel.unit)))
             channels[name] = Channel(values, channel.unit)
         object.__setattr__(self, "time", time)
         object.__setattr__(self, "channels", MappingProxyType(channels))
-        object.__setattr__(self, "metadata", MappingProxyType(dict(self.metadata)))
+        object.__setattr__(self, "metadata", MappingProxyType(metadata))
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.channel(name).values
@@ -77,12 +168,11 @@ class Trial:
         try:
             return self.channels[name]
         except KeyError:
-            source = self.metadata.get("source", "trial")
-            raise RecordingError(
-                describe(f"`{source}`, channel `{name}`", f"one of {sorted(self.channels)}", "no such channel")
-            ) from None
+            known = f"one of {sorted(self.channels)}"
+            raise RecordingError(describe(f"`{self.source}`, channel `{name}`", known, "no such channel")) from None
 
     def unit(self, name: str) -> str:
+        """The unit of the named channel."""
         return self.channel(name).unit
 
     @property
@@ -114,3 +204,9 @@ class Trial:
     def emg_names(self) -> list[str]:
         """Muscle names of the ``emg_<muscle>`` channels."""
         return [name[4:] for name in self.channels if name.startswith("emg_")]
+
+
+STANDARD_METADATA: Mapping[str, MetadataKey] = MappingProxyType(
+    {name: key for name, key in vars(Trial).items() if isinstance(key, MetadataKey)}
+)
+"""The standard metadata keys by name (declared on :class:`Trial`), each with its type and meaning."""

@@ -49,7 +49,7 @@ def test_biodex_channels_rate_and_scales(biodex_path, volts):
     assert sorted(v["name"] for k, v in originals.items() if k != "time") == sorted(LABELS)
     # SOURCE.md: ANALOG rate 1000 Hz, 17 390 samples, no point data, every unit V.
     assert trial.time.size == 17390
-    assert trial.metadata["rate"] == pytest.approx(1000.0)
+    assert trial.metadata["rate_hz"] == pytest.approx(1000.0)
     assert trial.metadata["analog_rate"] == 1000.0 and trial.metadata["point_count"] == 0
     assert trial.metadata["point_labels"] == []
     np.testing.assert_allclose(trial["angle"], volts[16] * 35.6838 * DEG, rtol=1e-12)

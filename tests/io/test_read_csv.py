@@ -86,7 +86,7 @@ def test_convention_converts_every_unit_to_si(tmp_path):
     emg = trial.metadata["original_channels"]["emg_sol"]
     assert emg == {"name": "emg_sol_mV", "unit": "mV", "scale": 1e-3}
     assert trial.metadata["original_channels"]["time"]["name"] == "time_ms"
-    assert trial.metadata["rate"] == pytest.approx(100.0)
+    assert trial.metadata["rate_hz"] == pytest.approx(100.0)
 
 
 def test_columns_mapping_names_scales_and_drops(tmp_path):
@@ -131,7 +131,7 @@ def test_tutorial_pendulum_csv(data_dir):
     # SOURCE.md: 844 rows at 100 Hz from 13.84 s; starts at +6.4 deg, first flexion -112.3 deg.
     assert trial.time.size == 844
     assert trial.time[0] == pytest.approx(13.84)
-    assert trial.metadata["rate"] == pytest.approx(100.0)
+    assert trial.metadata["rate_hz"] == pytest.approx(100.0)
     assert np.degrees(trial["angle"][0]) == pytest.approx(6.407, abs=1e-3)
     assert np.degrees(trial["angle"].min()) == pytest.approx(-112.3, abs=0.05)
     assert trial.metadata["joint"] == "knee" and trial.unit("angle") == "rad"
@@ -142,7 +142,7 @@ def test_td_pendulum_excerpt_csv_keeps_its_gap(data_dir):
     # SOURCE.md: 627 + 39 rows, gap between 13.53 and 19.26 s, OpenSim sign (flexion negative).
     assert trial.time.size == 666
     assert trial.metadata["time_gaps"] == [(13.53, 19.26)]
-    assert trial.metadata["rate"] == pytest.approx(100.0)
+    assert trial.metadata["rate_hz"] == pytest.approx(100.0)
     assert trial.metadata["side"] == "left"
     assert -np.degrees(trial["angle"].min()) == pytest.approx(126.43, abs=0.01)
     path = data_dir / "kuleuven-td-pendulum-excerpt" / "TD5_IK_Trial02_knee_angle_l.csv"
@@ -156,7 +156,7 @@ def test_elbow_constant_velocity_csvs(data_dir, velocity):
     trial = read_csv(folder / f"ref_data_0_1_v{velocity}.csv")
     assert set(trial.channels) == {"angle", "torque"}
     assert trial.metadata["joint"] == "elbow"
-    assert trial.metadata["rate"] == pytest.approx(500.0)
+    assert trial.metadata["rate_hz"] == pytest.approx(500.0)
     # SOURCE.md: elbow extended 80 -> 160.5 deg, |T| < 0.7 N m, plateau velocity within 1 deg/s.
     assert np.degrees(trial["angle"][0]) == pytest.approx(80.0, abs=1.0)
     assert np.degrees(trial["angle"].max()) == pytest.approx(160.5, abs=1.0)

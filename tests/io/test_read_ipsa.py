@@ -49,7 +49,7 @@ def test_thirty_segments_with_their_labels(segments):
             assert meta["source"] == name and meta["segment"] == position
             assert meta["joint"] == joint and meta["side"] == side and meta["subject"] == "CP4_T0"
             assert meta["muscles"] == muscles
-            assert meta["rate"] == pytest.approx(200.0)
+            assert meta["rate_hz"] == pytest.approx(200.0)
             expected = {"angle", "angular_velocity", "force", "torque"}
             expected |= {f"emg_{m}" for m in muscles} | {f"emgrms_{m}" for m in muscles}
             assert set(trial.channels) == expected
@@ -93,13 +93,13 @@ def test_units_and_sign_convention(segments):
             # the examiner's torque pushes in the stretch direction at peak velocity
             i = np.argmax(np.abs(trial["angular_velocity"]))
             assert np.sign(trial["torque"][i]) == direction
-            expected = direction * trial["force"] * trial.metadata["lever_arm"]
+            expected = direction * trial["force"] * trial.metadata["lever_arm_m"]
             np.testing.assert_allclose(trial["torque"], expected)
 
 
 def test_lever_arms_from_pinfo(segments):
     # SOURCE.md: distance_loadcell_rear_to_knee 0.25-0.28 m, distance_loadcell_to_ankle 0.13-0.135 m
-    arms = {name: {t.metadata["lever_arm"] for t in trials} for name, trials in segments.items()}
+    arms = {name: {t.metadata["lever_arm_m"] for t in trials} for name, trials in segments.items()}
     assert arms == {
         "CP4_T0_MEH_L.mat": {0.28},
         "CP4_T0_MEH_R.mat": {0.25},
@@ -166,7 +166,7 @@ def assert_error(path, match):
 
 def test_synthetic_segment(tmp_path):
     (trial,) = read_ipsa(save(tmp_path, {"allsegments": segment()}))
-    assert trial.metadata["lever_arm"] == 0.12 and trial.metadata["lab_onset_index"] == {"sol": 119}
+    assert trial.metadata["lever_arm_m"] == 0.12 and trial.metadata["lab_onset_index"] == {"sol": 119}
     np.testing.assert_allclose(trial["torque"], np.linspace(5, 60, 300) * 0.12)
     assert "01-01-2000" not in repr(dict(trial.metadata))
 

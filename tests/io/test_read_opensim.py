@@ -79,7 +79,7 @@ def test_real_opensim_file(data_dir, name):
         assert sorted(names) == sorted(labels)
         assert names[0] == labels[0]
     assert trial.time.size == rows
-    assert trial.metadata["rate"] == pytest.approx(rate)
+    assert trial.metadata["rate_hz"] == pytest.approx(rate)
     assert trial.metadata["in_degrees"] is degrees
     assert trial.metadata["source"] == path.name
     # every value equals the file's number times the documented factor
@@ -105,13 +105,13 @@ def test_real_opensim_file(data_dir, name):
 
 def test_coordinate_exposes_angle_and_side(data_dir):
     path = data_dir / IPSA / "Data_CP1/IK/CP4_T0_Pendulum_Sit_ISO_r_T1_IK.mot"
-    trial = read_opensim(path, coordinate="knee_angle_r", angle_sign=-1)
+    trial = read_opensim(path, angle_channel="knee_angle_r", angle_sign=-1)
     np.testing.assert_allclose(trial["angle"], -trial["knee_angle_r"])
     assert trial.metadata["side"] == "right" and trial.metadata["joint"] == "knee"
     # SOURCE.md: CP1 right knee at release is 16.7 deg of flexion; the pendulum swings to 70.1 deg.
     assert np.degrees(trial["angle"].max()) == pytest.approx(70.1, abs=0.1)
     moment_file = data_dir / IPSA / "Data_CP1/ID/CP4_T0_Pendulum_Sit_ISO_r_T1_IK_ID.sto"
-    moments = read_opensim(moment_file, coordinate="knee_angle_r")
+    moments = read_opensim(moment_file, angle_channel="knee_angle_r")
     np.testing.assert_allclose(moments["torque"], moments["knee_angle_r_moment"])
     assert moments.unit("torque") == "N m" and "angle" not in moments
 
@@ -120,7 +120,7 @@ def test_joint_angles_match_the_ipsa_struct(data_dir):
     """JointAngles_segment_2 is the 2nd left knee segment; OpenSim flexion is negative (SOURCE.md)."""
     from myoreflex.io import read_ipsa
 
-    mot = read_opensim(data_dir / IPSA / (ANGLES + "2.mot"), coordinate="knee_angle_l", angle_sign=-1)
+    mot = read_opensim(data_dir / IPSA / (ANGLES + "2.mot"), angle_channel="knee_angle_l", angle_sign=-1)
     segment = read_ipsa(data_dir / IPSA / "Data_CP1/IPSA/CP4_T0_MEH_L.mat")[1]
     start = 323  # JointAngles_segment_2_range.mat: the export starts at (1-based) sample 324 of the segment
     # equal to the 8 decimals the .mot keeps (5e-9 deg)
@@ -153,7 +153,7 @@ def assert_error(path, match, **kwargs):
 
 def test_good_synthetic_file_with_spaces(tmp_path):
     path = write(tmp_path, GOOD.replace("\t", "   "))
-    trial = read_opensim(path, coordinate="knee_angle_r", angle_sign=-1)
+    trial = read_opensim(path, angle_channel="knee_angle_r", angle_sign=-1)
     np.testing.assert_allclose(trial["angle"], np.array([10, 20, 30]) * DEG)
     np.testing.assert_allclose(trial["torque"], [-1, -2, -3])
     assert trial.metadata["name"] == "name"
@@ -197,17 +197,17 @@ def test_time_not_increasing(tmp_path):
 
 def test_degrees_that_look_like_radians(tmp_path):
     body = "0.00\t-0.2\t1\n0.01\t-1.0\t2\n0.02\t-1.9\t3\n"
-    message = assert_error(write(tmp_path, body), "looks like radians", coordinate="knee_angle_r")
+    message = assert_error(write(tmp_path, body), "looks like radians", angle_channel="knee_angle_r")
     assert "knee_angle_r" in message
-    read_opensim(tmp_path / "trial.mot", coordinate="knee_angle_r", check_angle_units=False)
+    read_opensim(tmp_path / "trial.mot", angle_channel="knee_angle_r", check_angle_units=False)
 
 
 def test_radians_that_look_like_degrees(tmp_path):
-    assert_error(write(tmp_path, GOOD, deg="no"), "looks like degrees", coordinate="knee_angle_r")
+    assert_error(write(tmp_path, GOOD, deg="no"), "looks like degrees", angle_channel="knee_angle_r")
 
 
 def test_missing_coordinate(tmp_path):
-    message = assert_error(write(tmp_path, GOOD), "no such column", coordinate="ankle_angle_r")
+    message = assert_error(write(tmp_path, GOOD), "no such column", angle_channel="ankle_angle_r")
     assert "ankle_angle_r" in message
 
 

@@ -1,7 +1,5 @@
 """NeuroFlexor-style decomposition: analytic, simulated wrist (issue 4 item 4), real elbow (item 3)."""
 
-import doctest
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -272,9 +270,3 @@ def test_healthy_robot_elbow_has_no_neural_component(elbow):
     assert not np.all(np.diff(neural) > 0)
     # The viscous component is small (< 0.25 N m) at every velocity.
     assert all(abs(d.viscous_nm) < 0.25 for _, d in rows)
-
-
-def test_docstring_examples_run():
-    import myoreflex.measures.decomposition as module
-
-    assert doctest.testmod(module).failed == 0

@@ -35,7 +35,6 @@ Fast 6 is also the left-knee stretch whose medial-hamstring burst the default EM
 (test_emg_ipsa.py). The margin over the slow mean stays at 0.9 N m or more under all of them.
 """
 
-import doctest
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +42,6 @@ import pytest
 
 from myoreflex.errors import ParameterError, RecordingError
 from myoreflex.io import read_ipsa
-from myoreflex.measures import manual
 from myoreflex.measures.manual import decompose_manual
 from myoreflex.trial import Channel, Trial
 
@@ -302,8 +300,3 @@ def test_bad_input_gets_a_clear_error():
     bare = Trial(fast.time, {"angle": fast.channel("angle")}, fast.metadata)
     with pytest.raises(RecordingError, match="torque"):
         decompose_manual(slow, bare)
-
-
-def test_docstring_example_runs():
-    result = doctest.testmod(manual)
-    assert result.attempted >= 3 and result.failed == 0

@@ -26,7 +26,7 @@ TRACES = [
 def _read(data_dir, path, coordinate):
     # Both sources have flexion negative; angle_sign=-1 gives the myoreflex convention.
     if coordinate:
-        return read_opensim(data_dir / path, coordinate=coordinate, angle_sign=-1)
+        return read_opensim(data_dir / path, angle_channel=coordinate, angle_sign=-1)
     return read_csv(data_dir / path, angle_sign=-1)
 
 

@@ -71,28 +71,23 @@ Severity = Annotated[float, typer.Option(help="severity of the condition in [0, 
 PlotFile = Annotated[Optional[Path], typer.Option("--plot", help="write a figure to this file (PNG, PDF, SVG)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
 AngleSign = Annotated[float, typer.Option(help="multiply the angle by this (-1 when flexion is negative)")]
-Coordinate = Annotated[Optional[str], typer.Option(help="OpenSim coordinate to use as the angle, e.g. knee_angle_r")]
+Coordinate = Annotated[Optional[str], typer.Option(
+    help="the file's angle: an OpenSim coordinate (knee_angle_r), a CSV column or a C3D analog label")]
 TimeColumn = Annotated[Optional[str], typer.Option(help="CSV time column (default time_s or time_ms)")]
 
 
 def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str]):
-    """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D)."""
-    from myoreflex.io import read_trial
+    """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D);
+    ``coordinate`` (``--coordinate``) names the file's angle channel, ``time_column`` a CSV's time."""
+    from myoreflex.io import read_trials
 
     if not path.is_file():
         fail("FILE", "an existing recording file", str(path))
-    suffix = path.suffix.lower()
-    options = {"angle_sign": angle_sign}
-    if suffix in {".mot", ".sto"}:
-        options["coordinate"] = coordinate
-    elif suffix in {".csv", ".tsv", ".txt"} and time_column:
-        options["time_column"] = time_column
-    elif suffix == ".c3d":
-        options["angle_channel"] = coordinate
-    trial = read_trial(path, **options)
-    if isinstance(trial, list):
-        fail("FILE", "a single pendulum recording", f"{path.name} holds {len(trial)} segments")
-    return trial
+    given = {"angle_sign": angle_sign, "angle_channel": coordinate, "time_column": time_column}
+    trials = read_trials(path, **{name: value for name, value in given.items() if value is not None})
+    if len(trials) != 1:
+        fail("FILE", "a single pendulum recording", f"{path.name} holds {len(trials)} segments")
+    return trials[0]
 
 
 def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None):
@@ -105,20 +100,19 @@ def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_colum
 
 def read_stretches(paths, angle_sign: float, segment: Optional[int] = None, speed: Optional[str] = None):
     """Every stretch Trial in ``paths`` (a multi-segment file gives all its segments, or one)."""
-    from myoreflex.io import read_trial
+    from myoreflex.io import read_trials
 
     trials = []
     for path in paths:
         if not path.is_file():
             fail("FILE", "an existing recording file", str(path))
-        got = read_trial(path, angle_sign=angle_sign)
-        segments = got if isinstance(got, list) else [got]
+        segments = read_trials(path, angle_sign=angle_sign)
         if segment is not None:
             if not 0 <= segment < len(segments):
                 fail("--segment", f"an index in [0, {len(segments) - 1}] for {path.name}", segment)
             segments = [segments[segment]]
         if speed is not None:
-            segments = [t for t in segments if t.metadata.get("stretch_speed") == speed]
+            segments = [t for t in segments if t.stretch_speed == speed]
         trials.extend(segments)
     return trials
 

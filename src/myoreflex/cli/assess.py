@@ -94,12 +94,12 @@ def assess_stretch(
     as_json: AsJson = False,
 ):
     """NeuroFlexor-style decomposition: inertial, elastic, viscous and neural components."""
-    from myoreflex.measures.decomposition import decompose
+    from myoreflex.measures import decomposition
 
     def body():
         (slow_trial,), (fast_trial,) = (read_stretches([p], angle_sign, segment) for p in (slow, fast))
-        return slow_trial, fast_trial, decompose(slow_trial, fast_trial, lever_arm_m=lever_arm_m,
-                                                 inertia_kg_m2=inertia_kg_m2)
+        return slow_trial, fast_trial, decomposition.measure(slow_trial, fast_trial, lever_arm_m=lever_arm_m,
+                                                             inertia_kg_m2=inertia_kg_m2)
 
     slow_trial, fast_trial, result = run(body)
     if plot:
@@ -128,21 +128,21 @@ def assess_manual(
     as_json: AsJson = False,
 ):
     """Neural component of each fast hand-held stretch against the slow stretches of the same file."""
-    from myoreflex.measures.manual import decompose_manual
+    from myoreflex.measures import manual
 
     def body():
         rows = []
         for path in files:
             trials = read_stretches([path], angle_sign)
-            slow = [t for t in trials if t.metadata.get("stretch_speed") == slow_speed]
-            fast = [t for t in trials if t.metadata.get("stretch_speed") == fast_speed]
-            speeds = sorted({str(t.metadata.get("stretch_speed")) for t in trials})
+            slow = [t for t in trials if t.stretch_speed == slow_speed]
+            fast = [t for t in trials if t.stretch_speed == fast_speed]
+            speeds = sorted({str(t.stretch_speed) for t in trials})
             for flag, value, found in (("--slow-speed", slow_speed, slow), ("--fast-speed", fast_speed, fast)):
                 if not found:
                     fail(flag, f"a stretch_speed of {path.name} ({', '.join(speeds)})", value)
             for trial in fast:
-                result = decompose_manual(slow, trial, lever_arm_m=lever_arm_m).as_dict()
-                rows.append({"file": str(path), "segment": trial.metadata.get("segment"), **result})
+                result = manual.measure(slow, trial, lever_arm_m=lever_arm_m).as_dict()
+                rows.append({"file": str(path), "segment": trial.segment, **result})
         return rows
 
     rows = run(body)
@@ -168,13 +168,13 @@ def assess_threshold(
     as_json: AsJson = False,
 ):
     """Dynamic stretch reflex thresholds and the TSRT (Levin & Feldman) with 95 % intervals."""
-    from myoreflex.measures.threshold import tsrt
+    from myoreflex.measures import threshold
 
     def body():
         trials = read_stretches(files, angle_sign, speed=speed)
         if len(trials) < 2:
             fail("FILE...", "at least two stretches at different velocities", f"{len(trials)} stretch(es)")
-        return tsrt(trials, muscle=muscle)
+        return threshold.measure(trials, muscle=muscle)
 
     result = run(body)
     out = result.as_dict()

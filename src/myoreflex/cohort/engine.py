@@ -153,13 +153,9 @@ def _files(row: Mapping[str, Any]) -> list[str]:
 
 def _read_all(row: Mapping[str, Any], options: dict) -> list:
     """Every Trial of a row's recordings (all segments of a multi-segment file)."""
-    from myoreflex.io import read_trial
+    from myoreflex.io import read_trials
 
-    trials = []
-    for path in _files(row):
-        got = read_trial(path, **options)
-        trials.extend(got if isinstance(got, list) else [got])
-    return trials
+    return [trial for path in _files(row) for trial in read_trials(path, **options)]
 
 
 def _read_one(row: Mapping[str, Any], options: dict):

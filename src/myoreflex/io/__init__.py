@@ -1,34 +1,41 @@
 """Readers: recordings in, :class:`~myoreflex.trial.Trial` out, channels in SI units.
 
-Every reader is ``read_<format>(path, ...)``; :func:`read_trial` picks one by the file suffix.
-Each Trial's ``metadata`` holds ``source`` (the file name), ``format``, ``rate`` (Hz) and
+Every reader is ``read_<format>(path, ...)``; :func:`read_trial` picks one by the file suffix (the
+:data:`READERS` registry) and returns one Trial, :func:`read_trials` returns every Trial of a file
+(the segments of a multi-segment file, or a list of one). Readers share one vocabulary of options:
+``angle_channel`` (the file's column, coordinate or analog label exposed as the ``angle``
+channel), ``angle_sign``, ``joint``, ``side`` and ``metadata`` where the format has them. Each
+Trial's metadata holds the standard keys of :class:`~myoreflex.trial.Trial` the file gives
+(``source`` = the file name, ``format``, ``rate_hz``, ``joint``, ``side``, ``subject``, ...) and
 ``original_channels`` (``{channel: {"name", "unit", "scale", ...}}``, SI value = file value x
 scale). Bad input raises :class:`~myoreflex.errors.RecordingError` naming the file, the channel and
 what was expected. Readers only read.
 
 =================  ===================================  ==========================================
-suffix             reader                               returns
+suffix             reader                               gives
 =================  ===================================  ==========================================
-``.csv``, ``.txt``  :func:`read_csv`                     Trial
-``.mot``, ``.sto``  :func:`read_opensim`                 Trial
-``.c3d``           :func:`read_c3d` (``c3d`` extra)     Trial
-``.mat``           :func:`read_ipsa` (KU Leuven IPSA)   list of Trial, one per stretch segment
+``.csv``, ``.txt``  :func:`read_csv`                     one Trial
+``.mot``, ``.sto``  :func:`read_opensim`                 one Trial
+``.c3d``           :func:`read_c3d` (``c3d`` extra)     one Trial
+``.mat``           :func:`read_ipsa` (KU Leuven IPSA)   one Trial per stretch segment
 =================  ===================================  ==========================================
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
-from myoreflex.errors import RecordingError, describe
+from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.io._checks import UnitWarning
 from myoreflex.io.c3d import read_c3d
 from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
 from myoreflex.io.opensim import read_opensim
+from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 
-READERS = {
+READERS = Registry("reader", {
     ".csv": read_csv,
     ".txt": read_csv,
     ".tsv": read_csv,
@@ -36,27 +43,63 @@ READERS = {
     ".sto": read_opensim,
     ".c3d": read_c3d,
     ".mat": read_ipsa,
-}
+}, error=RecordingError)
+"""The reader of each file suffix (lower case)."""
 
 
-def read_trial(path: str | Path, **kwargs) -> Trial | list[Trial]:
-    """Read a recording with the reader for its suffix (table in the module doc).
+def read_trials(path: str | Path, **options) -> list[Trial]:
+    """Every Trial of a recording, read by the reader of its suffix (table in the module doc).
 
-    Keyword arguments go to that reader. ``.mat`` files give a list of Trials (IPSA segments).
+    ``options`` go to that reader; one it does not take raises
+    :class:`~myoreflex.errors.ParameterError` listing those it takes. A multi-segment file (IPSA
+    ``.mat``) gives one Trial per segment, any other file a list of one.
 
     Examples
     --------
-    >>> trial = read_trial("ref_data_0_1_v10.csv")  # doctest: +SKIP
-    >>> trial.unit("torque")  # doctest: +SKIP
-    'N m'
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "stretch.csv"
+    >>> _ = path.write_text("time_s,elbow_angle_deg,torque_Nm\\n0.0,80,1.0\\n0.1,90,1.5\\n0.2,100,2.5\\n")
+    >>> [trial.unit("torque") for trial in read_trials(path)]
+    ['N m']
     """
+    name = Path(path).name
     suffix = Path(path).suffix.lower()
-    reader = READERS.get(suffix)
-    if reader is None:
-        raise RecordingError(
-            describe(f"`{Path(path).name}`", f"a suffix among {sorted(READERS)}", repr(suffix or "(none)"))
-        )
-    return reader(path, **kwargs)
+    if suffix not in READERS:
+        raise RecordingError(describe(f"`{name}`", f"a suffix among {sorted(READERS)}",
+                                      repr(suffix or "(none)")))
+    reader = READERS.lookup(suffix)
+    taken = [p.name for p in inspect.signature(reader).parameters.values() if p.kind is p.KEYWORD_ONLY]
+    unknown = sorted(set(options) - set(taken))
+    if unknown:
+        raise ParameterError(describe(f"options for `{name}` ({reader.__name__})", f"names among {taken}",
+                                      ", ".join(unknown)))
+    got = reader(path, **options)
+    return list(got) if isinstance(got, list) else [got]
 
 
-__all__ = ["READERS", "UnitWarning", "read_c3d", "read_csv", "read_ipsa", "read_opensim", "read_trial"]
+def read_trial(path: str | Path, **options) -> Trial:
+    """One recording as a Trial, read by the reader of its suffix (table in the module doc).
+
+    ``options`` as :func:`read_trials`. A file with several segments (IPSA ``.mat``) raises
+    :class:`~myoreflex.errors.RecordingError`: read it with :func:`read_trials`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "pendulum.csv"
+    >>> _ = path.write_text("time_s,knee_angle_deg\\n0.00,10\\n0.01,12\\n0.02,15\\n")
+    >>> trial = read_trial(path, angle_sign=-1)
+    >>> trial.unit("angle"), trial.format, trial.rate_hz, round(float(trial["angle"][0]), 4)
+    ('rad', 'csv', 100.0, -0.1745)
+    """
+    trials = read_trials(path, **options)
+    if len(trials) != 1:
+        raise RecordingError(describe(f"`{Path(path).name}`", "one recording", f"{len(trials)} segments",
+                                      "read every segment with myoreflex.io.read_trials"))
+    return trials[0]
+
+
+__all__ = ["READERS", "UnitWarning", "read_c3d", "read_csv", "read_ipsa", "read_opensim", "read_trial",
+           "read_trials"]

@@ -248,19 +248,28 @@ def build_trial(
     channels: Mapping[str, tuple[np.ndarray, str]],
     originals: Mapping[str, Mapping[str, Any]],
     metadata: Mapping[str, Any],
+    *,
+    joint: str | None = None,
+    side: str | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> Trial:
     """Check every channel for gaps, then assemble the Trial with the shared metadata keys.
 
-    Metadata always holds ``source`` (the file name), ``path``, ``rate`` (Hz, median step),
-    ``original_channels`` and, when the time vector jumps, ``time_gaps``.
+    Metadata always holds ``source`` (the file name), ``path``, ``rate_hz`` (median step),
+    ``original_channels`` and, when the time vector jumps, ``time_gaps``; then the reader's
+    ``metadata``, the caller's ``joint`` and ``side`` (when given) and ``extra`` (the caller's own
+    entries, which win).
     """
     for name, (values, _) in channels.items():
         check_finite(path, originals.get(name, {}).get("name", name), values, time)
+    given = {key: value for key, value in (("joint", joint), ("side", side)) if value is not None}
     meta = {
         "source": source_name(path),
         "path": str(path),
-        "rate": nominal_rate(time),
+        "rate_hz": nominal_rate(time),
         **metadata,
+        **given,
+        **(extra or {}),
         "original_channels": {k: dict(v) for k, v in originals.items()},
     }
     gaps = time_gaps(time)

@@ -84,8 +84,9 @@ def read_c3d(
     Parameters
     ----------
     path : the ``.c3d`` file.
-    angle_channel, velocity_channel, torque_channel : analog labels exposed as ``angle`` (rad),
-        ``angular_velocity`` (rad/s) and ``torque`` (N m), e.g. ``"Angle.1"``.
+    angle_channel : the analog label exposed as ``angle`` (rad), e.g. ``"Angle.1"``.
+    velocity_channel, torque_channel : analog labels exposed as ``angular_velocity`` (rad/s) and
+        ``torque`` (N m).
     emg_channels : ``{label: muscle}`` giving ``emg_<muscle>`` (V), or a list of labels (the muscle
         name is then the cleaned label).
     scales : ``{label: (factor, unit)}``, ``value_in_unit = file_value * factor``.
@@ -254,9 +255,4 @@ def read_c3d(
         },
         "angle_sign": angle_sign,
     }
-    if joint is not None:
-        meta["joint"] = joint
-    if side is not None:
-        meta["side"] = side
-    meta.update(metadata or {})
-    return _checks.build_trial(path, time, channels, originals, meta)
+    return _checks.build_trial(path, time, channels, originals, meta, joint=joint, side=side, extra=metadata)

@@ -24,7 +24,9 @@ becomes ``angle`` (joint and side go to the metadata), ``[<joint>_][angular_]vel
 becomes ``angular_velocity``, ``[<joint>_](torque|moment)[_<side>]`` becomes ``torque``, a bare
 ``emg_<unit>`` becomes ``emg_unnamed``; any other name is kept (lower case) with its value in SI.
 A column whose unit suffix is not in :data:`myoreflex.io._checks.UNITS` is an error: units are never
-guessed. Use ``columns=`` to name, unit and scale columns that do not follow the convention.
+guessed. Use ``columns=`` to name, unit and scale columns that do not follow the convention, and
+``angle_channel=`` to pick the column that is the ``angle`` (the other angle columns then keep
+their own names, e.g. ``hip_angle``).
 """
 
 from __future__ import annotations
@@ -173,6 +175,7 @@ def _cells_to_numbers(path: Path, header: list[str], cells: np.ndarray, lines: l
 def read_csv(
     path: str | Path,
     *,
+    angle_channel: str | None = None,
     time_column: str | None = None,
     columns: Mapping[str, Any] | None = None,
     angle_sign: float = 1.0,
@@ -188,6 +191,8 @@ def read_csv(
     Parameters
     ----------
     path : the CSV file.
+    angle_channel : the column exposed as ``angle`` (rad; its unit from its suffix, or from
+        ``columns``); default: the column named ``[<joint>_]angle[_<side>]_<unit>``.
     time_column : the time column; default: the one named ``time_s`` or ``time_ms``.
     columns : ``{file column: (channel, unit)}`` or ``(channel, unit, scale)`` for columns that do not
         follow the convention (``value_in_unit = file_value * scale``), or ``None`` to drop a column.
@@ -214,9 +219,13 @@ def read_csv(
 
     Examples
     --------
-    >>> trial = read_csv("DataPendulum.csv")  # doctest: +SKIP
-    >>> trial.unit("angle"), trial.metadata["joint"]  # doctest: +SKIP
-    ('rad', 'knee')
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "pendulum.csv"
+    >>> _ = path.write_text("time_s,knee_angle_l_deg,hip_angle_deg\\n0.00,10,90\\n0.01,12,90\\n0.02,15,90\\n")
+    >>> trial = read_csv(path, angle_channel="knee_angle_l_deg")
+    >>> trial.unit("angle"), trial.joint, trial.side, trial.rate_hz, sorted(trial.channels)
+    ('rad', 'knee', 'left', 100.0, ['angle', 'hip_angle'])
     """
     path = _checks.check_file(path)
     header, rows, comments, row_lines = _read_rows(path, delimiter)
@@ -224,6 +233,9 @@ def read_csv(
     for name in columns:
         if name not in header:
             raise fail(path, name, f"a column of the file ({', '.join(header)})", "no such column")
+    if angle_channel is not None and angle_channel not in header:
+        raise fail(path, angle_channel, f"a column of the file ({', '.join(header)})",
+                   "no such column (asked as angle_channel=)")
     if len(set(header)) != len(header):
         dupes = sorted({h for h in header if header.count(h) > 1})
         raise fail(path, dupes[0], "unique column names", f"{header.count(dupes[0])} columns with this name")
@@ -272,7 +284,10 @@ def read_csv(
             quantity, label = split
             label = column.strip()[-len(label) :]  # the suffix as written, e.g. "Nm"
             si_unit, factor, dim = _checks.require_unit(path, column, label)
-            channel, meta = vocabulary_name(re.sub(r"[^0-9a-z_]+", "_", quantity), dim)
+            quantity = re.sub(r"[^0-9a-z_]+", "_", quantity)
+            channel, meta = vocabulary_name(quantity, dim)
+            if angle_channel is not None and channel == "angle" and column != angle_channel:
+                channel, meta = quantity, {}  # another angle: the one picked is the Trial's `angle`
             if column == time_column:
                 channel = "time"
             for key, value in meta.items():
@@ -280,6 +295,10 @@ def read_csv(
                     found_meta[key] = value
                 else:
                     found_meta.setdefault(key, value)
+        if column == angle_channel:
+            if dim != "angle":
+                raise fail(path, column, "an angle unit (deg or rad) for angle_channel", si_unit)
+            channel = "angle"
         if channel == "time" and column != time_column:
             raise fail(path, column, f"one time column (`{time_column}`)", "a second time column")
         if column == time_column and dim != "time":
@@ -322,13 +341,7 @@ def read_csv(
         originals[channel] = _checks.original(column, label, factor * sign)
     originals["time"] = _checks.original(time_column, time_label, time_factor)
 
-    meta: dict[str, Any] = {"format": "csv", **found_meta}
-    if joint is not None:
-        meta["joint"] = joint
-    if side is not None:
-        meta["side"] = side
+    meta: dict[str, Any] = {"format": "csv", **found_meta, "angle_sign": angle_sign}
     if comments:
         meta["comments"] = comments
-    meta["angle_sign"] = angle_sign
-    meta.update(metadata or {})
-    return _checks.build_trial(path, time, channels, originals, meta)
+    return _checks.build_trial(path, time, channels, originals, meta, joint=joint, side=side, extra=metadata)

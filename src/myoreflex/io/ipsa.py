@@ -17,7 +17,7 @@ Channels of each Trial (one per segment):
 - ``force`` (N): the load-cell normal force with its sign flipped, so that pushing the limb is
   positive.
 - ``torque`` (N m): the torque the examiner applies to the limb, ``stretch_direction * force *
-  lever_arm``, in the angle convention (so it enters ``I q'' = ... + torque``). The lever arm is the
+  lever_arm_m``, in the angle convention (so it enters ``I q'' = ... + torque``). The lever arm is the
   distance along the segment from the joint to the load cell, from ``pinfo``:
   ``distance_loadcell_rear_to_knee_<side>`` (knee extension) or ``distance_loadcell_to_ankle_<side>``
   (ankle). Checked against the workshop's inverse-dynamics moments (``ID_segment_{2,16}.sto``): the
@@ -31,7 +31,7 @@ Metadata: ``subject`` (lab code), ``joint``, ``side``, ``movement``, ``stretch_s
 ``stretched_muscles``, ``antagonist_muscles``, ``time_of_peak_velocity`` (s, on the Trial's time),
 ``peak_velocity`` (rad/s), ``lab_onset_time`` (``{muscle: time in s on the Trial's time axis or
 None}``), ``lab_onset_index`` (``{muscle: 0-based sample index or None}``), ``lab_onset_level``
-(V), ``emg_mvc_rms``, ``emg_rest_mean``, ``emg_rest_std`` (V), ``lever_arm`` (m) and
+(V), ``emg_mvc_rms``, ``emg_rest_mean``, ``emg_rest_std`` (V), ``lever_arm_m`` and
 ``lever_arm_field``. Nothing else from ``pinfo`` is read: it holds a birth date, names and body
 measures, which never reach a Trial.
 """
@@ -98,7 +98,7 @@ def _number(value) -> float | None:
 
 def _lever_arm(path, segment, index: int, field: str | None, side: str, override: float | None):
     if override is not None:
-        return float(override), "lever_arm argument"
+        return float(override), "lever_arm_m argument"
     pinfo = _field(path, segment, index, "pinfo", required=False)
     if pinfo is None or field is None:
         return None, None
@@ -109,7 +109,7 @@ def _lever_arm(path, segment, index: int, field: str | None, side: str, override
     return value, name
 
 
-def _segment_trial(path: Path, segment, index: int, lever_arm: float | None, angle_sign: float) -> Trial:
+def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, angle_sign: float) -> Trial:
     where = f"allsegments({index})"
     time = np.asarray(_field(path, segment, index, "t"), dtype=float).ravel()
     _checks.check_time(path, f"{where}.t", time)
@@ -133,7 +133,7 @@ def _segment_trial(path: Path, segment, index: int, lever_arm: float | None, ang
     joint, direction, lever_field = MOVEMENTS.get(
         movement, (movement.split("_")[0] or "unknown", float(np.sign(vel[peak]) or 1.0), None)
     )
-    arm, arm_field = _lever_arm(path, segment, index, lever_field, side, lever_arm)
+    arm, arm_field = _lever_arm(path, segment, index, lever_field, side, lever_arm_m)
 
     pushing = -force
     channels = {
@@ -194,7 +194,7 @@ def _segment_trial(path: Path, segment, index: int, lever_arm: float | None, ang
         "lab_onset_time": onset_time,
         "lab_onset_index": onset_index,
         "lab_onset_level": onset_level,
-        "lever_arm": arm,
+        "lever_arm_m": arm,
         "lever_arm_field": arm_field,
     }
     if calib is not None:
@@ -223,13 +223,13 @@ def _segment_trial(path: Path, segment, index: int, lever_arm: float | None, ang
     return _checks.build_trial(path, time, channels, originals, meta)
 
 
-def read_ipsa(path: str | Path, *, lever_arm: float | None = None, angle_sign: float = 1.0) -> list[Trial]:
+def read_ipsa(path: str | Path, *, lever_arm_m: float | None = None, angle_sign: float = 1.0) -> list[Trial]:
     """Read a KU Leuven IPSA ``.mat`` file: one Trial per stretch segment (fields in the module doc).
 
     Parameters
     ----------
     path : the ``.mat`` file with the struct array ``allsegments``.
-    lever_arm : joint-to-load-cell distance (m) overriding the one in ``pinfo``.
+    lever_arm_m : joint-to-load-cell distance (m) overriding the one in ``pinfo``.
     angle_sign : multiplies ``angle``, ``angular_velocity``, ``torque`` and ``stretch_direction``.
 
     Returns
@@ -251,4 +251,4 @@ def read_ipsa(path: str | Path, *, lever_arm: float | None = None, angle_sign: f
     path = _checks.check_file(path)
     if not math.isfinite(angle_sign) or angle_sign == 0:
         raise fail(path, "angle_sign", "a non-zero finite sign", angle_sign)
-    return [_segment_trial(path, segment, i, lever_arm, angle_sign) for i, segment in enumerate(_load(path))]
+    return [_segment_trial(path, segment, i, lever_arm_m, angle_sign) for i, segment in enumerate(_load(path))]

@@ -18,8 +18,8 @@ OpenSim naming conventions and is written here, never guessed per file):
 - every other column is a rotational coordinate: rad (converted from degrees when
   ``inDegrees=yes``).
 
-Channels keep their column label as name. ``coordinate=`` additionally exposes one coordinate as
-``angle`` (and its ``<coordinate>_moment`` as ``torque``, when present), times ``angle_sign``.
+Channels keep their column label as name. ``angle_channel=`` additionally exposes one coordinate
+as ``angle`` (and its ``<coordinate>_moment`` as ``torque``, when present), times ``angle_sign``.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def _in_degrees(path: Path, header: Mapping[str, str], override: bool | None) ->
 def read_opensim(
     path: str | Path,
     *,
-    coordinate: str | None = None,
+    angle_channel: str | None = None,
     joint: str | None = None,
     angle_sign: float = 1.0,
     emg_columns: Sequence[str] | Literal["all"] | None = None,
@@ -130,9 +130,9 @@ def read_opensim(
     Parameters
     ----------
     path : the file.
-    coordinate : a coordinate label (``knee_angle_r``) to expose also as ``angle`` (rad) and, when the
-        file has ``<coordinate>_moment``, that moment as ``torque`` (N m); both times ``angle_sign``.
-        Its side (``_l``/``_r``) goes to the metadata.
+    angle_channel : a coordinate label (``knee_angle_r``) to expose also as ``angle`` (rad) and,
+        when the file has ``<coordinate>_moment``, that moment as ``torque`` (N m); both times
+        ``angle_sign``. Its side (``_l``/``_r``) goes to the metadata.
     joint : metadata ``joint``; default: the coordinate label before ``_angle`` / ``_flexion``.
     angle_sign : -1 turns OpenSim's sign into the myoreflex one where they differ (OpenSim's knee
         angle is negative in flexion, myoreflex's knee angle positive in flexion).
@@ -140,21 +140,25 @@ def read_opensim(
     emg_unit : the unit of the EMG columns (``V``, ``mV``, ``uV``).
     in_degrees : overrides the header's ``inDegrees``; needed when the header lacks it and the file
         has rotational coordinates.
-    check_angle_units : reject a degree-declared ``coordinate`` that looks like radians, or a
+    check_angle_units : reject a degree-declared ``angle_channel`` that looks like radians, or a
         radian-declared one beyond a full turn (rule in :mod:`myoreflex.io._checks`).
     metadata : extra metadata entries.
 
     Returns
     -------
     Trial; metadata holds ``header`` (the key=value lines), ``name`` (first line), ``in_degrees``,
-    ``original_channels``, ``rate`` and ``source``.
+    ``original_channels``, ``rate_hz`` and ``source``.
 
     Examples
     --------
-    >>> trial = read_opensim("CP4_T0_Pendulum_Sit_ISO_r_T1_IK.mot", coordinate="knee_angle_r",
-    ...                      angle_sign=-1)  # doctest: +SKIP
-    >>> trial.metadata["side"], trial.unit("angle")  # doctest: +SKIP
-    ('right', 'rad')
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> path = Path(tempfile.mkdtemp()) / "pendulum_IK.mot"
+    >>> rows = "0.0\\t-10\\n0.01\\t-20\\n0.02\\t-35\\n"
+    >>> _ = path.write_text("inDegrees=yes\\nendheader\\ntime\\tknee_angle_r\\n" + rows)
+    >>> trial = read_opensim(path, angle_channel="knee_angle_r", angle_sign=-1)
+    >>> trial.side, trial.joint, trial.unit("angle"), round(float(trial["angle"][-1]), 4)
+    ('right', 'knee', 'rad', 0.6109)
     """
     path = _checks.check_file(path)
     name, header, labels, values = _parse(path)
@@ -216,38 +220,34 @@ def read_opensim(
     originals["time"] = _checks.original(labels[0], "s", 1.0)
 
     meta: dict[str, Any] = {"format": "opensim", "name": name, "header": dict(header), "in_degrees": degrees}
-    if coordinate is not None:
-        moment_label = f"{coordinate.lower()}_moment"
+    if angle_channel is not None:
+        moment_label = f"{angle_channel.lower()}_moment"
         moment = next((label for label in data_labels if label.lower() == moment_label), None)
-        if coordinate not in data_labels and moment is None:
+        if angle_channel not in data_labels and moment is None:
             raise fail(
                 path,
-                coordinate,
+                angle_channel,
                 f"a coordinate (or its _moment) among {data_labels}",
-                "no such column (asked as coordinate=)",
+                "no such column (asked as angle_channel=)",
             )
-        if coordinate in data_labels:
-            if coordinate not in rotational:
-                got = f"a column in {channels[coordinate][1]}"
-                raise fail(path, coordinate, "a rotational coordinate", got)
-            j = labels.index(coordinate)
+        if angle_channel in data_labels:
+            if angle_channel not in rotational:
+                got = f"a column in {channels[angle_channel][1]}"
+                raise fail(path, angle_channel, "a rotational coordinate", got)
+            j = labels.index(angle_channel)
             if check_angle_units and degrees:
-                _checks.check_declared_degrees(path, coordinate, values[:, j])
+                _checks.check_declared_degrees(path, angle_channel, values[:, j])
             elif check_angle_units:
-                _checks.check_declared_radians(path, coordinate, values[:, j])
-            channels["angle"] = (channels[coordinate][0] * angle_sign, "rad")
-            scale = originals[coordinate]["scale"] * angle_sign
-            originals["angle"] = {**originals[coordinate], "scale": scale}
+                _checks.check_declared_radians(path, angle_channel, values[:, j])
+            channels["angle"] = (channels[angle_channel][0] * angle_sign, "rad")
+            scale = originals[angle_channel]["scale"] * angle_sign
+            originals["angle"] = {**originals[angle_channel], "scale": scale}
         if moment is not None:
             channels["torque"] = (channels[moment][0] * angle_sign, "N m")
             originals["torque"] = {**originals[moment], "scale": angle_sign}
-        side = _SIDE.fullmatch(coordinate.lower())
+        side = _SIDE.fullmatch(angle_channel.lower())
         if side:
             meta["side"] = {"l": "left", "r": "right"}[side.group(1)]
-        meta["coordinate"] = coordinate
-        meta["joint"] = joint or re.split(r"_(?:angle|flexion|extension)", coordinate.lower())[0]
+        meta["joint"] = re.split(r"_(?:angle|flexion|extension)", angle_channel.lower())[0]
         meta["angle_sign"] = angle_sign
-    elif joint is not None:
-        meta["joint"] = joint
-    meta.update(metadata or {})
-    return _checks.build_trial(path, time, channels, originals, meta)
+    return _checks.build_trial(path, time, channels, originals, meta, joint=joint, extra=metadata)

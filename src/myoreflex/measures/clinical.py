@@ -13,8 +13,9 @@ defined in ANCHORS 10:
 What is derivable from an instrumented stretch, and how
 --------------------------------------------------------
 R1 ("catch"): with ``catch="emg_onset"`` (default) the DSRT of the fastest stretch, the angle at
-EMG onset of the stretched muscle (:func:`myoreflex.measures.threshold.dsrt`): the catch is the
-stretch reflex; with ``catch="torque_rise"`` the first angle at which the neural resistance
+EMG onset of the stretched muscle while stretching (:func:`myoreflex.measures.threshold.dsrt`, the
+one reflex-onset angle of myoreflex): the catch is the stretch reflex; with
+``catch="torque_rise"`` the first angle at which the neural resistance
 (:func:`myoreflex.measures.decomposition.resistance_residual`: fast torque less the slow, elastic
 curve, less the viscous part) exceeds ``neural_threshold_nm``; use it when there is no EMG.
 R2: the largest angle reached in the slowest stretch. A motor-driven stretch reaches the range the
@@ -23,8 +24,8 @@ Angles are in the Trial's convention (deg; positive stretches the tested muscle)
 
 Quality X, from the fastest stretch:
 
-- resistance = the neural component (:func:`decompose` of slowest vs fastest) above
-  ``neural_threshold_nm``, or an EMG onset while stretching;
+- resistance = the neural component (:func:`myoreflex.measures.decomposition.decompose` of
+  slowest vs fastest) above ``neural_threshold_nm``, or an EMG onset while stretching;
 - 0: no resistance; 1: resistance without a clear catch;
 - 2: a catch followed by release: after the catch the neural resistance peaks, then falls by at
   least 20 % of its rise while the joint is still moving at speed (a constant-velocity motor
@@ -61,28 +62,32 @@ fraction ``f`` of the range left after the catch (R1 of the fastest stretch; 1 w
 f <= 0.25 -> 1 ("catch at the end of the range"), f <= 0.5 -> 1+ ("catch, then resistance through
 less than half the range"), else 2 ("through most of the range"), and 3 when also NC >= 3 x
 threshold ("considerable increase"). 4 (rigid) is not derivable from a motor-driven stretch.
+
+The measure of a stretch series is :func:`measure` (also named :func:`tardieu`), returning a
+:class:`TardieuMeasures` record; the Ashworth-like grades are :class:`AshworthMeasures` records,
+their rules in :data:`ASHWORTH_RULES`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.measures import pendulum
+from myoreflex.measures import Method, Record, pendulum
 from myoreflex.measures.decomposition import (
     NEUROFLEXOR_LEVER_ARM_M,
     PENNATI_CUTOFFS_N,
-    Decomposition,
-    decompose,
     resistance_residual,
     stretch_phases,
 )
-from myoreflex.measures.threshold import dsrt, rectified_envelope
+from myoreflex.measures.emg import emg_clean, emg_envelope
+from myoreflex.measures.threshold import dsrt
+from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -105,6 +110,9 @@ CLONUS_BAND_HZ = (3.0, 12.0)  # ankle clonus beats at ~5-8 Hz; a generous band
 CLONUS_MIN_PEAKS = 4  # 3 cycles
 CLONUS_PROMINENCE = 0.25  # of the largest excursion after the catch
 UNFATIGABLE_CLONUS_S = 10.0  # Tardieu quality 4: clonus lasting more than 10 s
+CLONUS_ENVELOPE_HZ = 50.0
+"""Low-pass corner (Hz) of the envelope of an EMG in V searched for clonus: the Hodges & Bui 1996
+corner of :mod:`myoreflex.measures.emg`, far above the 3-12 Hz beats it must keep."""
 
 #: Healthy references of the pendulum parameters used in the PT score (ANCHORS 4.1).
 POPOVIC_HEALTHY: Mapping[str, tuple[float, str]] = {
@@ -128,7 +136,7 @@ POPOVIC_MAS_THRESHOLDS = (0.12, 0.28, 0.44, 0.60, 0.78)
 
 
 @dataclasses.dataclass(frozen=True)
-class TardieuResult:
+class TardieuMeasures(Record):
     """Tardieu angles (deg, Trial convention) and quality X, estimated from instrumented stretches."""
 
     r1_deg: float | None
@@ -146,12 +154,9 @@ class TardieuResult:
     disclaimer: str = DISCLAIMER
     reference: str = TARDIEU
 
-    def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 @dataclasses.dataclass(frozen=True)
-class AshworthEstimate:
+class AshworthMeasures(Record):
     """An Ashworth-like grade (MAS 0/1/1+/2/3/4) computed by ``rule`` from a recording: an ESTIMATE."""
 
     grade: str
@@ -161,11 +166,6 @@ class AshworthEstimate:
     estimate: bool = True
     disclaimer: str = DISCLAIMER
     reference: str = BOHANNON_SMITH
-
-    def as_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["inputs"] = dict(self.inputs)
-        return out
 
 
 def _velocity(trial: Trial) -> float:
@@ -181,9 +181,9 @@ def _sorted_stretches(stretches: Sequence[Trial]) -> list[Trial]:
 
 def _catch_emg(fast: Trial, muscle: str | None, **_) -> tuple[float | None, int | None]:
     point = dsrt(fast, muscle=muscle)
-    if point.angle_deg is None or point.excluded:
+    if point.dsrt_deg is None:
         return None, None
-    return point.angle_deg, int(np.searchsorted(fast.time, point.onset_s))
+    return point.dsrt_deg, int(np.searchsorted(fast.time, point.onset_s))
 
 
 def _catch_torque(fast: Trial, muscle: str | None, *, residual, threshold: float, **_):
@@ -205,19 +205,11 @@ def _catch_torque(fast: Trial, muscle: str | None, *, residual, threshold: float
     return float(residual.angle[i] / DEG), i + phases.p0
 
 
-@dataclasses.dataclass(frozen=True)
-class _CatchMethod:
-    function: Callable[..., tuple[float | None, int | None]]
-    reference: str
-
-
-#: ``catch=`` choices for the Tardieu R1, each with what it stands on.
-CATCH_METHODS: Mapping[str, _CatchMethod] = {
-    "emg_onset": _CatchMethod(_catch_emg, "DSRT: angle at EMG onset (Levin & Feldman 1994; ANCHORS 6)"),
-    "torque_rise": _CatchMethod(
-        _catch_torque, "neural resistance above threshold (NeuroFlexor-style residual)"
-    ),
-}
+CATCH_METHODS = Registry("Tardieu catch", {
+    "emg_onset": Method(_catch_emg, "DSRT: angle at EMG onset (Levin & Feldman 1994; ANCHORS 6)"),
+    "torque_rise": Method(_catch_torque, "neural resistance above threshold (NeuroFlexor-style residual)"),
+})
+"""``catch=`` choices for the Tardieu R1, each a :class:`~myoreflex.measures.Method`."""
 
 
 def _clonus(trial: Trial, start: int, residual, muscle: str | None) -> tuple[float | None, bool]:
@@ -226,7 +218,10 @@ def _clonus(trial: Trial, start: int, residual, muscle: str | None) -> tuple[flo
     names = trial.emg_names()
     if names:
         channel = trial.channel(f"emg_{muscle or names[0]}")
-        signal = channel.values if channel.unit == "1" else rectified_envelope(t, channel.values)
+        signal = channel.values
+        if channel.unit != "1":
+            rate = trial.sampling_rate
+            signal = emg_envelope(emg_clean(signal, rate), rate, cutoff_hz=CLONUS_ENVELOPE_HZ)
         signal, time = signal[start:], t[start:]
     elif residual is not None:
         offset = start - residual.phases.p0
@@ -285,7 +280,7 @@ def tardieu(
     muscle: str | None = None,
     neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
     inertia_kg_m2: float | None = None,
-) -> TardieuResult:
+) -> TardieuMeasures:
     """Tardieu R1, R2, R2 - R1 and quality X estimated from stretches at several velocities.
 
     Parameters
@@ -301,7 +296,7 @@ def tardieu(
 
     Returns
     -------
-    TardieuResult
+    TardieuMeasures
         Marked ``estimate=True`` with the disclaimer; X is None only when neither torque nor EMG
         allows a judgement.
 
@@ -320,30 +315,26 @@ def tardieu(
     >>> round(r.r1_deg, 1), round(r.r2_deg, 1), r.quality_x, r.estimate
     (22.9, 57.3, 1, True)
     """
-    if catch not in CATCH_METHODS:
-        raise ParameterError(describe("catch", f"one of {', '.join(CATCH_METHODS)}", repr(catch)))
+    catch_method = CATCH_METHODS.lookup(catch)
     ordered = _sorted_stretches(stretches)
     slow, fast = ordered[0], ordered[-1]
     residual = None
     neural = None
     with_torque = "torque" in slow and "torque" in fast
     if len(ordered) > 1 and with_torque and _velocity(fast) > _velocity(slow):
-        decomposition = decompose(slow, fast, inertia_kg_m2=inertia_kg_m2)
-        neural = decomposition.neural_nm
         residual = resistance_residual(slow, fast, inertia_kg_m2=inertia_kg_m2)
+        neural = residual.decomposition.neural_nm
     has_emg = bool(fast.emg_names())
     if catch == "emg_onset" and not has_emg:
         raise RecordingError(
             describe(
-                f"`{fast.metadata.get('source', 'trial')}`",
+                f"`{fast.source}`",
                 'an emg_<muscle> channel for catch="emg_onset"',
                 "none",
                 'use catch="torque_rise"',
             )
         )
-    r1, catch_index = CATCH_METHODS[catch].function(
-        fast, muscle, residual=residual, threshold=neural_threshold_nm
-    )
+    r1, catch_index = catch_method.function(fast, muscle, residual=residual, threshold=neural_threshold_nm)
     r2 = float(np.max(slow["angle"]) / DEG)
     onset = r1 is not None if catch == "emg_onset" else (has_emg and _catch_emg(fast, muscle)[0] is not None)
     resisting = (neural is not None and neural > neural_threshold_nm) or bool(onset)
@@ -371,7 +362,7 @@ def tardieu(
         x, reason = 2, "catch then release of the neural resistance while still moving"
     else:
         x, reason = 1, "resistance (reflex or neural component) without catch-and-release or clonus"
-    return TardieuResult(
+    return TardieuMeasures(
         r1_deg=r1,
         r2_deg=r2,
         dynamic_component_deg=None if r1 is None else r2 - r1,
@@ -417,7 +408,7 @@ def pendulum_pt_score(
     return score, used
 
 
-def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthEstimate:
+def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthMeasures:
     score, used = pendulum_pt_score(trial, channel=channel)
     rank = next(
         (i for i, bound in enumerate(POPOVIC_MAS_THRESHOLDS) if score <= bound), len(POPOVIC_MAS_THRESHOLDS)
@@ -426,7 +417,7 @@ def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthEstim
         f"Popovic-Maneski 2018 PT score over {len(used)} of 7 parameters (others 0: a lower bound); "
         "MAS 0/1/1+/2/3 up to PT 0.12/0.28/0.44/0.60/0.78, else 4"
     )
-    return AshworthEstimate(
+    return AshworthMeasures(
         _grade(rank),
         rank,
         rule,
@@ -434,7 +425,7 @@ def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthEstim
     )
 
 
-def ashworth_from_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthEstimate:
+def ashworth_from_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthMeasures:
     """Ashworth-like grade from a pendulum test by the Popovic-Maneski 2018 PT-score mapping (ESTIMATE).
 
     Examples
@@ -458,7 +449,7 @@ def ashworth_from_stretch(
     muscle: str | None = None,
     neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
     inertia_kg_m2: float | None = None,
-) -> AshworthEstimate:
+) -> AshworthMeasures:
     """Ashworth-like grade from a slow and a fast stretch by a HEURISTIC rule (ESTIMATE, see module notes).
 
     ``0`` when the neural component is at or below ``neural_threshold_nm``; else by the fraction of
@@ -478,17 +469,13 @@ def ashworth_from_stretch(
     >>> ashworth_from_stretch(ramp(0.2, False), ramp(4.0, True)).grade
     '3'
     """
-    if catch not in CATCH_METHODS:
-        raise ParameterError(describe("catch", f"one of {', '.join(CATCH_METHODS)}", repr(catch)))
-    decomposition: Decomposition = decompose(slow, fast, inertia_kg_m2=inertia_kg_m2)
-    neural = decomposition.neural_nm
+    catch_method = CATCH_METHODS.lookup(catch)
     residual = resistance_residual(slow, fast, inertia_kg_m2=inertia_kg_m2)
+    neural = residual.decomposition.neural_nm
     phases = stretch_phases(fast)
     start = float(fast["angle"][phases.p0] / DEG)
     end = float(np.max(fast["angle"]) / DEG)
-    catch_deg, _ = CATCH_METHODS[catch].function(
-        fast, muscle, residual=residual, threshold=neural_threshold_nm
-    )
+    catch_deg, _ = catch_method.function(fast, muscle, residual=residual, threshold=neural_threshold_nm)
     left = 1.0 if catch_deg is None else (end - catch_deg) / (end - start)
     if neural <= neural_threshold_nm:
         rank = 0
@@ -512,19 +499,18 @@ def ashworth_from_stretch(
         "range_deg": (start, end),
         "fraction_after_catch": left,
     }
-    return AshworthEstimate(_grade(rank), rank, rule, inputs)
+    return AshworthMeasures(_grade(rank), rank, rule, inputs)
 
 
-@dataclasses.dataclass(frozen=True)
-class _AshworthRule:
-    function: Callable[..., AshworthEstimate]
-    reference: str
-
-
-#: The Ashworth-like rules, each with what it stands on.
-ASHWORTH_RULES: Mapping[str, _AshworthRule] = {
-    "popovic2018_pendulum": _AshworthRule(ashworth_from_pendulum, POPOVIC_2018),
-    "neural_component_heuristic": _AshworthRule(
+ASHWORTH_RULES = Registry("Ashworth rule", {
+    "popovic2018_pendulum": Method(ashworth_from_pendulum, POPOVIC_2018),
+    "neural_component_heuristic": Method(
         ashworth_from_stretch, "heuristic of myoreflex; thresholds from Pennati et al. 2016 (ANCHORS 5.2)"
     ),
-}
+})
+"""The Ashworth-like rules (a pendulum Trial, or a slow and a fast stretch), each a
+:class:`~myoreflex.measures.Method`."""
+
+
+measure = tardieu
+"""The measure of a stretch series: :func:`tardieu` (the same function)."""

@@ -58,6 +58,9 @@ particular device and a torque cannot be compared with them without its geometry
 NeuroFlexor hand platform pass :data:`NEUROFLEXOR_LEVER_ARM_M` (an estimate, see there). The
 cut-offs were measured at the wrist and fingers; on other joints they are indicative only.
 
+The measure is :func:`measure` (also named :func:`decompose`), returning a
+:class:`DecompositionMeasures` record.
+
 References: Lindberg et al. 2011 Neurorehabil Neural Repair 25:617; Gaverth et al. 2013 J Rehabil
 Med 45:630; Pennati et al. 2016 J NeuroEng Rehabil 13:30; Andringa et al. 2019 Front Neurol
 10:730.
@@ -72,7 +75,8 @@ from typing import Any
 import numpy as np
 
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.measures.emg import Method
+from myoreflex.measures import Method, Record
+from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -121,22 +125,45 @@ class StretchPhases:
     acceleration: np.ndarray  # rad/s^2, every sample
 
 
-def _source(trial: Trial) -> str:
-    return str(trial.metadata.get("source", "trial"))
+def local_lines(x: np.ndarray, y: np.ndarray, half_width: float):
+    """Least-squares lines through the samples ``(x, y)`` within ``+-half_width`` of a centre.
+
+    Returns ``(fit, x_min, x_max)``; ``fit(centre)`` gives, for each centre, the number of samples
+    in its window and the line through them as ``(n, mean_x, mean_y, slope)`` (slope 0 where the
+    window's x do not vary; means meaningless where n = 0). One pass of cumulative sums serves any
+    number of centres. Used for the slow stretch's torque-angle curve here and in
+    :mod:`myoreflex.measures.manual`.
+    """
+    order = np.argsort(x, kind="stable")
+    x, y = np.asarray(x, dtype=float)[order], np.asarray(y, dtype=float)[order]
+    sums = [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones_like(x), x, y, x * x, x * y)]
+
+    def fit(centre):
+        i = np.searchsorted(x, centre - half_width, side="left")
+        j = np.searchsorted(x, centre + half_width, side="right")
+        n, sx, sy, sxx, sxy = (s[j] - s[i] for s in sums)
+        count = np.maximum(n, 1.0)
+        mean_x, mean_y = sx / count, sy / count
+        var = sxx / count - mean_x**2
+        cov = sxy / count - mean_x * mean_y
+        slope = np.where(var > 1e-18, cov / np.where(var > 1e-18, var, 1.0), 0.0)
+        return n, mean_x, mean_y, slope
+
+    return fit, float(x[0]), float(x[-1])
 
 
 def _finite_channel(trial: Trial, name: str, role: str) -> np.ndarray:
     if name not in trial:
         raise RecordingError(
             describe(
-                f"`{_source(trial)}`", f"a `{name}` channel ({role})", f"channels {sorted(trial.channels)}"
+                f"`{trial.source}`", f"a `{name}` channel ({role})", f"channels {sorted(trial.channels)}"
             )
         )
     values = np.asarray(trial[name], dtype=float)
     if values.ndim != 1 or not np.all(np.isfinite(values)):
         raise RecordingError(
             describe(
-                f"`{_source(trial)}`, channel `{name}`",
+                f"`{trial.source}`, channel `{name}`",
                 "a 1-D channel of finite values",
                 "NaN, inf or several columns",
             )
@@ -157,7 +184,7 @@ def stretch_phases(trial: Trial) -> StretchPhases:
         velocity = _finite_channel(trial, "angular_velocity", "rad/s")
     else:
         velocity = np.gradient(angle, t)
-    where = f"`{_source(trial)}`, channel `angle`"
+    where = f"`{trial.source}`, channel `angle`"
     if angle.max() - angle.min() < 1 * DEG:
         raise RecordingError(
             describe(where, "a stretch of at least 1 deg", f"{(angle.max() - angle.min()) / DEG:.2f} deg")
@@ -212,19 +239,15 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.nd
     phases = stretch_phases(slow)
     torque = _finite_channel(slow, "torque", "N m")
     keep = slice(phases.p1, phases.p2 + 1)
-    order = np.argsort(slow["angle"][keep], kind="stable")
-    x = slow["angle"][keep][order]
-    y = torque[keep][order]
     h = smoothing_deg * DEG
-    sums = [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones_like(x), x, y, x * x, x * y)]
-    lo_range, hi_range = float(x[0]), float(x[-1])
+    fit, lo_range, hi_range = local_lines(slow["angle"][keep], torque[keep], h)
 
     def evaluate(q):
         q = np.atleast_1d(np.asarray(q, dtype=float))
         if np.any(q < lo_range - h) or np.any(q > hi_range + h):
             raise RecordingError(
                 describe(
-                    f"`{_source(slow)}` (slow stretch)",
+                    f"`{slow.source}` (slow stretch)",
                     f"a range covering the fast stretch, {np.min(q) / DEG:.1f} to {np.max(q) / DEG:.1f} deg",
                     f"{lo_range / DEG:.1f} to {hi_range / DEG:.1f} deg",
                 )
@@ -232,31 +255,25 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.nd
         centre = (
             np.clip(q, lo_range + h, hi_range - h)
             if hi_range - lo_range > 2 * h
-            else np.full_like(q, x.mean())
+            else np.full_like(q, np.mean(slow["angle"][keep]))
         )
-        i = np.searchsorted(x, centre - h, side="left")
-        j = np.searchsorted(x, centre + h, side="right")
-        n, sx, sy, sxx, sxy = (s[j] - s[i] for s in sums)
+        n, mean_x, mean_y, slope = fit(centre)
         if np.any(n < 2):
             raise RecordingError(
                 describe(
-                    f"`{_source(slow)}` (slow stretch)",
+                    f"`{slow.source}` (slow stretch)",
                     f"at least 2 samples within {smoothing_deg:g} deg of every angle",
                     "a gap in the angle",
                     "raise smoothing_deg",
                 )
             )
-        mean_x, mean_y = sx / n, sy / n
-        var = sxx / n - mean_x**2
-        cov = sxy / n - mean_x * mean_y
-        slope = np.where(var > 1e-18, cov / np.where(var > 1e-18, var, 1.0), 0.0)
         return mean_y + slope * (q - mean_x)
 
     return evaluate
 
 
 @dataclasses.dataclass(frozen=True)
-class Decomposition:
+class DecompositionMeasures(Record):
     """Components of the resistance to a fast stretch (N m; N at the hand with a lever arm).
 
     ``flags`` maps ``neural``/``elastic``/``viscous`` to True (above the Pennati et al. 2016
@@ -331,10 +348,7 @@ class Decomposition:
 
 
 def _inertia(fast: Trial, slow: Trial, inertia_kg_m2: float | None) -> float | None:
-    if inertia_kg_m2 is not None:
-        value = inertia_kg_m2
-    else:
-        value = fast.metadata.get("inertia_kg_m2", slow.metadata.get("inertia_kg_m2"))
+    value = next((v for v in (inertia_kg_m2, fast.inertia_kg_m2, slow.inertia_kg_m2) if v is not None), None)
     if value is None:
         return None
     value = float(value)
@@ -361,6 +375,7 @@ class ResistanceResidual:
     neural: np.ndarray  # N m: T_fast - E(q) [- I a] - VC
     viscous_nm: float
     phases: StretchPhases  # indices into the fast Trial
+    decomposition: DecompositionMeasures  # of the same slow and fast stretches
 
 
 def resistance_residual(
@@ -377,7 +392,7 @@ def resistance_residual(
     time series for catch and clonus detection (:mod:`myoreflex.measures.clinical`). The fast
     Trial's angle must stay within the slow stretch's range, holds included.
     """
-    decomposition = decompose(
+    decomposition = measure(
         slow, fast, inertia_kg_m2=inertia_kg_m2, smoothing_deg=smoothing_deg, window_fraction=window_fraction
     )
     phases = stretch_phases(fast)
@@ -386,7 +401,8 @@ def resistance_residual(
     neural = (
         _residual(fast, phases, elastic, _inertia(fast, slow, inertia_kg_m2), span) - decomposition.viscous_nm
     )
-    return ResistanceResidual(fast.time[span], fast["angle"][span], neural, decomposition.viscous_nm, phases)
+    return ResistanceResidual(fast.time[span], fast["angle"][span], neural, decomposition.viscous_nm, phases,
+                              decomposition)
 
 
 def _lindberg(
@@ -397,13 +413,13 @@ def _lindberg(
     inertia_kg_m2: float | None,
     smoothing_deg: float,
     window_fraction: float,
-) -> Decomposition:
+) -> DecompositionMeasures:
     slow_phases = stretch_phases(slow)
     phases = stretch_phases(fast)
     if not slow_phases.plateau_velocity < phases.plateau_velocity:
         raise RecordingError(
             describe(
-                f"`{_source(slow)}` and `{_source(fast)}`",
+                f"`{slow.source}` and `{fast.source}`",
                 "a slow stretch slower than the fast one",
                 f"{slow_phases.plateau_velocity / DEG:.1f} and {phases.plateau_velocity / DEG:.1f} deg/s",
                 "pass the slow stretch first",
@@ -457,7 +473,7 @@ def _lindberg(
             f"(e.g. NEUROFLEXOR_LEVER_ARM_M = {NEUROFLEXOR_LEVER_ARM_M} m) to compare"
         )
     t = fast.time
-    return Decomposition(
+    return DecompositionMeasures(
         inertial_nm=inertial,
         elastic_nm=elastic_nm,
         viscous_nm=viscous,
@@ -487,11 +503,11 @@ def _lindberg(
     )
 
 
-#: ``method=`` choices of :func:`decompose`, each with its reference.
-METHODS: Mapping[str, Method] = {"lindberg2011": Method(_lindberg, LINDBERG_2011)}
+METHODS = Registry("decomposition method", {"lindberg2011": Method(_lindberg, LINDBERG_2011)})
+"""``method=`` choices of :func:`measure`, each a :class:`~myoreflex.measures.Method`."""
 
 
-def decompose(
+def measure(
     slow: Trial,
     fast: Trial,
     *,
@@ -500,7 +516,7 @@ def decompose(
     method: str = "lindberg2011",
     smoothing_deg: float = 2.0,
     window_fraction: float = 0.1,
-) -> Decomposition:
+) -> DecompositionMeasures:
     """Split the resistance to ``fast`` into inertial, elastic, viscous and neural components.
 
     Parameters
@@ -524,7 +540,7 @@ def decompose(
 
     Returns
     -------
-    Decomposition
+    DecompositionMeasures
         Components in N m (and N), resting tension, flags, time points and the method.
 
     Notes
@@ -542,17 +558,16 @@ def decompose(
     ...     w = np.gradient(q, t)
     ...     rise = reflex * np.clip(q - 0.5, 0, None)
     ...     return Trial(t, {"angle": Channel(q, "rad"), "torque": Channel(2 * q + 0.05 * w + rise, "N m")})
-    >>> d = decompose(ramp(0.1), ramp(4.0, reflex=1.0), lever_arm_m=0.095)
+    >>> d = measure(ramp(0.1), ramp(4.0, reflex=1.0), lever_arm_m=0.095)
     >>> round(d.elastic_nm, 1), round(d.viscous_nm, 1), d.neural_nm > 0.4, d.flags["neural"]
     (2.0, 0.2, True, True)
     """
-    if method not in METHODS:
-        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
+    entry = METHODS.lookup(method)
     if not 0 < window_fraction <= 0.5:
         raise ParameterError(describe("window_fraction", "a fraction in (0, 0.5]", window_fraction))
     if not smoothing_deg > 0:
         raise ParameterError(describe("smoothing_deg", "an angle > 0 deg", smoothing_deg))
-    return METHODS[method].function(
+    return entry.function(
         slow,
         fast,
         lever_arm_m=lever_arm_m,
@@ -560,3 +575,7 @@ def decompose(
         smoothing_deg=smoothing_deg,
         window_fraction=window_fraction,
     )
+
+
+decompose = measure
+"""The NeuroFlexor verb for :func:`measure` (the same function)."""

@@ -12,8 +12,10 @@ chains them.
   :data:`ONSET_METHODS`, each tied to its paper:
 
   ``hodges_bui``
-      Hodges & Bui 1996: rectify, low-pass, moving average; onset where the result first stays
-      above the baseline mean plus ``k`` baseline standard deviations.
+      Hodges & Bui 1996: rectify, (optionally) low-pass, trailing moving average; onset where the
+      result first stays above the baseline mean plus ``k`` baseline standard deviations. The
+      one Hodges & Bui rule of myoreflex (defaults and their source in :func:`_hodges_bui`): the
+      stretch reflex thresholds (:mod:`myoreflex.measures.threshold`) use it too.
   ``teager_kaiser``
       Li, Zhou & Aruin 2007; Solnik et al. 2010: the same threshold rule applied after the
       Teager-Kaiser energy operator ``psi[n] = x[n]^2 - x[n-1] x[n+1]``.
@@ -34,18 +36,22 @@ chains them.
 reflex onset from the Trial's angular velocity.
 
 Every onset is an :class:`Onset` that records the method, its reference and every parameter used
-(defaults included), so a result says how it was obtained.
+(defaults included), so a result says how it was obtained. :func:`measure` gives the onsets of
+every muscle of one stretch, with the windows of :func:`stretch_windows` and the joint angle at
+each onset, as an :class:`EmgMeasures` record.
 
 Timing. Every filter here is zero-phase (run forward and backward), so nothing is delayed, but a
 sudden burst is spread backward in time as much as forward: a strong, abrupt burst is seen, and
 its onset dated, some milliseconds early. For white-noise bursts five times the baseline at
 1 kHz the methods date the onset 0-15 ms early, ``hysteresis`` about 25 ms early
-(``tests/measures/test_emg.py`` bounds each).
+(``tests/measures/test_emg.py`` bounds each). The moving averages of the threshold methods are
+trailing (causal): a centred window would let the detection signal rise half a window before the
+EMG does.
 
-:func:`onset_threshold` is the bare Hodges & Bui rule on a signal used as it is (no rectification
-or filtering), kept for enveloped or simulated signals (:mod:`myoreflex.measures.stretch`). An
-absolute ``floor`` on the rise keeps a noise-free (simulated) baseline from turning numerical
-ripple into an onset.
+A signal that is already an envelope, or a noise-free simulated excitation, goes to
+``hodges_bui`` as it is: no band-pass (``clean=False`` in :func:`emg_onsets`) and ``window_s=0``,
+with an absolute ``floor`` on the rise so that a noise-free baseline (SD 0)
+does not turn numerical ripple into an onset (:data:`BARE_THRESHOLD`).
 
 References
 ----------
@@ -72,14 +78,15 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
-from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 from scipy.signal import butter, sosfiltfilt
 
 from myoreflex.errors import ParameterError, RecordingError, describe
+from myoreflex.measures import Method, Record
+from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 
 DEFAULT_BAND_HZ = (20.0, 450.0)
@@ -109,7 +116,7 @@ about 1e-16 of its size, which must not pass for an onset."""
 
 
 @dataclasses.dataclass(frozen=True)
-class Onset:
+class Onset(Record):
     """An EMG onset: its time (s) and sample index, or None; with the rule that found it.
 
     Attributes
@@ -120,8 +127,7 @@ class Onset:
         smoothed rectified EMG for ``hodges_bui``, the linear envelope for ``hysteresis``, whose
         onset level is lower, the enveloped Teager-Kaiser energy for ``teager_kaiser``, the
         log-likelihood ratio for ``aglr``).
-    method : the method name (a key of :data:`ONSET_METHODS`, or ``"hodges_bui"`` for
-        :func:`onset_threshold`).
+    method : the method name (a key of :data:`ONSET_METHODS`).
     parameters : every parameter used, defaults included, with units in the names.
     reference : the paper(s) the method follows.
     left_censored : True when the signal was already active at the first sample of the search
@@ -319,24 +325,11 @@ def _envelope_rms(x: np.ndarray, rate: float, cutoff_hz: float, window_s: float)
     return np.sqrt(np.maximum(uniform_filter1d(x * x, size=width, mode="nearest"), 0.0))
 
 
-class Method(NamedTuple):
-    """A registry entry: the function and the reference it implements."""
-
-    function: Callable[..., Any]
-    reference: str
-
-
-ENVELOPE_METHODS: dict[str, Method] = {
+ENVELOPE_METHODS = Registry("EMG envelope method", {
     "lowpass": Method(_envelope_lowpass, "Winter 2009, ch. 10 (linear envelope: rectify, low-pass)"),
     "rms": Method(_envelope_rms, "Merletti 1999 (moving root mean square)"),
-}
-"""Envelope methods: name -> (function, reference)."""
-
-
-def _pick(registry: dict[str, Method], method: str, name: str = "method") -> Method:
-    if method not in registry:
-        raise ParameterError(describe(name, f"one of {sorted(registry)}", repr(method)))
-    return registry[method]
+})
+"""Envelope methods of :func:`emg_envelope`: name -> :class:`~myoreflex.measures.Method`."""
 
 
 def emg_envelope(
@@ -370,7 +363,7 @@ def emg_envelope(
     >>> bool(abs(np.median(e) - 1.0) < 0.1)
     True
     """
-    entry = _pick(ENVELOPE_METHODS, method)
+    entry = ENVELOPE_METHODS.lookup(method)
     return entry.function(_signal(signal), _rate(rate_hz), cutoff_hz, window_s)
 
 
@@ -439,55 +432,19 @@ def _first_sustained(above: np.ndarray, need: int) -> int | None:
     return int(starts[long_enough[0]]) if long_enough.size else None
 
 
-def onset_threshold(
-    time,
-    signal,
-    *,
-    baseline: tuple[float, float],
-    k: float = 3.0,
-    min_duration: float = 0.02,
-    floor: float = 0.0,
-    search_from: float | None = None,
-) -> Onset:
-    """First time the signal stays above ``mean + max(k SD, floor)`` of the baseline window.
-
-    The Hodges & Bui 1996 rule on the signal as given (an envelope or a simulated excitation): no
-    rectification or filtering. ``min_duration`` (s) is how long the signal must stay above the
-    threshold; the search starts at ``search_from`` (default: the end of the baseline window).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> t = np.arange(0.0, 1.0, 0.001)
-    >>> onset_threshold(t, (t >= 0.5) * 1.0, baseline=(0.0, 0.3), floor=0.01).time
-    0.5
-    """
-    time = np.asarray(time, dtype=float)
-    signal = np.asarray(signal, dtype=float)
-    in_baseline = (time >= baseline[0]) & (time <= baseline[1])
-    if np.count_nonzero(in_baseline) < 2:
-        raise RecordingError(describe("EMG baseline window", "at least 2 samples", f"{baseline} s"))
-    mean = float(np.mean(signal[in_baseline]))
-    rise = max(k * float(np.std(signal[in_baseline])), floor)
-    threshold = mean + rise
-    start = baseline[1] if search_from is None else search_from
-    params = {"baseline_s": list(baseline), "k": k, "min_duration_s": min_duration, "floor": floor}
-    dt = float(np.median(np.diff(time)))
-    need = max(1, int(np.rint(min_duration / dt)))
-    searched = np.flatnonzero(time >= start)
-    first = None if searched.size == 0 else _first_sustained(signal[searched] > threshold, need)
-    if first is None:
-        return Onset(None, None, threshold, "hodges_bui", params, REFERENCES["hodges_bui"])
-    index = int(searched[first])
-    return Onset(
-        float(time[index]),
-        index,
-        threshold,
-        "hodges_bui",
-        params,
-        REFERENCES["hodges_bui"],
-        left_censored=first == 0,
-    )
+def _trailing_mean(x: np.ndarray, rate: float, window_s: float) -> np.ndarray:
+    """Mean over the trailing ``window_s`` (s) of each sample, itself included: causal, so the
+    result never rises before the signal does. ``window_s = 0``: the signal itself."""
+    window = float(window_s)
+    if not math.isfinite(window) or window < 0:
+        raise ParameterError(describe("window_s", "a non-negative duration in s", window_s))
+    n = max(1, int(np.rint(window * rate)))
+    if n == 1:
+        return x
+    sums = np.concatenate([[0.0], np.cumsum(x)])
+    index = np.arange(x.size)
+    lo = np.maximum(index + 1 - n, 0)
+    return (sums[index + 1] - sums[lo]) / (index + 1 - lo)
 
 
 def _threshold_onset(
@@ -510,6 +467,16 @@ def _check_threshold_parameters(k, min_duration_s, floor):
         raise ParameterError(describe("floor", "a non-negative rise in the signal's unit", floor))
 
 
+def _smoothed_threshold(detect, rate, base, search, *, k, min_duration_s, cutoff_hz, order, window_s, floor):
+    """The threshold rule on ``MA_T(LP(detect))``: (index within search or None, threshold)."""
+    _check_threshold_parameters(k, min_duration_s, floor)
+    if cutoff_hz is not None:
+        detect = _lowpass(detect, rate, cutoff_hz, order, "EMG signal")
+    detect = _trailing_mean(detect, rate, window_s)
+    need = max(1, int(np.rint(min_duration_s * rate)))
+    return _threshold_onset(detect, base, search, k, floor, need)
+
+
 def _hodges_bui(
     x,
     rate,
@@ -517,28 +484,38 @@ def _hodges_bui(
     search,
     *,
     k: float = 3.0,
-    min_duration_s: float = 0.025,
-    cutoff_hz: float | None = 50.0,
-    window_s: float = 0.025,
+    min_duration_s: float = 0.02,
+    cutoff_hz: float | None = None,
+    window_s: float = 0.02,
     floor: float = 0.0,
 ):
-    """Hodges & Bui 1996.
+    """Hodges & Bui 1996: the one Hodges & Bui onset of myoreflex.
 
-    Detection signal ``d = MA_T(LP(|x|))``: full-wave rectification, zero-phase low-pass at
-    ``cutoff_hz`` (None: none) and a centred moving average over ``window_s`` (T). Threshold
-    ``mean_b(d) + max(k SD_b(d), floor)`` over the baseline samples b; the onset is the first
-    search sample from which ``d`` stays above it for ``min_duration_s``. Hodges & Bui compared
-    low-pass corners (50 and 500 Hz), windows (10 to 50 ms) and 1 to 3 SD against visual onsets;
-    the defaults are one of their combinations (50 Hz, T = 25 ms, k = 3), with T also the
-    minimum duration.
+    Detection signal ``d = MA_T(LP(|x|))``: full-wave rectification, an optional zero-phase
+    4th-order Butterworth low-pass at ``cutoff_hz`` (None: none) and a trailing moving average
+    over ``window_s`` (T). Threshold ``mean_b(d) + max(k SD_b(d), floor)`` over the baseline
+    samples b; the onset is the first search sample from which ``d`` stays above it for
+    ``min_duration_s``.
+
+    Hodges & Bui compared 27 combinations against visual onsets: low-pass corners of 10, 50 and
+    500 Hz, thresholds of 1, 2 and 3 baseline SD, and 20, 50 and 100 ms over which the mean must
+    exceed the threshold (their abstract). Defaults: k = 3 and T = 20 ms from that grid, T also
+    the time the mean must stay above (a guard against a single spike), and no low-pass (as
+    their 500 Hz corner at rates up to 1 kHz). Every step is causal, so an onset is never dated
+    before the EMG rises: a zero-phase low-pass at 50 Hz dated the lambda-model stretches'
+    onsets about 11 ms early (mu read 0.111 s for 0.100 s, ``tests/measures/test_threshold.py``)
+    and a centred 25 ms window white-noise bursts up to 20 ms early. ``cutoff_hz=50`` gives their
+    50 Hz variant. :data:`BARE_THRESHOLD` turns the moving average off for an envelope or a
+    noise-free simulated excitation.
     """
-    _check_threshold_parameters(k, min_duration_s, floor)
-    detect = np.abs(x)
-    if cutoff_hz is not None:
-        detect = _lowpass(detect, rate, cutoff_hz, 4, "EMG signal")
-    detect = uniform_filter1d(detect, size=_odd_samples(window_s, rate, "window_s"), mode="nearest")
-    need = max(1, int(np.rint(min_duration_s * rate)))
-    return _threshold_onset(detect, base, search, k, floor, need)
+    return _smoothed_threshold(np.abs(x), rate, base, search, k=k, min_duration_s=min_duration_s,
+                               cutoff_hz=cutoff_hz, order=4, window_s=window_s, floor=floor)
+
+
+BARE_THRESHOLD = {"window_s": 0.0, "floor": 0.01}
+"""``hodges_bui`` settings for a signal that is already an envelope (a simulated excitation, unit
+``1``): no moving average, and a rise of at least 0.01 (1 % of maximal excitation): a noise-free
+baseline has SD 0, so mean + 3 SD alone would flag numerical ripple."""
 
 
 def teager_kaiser_energy(signal) -> np.ndarray:
@@ -570,7 +547,7 @@ def _teager_kaiser(
     search,
     *,
     k: float = 3.0,
-    min_duration_s: float = 0.025,
+    min_duration_s: float = 0.02,
     cutoff_hz: float | None = 50.0,
     window_s: float = 0.0,
     floor: float = 0.0,
@@ -580,16 +557,12 @@ def _teager_kaiser(
     Detection signal ``d = MA_T(LP(|psi(x)|))``, psi the Teager-Kaiser energy operator, then the
     same threshold rule as Hodges & Bui (Solnik et al.: TKEO, full-wave rectification, 50 Hz
     low-pass, threshold mean + h SD of the baseline). The low-pass is 2nd order; the defaults
-    (k = 3, 25 ms, no moving average) carry the Hodges & Bui values over, since the operator
+    (k = 3, 20 ms, no moving average) carry the Hodges & Bui values over, since the operator
     changes the signal, not the rule.
     """
-    _check_threshold_parameters(k, min_duration_s, floor)
-    detect = np.abs(teager_kaiser_energy(x))
-    if cutoff_hz is not None:
-        detect = _lowpass(detect, rate, cutoff_hz, 2, "EMG signal")
-    detect = uniform_filter1d(detect, size=_odd_samples(window_s, rate, "window_s"), mode="nearest")
-    need = max(1, int(np.rint(min_duration_s * rate)))
-    return _threshold_onset(detect, base, search, k, floor, need)
+    return _smoothed_threshold(np.abs(teager_kaiser_energy(x)), rate, base, search, k=k,
+                               min_duration_s=min_duration_s, cutoff_hz=cutoff_hz, order=2,
+                               window_s=window_s, floor=floor)
 
 
 def _hysteresis(
@@ -699,25 +672,19 @@ def _aglr(x, rate, base, search, *, h: float = 20.0, window_s: float = 0.05, flo
     return int(candidates[int(np.argmax(likelihood))] - search_start), float(h)
 
 
-REFERENCES = {
-    "hodges_bui": "Hodges & Bui 1996, Electroencephalogr Clin Neurophysiol 101:511-519",
-    "teager_kaiser": "Li, Zhou & Aruin 2007, Ann Biomed Eng 35:1532-1538; Solnik et al. 2010, "
-    "Eur J Appl Physiol 110:489-498",
-    "aglr": "Staude & Wolf 1999, Med Eng Phys 21:449-467; Staude et al. 2001, EURASIP J Appl Signal "
-    "Process 2001(2):67-81",
-    "hysteresis": "Staude et al. 2001 (detection, then onset estimation); Hodges & Bui 1996 (mean + 3 SD); "
-    "Winter 2009 (linear envelope); levels chosen on the KU Leuven IPSA recordings",
-}
-
-ONSET_METHODS: dict[str, Method] = {
-    "hodges_bui": Method(_hodges_bui, REFERENCES["hodges_bui"]),
-    "teager_kaiser": Method(_teager_kaiser, REFERENCES["teager_kaiser"]),
-    "aglr": Method(_aglr, REFERENCES["aglr"]),
-    "hysteresis": Method(_hysteresis, REFERENCES["hysteresis"]),
-}
-"""Onset methods: name -> (function, reference). Each function takes the band-passed signal, the
-rate (Hz), the baseline and search sample indices and its own keyword parameters, and returns
-(index within the search window or None, threshold)."""
+ONSET_METHODS = Registry("EMG onset method", {
+    "hodges_bui": Method(_hodges_bui, "Hodges & Bui 1996, Electroencephalogr Clin Neurophysiol 101:511-519"),
+    "teager_kaiser": Method(_teager_kaiser, "Li, Zhou & Aruin 2007, Ann Biomed Eng 35:1532-1538; "
+                            "Solnik et al. 2010, Eur J Appl Physiol 110:489-498"),
+    "aglr": Method(_aglr, "Staude & Wolf 1999, Med Eng Phys 21:449-467; Staude et al. 2001, EURASIP J Appl "
+                   "Signal Process 2001(2):67-81"),
+    "hysteresis": Method(_hysteresis, "Staude et al. 2001 (detection, then onset estimation); Hodges & Bui "
+                         "1996 (mean + 3 SD); Winter 2009 (linear envelope); levels chosen on the KU Leuven "
+                         "IPSA recordings"),
+})
+"""Onset methods: name -> :class:`~myoreflex.measures.Method`. Each function takes the band-passed
+signal, the rate (Hz), the baseline and search sample indices and its own keyword parameters, and
+returns (index within the search window or None, threshold)."""
 
 DEFAULT_ONSET_METHOD = "hysteresis"
 """The default of :func:`emg_onset` and :func:`emg_onsets` (see the module docstring)."""
@@ -798,7 +765,7 @@ def emg_onset(
     >>> round(emg_onset(t, emg_clean(x, 1000.0), baseline=(0.0, 0.5)).time, 2)  # hysteresis: dated early
     1.18
     """
-    entry = _pick(ONSET_METHODS, method)
+    entry = ONSET_METHODS.lookup(method)
     params = _method_parameters(entry, method, method_params)
     x = _signal(signal)
     time, rate = _time(time, x.size, "EMG signal")
@@ -843,7 +810,7 @@ def emg_onsets(
     method: str = DEFAULT_ONSET_METHOD,
     baseline: tuple[float, float],
     search: tuple[float, float] | None = None,
-    clean: bool = True,
+    clean: bool | None = None,
     band: tuple[float, float] = DEFAULT_BAND_HZ,
     **method_params,
 ) -> dict[str, Onset]:
@@ -851,13 +818,16 @@ def emg_onsets(
 
     Parameters
     ----------
-    trial : the recording; its ``emg_<muscle>`` channels are the raw EMG.
+    trial : the recording; its ``emg_<muscle>`` channels are the raw EMG (V) or normalised
+        excitations (unit ``1``, as simulated).
     muscles : which muscles (default: every ``emg_<muscle>`` channel, in the Trial's order).
     method, baseline, search, **method_params : as :func:`emg_onset`, the same for every muscle.
-    clean : band-pass each channel with :func:`emg_clean` (``band``) first. Pass False for a
-        signal that is already band-passed or is an envelope (e.g. a simulated excitation, with
-        ``method="hodges_bui"`` and a ``floor``).
-    band : pass band (Hz) when ``clean``.
+        A normalised excitation (unit ``1``) measured by ``hodges_bui`` takes
+        :data:`BARE_THRESHOLD` as its defaults (it is already an envelope, and noise-free).
+    clean : band-pass each channel with :func:`emg_clean` (``band``) first; None (default): a
+        channel in V is band-passed, a normalised one (unit ``1``) is not. Pass False for a
+        signal that is already band-passed or is an envelope.
+    band : pass band (Hz) when cleaning.
 
     Returns
     -------
@@ -880,7 +850,7 @@ def emg_onsets(
     >>> {m: round(o.time, 2) for m, o in emg_onsets(trial, baseline=(0.0, 0.5), method="aglr").items()}
     {'sol': 1.0, 'tia': 1.5}
     """
-    source = trial.metadata.get("source", "trial")
+    source = trial.source
     names = trial.emg_names()
     if not names:
         raise RecordingError(
@@ -888,27 +858,30 @@ def emg_onsets(
         )
     chosen = list(names if muscles is None else muscles)
     rate = _time(trial.time, trial.time.size, f"`{source}`")[1]
-    used_band = (float(band[0]), float(min(band[1], NYQUIST_FRACTION * rate / 2))) if clean else None
+    band_used = (float(band[0]), float(min(band[1], NYQUIST_FRACTION * rate / 2)))
     onsets = {}
     for muscle in chosen:
         name = f"emg_{muscle}"
         where = f"`{source}`, channel `{name}`"
-        values = _signal(trial[name], where)
-        if clean:
+        channel = trial.channel(name)
+        values = _signal(channel.values, where)
+        normalised = channel.unit == "1"
+        cleaned = not normalised if clean is None else clean
+        if cleaned:
             try:
                 values = emg_clean(values, rate, band=band)
             except RecordingError as exc:
                 raise RecordingError(f"{where}: {exc}") from None
+        bare = normalised and method == "hodges_bui"
+        params = {**BARE_THRESHOLD, **method_params} if bare else method_params
         try:
-            onset = emg_onset(
-                trial.time, values, method=method, baseline=baseline, search=search, **method_params
-            )
+            onset = emg_onset(trial.time, values, method=method, baseline=baseline, search=search, **params)
         except RecordingError as exc:
             raise RecordingError(f"{where}: {exc}") from None
         recorded = {
             **onset.parameters,
-            "clean": clean,
-            "band_hz": None if used_band is None else list(used_band),
+            "clean": cleaned,
+            "band_hz": list(band_used) if cleaned else None,
         }
         onsets[muscle] = dataclasses.replace(onset, parameters=recorded)
     return onsets
@@ -951,7 +924,7 @@ def stretch_windows(
     >>> stretch_windows(trial)
     ((0.0, 1.01), (1.01, 1.59))
     """
-    source = trial.metadata.get("source", "trial")
+    source = trial.source
     if not 0 < fraction < 1:
         raise ParameterError(describe("fraction", "a fraction of the peak velocity in (0, 1)", fraction))
     if not math.isfinite(latency_s) or latency_s < 0:
@@ -989,4 +962,59 @@ def stretch_windows(
     return (
         (float(time[0]), float(time[start])),
         (float(time[start]), float(min(time[-1], time[stop] + latency_s))),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class EmgMeasures(Record):
+    """EMG onsets of one stretch, per muscle: time (s, or None) and whether it was already active.
+
+    ``baseline_s`` and ``search_s`` are the windows of :func:`stretch_windows`; ``parameters``
+    are those of each muscle's :class:`Onset`.
+    """
+
+    onset_s: dict[str, float | None]
+    left_censored: dict[str, bool]
+    baseline_s: tuple[float, float]
+    search_s: tuple[float, float]
+    method: str
+    reference: str
+    parameters: dict[str, dict[str, Any]]
+
+
+def measure(
+    trial: Trial, *, muscles: list[str] | None = None, method: str = DEFAULT_ONSET_METHOD, **method_params
+) -> EmgMeasures:
+    """EMG onset of every muscle (``emg_<muscle>`` channels) during one stretch.
+
+    The rest before the movement is the baseline and the movement plus the reflex latency is
+    searched (:func:`stretch_windows`); each channel goes through :func:`emg_onsets` (a channel
+    in V is band-passed first). The joint angle at the stretched muscle's onset, the dynamic
+    stretch reflex threshold, is :func:`myoreflex.measures.threshold.dsrt`.
+
+    Examples
+    --------
+    A simulated excitation (unit ``1``) is measured as it is, by the bare Hodges & Bui rule:
+
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.arange(0.0, 2.0, 1e-3)
+    >>> moving = (t > 0.8) & (t < 1.3)
+    >>> trial = Trial(t, {"angular_velocity": Channel(2.0 * moving, "rad/s"),
+    ...                   "emg_sol": Channel(0.3 * (t >= 1.0), "1")})
+    >>> result = measure(trial, method="hodges_bui")
+    >>> {muscle: round(time, 3) for muscle, time in result.onset_s.items()}, result.search_s
+    ({'sol': 1.0}, (0.801, 1.399))
+    """
+    baseline, search = stretch_windows(trial)
+    onsets = emg_onsets(trial, muscles=muscles, method=method, baseline=baseline, search=search,
+                        **method_params)
+    return EmgMeasures(
+        onset_s={muscle: onset.time for muscle, onset in onsets.items()},
+        left_censored={muscle: onset.left_censored for muscle, onset in onsets.items()},
+        baseline_s=baseline,
+        search_s=search,
+        method=method,
+        reference=ONSET_METHODS.lookup(method).reference,
+        parameters={muscle: onset.parameters for muscle, onset in onsets.items()},
     )

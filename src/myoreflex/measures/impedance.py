@@ -27,6 +27,7 @@ import dataclasses
 import numpy as np
 
 from myoreflex.errors import RecordingError, describe
+from myoreflex.measures import Record
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -40,7 +41,7 @@ times -w^2 but for the error of a numerical derivative, about 1e4 at 1 kHz."""
 
 
 @dataclasses.dataclass(frozen=True)
-class ImpedanceMeasures:
+class ImpedanceMeasures(Record):
     """IBK estimates of one perturbation recording (SI at this edge, units in the names)."""
 
     stiffness_nm_per_rad: float
@@ -52,9 +53,6 @@ class ImpedanceMeasures:
     n_samples: int
     method: str = KEARNEY_HUNTER
 
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def measure(trial: Trial, *, steady_from_s: float | None = None) -> ImpedanceMeasures:
     """Fit ``tau = I theta'' + B theta' + K (theta - theta_hold) + tau_0`` to a perturbation recording.
@@ -63,8 +61,8 @@ def measure(trial: Trial, *, steady_from_s: float | None = None) -> ImpedanceMea
     ----------
     trial : Trial with ``angle`` (rad), ``torque`` (N m) and optionally ``angular_velocity`` (rad/s;
         else the derivative of the angle).
-    steady_from_s : first time used; None: the Trial's ``steady_from_s`` metadata, else its start.
-        ``theta_hold`` is the Trial's ``hold_angle_deg`` metadata, else the mean angle.
+    steady_from_s : first time used; None: ``trial.steady_from_s``, else the Trial's start.
+        ``theta_hold`` is ``trial.hold_angle_deg``, else the mean angle.
 
     Examples
     --------
@@ -79,12 +77,12 @@ def measure(trial: Trial, *, steady_from_s: float | None = None) -> ImpedanceMea
     >>> round(result.stiffness_nm_per_rad, 2), round(result.viscosity_nm_s_per_rad, 2), round(result.inertia_kg_m2, 3)
     (12.0, 0.3, 0.05)
     """
-    source = trial.metadata.get("source", "trial")
+    source = trial.source
     for name in ("angle", "torque"):
         if name not in trial:
             raise RecordingError(describe(f"`{source}`, channel `{name}`", "a perturbation recording with angle "
                                           "and torque", f"channels {sorted(trial.channels)}"))
-    start = trial.metadata.get("steady_from_s", trial.time[0]) if steady_from_s is None else steady_from_s
+    start = next(v for v in (steady_from_s, trial.steady_from_s, trial.time[0]) if v is not None)
     keep = trial.time >= start
     if np.sum(keep) < MIN_SAMPLES:
         raise RecordingError(describe(f"`{source}`", f"at least {MIN_SAMPLES} samples after {start:g} s",
@@ -96,7 +94,7 @@ def measure(trial: Trial, *, steady_from_s: float | None = None) -> ImpedanceMea
     for name, values in (("angle", angle), ("angular_velocity", velocity), ("torque", torque)):
         if not np.all(np.isfinite(values[keep])):
             raise RecordingError(describe(f"`{source}`, channel `{name}`", "finite values", "NaN or inf"))
-    hold_deg = trial.metadata.get("hold_angle_deg")
+    hold_deg = trial.hold_angle_deg
     hold = float(np.mean(angle[keep])) if hold_deg is None else float(hold_deg) * DEG
     regressors = np.column_stack([acceleration[keep], velocity[keep], angle[keep] - hold, np.ones(int(np.sum(keep)))])
     scale = np.maximum(np.sqrt(np.mean(regressors**2, axis=0)), 1e-300)

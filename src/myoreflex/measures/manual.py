@@ -11,7 +11,7 @@ is removed, so that no device or limb constant is needed.
 Formulas
 --------
 Angle, velocity and resistance (``torque``, else ``force``) are first oriented by the stretch
-direction ``s`` (``metadata["stretch_direction"]``; -1 for a knee extension in the myoreflex angle
+direction ``s`` (``trial.stretch_direction``; -1 for a knee extension in the myoreflex angle
 convention): ``q = s angle``, ``w = s angular_velocity``, ``T = s torque``, so that the stretch
 increases ``q`` and the resistance to it is positive. On the fast stretch:
 
@@ -54,9 +54,12 @@ NC also holds short-range stiffness (a yield force, not proportional to velocity
 and NC), stress relaxation after the stop, and the scatter of the slow curve itself (at the left
 knee's end range of CP1 the three slow stretches differ by up to 4.4 N m at 60 deg). Components are
 in the resistance's unit: N m from ``torque``, N from ``force`` (the hand-held load cell). With a
-lever arm (argument, else ``metadata["lever_arm"]``, m) torques are also given as forces at the load
+lever arm (argument, else ``trial.lever_arm_m``) torques are also given as forces at the load
 cell, ``F = T / lever_arm``; Pennati et al. 2016's healthy NeuroFlexor values (wrist, ANCHORS 5.2)
 do not transfer to the knee or ankle, so no cut-off is applied.
+
+The measure is :func:`measure` (also named :func:`decompose_manual`), returning a
+:class:`ManualMeasures` record.
 
 References
 ----------
@@ -72,14 +75,14 @@ ours, not theirs).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.measures.decomposition import LINDBERG_2011
-from myoreflex.measures.emg import Method
+from myoreflex.measures import Method, Record
+from myoreflex.measures.decomposition import LINDBERG_2011, local_lines
+from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -89,9 +92,7 @@ MIN_SAMPLES_PER_ANGLE = 3  # slow samples needed within +-smoothing_deg of an an
 
 
 def _where(trial: Trial) -> str:
-    source = trial.metadata.get("source", "trial")
-    segment = trial.metadata.get("segment")
-    return f"`{source}`" if segment is None else f"`{source}` segment {segment}"
+    return f"`{trial.source}`" if trial.segment is None else f"`{trial.source}` segment {trial.segment}"
 
 
 def _channel(trial: Trial, name: str) -> np.ndarray:
@@ -117,13 +118,13 @@ def _resistance_channel(trial: Trial) -> str:
 
 
 def _direction(trial: Trial, direction: float | None) -> float:
-    """``direction``, else ``metadata["stretch_direction"]``, else +1; it must be +1 or -1."""
+    """``direction``, else ``trial.stretch_direction``, else +1; it must be +1 or -1."""
     if direction is not None:
         if direction not in (1, -1):
             expected = "+1 or -1 (the sign of a stretch in the angle)"
             raise ParameterError(describe("direction", expected, direction))
         return float(direction)
-    value = trial.metadata.get("stretch_direction", 1.0)
+    value = 1.0 if trial.stretch_direction is None else trial.stretch_direction
     if value not in (1, -1):
         raise RecordingError(
             describe(
@@ -194,24 +195,14 @@ def _slow_curve(
     keep = [(s.time >= s.time[s.start]) & (s.time <= s.time[s.stop] + hold_s) for s in slows]
     x = np.concatenate([s.angle[k] for s, k in zip(slows, keep, strict=True)])
     y = np.concatenate([s.resistance[k] for s, k in zip(slows, keep, strict=True)])
-    order = np.argsort(x, kind="stable")
-    x, y = x[order], y[order]
-    sums = [np.concatenate([[0.0], np.cumsum(v)]) for v in (np.ones_like(x), x, y, x * x, x * y)]
+    fit, lo, hi = local_lines(x, y, smoothing)
 
     def evaluate(q: np.ndarray) -> np.ndarray:
         q = np.asarray(q, dtype=float)
-        i = np.searchsorted(x, q - smoothing, side="left")
-        j = np.searchsorted(x, q + smoothing, side="right")
-        n, sx, sy, sxx, sxy = (s[j] - s[i] for s in sums)
-        ok = n >= MIN_SAMPLES_PER_ANGLE
-        n = np.where(ok, n, 1.0)
-        mean_x, mean_y = sx / n, sy / n
-        var = sxx / n - mean_x**2
-        cov = sxy / n - mean_x * mean_y
-        slope = np.where(var > 1e-18, cov / np.where(var > 1e-18, var, 1.0), 0.0)
-        return np.where(ok, mean_y + slope * (q - mean_x), np.nan)
+        n, mean_x, mean_y, slope = fit(q)
+        return np.where(n >= MIN_SAMPLES_PER_ANGLE, mean_y + slope * (q - mean_x), np.nan)
 
-    return evaluate, float(x[0]), float(x[-1])
+    return evaluate, lo, hi
 
 
 def _span_deg(a: float, b: float, sign: float) -> tuple[float, float]:
@@ -279,7 +270,7 @@ def _window(
 
 
 @dataclasses.dataclass(frozen=True)
-class ManualDecomposition:
+class ManualMeasures(Record):
     """Neural, viscous and elastic components of a hand-held fast stretch (see the module notes).
 
     ``*_nm`` are torques (N m) when the recording has ``torque``; ``*_n`` are forces at the
@@ -313,10 +304,6 @@ class ManualDecomposition:
     method: str
     reference: str
 
-    def as_dict(self) -> dict[str, Any]:
-        """The record as plain JSON-ready values."""
-        return {field.name: getattr(self, field.name) for field in dataclasses.fields(self)}
-
 
 def _lindberg_manual(
     slows: Sequence[Trial],
@@ -330,12 +317,12 @@ def _lindberg_manual(
     smoothing_deg: float,
     min_overlap: float,
     check_slower: bool,
-) -> ManualDecomposition:
+) -> ManualMeasures:
     sign = _direction(fast, direction)
     channel = _resistance_channel(fast)
-    arm = lever_arm_m if lever_arm_m is not None else fast.metadata.get("lever_arm")
+    arm = lever_arm_m if lever_arm_m is not None else fast.lever_arm_m
     if arm is not None and not (np.isfinite(arm) and arm > 0):
-        what = "lever_arm_m" if lever_arm_m is not None else f"{_where(fast)}, metadata `lever_arm`"
+        what = "lever_arm_m" if lever_arm_m is not None else f"{_where(fast)}, metadata `lever_arm_m`"
         error = ParameterError if lever_arm_m is not None else RecordingError
         raise error(describe(what, "a distance > 0 m", arm))
     for slow in slows:
@@ -411,7 +398,7 @@ def _lindberg_manual(
         in_n = {k: v / arm for k, v in values.items()} if arm is not None else dict.fromkeys(values)
     else:
         in_nm, in_n = dict.fromkeys(values), values
-    return ManualDecomposition(
+    return ManualMeasures(
         neural_nm=in_nm["neural"],
         viscous_nm=in_nm["viscous"],
         excess_nm=in_nm["excess"],
@@ -438,11 +425,12 @@ def _lindberg_manual(
     )
 
 
-#: ``method=`` choices of :func:`decompose_manual`, each with its reference.
-METHODS: Mapping[str, Method] = {"lindberg2011_manual": Method(_lindberg_manual, MANUAL_REFERENCE)}
+METHODS = Registry("manual decomposition method", {"lindberg2011_manual": Method(_lindberg_manual,
+                                                                                  MANUAL_REFERENCE)})
+"""``method=`` choices of :func:`measure`, each a :class:`~myoreflex.measures.Method`."""
 
 
-def decompose_manual(
+def measure(
     slow: Trial | Sequence[Trial],
     fast: Trial,
     *,
@@ -455,7 +443,7 @@ def decompose_manual(
     smoothing_deg: float = 2.0,
     min_overlap: float = 0.5,
     check_slower: bool = True,
-) -> ManualDecomposition:
+) -> ManualMeasures:
     """Neural component of a hand-held fast stretch, relative to slow stretches of the same muscle.
 
     Parameters
@@ -468,9 +456,9 @@ def decompose_manual(
     method : {"lindberg2011_manual"}
         See :data:`METHODS` and the module notes.
     direction : +1 or -1, optional
-        Sign of a stretch in the Trial's angle; default ``metadata["stretch_direction"]`` or +1.
+        Sign of a stretch in the Trial's angle; default ``fast.stretch_direction`` or +1.
     lever_arm_m : float, optional
-        Joint to load cell (m), for the forces ``*_n``; default ``metadata["lever_arm"]``.
+        Joint to load cell (m), for the forces ``*_n``; default ``fast.lever_arm_m``.
     hold_s : float
         Time after the movement's stop kept in the window (s).
     move_fraction, peak_fraction : float
@@ -485,7 +473,7 @@ def decompose_manual(
 
     Returns
     -------
-    ManualDecomposition
+    ManualMeasures
         ``NC = <T - E(q)>_W - B <w>_W`` with ``B = max(0, <T - E(q)>_P / <w>_P)``; units, windows
         and the method used.
 
@@ -510,14 +498,13 @@ def decompose_manual(
     ...     torque = 2 * q + 0.1 * w + 0.05 * np.gradient(w, t) + late
     ...     channels = {"angle": Channel(q, "rad"), "torque": Channel(torque, "N m")}
     ...     return Trial(t, channels, {"source": "demo"})
-    >>> quiet = decompose_manual(stretch(4.0), stretch(0.25))
+    >>> quiet = measure(stretch(4.0), stretch(0.25))
     >>> round(quiet.neural_nm, 2), round(quiet.damping, 2)
     (0.0, 0.09)
-    >>> round(decompose_manual(stretch(4.0), stretch(0.25, reflex=1.0)).neural_nm, 2)
+    >>> round(measure(stretch(4.0), stretch(0.25, reflex=1.0)).neural_nm, 2)
     0.37
     """
-    if method not in METHODS:
-        raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(method)))
+    entry = METHODS.lookup(method)
     checks = (
         ("hold_s", hold_s, 0 <= hold_s < np.inf, "a duration >= 0 s"),
         ("move_fraction", move_fraction, 0 < move_fraction < 0.5, "a fraction in (0, 0.5)"),
@@ -531,7 +518,7 @@ def decompose_manual(
     slows = [slow] if isinstance(slow, Trial) else list(slow)
     if not slows:
         raise RecordingError(describe("slow", "at least one slow stretch", "none"))
-    return METHODS[method].function(
+    return entry.function(
         slows,
         fast,
         direction=direction,
@@ -543,3 +530,7 @@ def decompose_manual(
         min_overlap=min_overlap,
         check_slower=check_slower,
     )
+
+
+decompose_manual = measure
+"""The verb of this decomposition for :func:`measure` (the same function)."""

@@ -33,6 +33,7 @@ import numpy as np
 from scipy.signal import find_peaks
 
 from myoreflex.errors import RecordingError, describe
+from myoreflex.measures import Record
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -44,7 +45,7 @@ REST_WINDOW = 0.5  # s
 
 
 @dataclasses.dataclass(frozen=True)
-class PendulumMetrics:
+class PendulumMeasures(Record):
     """Pendulum-test measures (degrees and seconds at this edge)."""
 
     r1: float
@@ -62,18 +63,13 @@ class PendulumMetrics:
     release_time_s: float
     method: str = "ANCHORS 4.1 / Bajd & Bowman 1982; peaks by prominence >= 1 deg, parabolic sub-sample peaks"
 
-    def as_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
 
 def _angle_and_velocity(trial: Trial, channel: str):
     angle = trial[channel]
     if angle.ndim != 1:
-        raise RecordingError(describe(f"`{trial.metadata.get('source', 'trial')}`, channel `{channel}`",
-                                      "a 1-D angle", angle.shape))
+        raise RecordingError(describe(f"`{trial.source}`, channel `{channel}`", "a 1-D angle", angle.shape))
     if not np.all(np.isfinite(angle)):
-        raise RecordingError(describe(f"`{trial.metadata.get('source', 'trial')}`, channel `{channel}`",
-                                      "finite values", "NaN or inf"))
+        raise RecordingError(describe(f"`{trial.source}`, channel `{channel}`", "finite values", "NaN or inf"))
     if "angular_velocity" in trial and channel == "angle":
         velocity = trial["angular_velocity"]
     else:
@@ -109,10 +105,20 @@ def _crossing_time(t, y, index: int, level: float) -> float:
     return float(t[index - 1] + np.clip(fraction, 0.0, 1.0) * (t[index] - t[index - 1]))
 
 
-def measure(trial: Trial, *, channel: str = "angle") -> PendulumMetrics:
-    """Compute :class:`PendulumMetrics` from the Trial's knee angle channel (rad)."""
-    source = trial.metadata.get("source", "trial")
-    where = f"`{source}`, channel `{channel}`"
+def measure(trial: Trial, *, channel: str = "angle") -> PendulumMeasures:
+    """Compute :class:`PendulumMeasures` from the Trial's knee angle channel (rad).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 10, 1001)   # released at 0 deg, swinging about 70 deg at 1 Hz
+    >>> q = np.radians(70) * (1 - np.exp(-0.35 * t) * np.cos(2 * np.pi * t))
+    >>> result = measure(Trial(t, {"angle": Channel(q, "rad")}))
+    >>> round(result.r1, 2), result.n_oscillations, round(result.period_s, 2)
+    (1.84, 10, 1.0)
+    """
+    where = f"`{trial.source}`, channel `{channel}`"
     angle, velocity = _angle_and_velocity(trial, channel)
     t = trial.time
     if trial.duration < 2.0:
@@ -142,7 +148,7 @@ def measure(trial: Trial, *, channel: str = "angle") -> PendulumMetrics:
     peak = int(np.argmax(np.abs(velocity[after]))) + release
     peak_velocity_time, peak_velocity = _parabolic_peak(t, np.abs(velocity), peak)
     period = _parabolic_peak(t, direction * angle, int(peaks[1]))[0] - first_time if peaks.size > 1 else None
-    return PendulumMetrics(
+    return PendulumMeasures(
         r1=float(r1),
         r2n=float(r1 / BAJD_BOWMAN_NORMAL_R1),
         first_swing_excursion_deg=float(excursion / DEG),
@@ -158,5 +164,3 @@ def measure(trial: Trial, *, channel: str = "angle") -> PendulumMetrics:
         release_time_s=release_time,
     )
 
-
-#: The JSON contract keys shared by ``simulate pendulum --json`` and ``assess pendulum --json``.

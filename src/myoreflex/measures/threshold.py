@@ -1,27 +1,35 @@
 """Dynamic and tonic stretch reflex thresholds (DSRT, TSRT) of the lambda model.
 
 For each stretch the dynamic stretch reflex threshold (DSRT) is the joint angle at EMG onset of the
-stretched muscle. Over stretches at several velocities the DSRTs lie on a line in the
-(velocity, angle) plane (Levin & Feldman 1994; Calota, Feldman & Levin 2008; ANCHORS 6)::
+stretched muscle (:func:`dsrt`). It is the one reflex-onset angle of myoreflex: the stretch
+measures' ``emg_onset_angle_deg`` (:mod:`myoreflex.measures.stretch`), the TSRT regression here and
+the Tardieu catch (:mod:`myoreflex.measures.clinical`) all take it from :func:`dsrt`. Over
+stretches at several velocities the DSRTs lie on a line in the (velocity, angle) plane (Levin &
+Feldman 1994; Calota, Feldman & Levin 2008; ANCHORS 6)::
 
     DSRT = TSRT - mu * velocity
 
-fitted by ordinary least squares: the intercept at zero velocity is the tonic stretch reflex
-threshold TSRT (deg) and the slope's negative is the velocity sensitivity mu (s). The 95 %
-confidence intervals come from the regression's standard errors with Student's t on n - 2
-degrees of freedom (intercept: ``s sqrt(1/n + xbar^2 / Sxx)``, slope: ``s / sqrt(Sxx)``).
+fitted by ordinary least squares (:func:`measure`, also named :func:`tsrt`): the intercept at zero
+velocity is the tonic stretch reflex threshold TSRT (deg) and the slope's negative is the velocity
+sensitivity mu (s). The 95 % confidence intervals come from the regression's standard errors with
+Student's t on n - 2 degrees of freedom (intercept: ``s sqrt(1/n + xbar^2 / Sxx)``, slope:
+``s / sqrt(Sxx)``).
 
 Choices written down (the EMG-onset criterion of Calota 2008 is unverified, ANCHORS 6):
 
-- onset: :func:`myoreflex.measures.emg.onset_threshold` (Hodges & Bui 1996: the envelope stays
-  above the rest mean + 3 SD for 20 ms), baseline = the rest before the stretch, search from the
-  stretch start. A normalised EMG (unit ``1``, e.g. simulated) gets a floor of 0.01 on the rise,
-  since a noise-free baseline has SD 0; an EMG in volts is first full-wave rectified and smoothed
-  by a trailing 25 ms moving average (about the 50 Hz low-pass of Hodges & Bui; trailing so that
-  the onset is not found before the EMG rises) unless an ``envelope`` is given;
+- onset: :func:`myoreflex.measures.emg.emg_onsets`, by default the Hodges & Bui 1996 rule
+  (``hodges_bui``: baseline mean + 3 SD of the rectified EMG low-passed at 50 Hz and averaged
+  over a trailing 20 ms, sustained for 20 ms; defaults and reference in
+  :mod:`myoreflex.measures.emg`); an EMG in V is band-passed first (:func:`~myoreflex.measures.emg.
+  emg_clean`), a normalised EMG (unit ``1``, e.g. simulated) is used as it is with a floor of 0.01
+  on the rise (:data:`~myoreflex.measures.emg.BARE_THRESHOLD`), since a noise-free baseline has SD
+  0. Baseline: from the first sample to the stretch start (``trial.stretch_onset_s``, else P0 of
+  :func:`~myoreflex.measures.decomposition.stretch_phases`); searched from the stretch start to
+  the end of the recording;
 - velocity of a stretch: the angular velocity at the onset (median over +-5 ms), deg/s;
-- an onset after the movement has ended (velocity below 10 % of the plateau) is reported and
-  excluded: its angle is the end of the range, not a threshold crossed while stretching;
+- an onset after the movement has ended (velocity below 10 % of the plateau) is reported
+  (``angle_deg``) but is no DSRT (``dsrt_deg`` None, ``excluded`` says why): its angle is the end
+  of the range, not a threshold crossed while stretching;
 - TSRT outside the tested range (the lowest start to the highest end angle of the stretches) is
   reported as such, never clipped. With no onset in any stretch the reflex threshold lies beyond
   the range at every velocity: TSRT is above the range (healthy relaxed muscle, ANCHORS 6).
@@ -30,53 +38,36 @@ Choices written down (the EMG-onset criterion of Calota 2008 is unverified, ANCH
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from myoreflex.errors import ParameterError, RecordingError, describe
+from myoreflex.measures import Record
 from myoreflex.measures.decomposition import stretch_phases
-from myoreflex.measures.emg import onset_threshold
+from myoreflex.measures.emg import MIN_BASELINE_SAMPLES, ONSET_METHODS, emg_onsets
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
 LEVIN_FELDMAN_1994 = (
     "Levin & Feldman 1994 Brain Res 657:23; Calota, Feldman & Levin 2008 Clin Neurophysiol 119:2329"
 )
-HODGES_BUI_1996 = "Hodges & Bui 1996 Electroencephalogr Clin Neurophysiol 101:511"
-
-NORMALISED_EMG_FLOOR = 0.01
-"""Smallest rise counted as an onset in a normalised EMG (1 % of maximal excitation), as
-:data:`myoreflex.measures.stretch.ONSET_FLOOR`: a simulated baseline has no noise."""
-ENVELOPE_WINDOW = 0.025  # s, trailing moving average of the rectified EMG (V)
-
-
-def _moving_average(signal: np.ndarray, time: np.ndarray, window: float) -> np.ndarray:
-    """Trailing (causal) mean over ``window`` s: the envelope never rises before the EMG does."""
-    dt = float(np.median(np.diff(time)))
-    n = max(1, round(window / dt))
-    sums = np.concatenate([[0.0], np.cumsum(signal)])
-    index = np.arange(signal.size)
-    lo = np.maximum(index + 1 - n, 0)
-    return (sums[index + 1] - sums[lo]) / (index + 1 - lo)
-
-
-def rectified_envelope(time, signal, *, window: float = ENVELOPE_WINDOW) -> np.ndarray:
-    """Full-wave rectified EMG (less its median) smoothed by a trailing mean of ``window`` s.
-
-    Trailing, not centred: a centred window lets the envelope rise half a window before the EMG,
-    which would move every onset earlier by ~10 ms and bias mu by as much.
-    """
-    signal = np.asarray(signal, dtype=float)
-    return _moving_average(np.abs(signal - np.median(signal)), np.asarray(time, dtype=float), window)
+ONSET_VELOCITY_WINDOW = 0.005
+"""Half-width (s) of the window whose median angular velocity is the velocity at the onset."""
 
 
 @dataclasses.dataclass(frozen=True)
-class DSRT:
-    """The dynamic stretch reflex threshold of one stretch: angle (deg) at EMG onset, or None."""
+class DsrtMeasures(Record):
+    """The dynamic stretch reflex threshold of one stretch.
 
+    ``dsrt_deg`` is the DSRT: the angle (deg) at EMG onset while the joint is being stretched,
+    None without an onset or when ``excluded`` says why the onset is none (after the movement).
+    ``angle_deg`` and ``onset_s`` are the angle and time of the onset whenever there is one.
+    """
+
+    dsrt_deg: float | None
     angle_deg: float | None
     onset_s: float | None
     velocity_deg_s: float  # at the onset; the plateau velocity when there is no onset
@@ -84,45 +75,15 @@ class DSRT:
     start_angle_deg: float
     end_angle_deg: float
     muscle: str
-    excluded: str | None  # why this stretch does not enter the regression, or None
+    excluded: str | None  # why this stretch gives no DSRT (no onset, onset after the movement), or None
     method: str
-    parameters: Mapping[str, Any]
+    reference: str
+    parameters: dict[str, Any]
     source: str
 
 
-def _hodges_bui(time, envelope, *, baseline, search_from, k, min_duration, floor):
-    onset = onset_threshold(
-        time,
-        envelope,
-        baseline=baseline,
-        k=k,
-        min_duration=min_duration,
-        floor=floor,
-        search_from=search_from,
-    )
-    return onset.index
-
-
-@dataclasses.dataclass(frozen=True)
-class _OnsetMethod:
-    function: Callable[..., int | None]
-    reference: str
-
-
-#: ``method=`` choices for the EMG onset of :func:`dsrt`, each with its reference.
-ONSET_METHODS: Mapping[str, _OnsetMethod] = {"hodges_bui": _OnsetMethod(_hodges_bui, HODGES_BUI_1996)}
-
-
-def dsrt(
-    trial: Trial,
-    *,
-    muscle: str | None = None,
-    method: str = "hodges_bui",
-    k: float = 3.0,
-    min_duration: float = 0.02,
-    floor: float | None = None,
-    envelope: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
-) -> DSRT:
+def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
+         **method_params) -> DsrtMeasures:
     """Joint angle at EMG onset of the stretched muscle during one stretch (Levin & Feldman 1994).
 
     Parameters
@@ -131,19 +92,15 @@ def dsrt(
         A stretch with ``angle`` (rad, increasing) and ``emg_<muscle>``, and rest before it.
     muscle : str, optional
         The stretched muscle; default the first EMG channel (the agonist in simulated Trials).
-    method : {"hodges_bui"}
-        Onset rule (:data:`ONSET_METHODS`); ``k`` SD above the rest for ``min_duration`` s.
-    floor : float, optional
-        Smallest rise counted; default 0.01 for a normalised EMG (unit ``1``), else 0.
-    envelope : callable, optional
-        ``envelope(time, emg) -> envelope``; default: the channel itself for a normalised EMG, the
-        rectified 25 ms moving average (:func:`rectified_envelope`) otherwise.
+    method : str
+        Onset method, a key of :data:`myoreflex.measures.emg.ONSET_METHODS` (default
+        ``hodges_bui``); ``method_params`` are its parameters (``k``, ``min_duration_s``, ...).
 
     Returns
     -------
-    DSRT
-        Angle and time of the onset (None without onset), the velocity there, the range and the
-        reason for exclusion from a TSRT regression (None when it counts).
+    DsrtMeasures
+        The DSRT (None without one), the onset's angle and time, the velocity there, the range and
+        the reason a stretch gives no DSRT.
 
     Examples
     --------
@@ -153,12 +110,11 @@ def dsrt(
     >>> q = np.clip((t - 0.5) * 1.0, 0, 1)              # 1 rad/s from 0 to 1 rad
     >>> emg = np.where(q > 0.6, 0.2, 0.0)              # reflex from 0.6 rad
     >>> trial = Trial(t, {"angle": Channel(q, "rad"), "emg_flexors": Channel(emg, "1")})
-    >>> round(dsrt(trial).angle_deg, 1)
+    >>> round(dsrt(trial).dsrt_deg, 1)
     34.4
     """
-    if method not in ONSET_METHODS:
-        raise ParameterError(describe("method", f"one of {', '.join(ONSET_METHODS)}", repr(method)))
-    source = str(trial.metadata.get("source", "trial"))
+    reference = ONSET_METHODS.lookup(method).reference
+    source = trial.source
     names = trial.emg_names()
     if not names:
         raise RecordingError(
@@ -171,57 +127,44 @@ def dsrt(
     phases = stretch_phases(trial)
     t = trial.time
     angle = trial["angle"]
-    normalised = channel.unit == "1"
-    if envelope is not None:
-        signal = np.asarray(envelope(t, channel.values), dtype=float)
-    elif normalised:
-        signal = channel.values
-    else:
-        signal = rectified_envelope(t, channel.values)
-    floor = (NORMALISED_EMG_FLOOR if normalised else 0.0) if floor is None else floor
-    start = float(trial.metadata.get("stretch_onset_s", t[phases.p0]))
+    start = float(t[phases.p0]) if trial.stretch_onset_s is None else trial.stretch_onset_s
     baseline = (float(t[0]), start)
-    if np.count_nonzero((t >= baseline[0]) & (t <= baseline[1])) < 2:
+    if np.count_nonzero((t >= baseline[0]) & (t <= baseline[1])) < MIN_BASELINE_SAMPLES:
         raise RecordingError(
             describe(
                 f"`{source}`",
-                "rest (at least 2 samples) before the stretch as EMG baseline",
+                f"rest (at least {MIN_BASELINE_SAMPLES} samples) before the stretch as EMG baseline",
                 f"the stretch starts at {start:g} s",
             )
         )
-    index = ONSET_METHODS[method].function(
-        t, signal, baseline=baseline, search_from=start, k=k, min_duration=min_duration, floor=floor
-    )
+    search = (start, float(t[-1]))
+    onset = emg_onsets(trial, muscles=[muscle], method=method, baseline=baseline, search=search,
+                       **method_params)[muscle]
     plateau = phases.plateau_velocity / DEG
-    parameters = {
-        "k": k,
-        "min_duration_s": min_duration,
-        "floor": floor,
-        "baseline_s": list(baseline),
-        "envelope": "given" if envelope is not None else ("none" if normalised else "rectified 25 ms mean"),
-    }
     common = {
         "plateau_velocity_deg_s": plateau,
         "start_angle_deg": float(angle[phases.p0] / DEG),
         "end_angle_deg": float(np.max(angle) / DEG),
         "muscle": muscle,
         "method": method,
-        "parameters": parameters,
+        "reference": reference,
+        "parameters": {**onset.parameters, "envelope": "band-pass" if onset.parameters["clean"] else "none"},
         "source": source,
     }
-    if index is None:
-        return DSRT(None, None, plateau, excluded="no EMG onset during the stretch", **common)
-    dt = float(np.median(np.diff(t)))
-    half = max(1, round(0.005 / dt))
+    if onset.index is None:
+        return DsrtMeasures(None, None, None, plateau, excluded="no EMG onset during the stretch", **common)
+    index = onset.index
+    half = max(1, round(ONSET_VELOCITY_WINDOW / float(np.median(np.diff(t)))))
     velocity = float(np.median(phases.velocity[max(0, index - half) : index + half + 1]) / DEG)
-    excluded = None
+    at_onset = float(angle[index] / DEG)
     if index > phases.end:
-        excluded = "EMG onset after the movement ended"
-    return DSRT(float(angle[index] / DEG), float(t[index]), velocity, excluded=excluded, **common)
+        return DsrtMeasures(None, at_onset, onset.time, velocity,
+                            excluded="EMG onset after the movement ended", **common)
+    return DsrtMeasures(at_onset, at_onset, onset.time, velocity, excluded=None, **common)
 
 
 @dataclasses.dataclass(frozen=True)
-class TSRTResult:
+class ThresholdMeasures(Record):
     """TSRT (deg) and mu (s) with confidence intervals, or why they could not be estimated.
 
     ``position`` is "below", "within" or "above" the tested range (or None when unknown);
@@ -248,7 +191,7 @@ class TSRTResult:
     reference: str = LEVIN_FELDMAN_1994
 
     def as_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
+        out = super().as_dict()
         out["excluded"] = [{"stretch": i, "velocity_deg_s": v, "reason": r} for i, v, r in self.excluded]
         return out
 
@@ -265,7 +208,7 @@ def tsrt(
     joint_range_deg: tuple[float, float] | None = None,
     confidence: float = 0.95,
     **dsrt_options,
-) -> TSRTResult:
+) -> ThresholdMeasures:
     """Tonic stretch reflex threshold and velocity sensitivity from stretches at several velocities.
 
     Parameters
@@ -282,7 +225,7 @@ def tsrt(
 
     Returns
     -------
-    TSRTResult
+    ThresholdMeasures
         ``tsrt_deg``, ``mu_s``, their intervals (None with 2 points: no degrees of freedom),
         ``r_squared``, counts, the range and where TSRT lies; with fewer than 2 usable DSRTs
         (or a single velocity) ``estimable`` is False and ``note`` says why.
@@ -308,7 +251,7 @@ def tsrt(
         points = [dsrt(trial, **dsrt_options) for trial in stretches]
         # Velocity at the onset for the regression; the plateau velocity to name an excluded one.
         velocities = [p.plateau_velocity_deg_s if p.excluded else p.velocity_deg_s for p in points]
-        angles = [None if p.excluded else p.angle_deg for p in points]
+        angles = [p.dsrt_deg for p in points]
         reasons = [p.excluded for p in points]
         if joint_range_deg is None and points:
             joint_range_deg = (min(p.start_angle_deg for p in points), max(p.end_angle_deg for p in points))
@@ -345,7 +288,7 @@ def tsrt(
     }
 
     def not_estimable(note, outside, position):
-        return TSRTResult(
+        return ThresholdMeasures(
             None,
             None,
             None,
@@ -402,7 +345,7 @@ def tsrt(
         if outside:
             lo, hi = joint_range_deg
             note += f"; TSRT lies {position} the tested range {lo:.1f}-{hi:.1f} deg"
-    return TSRTResult(
+    return ThresholdMeasures(
         intercept,
         -slope,
         tsrt_ci,
@@ -414,3 +357,7 @@ def tsrt(
         note=note,
         **base,
     )
+
+
+measure = tsrt
+"""The measure of a series of stretches: :func:`tsrt` (the same function)."""

@@ -33,9 +33,9 @@ RANGES = {
 
 
 def _stretch_measure(trial: Trial):
-    from myoreflex.measures.stretch import summarize
+    from myoreflex.measures.stretch import measure
 
-    return summarize(trial)
+    return measure(trial)
 
 
 @dataclasses.dataclass(frozen=True)
