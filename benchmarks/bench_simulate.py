@@ -47,10 +47,9 @@ def _timed(function, repeats, clock=time.perf_counter):
 def lean(params):
     """The cheapest configuration: rigid tendons and the Prochazka power-law spindle (not calibrated
     for the condition presets; measured to show where the time goes)."""
-    import dataclasses
+    from myoreflex.model import with_variants
 
-    rigid = {name: dataclasses.replace(getattr(params, name), tendon="rigid") for name in ("agonist", "antagonist")}
-    return dataclasses.replace(params, spindle_model="prochazka", **rigid)
+    return with_variants(params, spindle="prochazka", tendon="rigid")
 
 
 def bench_pendulum(dt, repeats, variant=lambda p: p):

@@ -96,18 +96,21 @@ def test_a_batch_run_in_chunks_equals_the_batch_run_at_once(monkeypatch):
         np.testing.assert_allclose(chunked.channels[name], values, rtol=1e-13, atol=1e-15)
 
 
-@pytest.mark.parametrize("spindle_model,reflex_mode", [("mileusnic", "spindle"), ("prochazka", "spindle"),
-                                                      ("mileusnic", "force")])
-def test_a_batch_with_its_own_delays_and_conditions_equals_single_runs(spindle_model, reflex_mode):
+@pytest.mark.parametrize("spindle,feedback", [("mileusnic", "spindle"), ("prochazka", "spindle"),
+                                              ("mileusnic", "force")])
+def test_a_batch_with_its_own_delays_and_conditions_equals_single_runs(spindle, feedback):
     # A batch carries its members on the last axis of every array and reads each member's own
-    # delay from the ring buffers: every channel (per-muscle ones too) must match single runs.
+    # delay from the ring buffers (the force-feedback loop has none; its filter time constant
+    # varies instead): every channel (per-muscle ones too) must match single runs.
     from myoreflex.protocols.stretch import MotorizedStretch
     from myoreflex.units import DEG
 
-    base = default_params("elbow", spindle_model=spindle_model, reflex_mode=reflex_mode)
-    sets = [with_overrides(apply_condition(base, condition, severity), {"delays.afferent": afferent})
-            for condition, severity, afferent in (("healthy", 0.0, 0.004), ("stroke", 0.8, 0.0125),
-                                                  ("cerebral_palsy", 0.5, 0.0207))]
+    base = default_params("elbow", spindle=spindle, feedback=feedback)
+    path, values = (("delays.afferent", (0.004, 0.0125, 0.0207)) if feedback == "spindle"
+                    else ("force_feedback.time_constant", (0.01, 0.03, 0.06)))
+    sets = [with_overrides(apply_condition(base, condition, severity), {path: value})
+            for (condition, severity), value in zip((("healthy", 0.0), ("stroke", 0.8), ("cerebral_palsy", 0.5)),
+                                                    values, strict=True)]
     record = ("torque", "emg", "force", "ia", "angle")
     protocol = MotorizedStretch(velocity=150 * DEG)
     batch = simulate_batch(stack_params(sets), protocol, record=record)

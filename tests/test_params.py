@@ -22,8 +22,10 @@ def _float_fields(tree, prefix=""):
 
 
 @pytest.mark.parametrize("joint", JOINTS)
-def test_every_float_parameter_has_unit_bounds_and_source(joint):
-    params = default_params(joint)
+@pytest.mark.parametrize("spindle,tendon,feedback", [("mileusnic", "compliant", "spindle"),
+                                                     ("prochazka", "rigid", "force")])
+def test_every_float_parameter_has_unit_bounds_and_source(joint, spindle, tendon, feedback):
+    params = default_params(joint, spindle=spindle, tendon=tendon, feedback=feedback)
     missing = [path for path, field in _float_fields(params)
                if not {"unit", "bounds", "source"} <= set(field.metadata) or not field.metadata["source"]]
     assert missing == []
@@ -40,15 +42,23 @@ def test_override_replaces_value_and_unknown_path_suggests_close_match():
         with_overrides(params, {"motoneuron.gian": 0.01})
 
 
-def test_override_replaces_a_structural_choice_and_refuses_an_unknown_option():
+def test_override_replaces_a_static_option_and_the_rebuilt_set_checks_it():
     params = default_params("knee")
-    rigid = with_overrides(params, {"agonist.tendon": "rigid", "spindle_model": "prochazka"})
-    choices = (rigid.agonist.tendon, rigid.antagonist.tendon, rigid.spindle_model)
-    assert choices == ("rigid", "compliant", "prochazka")
-    assert params.agonist.tendon == "compliant"  # the original is untouched
-    assert rigid.agonist.max_isometric_force == params.agonist.max_isometric_force
-    with pytest.raises(ParameterError, match=r"`agonist.tendon`.*compliant, rigid.*'elastic'"):
-        with_overrides(params, {"agonist.tendon": "elastic"})
+    renamed = with_overrides(params, {"muscle_names": ("vasti", "hamstrings")})
+    assert renamed.muscle_names == ("vasti", "hamstrings") and params.muscle_names == ("quadriceps", "hamstrings")
+    assert renamed.agonist.max_isometric_force == params.agonist.max_isometric_force
+    with pytest.raises(ParameterError, match=r"`joint`: expected one of knee, elbow, ankle, wrist; got 'hip'"):
+        with_overrides(params, {"joint": "hip"})
+
+
+def test_a_variant_is_a_type_so_its_parameters_are_no_overrides():
+    # The spinal loop has no Falisse gains, a rigid tendon no tendon stiffness: unknown paths.
+    with pytest.raises(ParameterError, match="force_feedback.force_gain"):
+        with_overrides(default_params("knee"), {"force_feedback.force_gain": 0.5})
+    with pytest.raises(ParameterError, match="tendon_strain_at_unit_force"):
+        with_overrides(default_params("knee", tendon="rigid"), {"agonist.tendon_strain_at_unit_force": 0.05})
+    force = with_overrides(default_params("knee", feedback="force"), {"force_feedback.force_gain": 0.5})
+    assert force.force_feedback.force_gain == 0.5
 
 
 def test_out_of_bounds_value_is_refused_with_path_and_range():
@@ -72,3 +82,45 @@ def test_stack_then_unstack_round_trips():
 def test_unknown_joint_is_refused():
     with pytest.raises(ParameterError, match="knee"):
         default_params("hip")
+
+
+# --- `myoreflex params`: the chosen variants' parameters only -------------------------------------
+
+
+def _listed(*args):
+    from typer.testing import CliRunner
+
+    from myoreflex.cli import app
+
+    result = CliRunner().invoke(app, ["params", *args])
+    return result, [line.split()[0] for line in result.stdout.splitlines()]
+
+
+def test_params_command_lists_exactly_the_chosen_variants_parameters():
+    result, paths = _listed("--joint", "elbow")
+    assert result.exit_code == 0, result.output
+    assert paths == [row.path for row in parameter_table(default_params("elbow"))]
+    result, paths = _listed("--joint", "elbow", "--spindle", "prochazka", "--tendon", "rigid", "--feedback", "force")
+    assert result.exit_code == 0, result.output
+    lean = default_params("elbow", spindle="prochazka", tendon="rigid", feedback="force")
+    assert paths == [row.path for row in parameter_table(lean)]
+    assert "spindle.velocity_coefficient" in paths and "force_feedback.force_gain" in paths
+    assert not any(p.startswith(("circuit.", "delays.", "spindle.bag1")) or "tendon_strain" in p for p in paths)
+
+
+@pytest.mark.parametrize("flag,value", [("--spindle", "power_law"), ("--tendon", "elastic"), ("--feedback", "emg")])
+def test_params_command_refuses_an_unknown_variant_in_one_line(flag, value):
+    from myoreflex import model
+
+    result, _ = _listed(flag, value)
+    registry = {"--spindle": model.SPINDLES, "--tendon": model.TENDONS, "--feedback": model.FEEDBACKS}[flag]
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"Error: {flag}: expected one of {', '.join(registry)}; got {value!r}"
+
+
+def test_params_command_help_names_every_registered_variant():
+    from myoreflex import model
+    from myoreflex.cli.params import VARIANT_HELP
+
+    for kind, registry in (("spindle", model.SPINDLES), ("tendon", model.TENDONS), ("feedback", model.FEEDBACKS)):
+        assert all(name in VARIANT_HELP[kind] for name in registry), kind

@@ -91,9 +91,9 @@ def test_manual_stretch_moves_over_the_range_in_about_one_second():
 
 
 def test_falisse_force_feedback_mode_gives_velocity_dependent_reflex():
-    healthy = _series(default_params("elbow", reflex_mode="force"))
+    healthy = _series(default_params("elbow", feedback="force"))
     assert all(r.emg_onset_angle_deg is None for r in healthy)  # zero feedback gains when healthy
-    rows = _series(apply_condition(default_params("elbow", reflex_mode="force"), "stroke", 0.7))
+    rows = _series(apply_condition(default_params("elbow", feedback="force"), "stroke", 0.7))
     emgs = [r.peak_emg for r in rows]
     torques = [r.peak_torque_nm for r in rows]
     assert emgs[0] < emgs[1] < emgs[2] and torques[0] < torques[1] < torques[2]

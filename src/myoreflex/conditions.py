@@ -10,6 +10,10 @@ parameter moves monotonically with severity; that every pendulum metric does too
 pendulum (ANCHORS 4.3, CP1 right: R1 1.21, R2n 0.76, 4 flexion peaks, first period 0.86 s) and a
 stroke elbow torque of the order of McPherson et al. 2019 (7 N m);
 they are assumptions, to be replaced by fitted values (the fit issue).
+
+A change applies where its parameter exists: a parameter set holds the parameters of its model
+variants only (:mod:`myoreflex.model`), so the force-feedback gains move in a force-feedback loop
+and the circuit's weights in a spinal one, each loop untouched by the other's changes.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 
 from myoreflex.errors import ParameterError, describe
 from myoreflex.model import ReflexParams
-from myoreflex.params import get_param, with_overrides
+from myoreflex.params import get_param, has_param, with_overrides
 from myoreflex.units import DEG
 
 SHEEAN = "Sheean 2002; Li & Francisco 2015 (loss of dorsal reticulospinal inhibition after cortical/capsular lesions)"
@@ -95,6 +99,16 @@ _STIFFER_TISSUE = (
     Change("motoneuron.tone", DE_GROOTE_2018, shift=0.032),
 )
 
+
+def _spinal_release(reciprocal_scale: float, pic_shift: float) -> tuple[Change, ...]:
+    """The released reflex and stiffer tissue, plus the spinal changes of a lesion that reaches the
+    cord: weaker reciprocal inhibition and larger persistent inward currents."""
+    return _RELEASED_REFLEX + _STIFFER_TISSUE + (
+        Change("circuit.reciprocal_weight", MAHROUS, scale=reciprocal_scale),
+        Change("motoneuron.pic_amplitude", MURRAY, shift=pic_shift),
+    )
+
+
 CONDITIONS: dict[str, Condition] = {
     "healthy": Condition("healthy", "none: intact descending control", ()),
     "stroke": Condition(
@@ -105,22 +119,12 @@ CONDITIONS: dict[str, Condition] = {
     "spinal_cord_injury": Condition(
         "spinal_cord_injury",
         "spinal cord transection or incomplete injury above the segment (chronic)",
-        _RELEASED_REFLEX
-        + _STIFFER_TISSUE
-        + (
-            Change("circuit.reciprocal_weight", MAHROUS, scale=0.52),
-            Change("motoneuron.pic_amplitude", MURRAY, shift=48.0),
-        ),
+        _spinal_release(reciprocal_scale=0.52, pic_shift=48.0),
     ),
     "multiple_sclerosis": Condition(
         "multiple_sclerosis",
         "demyelinating lesions of brain and spinal cord white matter (mixed supraspinal/spinal)",
-        _RELEASED_REFLEX
-        + _STIFFER_TISSUE
-        + (
-            Change("circuit.reciprocal_weight", MAHROUS, scale=0.76),
-            Change("motoneuron.pic_amplitude", MURRAY, shift=24.0),
-        ),
+        _spinal_release(reciprocal_scale=0.76, pic_shift=24.0),
     ),
     "cerebral_palsy": Condition(
         "cerebral_palsy",
@@ -157,7 +161,8 @@ def apply_condition(params: ReflexParams, condition: str, severity) -> ReflexPar
     """Apply a named condition at ``severity`` in [0, 1] to a (healthy) parameter set.
 
     For a batch (:func:`myoreflex.params.stack_params`) ``severity`` may be one number or one per
-    member. Severity 0 leaves a parameter exactly as it was.
+    member. Severity 0 leaves a parameter exactly as it was. A change whose parameter the set's
+    variants lack (the force-feedback gains of a spinal loop, say) is skipped.
 
     Examples
     --------
@@ -171,7 +176,7 @@ def apply_condition(params: ReflexParams, condition: str, severity) -> ReflexPar
     severity = _check_severity(severity)
     if severity.ndim == 0:
         severity = float(severity)
-    overrides = {c.path: c.apply(get_param(params, c.path), severity) for c in changes}
+    overrides = {c.path: c.apply(get_param(params, c.path), severity) for c in changes if has_param(params, c.path)}
     return with_overrides(params, overrides)
 
 
@@ -194,8 +199,14 @@ def apply_conditions(batch: ReflexParams, conditions, severities) -> ReflexParam
 
 
 def describe_condition(condition: str) -> str:
-    """A readable list of what a condition changes, with sources."""
-    c = CONDITIONS[condition]
+    """A readable list of what a condition changes, with sources.
+
+    Examples
+    --------
+    >>> print(describe_condition("stroke").splitlines()[1])
+      descending.inhibition x0.2 at severity 1  [Sheean 2002; Li & Francisco 2015 (loss of dorsal ...)]
+    """
+    c = _check_condition(condition)
     lines = [f"{c.name}: {c.lesion}"]
     for change in c.changes:
         how = f"x{change.scale:g}" if change.scale is not None else f"{change.shift:+g}"

@@ -1,6 +1,6 @@
 """The reflex loop assembled from its parts: parameters, state layout and one time step.
 
-Signal flow in one step of length ``dt`` (spindle-driven mode)::
+Signal flow in one step of length ``dt`` (the default, spindle-driven loop)::
 
     joint angle q ──► musculotendon lengths ──► muscle (fibre length, force)
          ▲                                       │          │
@@ -13,9 +13,6 @@ Signal flow in one step of length ``dt`` (spindle-driven mode)::
          │                                       efferent delay (history buffer)
          └──── limb dynamics ◄── muscle torque ◄── excitation ◄─┘
 
-The alternative ``reflex_mode="force"`` replaces spindle → circuit → pool by the force and
-force-rate feedback of Falisse et al. 2018 (its first-order filter stands in for the delay).
-
 Each joint has two muscles: the *agonist* (the tested muscle, stretched by +q) and its
 *antagonist*. Neural parameters (spindle, tendon organ, circuit, pool, descending) are shared by
 both; mechanics and geometry are per muscle. Musculotendon length and joint torque::
@@ -23,11 +20,37 @@ both; mechanics and geometry are per muscle. Musculotendon length and joint torq
     l_MT = l_Ts + l_opt cos(alpha_0) + s r (q - q_opt),   tau = -s r F_T,
 
 with ``s = +1`` for the agonist and ``-1`` for the antagonist (constant moment arm ``r``).
+
+Model variants are types, as diffrax's solvers are: each is a parameter class of its own with the
+same methods as its siblings, holds its own parameters only, and its type picks the code at trace
+time. One registry per kind names them (``default_params(spindle=, tendon=, feedback=)``):
+
+========  ===================  ==========================================================
+kind      registry             variants (the default first)
+========  ===================  ==========================================================
+feedback  :data:`FEEDBACKS`    ``"spindle"`` :class:`SpinalLoop`, ``"force"`` :class:`ForceFeedbackLoop`
+spindle   :data:`SPINDLES`     ``"mileusnic"`` :class:`~myoreflex.physiology.spindle.MileusnicSpindle`,
+                               ``"prochazka"`` :class:`~myoreflex.physiology.spindle.ProchazkaSpindle`
+tendon    :data:`TENDONS`      ``"compliant"`` :class:`~myoreflex.physiology.muscle.CompliantTendonMuscle`,
+                               ``"rigid"`` :class:`~myoreflex.physiology.muscle.RigidTendonMuscle`
+========  ===================  ==========================================================
+
+The feedback variant is the loop's own class (a subclass of the abstract :class:`ReflexParams`),
+the spindle variant the class of ``spindle``, the tendon variant the class of both muscles. The
+default loop keeps every parameter path it ever had. The others: a Prochazka spindle's
+coefficients are ``spindle.velocity_coefficient`` etc. (formerly ``prochazka.*``); a rigid tendon
+has no ``agonist.tendon_strain_at_unit_force``; a force-feedback loop has ``force_feedback.*``, and
+of the spinal loop's ``circuit.*``, ``delays.*``, ``motoneuron.*`` and ``descending.*`` only
+``motoneuron.tone`` and ``descending.gamma_dynamic`` / ``gamma_static``. (A Prochazka spindle
+ignores the fusimotor rates, which stay in the loop's descending control.)
 """
 
 from __future__ import annotations
 
+import abc
+import dataclasses
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax
@@ -35,33 +58,34 @@ import jax.numpy as jnp
 
 from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, describe
-from myoreflex.params import choice, param
+from myoreflex.params import check_choices, check_parts, choice, param, part_classes, recast
 from myoreflex.physiology import limb as limb_mod
-from myoreflex.physiology.descending import DescendingParams
+from myoreflex.physiology.descending import DescendingParams, FusimotorDrive
 from myoreflex.physiology.limb import LimbParams
 from myoreflex.physiology.motoneuron import (
     MotoneuronParams,
     MotoneuronState,
+    PoolTone,
     motoneuron_equilibrium,
     motoneuron_step,
 )
-from myoreflex.physiology.muscle import MuscleParams, MuscleState, muscle_equilibrium, muscle_step
+from myoreflex.physiology.muscle import (
+    TENDONS,
+    MuscleParams,
+    MuscleState,
+    muscle_equilibrium,
+    muscle_step,
+)
 from myoreflex.physiology.spinal_circuit import (
+    FALISSE,
+    PDB,
     CircuitParams,
     ForceFeedbackParams,
     ForceFeedbackState,
     force_feedback_step,
     net_input,
 )
-from myoreflex.physiology.spindle import (
-    ProchazkaParams,
-    SpindleParams,
-    SpindleState,
-    prochazka_ia,
-    spindle_afferents,
-    spindle_equilibrium,
-    spindle_step,
-)
+from myoreflex.physiology.spindle import SPINDLES, MileusnicSpindle, SpindleModel
 from myoreflex.physiology.tendon_organ import (
     TendonOrganParams,
     TendonOrganState,
@@ -69,11 +93,10 @@ from myoreflex.physiology.tendon_organ import (
     tendon_organ_rate_static,
     tendon_organ_step,
 )
+from myoreflex.registry import Registry
 from myoreflex.units import DEG
 
 JOINTS = ("knee", "elbow", "ankle", "wrist")
-REFLEX_MODES = ("spindle", "force")
-SPINDLE_MODELS = ("mileusnic", "prochazka")
 MAX_DELAY = 0.060  # s; the history buffers hold this much (static), delays above are refused
 
 DELP = "Delp et al. 1990 IEEE TBME 37:757 (OpenSim gait model), lumped and rounded"
@@ -95,36 +118,184 @@ class DelayParams(eqx.Module):
     efferent: float = param(0.010, unit="s", bounds=(0.0, MAX_DELAY / 2), source=LATENCY + "; half the loop")
 
 
+# ---------------------------------------------------------------------------------------------
+# The loop's parameters: what every loop shares, and one class per feedback variant
+
+
 class ReflexParams(eqx.Module):
-    """Every parameter of one subject's joint and its reflex loop (a single pytree)."""
+    """Every parameter of one subject's joint and its reflex loop (a single pytree; abstract).
+
+    What every loop shares. The concrete class is the loop's feedback variant (:data:`FEEDBACKS`):
+    :class:`SpinalLoop` or :class:`ForceFeedbackLoop`, each adding its own parts and the three
+    methods below, which :func:`initial_state` and :func:`step` call. Each declares its own
+    ``motoneuron`` (whose ``tone`` is the resting excitation) and ``descending`` (with the
+    spindles' fusimotor rates ``gamma_dynamic`` and ``gamma_static``). ``spindle`` holds a
+    spindle variant (:data:`SPINDLES`), ``agonist`` and ``antagonist`` one tendon variant
+    (:data:`TENDONS`). Built by :func:`default_params`; the structure is checked when a parameter
+    set is built (:meth:`__check_init__`), the values by :func:`myoreflex.params.validate`.
+    """
+
+    reference: ClassVar[str]
 
     limb: LimbParams
     agonist: MuscleParams
     antagonist: MuscleParams
     agonist_geometry: MuscleGeometry
     antagonist_geometry: MuscleGeometry
-    spindle: SpindleParams = SpindleParams()
-    prochazka: ProchazkaParams = ProchazkaParams()
+    spindle: SpindleModel = MileusnicSpindle()
     tendon_organ: TendonOrganParams = TendonOrganParams()
-    circuit: CircuitParams = CircuitParams()
-    motoneuron: MotoneuronParams = MotoneuronParams()
-    descending: DescendingParams = DescendingParams()
-    force_feedback: ForceFeedbackParams = ForceFeedbackParams()
-    delays: DelayParams = DelayParams()
     joint: str = choice("knee", options=JOINTS, doc="which joint")
     muscle_names: tuple[str, str] = choice(("quadriceps", "hamstrings"), doc="agonist, antagonist")
-    reflex_mode: str = choice("spindle", options=REFLEX_MODES, doc="spindle-driven loop or Falisse force feedback")
-    spindle_model: str = choice("mileusnic", options=SPINDLE_MODELS, doc="Mileusnic 2006 or Prochazka power law")
+
+    def __check_init__(self):
+        """The structure: options, part classes, two named muscles of one tendon model."""
+        check_choices(self)
+        check_parts(self)
+        names = self.muscle_names
+        if not (isinstance(names, tuple) and len(names) == 2 and names[0] != names[1]
+                and all(isinstance(name, str) and name.isidentifier() and name == name.lower() for name in names)):
+            raise ParameterError(describe("parameter `muscle_names`", "two different lower-case names "
+                                          "(agonist, antagonist), e.g. ('quadriceps', 'hamstrings')", repr(names)))
+        if type(self.agonist) is not type(self.antagonist):
+            raise ParameterError(describe("parameter `antagonist`", f"the agonist's tendon model "
+                                          f"({_name(TENDONS, self.agonist)})", _name(TENDONS, self.antagonist),
+                                          "both muscles of a joint share one tendon model"))
+
+    @abc.abstractmethod
+    def feedback_rest(self, ia, ii, ib, force_norm, n_buffer: int):
+        """The feedback's state with the loop at rest, from both muscles' afferent rates (pps)
+        and normalised tendon forces; ``n_buffer`` rows of history (:func:`buffer_length`)."""
+
+    @abc.abstractmethod
+    def feedback_drive(self, feedback, head, dt):
+        """The reflex excitation (1) of both muscles over the step that writes row ``head``."""
+
+    @abc.abstractmethod
+    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt):
+        """The feedback's state at the end of the step, from its afferent rates (pps) and the
+        normalised tendon forces now and one step before."""
 
 
-def _muscle(force, l_opt, l_ts, pennation_deg, **passive):
-    return MuscleParams(
-        max_isometric_force=force,
-        optimal_fibre_length=l_opt,
-        tendon_slack_length=l_ts,
-        pennation_at_optimal=pennation_deg * DEG,
-        **passive,
-    )
+class SpinalState(eqx.Module):
+    """The spinal loop's state: the pool, and ring buffers of afferent rates and pool drive.
+
+    ``afferent_history`` (n_buffer, 6): Ia, II, Ib of both muscles; ``efferent_history``
+    (n_buffer, 2): the pool drive of both muscles.
+    """
+
+    motoneuron: MotoneuronState
+    afferent_history: jax.Array
+    efferent_history: jax.Array
+
+
+class SpinalLoop(ReflexParams):
+    """The spindle-driven spinal loop (``feedback="spindle"``, the default).
+
+    Ia, II and Ib reach the spinal circuit after the afferent delay; the circuit's net input drives
+    the motor neuron pool, whose output reaches the muscles after the efferent delay.
+
+    Examples
+    --------
+    >>> loop = default_params("knee")
+    >>> type(loop).__name__, loop.circuit.ia_weight, loop.delays.afferent
+    ('SpinalLoop', 1.0, 0.01)
+    """
+
+    reference: ClassVar[str] = PDB + "; delays: " + LATENCY
+    motoneuron: MotoneuronParams = MotoneuronParams()
+    descending: DescendingParams = DescendingParams()
+    circuit: CircuitParams = CircuitParams()
+    delays: DelayParams = DelayParams()
+
+    def _pool_input(self, ia, ii, ib):
+        """Net input to both pools (pps): own Ia, II, Ib, the antagonist's Ia, descending drive."""
+        descending = self.descending
+        return net_input(ia, ii, ib, ia[::-1], descending.facilitation, descending.inhibition, self.circuit)
+
+    def feedback_rest(self, ia, ii, ib, force_norm, n_buffer):
+        """The pool at equilibrium with the resting afferents, buffers filled with the rest values."""
+        pool = jax.vmap(motoneuron_equilibrium, in_axes=(0, None))(self._pool_input(ia, ii, ib), self.motoneuron)
+        return SpinalState(pool, _fill(jnp.concatenate([ia, ii, ib]), n_buffer), _fill(pool.drive, n_buffer))
+
+    def feedback_drive(self, feedback, head, dt):
+        """The pool drive that left the cord ``delays.efferent`` before the step's midpoint.
+
+        Held over the step, the drive acts at the step's midpoint t + dt/2, so it is read
+        ``delay - dt/2`` before the newest row (the pool drive at t): it then reaches the muscle
+        exactly ``delay`` after it left the pool. Reading ``delay`` back instead adds dt/2 to the
+        loop delay, a first-order timing error that would set the pendulum's step.
+        """
+        previous_head = (head - 1) % feedback.efferent_history.shape[0]
+        lead = jnp.maximum(self.delays.efferent - 0.5 * dt, 0.0)
+        return _read(feedback.efferent_history, previous_head, lead, dt)
+
+    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt):
+        """Push the afferents, read them ``delays.afferent`` back, step the pool, push its drive."""
+        afferent_history = _push(feedback.afferent_history, jnp.concatenate([ia, ii, ib]), head)
+        delayed = _read(afferent_history, head, self.delays.afferent, dt)
+        u = self._pool_input(delayed[0:2], delayed[2:4], delayed[4:6])
+        pool, _ = jax.vmap(motoneuron_step, in_axes=(0, 0, None, None))(feedback.motoneuron, u, self.motoneuron, dt)
+        return SpinalState(pool, afferent_history, _push(feedback.efferent_history, pool.drive, head))
+
+
+class ForceFeedbackLoop(ReflexParams):
+    """Force and force-rate feedback of Falisse et al. 2018 (``feedback="force"``).
+
+    The normalised tendon force and its rate drive the muscles through smooth thresholds and a
+    first-order filter, which stands in for the delay: no circuit, no delays, no pool model (its
+    ``motoneuron`` is the resting tone only) and no descending control but the spindles' fusimotor
+    drive. The spindle and tendon organ still run, so their rates are recorded.
+
+    Examples
+    --------
+    >>> loop = default_params("elbow", feedback="force")
+    >>> type(loop).__name__, loop.force_feedback.time_constant
+    ('ForceFeedbackLoop', 0.03)
+    """
+
+    reference: ClassVar[str] = FALISSE
+    motoneuron: PoolTone = PoolTone()
+    descending: FusimotorDrive = FusimotorDrive()
+    force_feedback: ForceFeedbackParams = ForceFeedbackParams()
+
+    def feedback_rest(self, ia, ii, ib, force_norm, n_buffer):
+        """Both pathways silent. Not the steady state where the gains are above 0 and the resting
+        force above its threshold: the force pathway then rises to it over the first time constants."""
+        return ForceFeedbackState(jnp.zeros_like(force_norm), jnp.zeros_like(force_norm))
+
+    def feedback_drive(self, feedback, head, dt):
+        """The filtered force and force-rate excitations."""
+        return feedback.force + feedback.force_rate
+
+    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt):
+        """:func:`~myoreflex.physiology.spinal_circuit.force_feedback_step` with the backward
+        difference of the force."""
+        force_rate = (force_norm - previous_force) / dt
+        feedback, _ = jax.vmap(force_feedback_step, in_axes=(0, 0, 0, None, None))(
+            feedback, force_norm, force_rate, self.force_feedback, dt
+        )
+        return feedback
+
+
+FEEDBACKS = Registry("feedback", {"spindle": SpinalLoop, "force": ForceFeedbackLoop})
+"""The feedback variants of the loop by name (``default_params(feedback=...)``)."""
+
+
+def _name(registry: Registry, part) -> str:
+    """The registry name of a variant's class (its class name if unregistered)."""
+    return next((name for name in registry if type(part) is registry[name]), type(part).__name__)
+
+
+def variants(params: ReflexParams) -> dict[str, str]:
+    """The names of a parameter set's variants, as :func:`default_params` takes them.
+
+    Examples
+    --------
+    >>> variants(default_params("knee", tendon="rigid"))
+    {'spindle': 'mileusnic', 'tendon': 'rigid', 'feedback': 'spindle'}
+    """
+    return {"spindle": _name(SPINDLES, params.spindle), "tendon": _name(TENDONS, params.agonist),
+            "feedback": _name(FEEDBACKS, params)}
 
 
 # Per-joint muscles (agonist = tested, stretched by +q), moment arms, fibre-optimal angles and
@@ -214,13 +385,26 @@ def default_params(
     *,
     body_mass: float = 75.0,
     height: float = 1.75,
-    reflex_mode: str = "spindle",
-    spindle_model: str = "mileusnic",
+    spindle: str = "mileusnic",
+    tendon: str = "compliant",
+    feedback: str = "spindle",
 ) -> ReflexParams:
-    """A healthy adult's parameters for one joint (defaults: 75 kg, 1.75 m).
+    """A healthy adult's parameters for one joint (defaults: 75 kg, 1.75 m), in the chosen variants.
 
     Segment mass, centre of mass and inertia come from Winter 2009 for the given body mass and
     height; muscles from Delp et al. 1990 / Holzbaur et al. 2005; loop delays from ANCHORS 3.8.
+    ``spindle``, ``tendon`` and ``feedback`` name the variants (:data:`SPINDLES`, :data:`TENDONS`,
+    :data:`FEEDBACKS`); the parameter set holds theirs only.
+
+    Examples
+    --------
+    >>> knee = default_params("knee")
+    >>> type(knee).__name__, type(knee.spindle).__name__, type(knee.agonist).__name__
+    ('SpinalLoop', 'MileusnicSpindle', 'CompliantTendonMuscle')
+    >>> default_params("knee", spindle="power law")
+    Traceback (most recent call last):
+    ...
+    myoreflex.errors.ParameterError: spindle model: expected one of mileusnic, prochazka; got 'power law'
     """
     if joint not in _JOINT_TABLE:
         raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
@@ -228,20 +412,17 @@ def default_params(
                                            ("height", height, limb_mod.HEIGHT_BOUNDS_M, "m")):
         if not low <= value <= high:
             raise ParameterError(describe(name, f"a value in [{low:g}, {high:g}] {unit}", value))
-    if reflex_mode not in REFLEX_MODES:
-        raise ParameterError(describe("reflex_mode", f"one of {', '.join(REFLEX_MODES)}", repr(reflex_mode)))
-    if spindle_model not in SPINDLE_MODELS:
-        raise ParameterError(describe("spindle_model", f"one of {', '.join(SPINDLE_MODELS)}", repr(spindle_model)))
+    spindle_model, muscle_model, loop = SPINDLES.lookup(spindle), TENDONS.lookup(tendon), FEEDBACKS.lookup(feedback)
     spec = _JOINT_TABLE[joint]
     segment = limb_mod.segment_from_anthropometry(joint, body_mass, height)
-    limb = LimbParams(**{**segment, **spec["limb"]})
     half = spec["loop_delay"] / 2
-    return ReflexParams(
-        limb=limb,
-        agonist=_muscle(*spec["agonist"], **spec.get("passive", {})),
-        antagonist=_muscle(*spec["antagonist"], **spec.get("passive", {})),
+    parts = dict(
+        limb=LimbParams(**{**segment, **spec["limb"]}),
+        agonist=_muscle(muscle_model, *spec["agonist"], **spec.get("passive", {})),
+        antagonist=_muscle(muscle_model, *spec["antagonist"], **spec.get("passive", {})),
         agonist_geometry=MuscleGeometry(moment_arm=spec["arms"][0], optimal_angle=spec["optimal"][0]),
         antagonist_geometry=MuscleGeometry(moment_arm=spec["arms"][1], optimal_angle=spec["optimal"][1]),
+        spindle=spindle_model(),
         delays=DelayParams(afferent=half, efferent=half),
         motoneuron=MotoneuronParams(
             gain=spec.get("reflex_gain", MotoneuronParams().gain),
@@ -249,8 +430,48 @@ def default_params(
         ),
         joint=joint,
         muscle_names=spec["names"],
-        reflex_mode=reflex_mode,
-        spindle_model=spindle_model,
+    )
+    # Each loop takes the joint's parts it has (a force-feedback loop has no delays), in its classes
+    # (its motor neuron part is the resting tone alone).
+    classes = part_classes(loop)
+    return loop(**{name: part if isinstance(part, classes.get(name, object)) else recast(part, classes[name],
+                                                                                         classes[name]())
+                   for name, part in parts.items() if name in {field.name for field in dataclasses.fields(loop)}})
+
+
+def with_variants(params: ReflexParams, *, spindle: str | None = None, tendon: str | None = None,
+                  feedback: str | None = None) -> ReflexParams:
+    """The same subject in other variants: the parameters the variants share are kept, those a new
+    variant adds come from the joint's preset (:func:`default_params`).
+
+    For one parameter set (convert the members before :func:`~myoreflex.params.stack_params`).
+
+    Examples
+    --------
+    >>> from myoreflex.conditions import apply_condition
+    >>> stroke = apply_condition(default_params("knee"), "stroke", 0.7)
+    >>> lean = with_variants(stroke, spindle="prochazka", tendon="rigid")
+    >>> variants(lean)["tendon"], lean.motoneuron.threshold == stroke.motoneuron.threshold
+    ('rigid', True)
+    """
+    chosen = {**variants(params), **{kind: name for kind, name in
+                                     (("spindle", spindle), ("tendon", tendon), ("feedback", feedback))
+                                     if name is not None}}
+    preset = default_params(params.joint, **chosen)
+    params = recast(params, type(preset), preset)
+    muscles = {name: recast(getattr(params, name), type(preset.agonist), getattr(preset, name))
+               for name in ("agonist", "antagonist")}
+    spindle_part = recast(params.spindle, type(preset.spindle), preset.spindle)
+    return dataclasses.replace(params, spindle=spindle_part, **muscles)
+
+
+def _muscle(model: type[MuscleParams], force, l_opt, l_ts, pennation_deg, **passive) -> MuscleParams:
+    return model(
+        max_isometric_force=force,
+        optimal_fibre_length=l_opt,
+        tendon_slack_length=l_ts,
+        pennation_at_optimal=pennation_deg * DEG,
+        **passive,
     )
 
 
@@ -259,19 +480,21 @@ def default_params(
 
 
 class LoopState(eqx.Module):
-    """Everything that evolves. Per-muscle fields have a leading axis of 2 (agonist, antagonist)."""
+    """Everything that evolves. Per-muscle fields have a leading axis of 2 (agonist, antagonist).
+
+    ``spindle`` is the spindle variant's state (``None`` for a stateless one) and ``feedback`` the
+    feedback variant's (:class:`SpinalState` or
+    :class:`~myoreflex.physiology.spinal_circuit.ForceFeedbackState`).
+    """
 
     angle: jax.Array
     angular_velocity: jax.Array
     muscle: MuscleState
-    spindle: SpindleState
+    spindle: object
     tendon_organ: TendonOrganState
-    motoneuron: MotoneuronState
-    force_feedback: ForceFeedbackState
+    feedback: object
     previous_force: jax.Array  # (2,) normalised tendon force at the last step, for dF/dt
     previous_stiffness: jax.Array  # (2,) musculotendon stiffness at the last step (N/m), for the limb
-    afferent_history: jax.Array  # ring buffer (n_buffer, 6): Ia, II, Ib of both muscles
-    efferent_history: jax.Array  # ring buffer (n_buffer, 2): pool drive of both muscles
 
 
 class Observation(eqx.Module):
@@ -325,27 +548,14 @@ def muscle_torque(force, geometry: MuscleGeometry):
     return geometry.moment_arm[1] * force[1] - geometry.moment_arm[0] * force[0]
 
 
-def _afferents(spindle_state, fibre_length_norm, fibre_velocity, muscles, params: ReflexParams, dt, excitation):
-    """Spindle Ia and II for both muscles (pps)."""
-    if params.spindle_model == "mileusnic":
-        step = jax.vmap(spindle_step, in_axes=(0, 0, 0, None, None, None, None))
-        return step(
-            spindle_state,
-            fibre_length_norm,
-            fibre_velocity,
-            params.descending.gamma_dynamic,
-            params.descending.gamma_static,
-            params.spindle,
-            dt,
-        )
-    stretch = (fibre_length_norm - 1.0) * muscles.optimal_fibre_length
-    velocity = fibre_velocity * muscles.optimal_fibre_length
-    ia = prochazka_ia(velocity, stretch, excitation, params.prochazka)
-    return spindle_state, ia, jnp.zeros_like(ia)
+def _spindle_inputs(params: ReflexParams, muscles: MuscleParams, emg) -> dict:
+    """What a spindle variant may read besides its fibre length (:class:`SpindleModel`)."""
+    return {"gamma_dynamic": params.descending.gamma_dynamic, "gamma_static": params.descending.gamma_static,
+            "optimal_fibre_length": muscles.optimal_fibre_length, "emg": emg}
 
 
 def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
-    """The loop at rest at ``angle``: muscles, receptors and pool in equilibrium, buffers filled."""
+    """The loop at rest at ``angle``: muscles, receptors and feedback in equilibrium, buffers filled."""
     angle = jnp.broadcast_to(jnp.asarray(angle, dtype=float), _batch_shape(params))
     muscles, geometry = _muscles(params)
     lmt = musculotendon_lengths(angle, muscles, geometry)
@@ -355,36 +565,20 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
     muscle_state = MuscleState(activation=activation, fibre_length=fibre_length)
     # One zero-time step gives the consistent outputs (force, normalised length) at rest.
     _, out = jax.vmap(muscle_step, in_axes=(0, 0, 0, 0, None))(muscle_state, activation, lmt, muscles, dt)
-    force = out.tendon_force
+    force_norm = out.tendon_force / muscles.max_isometric_force
     active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal)
-    fln = out.fibre_length_norm
-    spindle_state = jax.vmap(spindle_equilibrium, in_axes=(0, None, None, None))(
-        fln, params.descending.gamma_dynamic, params.descending.gamma_static, params.spindle
-    )
-    if params.spindle_model == "mileusnic":
-        ia, ii = jax.vmap(spindle_afferents, in_axes=(0, 0, None))(spindle_state, fln, params.spindle)
-    else:
-        _, ia, ii = _afferents(spindle_state, fln, jnp.zeros_like(fln), muscles, params, dt, activation)
+    spindle_state, ia, ii = params.spindle.rest(out.fibre_length_norm, **_spindle_inputs(params, muscles, activation))
     gto_state = jax.vmap(tendon_organ_equilibrium, in_axes=(0, None))(active_force, params.tendon_organ)
     ib = tendon_organ_rate_static(active_force, params.tendon_organ)
-    u = net_input(
-        ia, ii, ib, ia[::-1], params.descending.facilitation, params.descending.inhibition, params.circuit
-    )
-    mn_state = jax.vmap(motoneuron_equilibrium, in_axes=(0, None))(u, params.motoneuron)
-    n = buffer_length(dt)
-    afferent = jnp.concatenate([ia, ii, ib])
     return LoopState(
         angle=angle,
         angular_velocity=jnp.zeros_like(angle),
         muscle=muscle_state,
         spindle=spindle_state,
         tendon_organ=gto_state,
-        motoneuron=mn_state,
-        force_feedback=ForceFeedbackState(jnp.zeros_like(force), jnp.zeros_like(force)),
-        previous_force=force / muscles.max_isometric_force,
+        feedback=params.feedback_rest(ia, ii, ib, force_norm, buffer_length(dt)),
+        previous_force=force_norm,
         previous_stiffness=out.stiffness,
-        afferent_history=_fill(afferent, n),
-        efferent_history=_fill(mn_state.drive, n),
     )
 
 
@@ -438,19 +632,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     muscles, geometry = _muscles(params)
     lp = params.limb
 
-    # 1. Neural drive reaching the muscles now (efferent delay).
-    previous_head = (head - 1) % state.afferent_history.shape[0]
-
-    if params.reflex_mode == "force":
-        reflex = state.force_feedback.force + state.force_feedback.force_rate
-    else:
-        # Held over the step, the drive acts at the step's midpoint t + dt/2, so it is read
-        # ``delay - dt/2`` before the newest row (the pool drive at t): it then reaches the muscle
-        # exactly ``delay`` after it left the pool. Reading ``delay`` back instead adds dt/2 to the
-        # loop delay, a first-order timing error that would set the pendulum's step.
-        lead = jnp.maximum(params.delays.efferent - 0.5 * dt, 0.0)
-        reflex = _read(state.efferent_history, previous_head, lead, dt)
-    excitation = jnp.clip(params.motoneuron.tone + reflex, 0.0, 1.0)
+    # 1. Neural drive reaching the muscles now (the feedback variant's: delayed pool drive, or filtered force).
+    excitation = jnp.clip(params.motoneuron.tone + params.feedback_drive(state.feedback, head, dt), 0.0, 1.0)
 
     # 2. Mechanics: joint motion, then muscles at the new musculotendon lengths.
     if prescribed:
@@ -479,8 +662,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     torque_muscles = muscle_torque(force, geometry)
 
     # 3. Receptors.
-    spindle_state, ia, ii = _afferents(
-        state.spindle, out.fibre_length_norm, out.fibre_velocity, muscles, params, dt, excitation
+    spindle_state, ia, ii = params.spindle.step(
+        state.spindle, out.fibre_length_norm, out.fibre_velocity, dt, **_spindle_inputs(params, muscles, excitation)
     )
     # Tendon organs sit in series with the muscle fibres and signal actively generated force; they
     # are nearly silent in passive stretch (Houk & Henneman 1967 J Neurophysiol 30:466), so they
@@ -490,23 +673,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
         state.tendon_organ, active_force, params.tendon_organ, dt
     )
 
-    # 4. Spinal cord: delayed afferents, circuit and pool; or the force feedback.
-    afferent_history = _push(state.afferent_history, jnp.concatenate([ia, ii, ib]), head)
-    mn_state, efferent_history, ff_state = state.motoneuron, state.efferent_history, state.force_feedback
-    if params.reflex_mode == "spindle":
-        delayed = _read(afferent_history, head, params.delays.afferent, dt)
-        d_ia, d_ii, d_ib = delayed[0:2], delayed[2:4], delayed[4:6]
-        u = net_input(
-            d_ia, d_ii, d_ib, d_ia[::-1], params.descending.facilitation, params.descending.inhibition,
-            params.circuit,
-        )
-        mn_state, _ = jax.vmap(motoneuron_step, in_axes=(0, 0, None, None))(state.motoneuron, u, params.motoneuron, dt)
-        efferent_history = _push(state.efferent_history, mn_state.drive, head)
-    else:
-        force_rate = (force_norm - state.previous_force) / dt
-        ff_state, _ = jax.vmap(force_feedback_step, in_axes=(0, 0, 0, None, None))(
-            state.force_feedback, force_norm, force_rate, params.force_feedback, dt
-        )
+    # 4. Spinal cord: the feedback variant (delayed afferents, circuit and pool; or force feedback).
+    feedback = params.feedback_step(state.feedback, ia, ii, ib, force_norm, state.previous_force, head, dt)
 
     # 5. Torque: what the motor applies (prescribed) or the net muscle torque (free swing).
     if prescribed:
@@ -516,29 +684,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     else:
         torque = torque_muscles
 
-    new_state = LoopState(
-        angle=angle,
-        angular_velocity=angular_velocity,
-        muscle=muscle_state,
-        spindle=spindle_state,
-        tendon_organ=gto_state,
-        motoneuron=mn_state,
-        force_feedback=ff_state,
-        previous_force=force_norm,
-        previous_stiffness=out.stiffness,
-        afferent_history=afferent_history,
-        efferent_history=efferent_history,
-    )
-    observation = Observation(
-        angle=angle,
-        angular_velocity=angular_velocity,
-        torque=torque,
-        excitation=excitation,
-        activation=muscle_state.activation,
-        force=force,
-        ia=ia,
-        ii=ii,
-        ib=ib,
-        fibre_length_norm=out.fibre_length_norm,
-    )
+    new_state = LoopState(angle, angular_velocity, muscle_state, spindle_state, gto_state, feedback, force_norm,
+                          out.stiffness)
+    observation = Observation(angle, angular_velocity, torque, excitation, muscle_state.activation, force, ia, ii, ib,
+                              out.fibre_length_norm)
     return new_state, observation

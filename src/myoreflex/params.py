@@ -2,8 +2,10 @@
 
 Each physiological part declares its parameters as an ``equinox.Module`` (a frozen dataclass that
 is also a JAX pytree). Every physical field is declared with :func:`param`, which records its unit,
-plausible bounds and source; structural choices (which model variant, buffer lengths) use
-:func:`choice` and are static, so they pick code at trace time and are never traced.
+plausible bounds and source; structural options (the joint, the muscles' names) use :func:`choice`
+and are static, so they pick code at trace time and are never traced. A model variant is a class
+of its own (a spindle, tendon or feedback model): its type picks the code and it holds its own
+parameters only; :func:`recast` turns a tree into a sibling class.
 
 The metadata feeds the parameter table (``myoreflex params``), validation messages, the fit's
 bounds and the property tests that draw parameters inside their bounds.
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import math
+import typing
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -40,8 +44,69 @@ def param(default: float, *, unit: str, bounds: tuple[float, float], source: str
 
 
 def choice(default: Any, *, options: Sequence[Any] | None = None, doc: str = ""):
-    """Declare a structural (static) field: it selects code and is never traced or batched."""
+    """Declare a structural (static) field: it selects code and is never traced or batched.
+
+    ``options`` are enforced when a tree is built, by :func:`check_choices` in the class's
+    ``__check_init__``.
+    """
     return eqx.field(default=default, static=True, metadata={"options": options, "doc": doc})
+
+
+def check_choices(tree: eqx.Module) -> None:
+    """Raise :class:`ParameterError` where a :func:`choice` field holds a value outside its options.
+
+    Examples
+    --------
+    >>> class Side(eqx.Module):
+    ...     side: str = choice("left", options=("left", "right"))
+    ...     def __check_init__(self):
+    ...         check_choices(self)
+    >>> Side("up")
+    Traceback (most recent call last):
+    ...
+    myoreflex.errors.ParameterError: parameter `side`: expected one of left, right; got 'up'
+    """
+    for field in dataclasses.fields(tree):
+        options = field.metadata.get("options")
+        value = getattr(tree, field.name)
+        if options is not None and value not in options:
+            raise ParameterError(describe(f"parameter `{field.name}`", f"one of {', '.join(map(str, options))}",
+                                          repr(value)))
+
+
+@functools.cache
+def part_classes(cls: type) -> dict[str, type]:
+    """The fields of ``cls`` declared as a parameter class (an ``equinox.Module``), with that class.
+
+    Examples
+    --------
+    >>> from myoreflex.model import SpinalLoop
+    >>> part_classes(SpinalLoop)["spindle"].__name__
+    'SpindleModel'
+    """
+    hints = typing.get_type_hints(cls)
+    return {field.name: hints[field.name] for field in dataclasses.fields(cls)
+            if isinstance(hints.get(field.name), type) and issubclass(hints[field.name], eqx.Module)}
+
+
+def check_parts(tree: eqx.Module) -> None:
+    """Raise :class:`ParameterError` where a part holds something other than its declared class
+    (a subclass, such as a model variant, is that class).
+
+    Examples
+    --------
+    >>> from myoreflex.model import default_params
+    >>> import dataclasses
+    >>> dataclasses.replace(default_params("knee"), spindle="prochazka")
+    Traceback (most recent call last):
+    ...
+    myoreflex.errors.ParameterError: parameter `spindle`: expected a SpindleModel; got str. ...
+    """
+    for name, cls in part_classes(type(tree)).items():
+        value = getattr(tree, name)
+        if not isinstance(value, cls):
+            raise ParameterError(describe(f"parameter `{name}`", f"a {cls.__name__}", type(value).__name__,
+                                          "variants are classes: see myoreflex.model.default_params"))
 
 
 class ParamInfo(NamedTuple):
@@ -76,20 +141,39 @@ def parameter_table(tree: eqx.Module) -> list[ParamInfo]:
 
 
 def _lookup(tree: eqx.Module, path: str):
+    if not has_param(tree, path):
+        known = [p for p, _, _ in _walk(tree)]
+        close = difflib.get_close_matches(path, known, n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "see `myoreflex params`"
+        raise ParameterError(describe("parameter path", "a known dotted path", repr(path), hint))
     node = tree
     for part in path.split("."):
-        if not isinstance(node, eqx.Module) or part not in {f.name for f in dataclasses.fields(node)}:
-            known = [p for p, _, _ in _walk(tree)]
-            close = difflib.get_close_matches(path, known, n=3)
-            hint = f"did you mean {', '.join(close)}?" if close else "see `myoreflex params`"
-            raise ParameterError(describe("parameter path", "a known dotted path", repr(path), hint))
         node = getattr(node, part)
     return node
 
 
 def get_param(tree: eqx.Module, path: str) -> Any:
-    """The value at a dotted path, e.g. ``get_param(p, "spindle.gamma_dynamic")``."""
+    """The value at a dotted path, e.g. ``get_param(p, "descending.gamma_dynamic")``."""
     return _lookup(tree, path)
+
+
+def has_param(tree: eqx.Module, path: str) -> bool:
+    """Whether a dotted path names a field of ``tree`` (a variant holds its own parameters only).
+
+    Examples
+    --------
+    >>> from myoreflex.model import default_params
+    >>> has_param(default_params("knee"), "spindle.occlusion")
+    True
+    >>> has_param(default_params("knee", spindle="prochazka"), "spindle.occlusion")
+    False
+    """
+    node = tree
+    for part in path.split("."):
+        if not isinstance(node, eqx.Module) or part not in {f.name for f in dataclasses.fields(node)}:
+            return False
+        node = getattr(node, part)
+    return True
 
 
 def _field(tree: eqx.Module, path: str) -> dataclasses.Field:
@@ -109,23 +193,47 @@ def _replace_at(tree: eqx.Module, names: Sequence[str], value: Any) -> eqx.Modul
 def with_overrides(tree: eqx.Module, overrides: Mapping[str, Any], *, check: bool = True):
     """A copy of ``tree`` with dotted-path values replaced; unknown paths list close matches.
 
-    Structural choices are replaced too (``{"agonist.tendon": "rigid"}``), checked against their
-    options.
+    Static fields are replaced too (``{"muscle_names": ("soleus", "tibialis_anterior")}``): the
+    tree is rebuilt, so its class checks them. A model variant is a type, not a value: see
+    :func:`myoreflex.model.with_variants`.
     """
     for path, value in overrides.items():
         _lookup(tree, path)
-        field = _field(tree, path)
-        if "options" in field.metadata:  # a static choice: not a leaf, so rebuild the path
-            options = field.metadata["options"]
-            if options is not None and value not in options:
-                raise ParameterError(describe(f"parameter `{path}`", f"one of {', '.join(map(str, options))}",
-                                              repr(value)))
+        if _field(tree, path).metadata.get("static"):  # not a leaf: rebuild the path (checked on build)
             tree = _replace_at(tree, path.split("."), value)
         else:
             tree = eqx.tree_at(lambda t, p=path: _lookup(t, p), tree, value)
     if check:
         validate(tree)
     return tree
+
+
+def recast(tree: eqx.Module, cls: type, fill: eqx.Module) -> eqx.Module:
+    """A ``cls`` (a sibling variant of ``tree``'s class) with the fields the two share taken from
+    ``tree`` and the others from ``fill`` (a ``cls``); a shared part that ``cls`` declares with
+    another class is recast the same way, from ``fill``'s part.
+
+    Examples
+    --------
+    >>> from myoreflex.physiology.muscle import CompliantTendonMuscle, RigidTendonMuscle
+    >>> strong = CompliantTendonMuscle(max_isometric_force=5000.0)
+    >>> recast(strong, RigidTendonMuscle, RigidTendonMuscle()).max_isometric_force
+    5000.0
+    """
+    if isinstance(tree, cls):
+        return tree
+    shared = {field.name for field in dataclasses.fields(tree)}
+    parts = part_classes(cls)
+    values = {}
+    for field in dataclasses.fields(cls):
+        if not field.init:
+            continue
+        value = getattr(tree if field.name in shared else fill, field.name)
+        if field.name in parts and not isinstance(value, parts[field.name]):
+            model = getattr(fill, field.name)
+            value = recast(value, type(model), model)
+        values[field.name] = value
+    return cls(**values)
 
 
 def validate(tree: eqx.Module) -> eqx.Module:

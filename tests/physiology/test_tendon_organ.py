@@ -4,7 +4,6 @@ Reference: ANCHORS.md 1.3 and checklist item 12.2 (DC gain 1, step overshoot 1.7
 step, r = 60 ln(1 + F / 4 N)).
 """
 
-import doctest
 import math
 
 import equinox as eqx
@@ -15,7 +14,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import myoreflex.physiology.tendon_organ as tendon_organ_module
 from myoreflex.params import parameter_table, stack_params
 from myoreflex.physiology.tendon_organ import (
     TendonOrganParams,
@@ -172,8 +170,3 @@ def test_random_parameters_and_forces_give_finite_nonnegative_rates(data):
     forces = jnp.asarray(forces)
     ib = np.asarray(_run(params, jnp.repeat(forces, 50), DT))
     assert np.all(np.isfinite(ib)) and np.all(ib >= 0.0)
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(tendon_organ_module)
-    assert result.attempted > 0 and result.failed == 0

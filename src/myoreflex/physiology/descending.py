@@ -18,6 +18,10 @@ SHEEAN = "Sheean 2002 Eur J Neurol 9 Suppl 1:3-9 (descending control of the stre
 MILEUSNIC_RANGE = "Mileusnic et al. 2006: fusimotor drive explored over 0-100+ pps; relaxed muscle: low drive"
 
 
+def _gamma():
+    return param(20.0, unit="pps", bounds=(0.0, 200.0), source=MILEUSNIC_RANGE)
+
+
 class DescendingParams(eqx.Module):
     """Descending facilitation and inhibition of the motor neuron pool, and fusimotor drive."""
 
@@ -30,5 +34,13 @@ class DescendingParams(eqx.Module):
         bounds=(0.0, 500.0),
         source=SHEEAN + ": dorsal reticulospinal inhibition (calibrated size; lost after a lesion)",
     )
-    gamma_dynamic: float = param(20.0, unit="pps", bounds=(0.0, 200.0), source=MILEUSNIC_RANGE)
-    gamma_static: float = param(20.0, unit="pps", bounds=(0.0, 200.0), source=MILEUSNIC_RANGE)
+    gamma_dynamic: float = _gamma()
+    gamma_static: float = _gamma()
+
+
+class FusimotorDrive(eqx.Module):
+    """Descending control reduced to the fusimotor drive, for a loop whose reflex bypasses the
+    spinal circuit (:class:`myoreflex.model.ForceFeedbackLoop`): the spindles still run."""
+
+    gamma_dynamic: float = _gamma()
+    gamma_static: float = _gamma()

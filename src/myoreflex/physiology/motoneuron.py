@@ -29,6 +29,15 @@ FUGLEVAND = "Fuglevand, Winter & Patla 1993 (threshold-linear, saturating rate c
 BOOTH = "Booth, Rinzel & Kiehn 1997 (PIC / plateau potentials); amplitude 0 = no PIC"
 
 
+def _tone():
+    return param(
+        0.005,
+        unit="1",
+        bounds=(0.0, 0.5),
+        source="baseline excitation of relaxed muscle (resting tone; near zero, Yeo et al. 1998)",
+    )
+
+
 class MotoneuronParams(eqx.Module):
     """Pool threshold, gain, saturation, baseline tone, time constant and PIC."""
 
@@ -46,12 +55,7 @@ class MotoneuronParams(eqx.Module):
         source="calibrated: normalised drive per pps of suprathreshold input (" + FUGLEVAND + ")",
     )
     max_drive: float = param(1.0, unit="1", bounds=(0.05, 1.0), source=FUGLEVAND + ": saturation at peak rate")
-    tone: float = param(
-        0.005,
-        unit="1",
-        bounds=(0.0, 0.5),
-        source="baseline excitation of relaxed muscle (resting tone; near zero, Yeo et al. 1998)",
-    )
+    tone: float = _tone()
     sharpness: float = param(
         0.2, unit="1/pps", bounds=(0.01, 10.0), source="numerical: softplus smoothing of the threshold"
     )
@@ -65,6 +69,13 @@ class MotoneuronParams(eqx.Module):
     pic_threshold: float = param(150.0, unit="pps", bounds=(0.0, 1000.0), source=BOOTH)
     pic_slope: float = param(10.0, unit="pps", bounds=(0.1, 200.0), source=BOOTH)
     pic_time_constant: float = param(0.5, unit="s", bounds=(0.01, 10.0), source=BOOTH + "; slow L-type Ca")
+
+
+class PoolTone(eqx.Module):
+    """The pool reduced to its resting output, for a loop whose reflex bypasses the pool model
+    (the force feedback of :class:`myoreflex.model.ForceFeedbackLoop`)."""
+
+    tone: float = _tone()
 
 
 class MotoneuronState(eqx.Module):

@@ -24,18 +24,25 @@ References: De Groote F, Kinney AL, Rao AV, Fregly BJ (2016) Ann Biomed Eng 44:2
 (``degroote2016``); OpenSim ``DeGrooteFregly2016Muscle.h`` for the adjusted coefficients;
 Zajac FE (1989) Crit Rev Biomed Eng 17:359-411 for the pennation model; Millard M et al. (2013)
 J Biomech Eng 135:021005 for the maximum pennation angle.
+
+Tendon variants: one parameter class each, siblings under the abstract :class:`MuscleParams`,
+registered by name in :data:`TENDONS`: :class:`CompliantTendonMuscle` (the default; it alone
+has ``tendon_strain_at_unit_force``) and :class:`RigidTendonMuscle`.
 """
 
 from __future__ import annotations
 
+import abc
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 
 from myoreflex import fastmath
-from myoreflex.params import choice, param
+from myoreflex.params import param
+from myoreflex.registry import Registry
 
 DEGROOTE = "De Groote et al. 2016 (Ann Biomed Eng 44:2922), coefficients as adjusted in OpenSim "
 DEGROOTE += "DeGrooteFregly2016Muscle.h (ANCHORS 2.1)"
@@ -67,11 +74,16 @@ EQUILIBRIUM_ITERATIONS = 40
 
 
 class MuscleParams(eqx.Module):
-    """One musculotendon unit: architecture, curve shapes, activation dynamics.
+    """One musculotendon unit: architecture, curve shapes, activation dynamics (abstract).
 
-    The default architecture is a generic long-tendon ankle muscle (medial gastrocnemius); a joint
-    module sets per-muscle values. ``tendon`` picks the model variant at trace time.
+    What every tendon variant shares. A variant is a concrete class with the three methods below,
+    registered by name in :data:`TENDONS`: :class:`CompliantTendonMuscle` (the default) and
+    :class:`RigidTendonMuscle`; its type picks the code of :func:`muscle_equilibrium` and
+    :func:`muscle_step` at trace time. The default architecture is a generic long-tendon ankle
+    muscle (medial gastrocnemius); a joint sets per-muscle values.
     """
+
+    reference: ClassVar[str]
 
     max_isometric_force: float = param(
         3115.51, unit="N", bounds=(1.0, 20000.0), source=GASMED + ": max_isometric_force"
@@ -100,12 +112,6 @@ class MuscleParams(eqx.Module):
         source="OpenSim Muscle default max_contraction_velocity, 10 optimal fibre lengths per s "
         "(ANCHORS 2.1)",
         doc="optimal fibre lengths per second",
-    )
-    tendon_strain_at_unit_force: float = param(
-        0.049,
-        unit="1",
-        bounds=(0.01, 0.2),
-        source=DEGROOTE + ": tendon_strain_at_one_norm_force; k_T = ln((1 + c3)/c1)/strain = 36.57",
     )
     passive_strain_at_unit_force: float = param(
         0.6,
@@ -136,7 +142,20 @@ class MuscleParams(eqx.Module):
         source="De Groote et al. 2016: b = 0.1 (OpenSim activation_dynamics_smoothing default; "
         "ANCHORS 2.2)",
     )
-    tendon: str = choice("compliant", options=("compliant", "rigid"), doc="tendon model variant")
+
+    @abc.abstractmethod
+    def equilibrium_fibre_length_norm(self, musculotendon_length, activation):
+        """Normalised fibre length in static equilibrium (zero fibre velocity)."""
+
+    @abc.abstractmethod
+    def step_fibre_length_norm(self, musculotendon_length, activation, previous, dt):
+        """Normalised fibre length at the end of a step of ``dt`` (s) from ``previous``."""
+
+    @abc.abstractmethod
+    def tendon_force_and_stiffness(self, musculotendon_length, fibre_length_norm, along, pull, fibre_slope):
+        """Normalised tendon force and the elastic slope of the musculotendon (1/m), from the
+        fibre's length, its length along the tendon ``along`` (l_opt), its pull along the tendon
+        ``pull`` (1) and that pull's elastic slope ``fibre_slope`` (1/m)."""
 
 
 class MuscleState(eqx.Module):
@@ -247,7 +266,7 @@ def passive_force_length(fibre_length_norm, params: MuscleParams):
 
     Examples
     --------
-    >>> round(float(passive_force_length(1.6, MuscleParams())), 4)
+    >>> round(float(passive_force_length(1.6, CompliantTendonMuscle())), 4)
     1.0
     """
     # Written with the parameter quotients apart, so that inside the unrolled Newton iterations of
@@ -258,13 +277,13 @@ def passive_force_length(fibre_length_norm, params: MuscleParams):
     return (jnp.exp(rate * (fibre_length_norm - 1.0)) - offset) * scale
 
 
-def _tendon_stiffness_exponent(params: MuscleParams):
+def _tendon_stiffness_exponent(params: CompliantTendonMuscle):
     """k_T = ln((1 + c3) / c1) / strain_at_unit_force, so that f_T(1 + strain) = 1."""
     c1, _, c3 = TENDON_COEFFICIENTS
     return math.log((1.0 + c3) / c1) / params.tendon_strain_at_unit_force
 
 
-def tendon_force_length(tendon_length_norm, params: MuscleParams):
+def tendon_force_length(tendon_length_norm, params: CompliantTendonMuscle):
     """Normalised tendon force f_T (1) of the normalised tendon length.
 
     Notes
@@ -276,14 +295,14 @@ def tendon_force_length(tendon_length_norm, params: MuscleParams):
 
     Examples
     --------
-    >>> round(float(tendon_force_length(1.049, MuscleParams())), 4)
+    >>> round(float(tendon_force_length(1.049, CompliantTendonMuscle())), 4)
     1.0
     """
     c1, c2, c3 = TENDON_COEFFICIENTS
     return c1 * jnp.exp(_tendon_stiffness_exponent(params) * (tendon_length_norm - c2)) - c3
 
 
-def tendon_length_from_force(tendon_force_norm, params: MuscleParams):
+def tendon_length_from_force(tendon_force_norm, params: CompliantTendonMuscle):
     """Normalised tendon length l~_T at which the tendon carries ``tendon_force_norm`` (> -0.2).
 
     Notes
@@ -292,7 +311,7 @@ def tendon_length_from_force(tendon_force_norm, params: MuscleParams):
 
     Examples
     --------
-    >>> round(float(tendon_length_from_force(1.0, MuscleParams())), 4)
+    >>> round(float(tendon_length_from_force(1.0, CompliantTendonMuscle())), 4)
     1.049
     """
     c1, c2, c3 = TENDON_COEFFICIENTS
@@ -324,7 +343,7 @@ def activation_rate(activation, excitation, params: MuscleParams):
 
     Examples
     --------
-    >>> float(activation_rate(0.5, 0.5, MuscleParams()))
+    >>> float(activation_rate(0.5, 0.5, CompliantTendonMuscle()))
     0.0
     """
     return _activation_rate_constant(activation, excitation, params) * (excitation - activation)
@@ -345,7 +364,7 @@ def activation_step(activation, excitation, params: MuscleParams, dt):
 
     Examples
     --------
-    >>> a = activation_step(0.0, 1.0, MuscleParams(), 1e-3)
+    >>> a = activation_step(0.0, 1.0, CompliantTendonMuscle(), 1e-3)
     >>> 0.0 < float(a) < 1.0
     True
     """
@@ -385,7 +404,7 @@ def _compress_force(force_norm):
     return jnp.where(force_norm > 0.0, pulled, force_norm)
 
 
-def _compressed_tendon_force(tendon_length_norm, params: MuscleParams):
+def _compressed_tendon_force(tendon_length_norm, params: CompliantTendonMuscle):
     """phi(f_T(l~_T)) without overflow: linear in the tendon length wherever the tendon pulls."""
     c1, c2, c3 = TENDON_COEFFICIENTS
     stiffness = _tendon_stiffness_exponent(params)
@@ -464,6 +483,83 @@ def _rigid_fibre_length_norm(musculotendon_length, params: MuscleParams):
     return jnp.maximum(jnp.sqrt(along**2 + width**2), _min_fibre_length_norm(params))
 
 
+class CompliantTendonMuscle(MuscleParams):
+    """A muscle with De Groote et al. 2016's elastic tendon: the force balance solved implicitly.
+
+    Examples
+    --------
+    >>> compliant = CompliantTendonMuscle().equilibrium_fibre_length_norm(0.45, 0.0)
+    >>> rigid = RigidTendonMuscle().equilibrium_fibre_length_norm(0.45, 0.0)
+    >>> round(float(compliant), 4), round(float(rigid), 4)  # the tendon takes up some of the stretch
+    (0.9958, 1.0135)
+    """
+
+    reference: ClassVar[str] = DEGROOTE
+    tendon_strain_at_unit_force: float = param(
+        0.049,
+        unit="1",
+        bounds=(0.01, 0.2),
+        source=DEGROOTE + ": tendon_strain_at_one_norm_force; k_T = ln((1 + c3)/c1)/strain = 36.57",
+    )
+
+    def equilibrium_fibre_length_norm(self, musculotendon_length, activation):
+        """The static force balance, :data:`EQUILIBRIUM_ITERATIONS` bracketed Newton iterations from
+        the rigid-tendon guess."""
+        guess = _rigid_fibre_length_norm(musculotendon_length, self)
+        args = (musculotendon_length, activation, guess, 0.0, self)
+        return _solve_force_balance(guess, args, EQUILIBRIUM_ITERATIONS, unroll=False)
+
+    def step_fibre_length_norm(self, musculotendon_length, activation, previous, dt):
+        """The backward-Euler force balance, :data:`STEP_ITERATIONS` Newton iterations from ``previous``."""
+        args = (musculotendon_length, activation, previous, 1.0 / dt, self)
+        return _solve_force_balance(previous, args, STEP_ITERATIONS, unroll=True)
+
+    def tendon_force_and_stiffness(self, musculotendon_length, fibre_length_norm, along, pull, fibre_slope):
+        """The tendon curve at the tendon's length; tendon and fibre in series (the tendon alone
+        with the fibre at a bound)."""
+        tendon_length_norm = (musculotendon_length - self.optimal_fibre_length * along) / self.tendon_slack_length
+        tendon_force_norm = tendon_force_length(tendon_length_norm, self)
+        c3 = TENDON_COEFFICIENTS[2]  # f_T' = k_T (f_T + c3): the exponential's own slope, per l_slack
+        tendon_slope = _tendon_stiffness_exponent(self) * (tendon_force_norm + c3) / self.tendon_slack_length
+        at_bound = (fibre_length_norm <= _min_fibre_length_norm(self)) | (fibre_length_norm >= MAX_FIBRE_LENGTH_NORM)
+        return tendon_force_norm, jnp.where(at_bound, tendon_slope, _series_stiffness(tendon_slope, fibre_slope))
+
+
+class RigidTendonMuscle(MuscleParams):
+    """A muscle whose tendon stays at its slack length: the fibre length follows from geometry.
+
+    Cheaper (no force balance to solve); it approaches the compliant tendon where the tendon is
+    short against the fibres or the force low (tests/physiology/test_muscle.py).
+
+    Examples
+    --------
+    >>> import math
+    >>> muscle = RigidTendonMuscle()
+    >>> along = (0.45 - muscle.tendon_slack_length) / muscle.optimal_fibre_length
+    >>> fibre = muscle.equilibrium_fibre_length_norm(0.45, 0.0)
+    >>> math.isclose(float(fibre), math.hypot(along, math.sin(muscle.pennation_at_optimal)))
+    True
+    """
+
+    reference: ClassVar[str] = "Zajac 1989 Crit Rev Biomed Eng 17:359 (rigid tendon); curves of " + DEGROOTE
+
+    def equilibrium_fibre_length_norm(self, musculotendon_length, activation):
+        """The geometry of a tendon at slack length (any activation)."""
+        return _rigid_fibre_length_norm(musculotendon_length, self)
+
+    def step_fibre_length_norm(self, musculotendon_length, activation, previous, dt):
+        """The geometry of a tendon at slack length."""
+        return _rigid_fibre_length_norm(musculotendon_length, self)
+
+    def tendon_force_and_stiffness(self, musculotendon_length, fibre_length_norm, along, pull, fibre_slope):
+        """The fibre's pull itself and its elastic slope (0 where it falls with length)."""
+        return pull, jnp.maximum(fibre_slope, 0.0)
+
+
+TENDONS = Registry("tendon model", {"compliant": CompliantTendonMuscle, "rigid": RigidTendonMuscle})
+"""The tendon variants of a muscle by name (``default_params(tendon=...)``)."""
+
+
 def muscle_equilibrium(musculotendon_length, activation, params: MuscleParams):
     """Fibre length (m) in static equilibrium at a musculotendon length (m) and activation (1).
 
@@ -482,23 +578,18 @@ def muscle_equilibrium(musculotendon_length, activation, params: MuscleParams):
     Notes
     -----
     Solves ``f_T(l~_T) = cos(alpha) (a f_L(l~) + f_PE(l~))`` (zero fibre velocity) with a fixed
-    number of bracketed Newton iterations from the rigid-tendon guess; rigid tendon: geometry.
-    Works under ``jit``, ``vmap`` and ``grad``.
+    number of bracketed Newton iterations from the rigid-tendon guess; rigid tendon: geometry
+    (the variant's ``equilibrium_fibre_length_norm``). Works under ``jit``, ``vmap`` and ``grad``.
 
     Examples
     --------
-    >>> p = MuscleParams()
+    >>> p = CompliantTendonMuscle()
     >>> l_m = muscle_equilibrium(p.tendon_slack_length + p.optimal_fibre_length, 0.0, p)
     >>> 0.9 < float(l_m / p.optimal_fibre_length) < 1.1
     True
     """
     with jax.named_scope("muscle"):
-        guess = _rigid_fibre_length_norm(musculotendon_length, params)
-        if params.tendon == "rigid":
-            return guess * params.optimal_fibre_length
-        args = (musculotendon_length, activation, guess, 0.0, params)
-        fibre_length_norm = _solve_force_balance(guess, args, EQUILIBRIUM_ITERATIONS, unroll=False)
-        return fibre_length_norm * params.optimal_fibre_length
+        return params.equilibrium_fibre_length_norm(musculotendon_length, activation) * params.optimal_fibre_length
 
 
 def muscle_equilibrium_state(musculotendon_length, activation, params: MuscleParams) -> MuscleState:
@@ -506,7 +597,7 @@ def muscle_equilibrium_state(musculotendon_length, activation, params: MusclePar
 
     Examples
     --------
-    >>> p = MuscleParams()
+    >>> p = CompliantTendonMuscle()
     >>> state = muscle_equilibrium_state(0.45, 0.0, p)
     >>> float(state.activation)
     0.0
@@ -565,7 +656,7 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
 
     Examples
     --------
-    >>> p = MuscleParams()
+    >>> p = CompliantTendonMuscle()
     >>> state = muscle_equilibrium_state(0.45, 0.0, p)
     >>> state, out = muscle_step(state, 0.2, 0.451, p, 1e-3)
     >>> bool(out.tendon_force > 0)
@@ -574,11 +665,7 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
     with jax.named_scope("muscle"):
         activation = activation_step(state.activation, excitation, params, dt)
         previous = state.fibre_length / params.optimal_fibre_length
-        if params.tendon == "rigid":
-            fibre_length_norm = _rigid_fibre_length_norm(musculotendon_length, params)
-        else:
-            args = (musculotendon_length, activation, previous, 1.0 / dt, params)
-            fibre_length_norm = _solve_force_balance(previous, args, STEP_ITERATIONS, unroll=True)
+        fibre_length_norm = params.step_fibre_length_norm(musculotendon_length, activation, previous, dt)
         fibre_velocity = (fibre_length_norm - previous) / dt
         velocity_norm = fibre_velocity / params.max_contraction_velocity
 
@@ -592,20 +679,8 @@ def muscle_step(state: MuscleState, excitation, musculotendon_length, params: Mu
         pull, pull_slope, (active, passive) = jax.jvp(
             fibre_pull, (fibre_length_norm,), (jnp.ones_like(fibre_length_norm),), has_aux=True)
         fibre_slope = pull_slope * along / (fibre_length_norm * params.optimal_fibre_length)
-        if params.tendon == "rigid":
-            tendon_force_norm = pull
-            slope = jnp.maximum(fibre_slope, 0.0)
-        else:
-            tendon_length_norm = (
-                musculotendon_length - params.optimal_fibre_length * along
-            ) / params.tendon_slack_length
-            tendon_force_norm = tendon_force_length(tendon_length_norm, params)
-            c3 = TENDON_COEFFICIENTS[2]  # f_T' = k_T (f_T + c3): the exponential's own slope, per l_slack
-            tendon_slope = (_tendon_stiffness_exponent(params) * (tendon_force_norm + c3)
-                            / params.tendon_slack_length)
-            at_bound = (fibre_length_norm <= _min_fibre_length_norm(params)) | (
-                fibre_length_norm >= MAX_FIBRE_LENGTH_NORM)
-            slope = jnp.where(at_bound, tendon_slope, _series_stiffness(tendon_slope, fibre_slope))
+        tendon_force_norm, slope = params.tendon_force_and_stiffness(
+            musculotendon_length, fibre_length_norm, along, pull, fibre_slope)
         force = params.max_isometric_force
         output = MuscleOutput(
             tendon_force=force * jnp.maximum(tendon_force_norm, 0.0),

@@ -28,12 +28,18 @@ Two integrations of the same physiology are offered:
 The Prochazka & Gorassini 1998 power law (:func:`prochazka_ia`) is a cheap phenomenological Ia
 rate for fitting, teaching and cross-checks.
 
+In the reflex loop each model is a parameter class with the :class:`SpindleModel` methods
+``rest`` and ``step``: :class:`MileusnicSpindle` (the default) and :class:`ProchazkaSpindle`,
+registered by name in :data:`SPINDLES`. A loop holds the parameters of its own spindle only
+(``spindle.bag1.*``, ``spindle.occlusion`` or ``spindle.velocity_coefficient``, ...).
+
 References: mileusnic2006, prochazka1998 (see ANCHORS.md sections 1.1 and 1.2).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+import abc
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -43,6 +49,7 @@ from myoreflex import fastmath
 from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, describe
 from myoreflex.params import param
+from myoreflex.registry import Registry
 from myoreflex.units import MM
 
 MILEUSNIC = "Mileusnic et al. 2006 Table 1"
@@ -169,36 +176,62 @@ class IntrafusalFibreParams(eqx.Module):
     @classmethod
     def bag2(cls) -> IntrafusalFibreParams:
         """Bag2 (static) fibre of Table 1."""
-        return cls(
-            half_activation_rate=60.0,
-            activation_time_constant=0.205,
-            damping_passive=0.0822,
-            damping_fusimotor=-0.046,
-            force_fusimotor=0.0636,
-            primary_gain=10000.0,
-            secondary_gain=7250.0,
-        )
+        return cls(**dict(zip(_TABLE1_COLUMNS, _TABLE1_STATIC_FIBRES["bag2"], strict=True)))
 
     @classmethod
     def chain(cls) -> IntrafusalFibreParams:
         """Chain fibre of Table 1 (instantaneous fusimotor activation)."""
-        return cls(
-            half_activation_rate=90.0,
-            activation_time_constant=0.0,
-            damping_passive=0.0822,
-            damping_fusimotor=-0.069,
-            force_fusimotor=0.0954,
-            primary_gain=10000.0,
-            secondary_gain=7250.0,
-        )
+        return cls(**dict(zip(_TABLE1_COLUMNS, _TABLE1_STATIC_FIBRES["chain"], strict=True)))
 
 
-class SpindleParams(eqx.Module):
-    """One Mileusnic et al. 2006 spindle: three fibres and the partial occlusion of the Ia ending.
+#: The Table 1 values (Mileusnic et al. 2006) in which the static fibres differ from bag1 (the class
+#: defaults above): freq, tau, beta0, beta2, Gamma2, G primary, G secondary.
+_TABLE1_COLUMNS = ("half_activation_rate", "activation_time_constant", "damping_passive", "damping_fusimotor",
+                   "force_fusimotor", "primary_gain", "secondary_gain")
+_TABLE1_STATIC_FIBRES = {
+    "bag2": (60.0, 0.205, 0.0822, -0.046, 0.0636, 10000.0, 7250.0),
+    "chain": (90.0, 0.0, 0.0822, -0.069, 0.0954, 10000.0, 7250.0),
+}
 
-    The fusimotor drives (gamma_dynamic, gamma_static, pps) are inputs, not parameters.
+
+class SpindleModel(eqx.Module):
+    """A spindle variant of the reflex loop: one class per model, the same two methods.
+
+    The loop (:mod:`myoreflex.model`) calls them with one row per muscle (agonist, antagonist) and
+    any batch axes after it; the type of ``ReflexParams.spindle`` picks the code at trace time.
+    Registered by name in :data:`SPINDLES`. Inputs, by keyword: the fusimotor rates
+    ``gamma_dynamic`` and ``gamma_static`` (pps), the ``optimal_fibre_length`` (m) and the
+    ``emg`` (the muscle's excitation, 1); each model reads the ones it needs.
     """
 
+    reference: ClassVar[str]
+
+    @abc.abstractmethod
+    def rest(self, fibre_length_norm, **inputs):
+        """``(state, ia_pps, ii_pps)`` of spindles held at ``fibre_length_norm`` (L0)."""
+
+    @abc.abstractmethod
+    def step(self, state, fibre_length_norm, fibre_velocity, dt, **inputs):
+        """``(state, ia_pps, ii_pps)`` after a step of ``dt`` (s) to ``fibre_length_norm`` (L0) at
+        ``fibre_velocity`` (L0/s, lengthening positive)."""
+
+
+class MileusnicSpindle(SpindleModel):
+    """One Mileusnic et al. 2006 spindle: three fibres and the partial occlusion of the Ia ending.
+
+    The fusimotor drives (gamma_dynamic, gamma_static, pps) are inputs, not parameters. In the loop
+    the spindle is the mass-less backward-Euler model (:func:`spindle_step`).
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> state, ia, ii = MileusnicSpindle().rest(jnp.array([1.0, 0.95]), gamma_dynamic=0.0,
+    ...                                         gamma_static=70.0)
+    >>> [round(float(rate)) for rate in ia]
+    [81, 65]
+    """
+
+    reference: ClassVar[str] = MILEUSNIC_EQ + "; mass-less backward-Euler step for the loop"
     bag1: IntrafusalFibreParams = eqx.field(default_factory=IntrafusalFibreParams.bag1)
     bag2: IntrafusalFibreParams = eqx.field(default_factory=IntrafusalFibreParams.bag2)
     chain: IntrafusalFibreParams = eqx.field(default_factory=IntrafusalFibreParams.chain)
@@ -206,6 +239,18 @@ class SpindleParams(eqx.Module):
         0.156, unit="1", bounds=(0.0, 1.0), source=MILEUSNIC + " (S)",
         doc="weight of the smaller primary driving potential in the Ia output (partial occlusion)",
     )
+
+    def rest(self, fibre_length_norm, *, gamma_dynamic, gamma_static, **_):
+        """Every muscle's spindle at :func:`spindle_equilibrium` and its :func:`spindle_afferents`."""
+        state = jax.vmap(spindle_equilibrium, in_axes=(0, None, None, None))(
+            fibre_length_norm, gamma_dynamic, gamma_static, self)
+        ia, ii = jax.vmap(spindle_afferents, in_axes=(0, 0, None))(state, fibre_length_norm, self)
+        return state, ia, ii
+
+    def step(self, state, fibre_length_norm, fibre_velocity, dt, *, gamma_dynamic, gamma_static, **_):
+        """:func:`spindle_step` of every muscle's spindle."""
+        advance = jax.vmap(spindle_step, in_axes=(0, 0, 0, None, None, None, None))
+        return advance(state, fibre_length_norm, fibre_velocity, gamma_dynamic, gamma_static, self, dt)
 
 
 class SpindleState(eqx.Module):
@@ -232,7 +277,7 @@ class SpindleState(eqx.Module):
 # --------------------------------------------------------------------------------------------------
 
 
-def _fibres(params: SpindleParams) -> IntrafusalFibreParams:
+def _fibres(params: MileusnicSpindle) -> IntrafusalFibreParams:
     """The three fibres as one IntrafusalFibreParams whose leaves have shape (3,)."""
     return jax.tree_util.tree_map(lambda *leaves: stack(leaves), params.bag1, params.bag2, params.chain)
 
@@ -306,7 +351,7 @@ def fusimotor_activation(gamma_pps, fibre: IntrafusalFibreParams):
 
 
 def spindle_equilibrium(
-    fibre_length_norm, gamma_dynamic, gamma_static, params: SpindleParams
+    fibre_length_norm, gamma_dynamic, gamma_static, params: MileusnicSpindle
 ) -> SpindleState:
     """The resting state of a spindle held at a constant length with constant fusimotor drive.
 
@@ -316,7 +361,7 @@ def spindle_equilibrium(
         Fascicle length normalised by the optimal length.
     gamma_dynamic, gamma_static : scalar, pps
         Fusimotor rates.
-    params : SpindleParams
+    params : MileusnicSpindle
 
     Returns
     -------
@@ -331,7 +376,7 @@ def spindle_equilibrium(
 
     Examples
     --------
-    >>> state = spindle_equilibrium(1.0, 0.0, 0.0, SpindleParams())
+    >>> state = spindle_equilibrium(1.0, 0.0, 0.0, MileusnicSpindle())
     >>> [round(float(t), 4) for t in state.tension]
     [0.0296, 0.0296, 0.0296]
     """
@@ -358,7 +403,7 @@ def spindle_derivatives(
     fibre_acceleration,
     gamma_dynamic,
     gamma_static,
-    params: SpindleParams,
+    params: MileusnicSpindle,
 ) -> SpindleState:
     """Time derivative of the full spindle model with intrafusal mass (Mileusnic et al. 2006).
 
@@ -370,7 +415,7 @@ def spindle_derivatives(
         Lengthening positive.
     fibre_acceleration : scalar, L0/s^2
     gamma_dynamic, gamma_static : scalar, pps
-    params : SpindleParams
+    params : MileusnicSpindle
 
     Returns
     -------
@@ -394,7 +439,7 @@ def spindle_derivatives(
 
     Examples
     --------
-    >>> p = SpindleParams()
+    >>> p = MileusnicSpindle()
     >>> rest = spindle_equilibrium(1.0, 0.0, 0.0, p)
     >>> d = spindle_derivatives(rest, 1.0, 0.0, 0.0, 0.0, 0.0, p)
     >>> float(jnp.max(jnp.abs(d.tension_rate))) < 1e-9
@@ -432,14 +477,14 @@ def spindle_derivatives(
         )
 
 
-def spindle_afferents(state: SpindleState, fibre_length_norm, params: SpindleParams):
+def spindle_afferents(state: SpindleState, fibre_length_norm, params: MileusnicSpindle):
     """Ia and II firing rates of a spindle state (Mileusnic et al. 2006, Eqs. 7-8 and occlusion).
 
     Parameters
     ----------
     state : SpindleState
     fibre_length_norm : scalar, L0
-    params : SpindleParams
+    params : MileusnicSpindle
 
     Returns
     -------
@@ -466,7 +511,7 @@ def spindle_afferents(state: SpindleState, fibre_length_norm, params: SpindlePar
 
     Examples
     --------
-    >>> p = SpindleParams()
+    >>> p = MileusnicSpindle()
     >>> ia, ii = spindle_afferents(spindle_equilibrium(0.95, 0.0, 70.0, p), 0.95, p)
     >>> round(float(ia)), round(float(ii))
     (65, 36)
@@ -501,7 +546,7 @@ def spindle_step(
     fibre_velocity,
     gamma_dynamic,
     gamma_static,
-    params: SpindleParams,
+    params: MileusnicSpindle,
     dt,
 ):
     """One step of the mass-less spindle for the reflex loop (stable and accurate at dt = 1 ms).
@@ -517,7 +562,7 @@ def spindle_step(
         Lengthening velocity over the step (at t + dt, or (L(t+dt) - L(t))/dt).
     gamma_dynamic, gamma_static : scalar, pps
         Fusimotor rates, held constant over the step.
-    params : SpindleParams
+    params : MileusnicSpindle
     dt : scalar, s
 
     Returns
@@ -560,7 +605,7 @@ def spindle_step(
 
     Examples
     --------
-    >>> p = SpindleParams()
+    >>> p = MileusnicSpindle()
     >>> state = spindle_equilibrium(1.0, 0.0, 0.0, p)
     >>> state, ia, ii = spindle_step(state, 1.001, 1.0, 0.0, 0.0, p, 1e-3)
     >>> bool(ia > 0)
@@ -690,7 +735,7 @@ def spindle_response(
     dt,
     gamma_dynamic,
     gamma_static,
-    params: SpindleParams,
+    params: MileusnicSpindle,
     method: Literal["full", "loop"] = "full",
     *,
     fibre_acceleration_trajectory=None,
@@ -706,7 +751,7 @@ def spindle_response(
         Sample interval; at most 50 us for ``method="full"`` (20 us or less for reference work).
     gamma_dynamic, gamma_static : scalar or array (time,), pps
         Fusimotor rates.
-    params : SpindleParams
+    params : MileusnicSpindle
     method : {"full", "loop"}
         ``"full"``: the paper's model with mass (:func:`spindle_derivatives`), explicit midpoint.
         ``"loop"``: the mass-less backward-Euler model of the reflex loop (:func:`spindle_step`).
@@ -729,7 +774,7 @@ def spindle_response(
     >>> import numpy as np
     >>> t = np.arange(0.0, 0.3, 1e-3)
     >>> length = np.clip(0.95 + 0.65 * (t - 0.05), 0.95, 1.08)
-    >>> ia, ii = spindle_response(length, 1e-3, 0.0, 0.0, SpindleParams(), method="loop")
+    >>> ia, ii = spindle_response(length, 1e-3, 0.0, 0.0, MileusnicSpindle(), method="loop")
     >>> ia.shape, bool(ia.max() > 100)
     ((300,), True)
     """
@@ -775,9 +820,21 @@ def spindle_response(
 # --------------------------------------------------------------------------------------------------
 
 
-class ProchazkaParams(eqx.Module):
-    """Power-law Ia rate model (Prochazka & Gorassini 1998; coefficients per ANCHORS 1.2)."""
+class ProchazkaSpindle(SpindleModel):
+    """Power-law Ia rate model (Prochazka & Gorassini 1998; coefficients per ANCHORS 1.2).
 
+    Stateless (its state is ``None``) and without a secondary ending: II is 0. The fusimotor
+    co-activation enters through the muscle's excitation (``emg``), not through gamma rates.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> _, ia, ii = ProchazkaSpindle().rest(jnp.array([1.0, 1.01]), optimal_fibre_length=0.1, emg=0.0)
+    >>> [round(float(rate), 6) for rate in ia], [float(rate) for rate in ii]
+    ([82.0, 84.0], [0.0, 0.0])
+    """
+
+    reference: ClassVar[str] = PROCHAZKA + " power law (ANCHORS 1.2)"
     velocity_coefficient: float = param(
         4.3, unit="pps/(mm/s)^0.6", bounds=(0.0, 50.0),
         source=PROCHAZKA + " power-law model; 4.3 as implemented in public codes citing Prochazka 1999 "
@@ -805,8 +862,19 @@ class ProchazkaParams(eqx.Module):
         "against " + PROCHAZKA + ")",
     )
 
+    def rest(self, fibre_length_norm, **inputs):
+        """The rates at rest: :meth:`step` at zero fibre velocity."""
+        return self.step(None, fibre_length_norm, jnp.zeros_like(fibre_length_norm), None, **inputs)
 
-def prochazka_ia(stretch_velocity, stretch, emg, params: ProchazkaParams):
+    def step(self, state, fibre_length_norm, fibre_velocity, dt, *, optimal_fibre_length, emg, **_):
+        """:func:`prochazka_ia` of the stretch from optimal length (m) and the fibre velocity (m/s)."""
+        stretch = (fibre_length_norm - 1.0) * optimal_fibre_length
+        velocity = fibre_velocity * optimal_fibre_length
+        ia = prochazka_ia(velocity, stretch, emg, self)
+        return state, ia, jnp.zeros_like(ia)
+
+
+def prochazka_ia(stretch_velocity, stretch, emg, params: ProchazkaSpindle):
     """Ia firing rate of the Prochazka & Gorassini 1998 power-law model.
 
     Parameters
@@ -816,8 +884,8 @@ def prochazka_ia(stretch_velocity, stretch, emg, params: ProchazkaParams):
     stretch : array, m
         Length change from the rest length.
     emg : array
-        EMG in the scale the coefficient assumes (see :class:`ProchazkaParams`).
-    params : ProchazkaParams
+        EMG in the scale the coefficient assumes (see :class:`ProchazkaSpindle`).
+    params : ProchazkaSpindle
 
     Returns
     -------
@@ -831,7 +899,7 @@ def prochazka_ia(stretch_velocity, stretch, emg, params: ProchazkaParams):
 
     Examples
     --------
-    >>> round(float(prochazka_ia(1e-3, 0.0, 0.0, ProchazkaParams())), 6)
+    >>> round(float(prochazka_ia(1e-3, 0.0, 0.0, ProchazkaSpindle())), 6)
     86.3
     """
     with jax.named_scope("spindle"):
@@ -844,3 +912,7 @@ def prochazka_ia(stretch_velocity, stretch, emg, params: ProchazkaParams):
             + params.mean_rate
         )
         return jnp.maximum(rate, 0.0)
+
+
+SPINDLES = Registry("spindle model", {"mileusnic": MileusnicSpindle, "prochazka": ProchazkaSpindle})
+"""The spindle variants of the reflex loop by name (``default_params(spindle=...)``)."""
