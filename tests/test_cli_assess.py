@@ -37,6 +37,20 @@ def test_assess_folder_writes_one_row_per_file_and_reports_bad_files(data_dir, t
     assert "broken.csv" in rows["broken.csv"]["error"] and rows["broken.csv"]["r1"] == ""
 
 
+def test_assess_pendulum_coordinate_picks_the_angle_column_of_a_csv(data_dir, tmp_path):
+    # --coordinate names the file's angle in every format (the readers' angle_channel): here a CSV
+    # with a second angle column, which would otherwise be two `angle` channels.
+    source = (data_dir / "kuleuven-pendulum-tutorial" / "DataPendulum.csv").read_text().splitlines()
+    path = tmp_path / "two_angles.csv"
+    path.write_text("\n".join([source[0] + ",hip_angle_deg"] + [row + ",90" for row in source[1:]]) + "\n")
+    ambiguous = runner.invoke(app, ["assess", "pendulum", str(path), "--angle-sign", "-1", "--json"])
+    assert ambiguous.exit_code == 1 and "one column per channel" in ambiguous.stderr
+    result = runner.invoke(app, ["assess", "pendulum", str(path), "--coordinate", "knee_angle_deg",
+                                 "--angle-sign", "-1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert abs(json.loads(result.stdout)["metrics"]["r1"] - 1.62) < 0.05  # as the tutorial file itself
+
+
 def test_assess_missing_file_is_a_one_line_error(tmp_path):
     result = runner.invoke(app, ["assess", "pendulum", str(tmp_path / "nope.csv")])
     assert result.exit_code == 2

@@ -104,6 +104,9 @@ def read_c3d(
 
     Examples
     --------
+    On a Biodex export (``shared/data/kuleuven-biodex-srs-c3d``, outside the repository, and the
+    ``c3d`` extra, hence not run here; ``tests/io/test_read_c3d.py`` reads it):
+
     >>> biodex = {"Angle.1": (35.6838, "deg"), "Torque.1": (-144049.0, "N m")}
     >>> trial = read_c3d("5-20a.c3d", angle_channel="Angle.1", torque_channel="Torque.1",
     ...                  scales=biodex)  # doctest: +SKIP

@@ -244,8 +244,11 @@ def read_ipsa(path: str | Path, *, lever_arm_m: float | None = None, angle_sign:
 
     Examples
     --------
+    On a file of the KU Leuven data (``shared/data/kuleuven-cp-ipsa-pendulum``, outside the
+    repository, hence not run here; ``tests/io/test_read_ipsa.py`` reads it):
+
     >>> trials = read_ipsa("CP4_T0_PF_R.mat")  # doctest: +SKIP
-    >>> [t.metadata["stretch_speed"] for t in trials][:2], trials[0].unit("torque")  # doctest: +SKIP
+    >>> [t.stretch_speed for t in trials][:2], trials[0].unit("torque")  # doctest: +SKIP
     (['low', 'low'], 'N m')
     """
     path = _checks.check_file(path)

@@ -368,7 +368,7 @@ def emg_envelope(
 
 
 @dataclasses.dataclass(frozen=True)
-class ProcessedEMG:
+class ProcessedEMG(Record):
     """The steps of :func:`emg_process`: cleaned, rectified and enveloped signal, and settings."""
 
     cleaned: np.ndarray
