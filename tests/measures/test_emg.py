@@ -153,8 +153,8 @@ def test_teager_kaiser_energy_of_a_sinusoid():
 # onset methods on synthetic bursts
 
 # Error window (s) for a burst 5 x the noise at 1 kHz, from where each method's smoothing reaches:
-# the zero-phase filters see a burst before it starts. hodges_bui: the band-pass spread only (no
-# low-pass by default; its 20 ms moving average is trailing: it dates an onset late, if at all). teager_kaiser: no moving average, a
+# the zero-phase filters see a burst before it starts. hodges_bui: the band-pass and 50 Hz low-pass
+# spreads only (its 20 ms moving average is trailing: it dates an onset late, if at all). teager_kaiser: no moving average, a
 # 2nd-order 50 Hz low-pass. aglr: the maximum-likelihood change time, unbiased but for the
 # band-pass spread and its own estimation scatter. hysteresis: the forward-backward 10 Hz
 # low-pass reaches 1 % of a step 33 ms before it. Late errors are bounded by a few samples of

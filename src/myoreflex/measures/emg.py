@@ -12,9 +12,9 @@ chains them.
   :data:`ONSET_METHODS`, each tied to its paper:
 
   ``hodges_bui``
-      Hodges & Bui 1996: rectify, (optionally) low-pass, trailing moving average; onset where the
-      result first stays above the baseline mean plus ``k`` baseline standard deviations. The
-      one Hodges & Bui rule of myoreflex (defaults and their source in :func:`_hodges_bui`): the
+      Hodges & Bui 1996: rectify, low-pass, trailing moving average; onset where the result
+      first stays above the baseline mean plus ``k`` baseline standard deviations. The one
+      Hodges & Bui rule of myoreflex (defaults and their source in :func:`_hodges_bui`): the
       stretch reflex thresholds (:mod:`myoreflex.measures.threshold`) use it too.
   ``teager_kaiser``
       Li, Zhou & Aruin 2007; Solnik et al. 2010: the same threshold rule applied after the
@@ -36,9 +36,9 @@ chains them.
 reflex onset from the Trial's angular velocity.
 
 Every onset is an :class:`Onset` that records the method, its reference and every parameter used
-(defaults included), so a result says how it was obtained. :func:`measure` gives the onsets of
-every muscle of one stretch, with the windows of :func:`stretch_windows` and the joint angle at
-each onset, as an :class:`EmgMeasures` record.
+(defaults included), so a result says how it was obtained. :func:`measure` gives the onset of
+every muscle of one stretch, in the windows of :func:`stretch_windows`, as an :class:`EmgMeasures`
+record.
 
 Timing. Every filter here is zero-phase (run forward and backward), so nothing is delayed, but a
 sudden burst is spread backward in time as much as forward: a strong, abrupt burst is seen, and
@@ -49,9 +49,9 @@ trailing (causal): a centred window would let the detection signal rise half a w
 EMG does.
 
 A signal that is already an envelope, or a noise-free simulated excitation, goes to
-``hodges_bui`` as it is: no band-pass (``clean=False`` in :func:`emg_onsets`) and ``window_s=0``,
-with an absolute ``floor`` on the rise so that a noise-free baseline (SD 0)
-does not turn numerical ripple into an onset (:data:`BARE_THRESHOLD`).
+``hodges_bui`` as it is (:data:`BARE_THRESHOLD`): no band-pass (``clean=False`` in
+:func:`emg_onsets`), no low-pass, no moving average, and an absolute ``floor`` on the rise so that
+a noise-free baseline (SD 0) does not turn numerical ripple into an onset.
 
 References
 ----------
@@ -485,37 +485,37 @@ def _hodges_bui(
     *,
     k: float = 3.0,
     min_duration_s: float = 0.02,
-    cutoff_hz: float | None = None,
+    cutoff_hz: float | None = 50.0,
     window_s: float = 0.02,
     floor: float = 0.0,
 ):
     """Hodges & Bui 1996: the one Hodges & Bui onset of myoreflex.
 
-    Detection signal ``d = MA_T(LP(|x|))``: full-wave rectification, an optional zero-phase
-    4th-order Butterworth low-pass at ``cutoff_hz`` (None: none) and a trailing moving average
-    over ``window_s`` (T). Threshold ``mean_b(d) + max(k SD_b(d), floor)`` over the baseline
-    samples b; the onset is the first search sample from which ``d`` stays above it for
+    Detection signal ``d = MA_T(LP(|x|))``: full-wave rectification, a zero-phase 4th-order
+    Butterworth low-pass at ``cutoff_hz`` (None: none) and a trailing moving average over
+    ``window_s`` (T). Threshold ``mean_b(d) + max(k SD_b(d), floor)`` over the baseline samples
+    b; the onset is the first search sample from which ``d`` stays above it for
     ``min_duration_s``.
 
     Hodges & Bui compared 27 combinations against visual onsets: low-pass corners of 10, 50 and
     500 Hz, thresholds of 1, 2 and 3 baseline SD, and 20, 50 and 100 ms over which the mean must
-    exceed the threshold (their abstract). Defaults: k = 3 and T = 20 ms from that grid, T also
-    the time the mean must stay above (a guard against a single spike), and no low-pass (as
-    their 500 Hz corner at rates up to 1 kHz). Every step is causal, so an onset is never dated
-    before the EMG rises: a zero-phase low-pass at 50 Hz dated the lambda-model stretches'
-    onsets about 11 ms early (mu read 0.111 s for 0.100 s, ``tests/measures/test_threshold.py``)
-    and a centred 25 ms window white-noise bursts up to 20 ms early. ``cutoff_hz=50`` gives their
-    50 Hz variant. :data:`BARE_THRESHOLD` turns the moving average off for an envelope or a
-    noise-free simulated excitation.
+    exceed the threshold (their abstract). The defaults are one of them: 50 Hz, k = 3, T = 20 ms,
+    with T also the time the mean must stay above (a guard against a single spike). The moving
+    average is trailing, not centred: a centred 25 ms window dated white-noise bursts five times
+    the baseline 8-12 ms early at 1 kHz; this rule dates them 0-4 ms late (the zero-phase
+    low-pass spreads a burst by a few ms only), and the lambda-model stretches' onsets 1.3 ms
+    early on average (``tests/measures/test_emg.py``, ``test_threshold.py``).
+    :data:`BARE_THRESHOLD` turns the conditioning off for an envelope or a noise-free simulated
+    excitation.
     """
     return _smoothed_threshold(np.abs(x), rate, base, search, k=k, min_duration_s=min_duration_s,
                                cutoff_hz=cutoff_hz, order=4, window_s=window_s, floor=floor)
 
 
-BARE_THRESHOLD = {"window_s": 0.0, "floor": 0.01}
+BARE_THRESHOLD = {"cutoff_hz": None, "window_s": 0.0, "floor": 0.01}
 """``hodges_bui`` settings for a signal that is already an envelope (a simulated excitation, unit
-``1``): no moving average, and a rise of at least 0.01 (1 % of maximal excitation): a noise-free
-baseline has SD 0, so mean + 3 SD alone would flag numerical ripple."""
+``1``): no low-pass, no moving average, and a rise of at least 0.01 (1 % of maximal excitation):
+a noise-free baseline has SD 0, so mean + 3 SD alone would flag numerical ripple."""
 
 
 def teager_kaiser_energy(signal) -> np.ndarray:
