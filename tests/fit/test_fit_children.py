@@ -54,7 +54,7 @@ def child():
 
 @pytest.fixture(scope="module")
 def fits(data_dir):
-    cp1 = read_opensim(data_dir / CP1_RIGHT, coordinate="knee_angle_r", angle_sign=-1)
+    cp1 = read_opensim(data_dir / CP1_RIGHT, angle_channel="knee_angle_r", angle_sign=-1)
     td5 = read_csv(data_dir / TD5, angle_sign=-1)
     tutorial = read_csv(data_dir / TUTORIAL, angle_sign=-1)
     return {

@@ -346,7 +346,7 @@ def fit_pendulum(
     Parameters
     ----------
     trial : Trial with a knee ``angle`` channel (rad, flexion positive), e.g. from
-        ``read_opensim(path, coordinate="knee_angle_r", angle_sign=-1)``.
+        ``read_opensim(path, angle_channel="knee_angle_r", angle_sign=-1)``.
     params0 : knee :class:`~myoreflex.model.ReflexParams` holding the fixed parameters and the
         first start of the free ones (e.g. ``default_params("knee", body_mass=..., height=...)``).
     free : dotted paths to estimate; bounds and priors come from each parameter's metadata.
