@@ -281,7 +281,7 @@ def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batch
                     record, batched)
     inputs = (np.asarray(drive.initial_angle, dtype=float), kinematics)
     meta = {"source": "myoreflex simulation", "protocol": protocol.name, "joint": params.joint, "dt_s": float(dt),
-            **protocol.metadata(), **(metadata or {})}
+            "rate_hz": 1.0 / (record_every * dt), **protocol.metadata(), **(metadata or {})}
     return _Prepared(run, inputs, time, record, float(dt), meta)
 
 
