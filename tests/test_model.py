@@ -4,6 +4,7 @@ parameters only, structure checked when a set is built, the loop at rest, batche
 import dataclasses
 import itertools
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -181,15 +182,13 @@ def test_variant_names_are_checked_by_their_registries():
 
 def _hold(params, angle, duration=0.5, dt=1e-3):
     """``(initial state, observations)`` of the joint held still at ``angle`` (a prescribed motion)."""
-    import jax
-
     state = model.initial_state(params, angle, dt)
     n = model.buffer_length(dt)
 
     def one(s, k):
         return model.step(params, s, (angle, 0.0, 0.0), k % n, dt, prescribed=True, gravity_scale=1.0)
 
-    _, observations = jax.lax.scan(one, state, jnp.arange(1, int(round(duration / dt)) + 1))
+    _, observations = jax.lax.scan(one, state, jnp.arange(1, round(duration / dt) + 1))
     return state, observations
 
 

@@ -51,6 +51,18 @@ def test_override_replaces_a_static_option_and_the_rebuilt_set_checks_it():
         with_overrides(params, {"joint": "hip"})
 
 
+def test_override_of_a_whole_part_is_checked_like_a_built_set():
+    from myoreflex.physiology.spindle import ProchazkaSpindle
+
+    params = default_params("knee")
+    swapped = with_overrides(params, {"spindle": ProchazkaSpindle()})
+    assert type(swapped.spindle) is ProchazkaSpindle and type(params.spindle).__name__ == "MileusnicSpindle"
+    with pytest.raises(ParameterError, match="`spindle`: expected a SpindleModel; got str"):
+        with_overrides(params, {"spindle": "prochazka"})
+    with pytest.raises(ParameterError, match="`spindle.mean_rate`: expected a value in \\[0, 300\\] pps"):
+        with_overrides(params, {"spindle": ProchazkaSpindle(mean_rate=-1.0)})
+
+
 def test_a_variant_is_a_type_so_its_parameters_are_no_overrides():
     # The spinal loop has no Falisse gains, a rigid tendon no tendon stiffness: unknown paths.
     with pytest.raises(ParameterError, match="force_feedback.force_gain"):

@@ -90,7 +90,7 @@ def test_manual_stretch_moves_over_the_range_in_about_one_second():
     assert 0.9 < np.ptp(trial.time[moving]) < 1.05
 
 
-def test_falisse_force_feedback_mode_gives_velocity_dependent_reflex():
+def test_falisse_force_feedback_loop_gives_velocity_dependent_reflex():
     healthy = _series(default_params("elbow", feedback="force"))
     assert all(r.emg_onset_angle_deg is None for r in healthy)  # zero feedback gains when healthy
     rows = _series(apply_condition(default_params("elbow", feedback="force"), "stroke", 0.7))

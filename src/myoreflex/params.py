@@ -193,13 +193,14 @@ def _replace_at(tree: eqx.Module, names: Sequence[str], value: Any) -> eqx.Modul
 def with_overrides(tree: eqx.Module, overrides: Mapping[str, Any], *, check: bool = True):
     """A copy of ``tree`` with dotted-path values replaced; unknown paths list close matches.
 
-    Static fields are replaced too (``{"muscle_names": ("soleus", "tibialis_anterior")}``): the
-    tree is rebuilt, so its class checks them. A model variant is a type, not a value: see
+    Static fields and whole parts are replaced too (``{"muscle_names": ("soleus",
+    "tibialis_anterior")}``, ``{"spindle": ProchazkaSpindle()}``): the path is rebuilt, so the
+    classes on it check them. To change a model variant keeping the subject's values, see
     :func:`myoreflex.model.with_variants`.
     """
     for path, value in overrides.items():
-        _lookup(tree, path)
-        if _field(tree, path).metadata.get("static"):  # not a leaf: rebuild the path (checked on build)
+        current = _lookup(tree, path)
+        if _field(tree, path).metadata.get("static") or isinstance(current, eqx.Module):  # rebuilt, so checked
             tree = _replace_at(tree, path.split("."), value)
         else:
             tree = eqx.tree_at(lambda t, p=path: _lookup(t, p), tree, value)

@@ -594,7 +594,7 @@ def test_mileusnic_variant_runs_each_muscle_through_the_functions():
     """The loop's per-muscle methods equal the single-spindle functions muscle by muscle."""
     length, velocity = jnp.array([1.02, 0.97]), jnp.array([0.5, -0.3])
     state, ia, ii = PARAMS.rest(length, **LOOP_INPUTS)
-    stepped, ia1, ii1 = PARAMS.step(state, length + LOOP_DT * velocity, velocity, LOOP_DT, **LOOP_INPUTS)
+    _, ia1, ii1 = PARAMS.step(state, length + LOOP_DT * velocity, velocity, LOOP_DT, **LOOP_INPUTS)
     for muscle in range(2):
         alone = spindle_equilibrium(length[muscle], 70.0, 20.0, PARAMS)
         # vmapped and single calls compile apart: equal to the last bit or two

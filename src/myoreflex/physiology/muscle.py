@@ -541,7 +541,8 @@ class RigidTendonMuscle(MuscleParams):
     True
     """
 
-    reference: ClassVar[str] = "Zajac 1989 Crit Rev Biomed Eng 17:359 (rigid tendon); curves of " + DEGROOTE
+    reference: ClassVar[str] = ("Millard et al. 2013 J Biomech Eng 135:021005 (rigid-tendon formulation; OpenSim "
+                                "ignore_tendon_compliance); curves of " + DEGROOTE)
 
     def equilibrium_fibre_length_norm(self, musculotendon_length, activation):
         """The geometry of a tendon at slack length (any activation)."""

@@ -9,8 +9,9 @@ Ib interneurons), reciprocal Ia inhibition from the antagonist (via Ia inhibitor
 and descending facilitation / inhibition (Pierrot-Deseilligny & Burke 2012, The Circuitry of the
 Human Spinal Cord, chapters 2, 5 and 6).
 
-Also here: the force / dF/dt feedback of Falisse et al. 2018, an alternative reflex mode that maps
-muscle force directly to excitation through a smooth threshold and a first-order filter.
+Also here: the force / dF/dt feedback of Falisse et al. 2018, which maps muscle force directly to
+excitation through a smooth threshold and a first-order filter; the loop's alternative feedback
+variant (:class:`myoreflex.model.ForceFeedbackLoop`, ``default_params(feedback="force")``).
 """
 
 from __future__ import annotations
