@@ -5,7 +5,7 @@ import pytest
 
 from myoreflex.conditions import apply_condition
 from myoreflex.errors import ProtocolError
-from myoreflex.measures.stretch import summarize
+from myoreflex.measures.stretch import measure
 from myoreflex.model import default_params
 from myoreflex.protocols.stretch import ManualStretch, MotorizedStretch
 from myoreflex.units import DEG
@@ -14,7 +14,7 @@ VELOCITIES = (5.0, 100.0, 236.0)  # deg/s: NeuroFlexor slow/fast (Lindberg 2011)
 
 
 def _series(params):
-    return [summarize(MotorizedStretch(velocity=v * DEG).run(params)) for v in VELOCITIES]
+    return [measure(MotorizedStretch(velocity=v * DEG).run(params)) for v in VELOCITIES]
 
 
 @pytest.fixture(scope="module")

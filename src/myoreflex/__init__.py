@@ -31,7 +31,7 @@ from myoreflex.errors import (
     SimulationFailed,
     Status,
 )
-from myoreflex.model import ReflexParams, default_params
+from myoreflex.model import ReflexParams, default_params, variants, with_variants
 from myoreflex.params import get_param, parameter_table, stack_params, unstack_params, with_overrides
 from myoreflex.protocols import (
     PROTOCOLS,
@@ -81,5 +81,7 @@ __all__ = [
     "simulate_batch",
     "stack_params",
     "unstack_params",
+    "variants",
     "with_overrides",
+    "with_variants",
 ]

@@ -175,7 +175,7 @@ def cohort_fit_command(
     """Fit the model to every subject's recordings; an interrupted run resumes where it stopped.
 
     ``--test stretch``: each subject's motorized stretches (torque, optionally EMG). ``--test pendulum``:
-    one pendulum recording per subject (knee; ``--coordinate`` picks the angle of .mot/.sto/C3D files).
+    one pendulum recording per subject (knee; ``--coordinate`` picks the angle channel of CSV, .mot/.sto and C3D files).
     One row per subject: each free parameter with its 95 % interval, the fit's RMSE (rmse_nm or
     rmse_deg), converged, status, provenance.
     """
@@ -192,7 +192,7 @@ def cohort_fit_command(
         fitter = PendulumFitter(free=tuple(free or DEFAULT_FREE), condition=condition, severity=severity,
                                 method=method, seed=seed)
         if coordinate:
-            options["coordinate"] = coordinate
+            options["angle_channel"] = coordinate
     else:
         fitter = StretchFitter(joint=joint, free=tuple(free or DEFAULT_FREE), emg=emg, emg_muscle=emg_muscle,
                                condition=condition, severity=severity, method=method, seed=seed,

@@ -7,7 +7,7 @@ Three verbs share one engine:
 - :func:`cohort_assess`: recordings, one file per subject, measured;
 - :func:`cohort_fit`: recordings, one or several files per subject (e.g. one stretch per
   velocity), each subject's recordings given to a fitting function
-  (:class:`myoreflex.fit.StretchFitter` for ``myoreflex cohort fit``).
+  (:class:`myoreflex.cohort.StretchFitter` for ``myoreflex cohort fit``).
 
 Subjects come as rows (dicts): from :func:`read_manifest` (a CSV file), from
 :func:`myoreflex.cohort.population.sample_population`, or built by hand.
@@ -238,14 +238,14 @@ def cohort_fit(
     ``fitter`` is any function of the subject's :class:`~myoreflex.trial.Trial` list (one per
     file of its ``file`` cell, every segment of a multi-segment file) and its row that returns
     flat result columns (e.g. ``{"gain": ..., "gain_ci95_low": ..., "converged": ...}``), such
-    as :class:`myoreflex.fit.StretchFitter`. On a cluster it must be importable by the workers (a
+    as :class:`myoreflex.cohort.StretchFitter`. On a cluster it must be importable by the workers (a
     module-level function or a frozen dataclass instance). A dataclass fitter's fields are its
     settings: they enter the resume key and the provenance, so changing one recomputes every
     chunk. Everything else (chunks, resume, Dask, per-row errors) is as in :func:`cohort_assess`.
 
     Examples
     --------
-    >>> from myoreflex.fit import StretchFitter
+    >>> from myoreflex.cohort import StretchFitter
     >>> result = cohort_fit("stretches.csv", out="fits.parquet",
     ...                     fitter=StretchFitter(joint="elbow"))  # doctest: +SKIP
     >>> result.status_counts  # doctest: +SKIP

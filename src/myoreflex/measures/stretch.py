@@ -80,7 +80,3 @@ def measure(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bu
         muscle=muscle,
         plateau_velocity_deg_s=phases.plateau_velocity / DEG,
     )
-
-
-summarize = measure
-"""Kept for callers outside the measures package (tests/test_stretch_sim.py); use :func:`measure`."""
