@@ -14,8 +14,10 @@ import dataclasses
 import time
 import warnings
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from myoreflex.cohort.manifest import _number
+from myoreflex.errors import RecordingError, describe
 from myoreflex.fit import FitResult, FitSettings, NotIdentifiedWarning, fit_pendulum, fit_stretch
 from myoreflex.fit.stretch import DEFAULT_FREE
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
@@ -72,31 +74,11 @@ def result_columns(result: FitResult) -> dict:
     return columns
 
 
-def _fitted(fit, row: Mapping, default_seed: int, method: str, starts: int) -> tuple[FitResult, float]:
-    """``fit(settings)`` with the row's seed (else ``default_seed``), its identifiability warnings kept in
-    the ``not_identified`` column instead of emitted; and the seconds it took."""
-    seed = row.get("seed")
-    settings = FitSettings(method=method, starts=starts, seed=default_seed if seed is None else int(seed))
-    clock = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotIdentifiedWarning)
-        result = fit(settings)
-    return result, time.perf_counter() - clock
-
-
 @dataclasses.dataclass(frozen=True)
-class PendulumFitter:
-    """:func:`~myoreflex.fit.fit_pendulum` for one subject of a cohort (module doc).
-
-    Each subject needs exactly one pendulum recording. Returned columns: for each free parameter
-    ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``; ``rmse_deg``, ``converged``,
-    ``noise_sd_deg``, ``not_identified`` and ``fit_s`` (seconds).
-
-    Examples
-    --------
-    >>> PendulumFitter(condition="cerebral_palsy", severity=0.5).free
-    ('motoneuron.gain', 'motoneuron.threshold')
-    """
+class _SubjectFit:
+    """What every fitter shares (not used directly): the free parameters, the subject's preset and
+    body defaults, the estimation settings and the step. ``fit(trials, params0, settings)`` and
+    ``columns(result, trials)`` are each fitter's own."""
 
     free: tuple[str, ...] = DEFAULT_FREE
     condition: str = "healthy"
@@ -112,26 +94,52 @@ class PendulumFitter:
         object.__setattr__(self, "free", tuple(self.free))
 
     def params0(self, row: Mapping | None = None):
-        """The subject's start: the knee preset for its body under the condition."""
-        return subject_preset("knee", row or {}, body_mass_kg=self.body_mass_kg, height_m=self.height_m,
+        """The subject's start and prior centre: the preset of its body under the condition."""
+        return subject_preset(self.joint, row or {}, body_mass_kg=self.body_mass_kg, height_m=self.height_m,
                               condition=self.condition, severity=self.severity)
 
     def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
-        from myoreflex.errors import RecordingError, describe
-
-        if len(trials) != 1:
-            raise RecordingError(describe(f"subject `{row.get('subject')}`", "one pendulum recording",
-                                          f"{len(trials)} recordings"))
+        """The subject's result columns: its fit with the row's seed (else the fitter's), the
+        identifiability warnings kept in the ``not_identified`` column instead of emitted."""
+        seed = row.get("seed")
+        settings = FitSettings(method=self.method, starts=self.starts, seed=self.seed if seed is None else int(seed))
         params0 = self.params0(row)
-        result, seconds = _fitted(
-            lambda settings: fit_pendulum(trials[0], params0, free=self.free, dt=self.dt, settings=settings),
-            row, self.seed, self.method, self.starts)
-        return {**result_columns(result), "rmse_deg": result.rmse_deg, "noise_sd_deg": result.noise_sd_deg,
-                "fit_s": seconds}
+        clock = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", NotIdentifiedWarning)
+            result = self.fit(trials, params0, settings, row)
+        return {**result_columns(result), **self.columns(result, trials), "fit_s": time.perf_counter() - clock}
 
 
 @dataclasses.dataclass(frozen=True)
-class StretchFitter:
+class PendulumFitter(_SubjectFit):
+    """:func:`~myoreflex.fit.fit_pendulum` for one subject of a cohort (module doc).
+
+    Each subject needs exactly one pendulum recording. Returned columns: for each free parameter
+    ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``; ``rmse_deg``, ``converged``,
+    ``noise_sd_deg``, ``not_identified`` and ``fit_s`` (seconds).
+
+    Examples
+    --------
+    >>> PendulumFitter(condition="cerebral_palsy", severity=0.5).free
+    ('motoneuron.gain', 'motoneuron.threshold')
+    """
+
+    joint: ClassVar[str] = "knee"
+
+    def fit(self, trials: Sequence[Trial], params0, settings: FitSettings, row: Mapping) -> FitResult:
+        if len(trials) != 1:
+            raise RecordingError(describe(f"subject `{row.get('subject')}`", "one pendulum recording",
+                                          f"{len(trials)} recordings"))
+        return fit_pendulum(trials[0], params0, free=self.free, dt=self.dt, settings=settings)
+
+    @staticmethod
+    def columns(result: FitResult, trials: Sequence[Trial]) -> dict:
+        return {"rmse_deg": result.rmse_deg, "noise_sd_deg": result.noise_sd_deg}
+
+
+@dataclasses.dataclass(frozen=True)
+class StretchFitter(_SubjectFit):
     """:func:`~myoreflex.fit.fit_stretch` for one subject of a cohort (module doc).
 
     Returned columns: for each free parameter ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``
@@ -147,32 +155,15 @@ class StretchFitter:
     """
 
     joint: str = "elbow"
-    free: tuple[str, ...] = DEFAULT_FREE
     emg: bool = False
     emg_muscle: str | None = None
-    condition: str = "healthy"
-    severity: float = 0.0
-    body_mass_kg: float = 75.0
-    height_m: float = 1.75
-    method: str = "map"
-    starts: int = 4
-    seed: int = 0
-    dt: float = 2e-3
     smoothing_s: float = 0.0
 
-    def __post_init__(self):
-        object.__setattr__(self, "free", tuple(self.free))
+    def fit(self, trials: Sequence[Trial], params0, settings: FitSettings, row: Mapping) -> FitResult:
+        return fit_stretch(trials, params0, free=self.free, emg=self.emg, emg_muscle=self.emg_muscle, dt=self.dt,
+                           smoothing_s=self.smoothing_s, settings=settings)
 
-    def params0(self, row: Mapping | None = None):
-        """The subject's start: the preset for its body under the condition."""
-        return subject_preset(self.joint, row or {}, body_mass_kg=self.body_mass_kg, height_m=self.height_m,
-                              condition=self.condition, severity=self.severity)
-
-    def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
-        params0 = self.params0(row)
-        result, seconds = _fitted(
-            lambda settings: fit_stretch(trials, params0, free=self.free, emg=self.emg, emg_muscle=self.emg_muscle,
-                                         dt=self.dt, smoothing_s=self.smoothing_s, settings=settings),
-            row, self.seed, self.method, self.starts)
-        return {**result_columns(result), "rmse_nm": result.rmse_nm, "n_stretches": len(trials),
-                "noise_sd_torque_Nm": result.noise_sd["torque_Nm"], "fit_s": seconds}
+    @staticmethod
+    def columns(result: FitResult, trials: Sequence[Trial]) -> dict:
+        return {"rmse_nm": result.rmse_nm, "n_stretches": len(trials),
+                "noise_sd_torque_Nm": result.noise_sd["torque_Nm"]}

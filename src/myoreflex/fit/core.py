@@ -951,21 +951,9 @@ def estimate(
         for b in range(len(z_starts))
     ) + tuple({"refinement": item} for item in refinements)
     return Estimate(
-        names=tuple(names),
-        values=values,
-        z=z_best,
-        ci95=ci95,
-        laplace_ci95=laplace_ci,
-        sd=sd,
-        correlations=correlations,
-        warnings=tuple(messages),
-        converged=bool(converged),
-        residuals=r_best,
-        noise_sd=np.asarray(effective, dtype=float),
-        white_noise_sd=np.asarray(white, dtype=float),
-        autocorrelation_time=np.asarray(tau, dtype=float),
-        samples=samples,
-        diagnostics=diagnostics,
-        history=history,
-        screened_candidates=int(candidates.shape[0]),
+        names=tuple(names), values=values, z=z_best, ci95=ci95, laplace_ci95=laplace_ci, sd=sd,
+        correlations=correlations, warnings=tuple(messages), converged=bool(converged), residuals=r_best,
+        noise_sd=np.asarray(effective, dtype=float), white_noise_sd=np.asarray(white, dtype=float),
+        autocorrelation_time=np.asarray(tau, dtype=float), samples=samples, diagnostics=diagnostics,
+        history=history, screened_candidates=int(candidates.shape[0]),
     )

@@ -383,8 +383,7 @@ def fit_pendulum(
     --------
     The fit itself is skipped in the doc tests (compiling the model's Jacobian takes about 20 s):
 
-    >>> from myoreflex.model import default_params
-    >>> from myoreflex.conditions import apply_condition
+    >>> from myoreflex import apply_condition, default_params
     >>> from myoreflex.fit import fit_pendulum, synthetic_pendulum
     >>> truth = apply_condition(default_params("knee"), "stroke", 0.7)
     >>> trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=1)
@@ -418,17 +417,9 @@ def passive_limb(
     >>> limb.inertia, limb.limit_low_torque, limb.limit_high_torque
     (0.1535, 0.0, 0.0)
     """
-    return LimbParams(
-        mass=mass,
-        com_distance=com_distance,
-        inertia=inertia,
-        damping=damping,
-        stiffness=stiffness,
-        neutral_angle=neutral_angle,
-        baseline_torque=baseline_torque,
-        limit_low_torque=0.0,
-        limit_high_torque=0.0,
-    )
+    return LimbParams(mass=mass, com_distance=com_distance, inertia=inertia, damping=damping, stiffness=stiffness,
+                      neutral_angle=neutral_angle, baseline_torque=baseline_torque,
+                      limit_low_torque=0.0, limit_high_torque=0.0)
 
 
 @runtime.float64

@@ -204,15 +204,8 @@ def prepare_stretch(
             values = emg_process(values, trial.sampling_rate).envelope
         compared = values
     return StretchRecording(
-        source=source,
-        time=relative,
-        torque=torque,
-        emg=compared,
-        emg_channel=channel,
-        emg_unit=unit,
-        initial_angle=float(angle[0]),
-        drive=drive,
-        peak_velocity_deg_s=float(np.max(np.abs(drive[1])) / DEG),
+        source=source, time=relative, torque=torque, emg=compared, emg_channel=channel, emg_unit=unit,
+        initial_angle=float(angle[0]), drive=drive, peak_velocity_deg_s=float(np.max(np.abs(drive[1])) / DEG),
         start_s=float(t[0]),
     )
 
@@ -431,8 +424,7 @@ def fit_stretch(
     --------
     The fit itself is skipped in the doc tests (compiling the model's Jacobian takes about 30 s):
 
-    >>> from myoreflex.model import default_params
-    >>> from myoreflex.conditions import apply_condition
+    >>> from myoreflex import apply_condition, default_params
     >>> from myoreflex.fit import fit_stretch, synthetic_stretches
     >>> truth = apply_condition(default_params("elbow"), "stroke", 0.7)
     >>> trials = synthetic_stretches(truth, [60.0, 180.0], seed=1)

@@ -363,16 +363,9 @@ def tardieu(
     else:
         x, reason = 1, "resistance (reflex or neural component) without catch-and-release or clonus"
     return TardieuMeasures(
-        r1_deg=r1,
-        r2_deg=r2,
-        dynamic_component_deg=None if r1 is None else r2 - r1,
-        quality_x=x,
-        quality_reason=reason,
-        catch_method=catch,
-        fastest_velocity_deg_s=_velocity(fast),
-        slowest_velocity_deg_s=_velocity(slow),
-        neural_nm=neural,
-        clonus_duration_s=clonus_s,
+        r1_deg=r1, r2_deg=r2, dynamic_component_deg=None if r1 is None else r2 - r1, quality_x=x,
+        quality_reason=reason, catch_method=catch, fastest_velocity_deg_s=_velocity(fast),
+        slowest_velocity_deg_s=_velocity(slow), neural_nm=neural, clonus_duration_s=clonus_s,
         clonus_censored=censored,
     )
 

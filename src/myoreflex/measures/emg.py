@@ -477,18 +477,8 @@ def _smoothed_threshold(detect, rate, base, search, *, k, min_duration_s, cutoff
     return _threshold_onset(detect, base, search, k, floor, need)
 
 
-def _hodges_bui(
-    x,
-    rate,
-    base,
-    search,
-    *,
-    k: float = 3.0,
-    min_duration_s: float = 0.02,
-    cutoff_hz: float | None = 50.0,
-    window_s: float = 0.02,
-    floor: float = 0.0,
-):
+def _hodges_bui(x, rate, base, search, *, k: float = 3.0, min_duration_s: float = 0.02,
+                cutoff_hz: float | None = 50.0, window_s: float = 0.02, floor: float = 0.0):
     """Hodges & Bui 1996: the one Hodges & Bui onset of myoreflex.
 
     Detection signal ``d = MA_T(LP(|x|))``: full-wave rectification, a zero-phase 4th-order
@@ -540,18 +530,8 @@ def teager_kaiser_energy(signal) -> np.ndarray:
     return psi
 
 
-def _teager_kaiser(
-    x,
-    rate,
-    base,
-    search,
-    *,
-    k: float = 3.0,
-    min_duration_s: float = 0.02,
-    cutoff_hz: float | None = 50.0,
-    window_s: float = 0.0,
-    floor: float = 0.0,
-):
+def _teager_kaiser(x, rate, base, search, *, k: float = 3.0, min_duration_s: float = 0.02,
+                   cutoff_hz: float | None = 50.0, window_s: float = 0.0, floor: float = 0.0):
     """Li, Zhou & Aruin 2007; Solnik et al. 2010.
 
     Detection signal ``d = MA_T(LP(|psi(x)|))``, psi the Teager-Kaiser energy operator, then the
@@ -565,18 +545,8 @@ def _teager_kaiser(
                                window_s=window_s, floor=floor)
 
 
-def _hysteresis(
-    x,
-    rate,
-    base,
-    search,
-    *,
-    k: float = 10.0,
-    k_onset: float = 3.0,
-    cutoff_hz: float = 10.0,
-    min_duration_s: float = 0.0,
-    floor: float = 0.0,
-):
+def _hysteresis(x, rate, base, search, *, k: float = 10.0, k_onset: float = 3.0, cutoff_hz: float = 10.0,
+                min_duration_s: float = 0.0, floor: float = 0.0):
     """Two-level threshold on the linear envelope: detect high, date the onset low.
 
     Detection signal ``d = LP(|x|)``: full-wave rectification and a zero-phase 2nd-order

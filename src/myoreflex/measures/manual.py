@@ -518,18 +518,9 @@ def measure(
     slows = [slow] if isinstance(slow, Trial) else list(slow)
     if not slows:
         raise RecordingError(describe("slow", "at least one slow stretch", "none"))
-    return entry.function(
-        slows,
-        fast,
-        direction=direction,
-        lever_arm_m=lever_arm_m,
-        hold_s=hold_s,
-        move_fraction=move_fraction,
-        peak_fraction=peak_fraction,
-        smoothing_deg=smoothing_deg,
-        min_overlap=min_overlap,
-        check_slower=check_slower,
-    )
+    return entry.function(slows, fast, direction=direction, lever_arm_m=lever_arm_m, hold_s=hold_s,
+                          move_fraction=move_fraction, peak_fraction=peak_fraction, smoothing_deg=smoothing_deg,
+                          min_overlap=min_overlap, check_slower=check_slower)
 
 
 decompose_manual = measure
