@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+
 from myoreflex.errors import require_extra
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
@@ -30,9 +32,16 @@ def save_figure(figure, path: str | Path) -> Path:
 
 
 def _emg_axis(ax, trials, labels):
+    lowest = highest = 0.0
     for trial, label in zip(trials, labels):
         for muscle in trial.emg_names():
-            ax.plot(trial.time, trial[f"emg_{muscle}"], label=f"{label}: {muscle}")
+            values = trial[f"emg_{muscle}"]
+            ax.plot(trial.time, values, label=f"{label}: {muscle}")
+            lowest, highest = min(lowest, float(np.min(values))), max(highest, float(np.max(values)))
+    # Zero in view, so that a quiet muscle reads as a flat line at its tone, not as the 1e-10 ripple
+    # of a noise-free simulation magnified by an offset axis.
+    if highest > lowest:
+        ax.set_ylim(1.15 * lowest, 1.15 * highest)
     ax.set_ylabel("EMG (normalised excitation)")
     ax.set_xlabel("time (s)")
     ax.legend(fontsize=7, loc="upper right")
