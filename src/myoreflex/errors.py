@@ -31,8 +31,18 @@ class ProtocolError(MyoreflexError, ValueError):
     """A virtual test was asked for something it cannot do (bad velocity, range, joint)."""
 
 
+class QualityGateError(RecordingError):
+    """A recording fails a measure's documented quality gate (the message names the gate, the number
+    it tests and the limit); ``lenient=True`` measures it anyway and names the gate in ``warnings``."""
+
+
+class OutputError(MyoreflexError, OSError):
+    """An output cannot be written where it was asked for (folder missing or read-only, a directory,
+    an unknown extension, the same file as an input, a full disk)."""
+
+
 class SimulationFailed(MyoreflexError, RuntimeError):
-    """The integrator produced NaN or inf."""
+    """The integrator produced NaN or inf, or values outside the physical limits (diverged)."""
 
 
 class FitFailed(MyoreflexError, RuntimeError):
@@ -52,6 +62,7 @@ class Status(enum.IntEnum):
 
     OK = 0
     NONFINITE = 1
+    DIVERGED = 2  # finite, but outside the physical limits of a joint (myoreflex.simulation)
 
 
 def require_extra(module: str, extra: str):
