@@ -11,11 +11,13 @@ naming the flag, the allowed values and what was given, and exits with code 2.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
 
 from myoreflex.cli import assess, cohort, fit, params, simulate
+from myoreflex.errors import MyoreflexError
 
 
 def _configure_runtime():
@@ -48,4 +50,17 @@ app = make_app()
 
 
 def main():  # pragma: no cover - console entry point
-    sys.exit(app())
+    """The ``myoreflex`` command. Errors are one line, never a traceback: myoreflex's own errors and
+    bad options as the commands print them, anything else (a disk that fills, a bug) as one line
+    that says so; ``MYOREFLEX_DEBUG=1`` shows the traceback instead."""
+    try:
+        sys.exit(app())
+    except KeyboardInterrupt:
+        typer.echo("Interrupted.", err=True)
+        sys.exit(130)
+    except Exception as exc:
+        if os.environ.get("MYOREFLEX_DEBUG"):
+            raise
+        kind = "" if isinstance(exc, (MyoreflexError, OSError)) else "unexpected error, please report it: "
+        typer.echo(f"Error: {kind}{type(exc).__name__}: {exc} (MYOREFLEX_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(1)

@@ -7,6 +7,8 @@ myoreflex while working prints one line and exits with code 1.
 
 from __future__ import annotations
 
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -66,14 +68,71 @@ def save_plot(figure, path: Path) -> Path:
     return save_figure(figure, path)
 
 
+def number(low: float = -math.inf, high: float = math.inf, *, unit: str = "", integer: bool = False):
+    """A typer option callback: every value (one or a list) finite and in ``[low, high]``, else the
+    one-line error naming the option and the range (exit 2), before any work."""
+    kind = "an integer" if integer else "a number"
+    shown = f" {unit}" if unit else ""
+
+    def callback(param: typer.CallbackParam, value):
+        for item in [] if value is None else value if isinstance(value, (list, tuple)) else [value]:
+            if not (math.isfinite(item) and low <= item <= high):
+                bounds = (f">= {low:g}" if math.isinf(high) else f"in [{low:g}, {high:g}]")
+                fail(param.opts[0], f"{kind} {bounds}{shown}", item)
+        return value
+
+    return callback
+
+
+def one_of(*choices):
+    """A typer option callback: the value is one of ``choices`` (the one-line error lists them)."""
+
+    def callback(param: typer.CallbackParam, value):
+        if value is not None and value not in choices:
+            fail(param.opts[0], " or ".join(f"{choice:g}" if isinstance(choice, float) else str(choice)
+                                             for choice in choices), value)
+        return value
+
+    return callback
+
+
+def setting_range(protocol: str, name: str):
+    """A typer option callback: the value is inside the bounds the protocol declares for its setting
+    ``name`` (edge units, e.g. ``velocity_deg_s`` of ``motorized_stretch``): one declaration."""
+
+    def callback(param: typer.CallbackParam, value):
+        from myoreflex.protocols import PROTOCOLS, settings
+
+        info = next(info for info in settings(PROTOCOLS.lookup(protocol)) if info.edge_name == name)
+        low, high = (bound / info.factor for bound in info.bounds)
+        return number(low, high, unit=info.edge_unit)(param, value)
+
+    return callback
+
+
+SCHEDULER_ADDRESS = re.compile(r"^(tcp|tls|inproc|ucx)://\S+$|^[\w.-]+:\d+$")
+
+
+def _scheduler(param: typer.CallbackParam, value):
+    if value is not None and value != "local" and not SCHEDULER_ADDRESS.match(value):
+        fail(param.opts[0], "'local' (a LocalCluster) or a scheduler address such as tcp://host:8786", value)
+    return value
+
+
 Condition = Annotated[str, typer.Option(help="healthy, stroke, spinal_cord_injury, multiple_sclerosis, cerebral_palsy")]
-Severity = Annotated[float, typer.Option(help="severity of the condition in [0, 1]")]
+Severity = Annotated[float, typer.Option(help="severity of the condition in [0, 1]", callback=number(0.0, 1.0))]
 PlotFile = Annotated[Optional[Path], typer.Option("--plot", help="write a figure to this file (PNG, PDF, SVG)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
-AngleSign = Annotated[float, typer.Option(help="multiply the angle by this (-1 when flexion is negative)")]
+AngleSign = Annotated[float, typer.Option(help="1, or -1 when the file's flexion is negative",
+                                          callback=one_of(1.0, -1.0))]
 Coordinate = Annotated[Optional[str], typer.Option(
     help="the file's angle: an OpenSim coordinate (knee_angle_r), a CSV column or a C3D analog label")]
 TimeColumn = Annotated[Optional[str], typer.Option(help="CSV time column (default time_s or time_ms)")]
+Seed = Annotated[int, typer.Option(help="random seed, an integer >= 0", callback=number(0, 2**32 - 1, integer=True))]
+Segment = Annotated[Optional[int], typer.Option(help="segment index in multi-segment files",
+                                                callback=number(0, 1_000_000, integer=True))]
+Scheduler = Annotated[Optional[str], typer.Option(help="Dask: 'local' for a LocalCluster, or a scheduler address",
+                                                  callback=_scheduler)]
 
 
 def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str]):
@@ -86,7 +145,9 @@ def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float,
     given = {"angle_sign": angle_sign, "angle_channel": coordinate, "time_column": time_column}
     trials = read_trials(path, **{name: value for name, value in given.items() if value is not None})
     if len(trials) != 1:
-        fail("FILE", "a single pendulum recording", f"{path.name} holds {len(trials)} segments")
+        from myoreflex.errors import RecordingError, describe
+
+        raise RecordingError(describe(f"`{path.name}`", "a single pendulum recording", f"{len(trials)} segments"))
     return trials[0]
 
 

@@ -16,9 +16,11 @@ from myoreflex.cli._common import (
     AsJson,
     Coordinate,
     PlotFile,
+    Segment,
     TimeColumn,
     assess_pendulum_file,
     fail,
+    number,
     read_stretches,
     run,
 )
@@ -71,10 +73,14 @@ def assess_folder(
     rows = []
     with typer.progressbar(files, label="assessing", file=sys.stderr) as progress:
         for path in progress:
+            if not path.is_file():  # a folder or a broken link that matches the pattern
+                rows.append({"file": path.name, "error": f"`{path.name}`: expected a recording file; got "
+                             f"{'a folder' if path.is_dir() else 'no readable file'}"})
+                continue
             try:
                 _, metrics = assess_pendulum_file(path, coordinate, angle_sign)
                 rows.append({"file": path.name, "error": "", **metrics.as_dict()})
-            except MyoreflexError as exc:  # one bad file is reported in its row, not fatal
+            except (MyoreflexError, OSError) as exc:  # one bad file is reported in its row, not fatal
                 rows.append({"file": path.name, "error": str(exc)})
     written = run(lambda: write_table(rows, out))
     failed = sum(1 for row in rows if row["error"])
@@ -86,9 +92,11 @@ def assess_folder(
 def assess_stretch(
     slow: Annotated[Path, typer.Option(help="the slow stretch (reflex-free), e.g. 5 deg/s")],
     fast: Annotated[Path, typer.Option(help="the fast stretch of the same joint, e.g. 236 deg/s")],
-    lever_arm_m: Annotated[Optional[float], typer.Option(help="lever arm (m) to give forces at the hand and flags")] = None,
-    inertia_kg_m2: Annotated[Optional[float], typer.Option(help="limb + device inertia about the joint")] = None,
-    segment: Annotated[Optional[int], typer.Option(help="segment index in multi-segment files")] = None,
+    lever_arm_m: Annotated[Optional[float], typer.Option(
+        help="lever arm (m) to give forces at the hand and flags", callback=number(0.01, 2.0, unit="m"))] = None,
+    inertia_kg_m2: Annotated[Optional[float], typer.Option(
+        help="limb + device inertia about the joint (kg m^2)", callback=number(1e-4, 10.0, unit="kg m^2"))] = None,
+    segment: Segment = None,
     angle_sign: AngleSign = 1.0,
     plot: PlotFile = None,
     as_json: AsJson = False,
@@ -123,7 +131,8 @@ def assess_manual(
     files: Annotated[list[Path], typer.Argument(help="hand-held stretch recordings (e.g. IPSA .mat files)")],
     slow_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the slow stretches")] = "low",
     fast_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the fast stretches")] = "high",
-    lever_arm_m: Annotated[Optional[float], typer.Option(help="joint to load cell (m), for forces")] = None,
+    lever_arm_m: Annotated[Optional[float], typer.Option(
+        help="joint to load cell (m), for forces", callback=number(0.01, 2.0, unit="m"))] = None,
     angle_sign: AngleSign = 1.0,
     as_json: AsJson = False,
 ):

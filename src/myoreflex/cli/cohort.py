@@ -11,9 +11,13 @@ import typer
 from myoreflex.cli._common import (
     AngleSign,
     Coordinate,
+    Scheduler,
+    Seed,
     check_joint,
     fail,
+    number,
     run,
+    setting_range,
 )
 from myoreflex.cli.fit import (
     EmgMuscle,
@@ -23,14 +27,15 @@ from myoreflex.cli.fit import (
     StartCondition,
     StartSeverity,
     UseEmg,
+    check_free,
     check_stretch_fit_options,
 )
 
 app = typer.Typer(help="Run many subjects: virtual populations or manifests of recordings.", no_args_is_help=True)
 
 
-Scheduler = Annotated[Optional[str], typer.Option(help="Dask: 'local' for a LocalCluster, or a scheduler address")]
-ChunkSize = Annotated[int, typer.Option(help="subjects per batched simulation chunk")]
+ChunkSize = Annotated[int, typer.Option(help="subjects per batched simulation chunk",
+                                        callback=number(1, 100_000, integer=True))]
 Out = Annotated[Path, typer.Option(help="results table: .parquet or .csv (written atomically)")]
 
 
@@ -48,19 +53,16 @@ def _with_progress(total: int, run):
 
 @app.command("population")
 def cohort_population(
-    n: Annotated[int, typer.Argument(help="number of virtual subjects")],
+    n: Annotated[int, typer.Argument(help="number of virtual subjects", callback=number(1, 1_000_000, integer=True))],
     out: Annotated[Path, typer.Option(help="manifest CSV to write")] = Path("population.csv"),
-    seed: Annotated[int, typer.Option(help="random seed (same seed, same population)")] = 0,
-    stroke_fraction: Annotated[float, typer.Option(help="fraction with stroke; the rest healthy")] = 0.5,
+    seed: Seed = 0,
+    stroke_fraction: Annotated[float, typer.Option(help="fraction with stroke; the rest healthy",
+                                                   callback=number(0.0, 1.0))] = 0.5,
 ):
     """Draw a virtual population into a manifest CSV (conditions, severities, body sizes)."""
     from myoreflex.cohort.population import sample_population
     from myoreflex.io.results import write_table
 
-    if n < 1:
-        fail("N", "at least 1 subject", n)
-    if not 0.0 <= stroke_fraction <= 1.0:
-        fail("--stroke-fraction", "a number in [0, 1]", stroke_fraction)
     conditions = {"healthy": 1.0 - stroke_fraction, "stroke": stroke_fraction}
     rows = sample_population(n, conditions={k: v for k, v in conditions.items() if v > 0}, seed=seed)
     typer.echo(f"{len(rows)} subjects -> {write_table(rows, out)}")
@@ -110,7 +112,8 @@ def cohort_simulate_command(
                                                "manual_stretch, perturbation, ...")] = "pendulum",
     joint: Annotated[str, typer.Option(help="joint (the pendulum test needs the knee)")] = "knee",
     velocity_deg_s: Annotated[Optional[float], typer.Option(
-        "--velocity-deg-s", help="stretch velocity (deg/s; default 100)")] = None,
+        "--velocity-deg-s", help="stretch velocity (deg/s; default 100)",
+        callback=setting_range("motorized_stretch", "velocity_deg_s"))] = None,
     setting: Annotated[Optional[list[str]], typer.Option(
         "--set", help="a protocol setting NAME=VALUE in the unit its name says, e.g. amplitude_deg=3; repeat")] = None,
     chunk_size: ChunkSize = 250,
@@ -166,7 +169,7 @@ def cohort_fit_command(
     condition: StartCondition = "healthy",
     severity: StartSeverity = 0.0,
     method: FitMethod = "map",
-    seed: Annotated[int, typer.Option(help="seed of the starts where the row has none")] = 0,
+    seed: Seed = 0,
     smoothing_ms: SmoothingMs = 0.0,
     angle_sign: AngleSign = 1.0,
     chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)")] = 10,
@@ -184,8 +187,9 @@ def cohort_fit_command(
 
     if test not in ("stretch", "pendulum"):
         fail("--test", "stretch or pendulum", test)
-    check_stretch_fit_options(condition, severity, method, 75.0, 1.75, smoothing_ms, free)
+    check_stretch_fit_options(condition, severity, method, 75.0, 1.75)
     check_joint(joint)
+    check_free(free, "knee" if test == "pendulum" else joint)
     rows = run(lambda: read_manifest(manifest))
     options = {"angle_sign": angle_sign}
     if test == "pendulum":

@@ -14,9 +14,12 @@ from myoreflex.cli._common import (
     AsJson,
     Coordinate,
     PlotFile,
+    Seed,
+    Segment,
     check_common,
     check_joint,
     fail,
+    number,
     read_pendulum_file,
     read_stretches,
     run,
@@ -34,7 +37,7 @@ def fit_pendulum_command(
     body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the leg's anthropometry")] = 75.0,
     height_m: Annotated[float, typer.Option(help="body height (m) for the leg's anthropometry")] = 1.75,
     method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
-    seed: Annotated[int, typer.Option(help="random seed of the starts and the sampler")] = 0,
+    seed: Seed = 0,
     plot: PlotFile = None,
     as_json: AsJson = False,
 ):
@@ -43,6 +46,7 @@ def fit_pendulum_command(
     from myoreflex.model import default_params
 
     _check_fit_options(method, body_mass_kg, height_m)
+    check_free(free, "knee")
 
     def body():
         trial = read_pendulum_file(file, coordinate, angle_sign, None)
@@ -70,7 +74,8 @@ EmgMuscle = Annotated[Optional[str], typer.Option(
 StartCondition = Annotated[str, typer.Option("--condition", help="preset the fit starts from (prior centre)")]
 StartSeverity = Annotated[float, typer.Option("--severity", help="severity of that preset in [0, 1]")]
 FitMethod = Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")]
-SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for a noisy angle; 0 = none")]
+SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for a noisy angle; 0 = none",
+                                             callback=number(0.0, 1000.0, unit="ms"))]
 
 
 def _check_fit_options(method, body_mass_kg, height_m):
@@ -104,13 +109,28 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
     typer.echo(DISCLAIMER)
 
 
-def check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free):
+def check_free(free, joint: str):
+    """``--free``: distinct physical parameter paths of the joint's model, checked before any work."""
+    import difflib
+
+    from myoreflex.model import default_params
+    from myoreflex.params import parameter_table
+
+    if free is None:
+        return
+    if len(set(free)) != len(free):
+        fail("--free", "distinct parameter paths", free)
+    known = [row.path for row in parameter_table(default_params(joint))]
+    for path in free:
+        if path not in known:
+            close = difflib.get_close_matches(path, known, n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else f" (see `myoreflex params --joint {joint}`)"
+            fail("--free", f"a parameter path of the {joint} model{hint}", path)
+
+
+def check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m):
     check_common(condition, severity)
     _check_fit_options(method, body_mass_kg, height_m)
-    if not smoothing_ms >= 0:
-        fail("--smoothing-ms", "a window >= 0 ms", smoothing_ms)
-    if free is not None and len(set(free)) != len(free):
-        fail("--free", "distinct parameter paths", free)
 
 
 def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], speed: Optional[str]):
@@ -151,10 +171,10 @@ def fit_stretch_command(
     body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the limb's anthropometry")] = 75.0,
     height_m: Annotated[float, typer.Option(help="body height (m) for the limb's anthropometry")] = 1.75,
     method: FitMethod = "map",
-    seed: Annotated[int, typer.Option(help="random seed of the starts and the sampler")] = 0,
+    seed: Seed = 0,
     smoothing_ms: SmoothingMs = 0.0,
     angle_sign: AngleSign = 1.0,
-    segment: Annotated[Optional[int], typer.Option(help="segment index in multi-segment files")] = None,
+    segment: Segment = None,
     speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
     plot: PlotFile = None,
     as_json: AsJson = False,
@@ -165,9 +185,10 @@ def fit_stretch_command(
     """
     from myoreflex.fit import FitSettings, fit_stretch
 
-    check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m, smoothing_ms, free)
+    check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m)
     if joint is not None:
         check_joint(joint)
+        check_free(free, joint)
     trials = read_stretch_recordings(files, angle_sign, segment, speed)
     named = {t.metadata.get("joint") for t in trials} - {None}
     if joint is None:
@@ -175,6 +196,7 @@ def fit_stretch_command(
         check_joint(joint)
     elif named - {joint}:
         fail("--joint", f"the joint of the recordings ({', '.join(sorted(named))})", joint)
+    check_free(free, joint)
 
     def body():
         from myoreflex.conditions import apply_condition

@@ -27,6 +27,7 @@ from myoreflex.cli._common import (
     preset,
     run,
     save_plot,
+    setting_range,
 )
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
@@ -78,7 +79,8 @@ def stretch_results(joint: str, condition: str, severity: float, velocities_deg_
 def simulate_stretch(
     joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "elbow",
     velocity_deg_s: Annotated[Optional[list[float]], typer.Option(
-        "--velocity-deg-s", help="stretch velocity (deg/s); repeat for several")] = None,
+        "--velocity-deg-s", help="stretch velocity (deg/s); repeat for several",
+        callback=setting_range("motorized_stretch", "velocity_deg_s"))] = None,
     condition: Condition = "healthy",
     severity: Severity = 0.0,
     plot: PlotFile = None,
@@ -88,9 +90,6 @@ def simulate_stretch(
     check_common(condition, severity)
     check_joint(joint)
     velocities = velocity_deg_s or [5.0, 100.0, 236.0]
-    for v in velocities:
-        if not v > 0:
-            fail("--velocity-deg-s", "a velocity > 0 deg/s", v)
     trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities))
     if plot:
         from myoreflex.report.figures import stretch_figure
