@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from myoreflex.errors import RecordingError
-from myoreflex.io import UnitWarning, read_c3d
+from myoreflex.io import Conversion, read_c3d
 from myoreflex.units import DEG
 
 ezc3d = pytest.importorskip("ezc3d")
@@ -70,12 +70,26 @@ def test_biodex_channels_rate_and_scales(biodex_path, volts):
     assert 5 < np.median(trial["torque"]) < 150
 
 
-def test_volts_without_a_scale_stay_volts(biodex_path, volts):
-    with pytest.warns(UnitWarning, match="Angle.1"):
-        trial = read_c3d(biodex_path, angle_channel="Angle.1", keep_other_channels=False)
-    assert trial.unit("angle") == "V"
-    np.testing.assert_array_equal(trial["angle"], volts[16])
-    assert list(trial.channels) == ["angle"]
+def test_an_angle_in_volts_is_refused_and_a_conversion_reads_it(biodex_path, volts):
+    # issue 19: an angle recorded in volts was measured as radians (a UnitWarning on stderr only)
+    with pytest.raises(RecordingError) as info:
+        read_c3d(biodex_path, angle_channel="Angle.1", keep_other_channels=False)
+    message = str(info.value)
+    for fragment in ("5-20a.c3d", "Angle.1", "angle unit", "'V'", "Conversion(scale=FACTOR, unit='deg')",
+                     "--scale angle=FACTOR --unit angle=deg"):
+        assert fragment in message
+    with pytest.raises(RecordingError, match="torque unit"):
+        read_c3d(biodex_path, torque_channel="Torque.1", keep_other_channels=False)
+    trial = read_c3d(biodex_path, angle_channel="Angle.1", keep_other_channels=False,
+                     conversions={"angle": Conversion(scale=35.6838, offset=-2.0, unit="deg")})
+    assert trial.unit("angle") == "rad" and list(trial.channels) == ["angle"]
+    np.testing.assert_allclose(trial["angle"], (volts[16] * 35.6838 - 2.0) * DEG, rtol=1e-12)
+    original = trial.metadata["original_channels"]["angle"]
+    assert original["scale"] == pytest.approx(35.6838 * DEG) and original["offset"] == pytest.approx(-2.0 * DEG)
+    assert original["conversion"] == {"scale": 35.6838, "offset": -2.0, "unit": "deg"}
+    by_label = read_c3d(biodex_path, angle_channel="Angle.1", keep_other_channels=False,
+                        conversions={"Angle.1": Conversion(scale=35.6838, offset=-2.0, unit="deg")})
+    np.testing.assert_array_equal(by_label["angle"], trial["angle"])
 
 
 def test_all_channels_without_selection(biodex_path):

@@ -27,7 +27,7 @@ import inspect
 from pathlib import Path
 
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.io._checks import UnitWarning
+from myoreflex.io._checks import Conversion, parse_conversions
 from myoreflex.io.c3d import read_c3d
 from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
@@ -101,5 +101,5 @@ def read_trial(path: str | Path, **options) -> Trial:
     return trials[0]
 
 
-__all__ = ["READERS", "UnitWarning", "read_c3d", "read_csv", "read_ipsa", "read_opensim", "read_trial",
-           "read_trials"]
+__all__ = ["READERS", "Conversion", "parse_conversions", "read_c3d", "read_csv", "read_ipsa", "read_opensim",
+           "read_trial", "read_trials"]

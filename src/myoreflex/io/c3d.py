@@ -6,10 +6,16 @@ in the metadata. Files without point (marker) data, such as dynamometer exports,
 
 Units. A channel's unit comes from ``ANALOG:UNITS``, or from ``scales={label: (factor, unit)}``
 (``value_in_unit = file_value * factor``), e.g. the Biodex factors ``{"Angle.1": (35.6838, "deg"),
-"Torque.1": (-144049.0, "N m")}``. A channel picked as angle, velocity or torque whose file unit is
-V and that has no scale stays in V, says so in its unit and emits a :class:`UnitWarning`: a voltage
-is never passed off as degrees. A picked channel with an empty or unknown unit and no scale is an
-error. Channels not picked are kept as ``analog_<label>`` (label lower case, other characters ``_``).
+"Torque.1": (-144049.0, "N m")}``, or from ``conversions={channel: Conversion(scale, offset,
+unit)}`` (:class:`~myoreflex.io.Conversion`, which also adds an offset). A channel picked as angle,
+velocity or torque whose unit is not of that quantity (V without a scale, mm, ...) is an error
+naming the conversion to give: a voltage is never passed off as degrees. A picked channel with an
+empty or unknown unit and no scale is an error. Channels not picked are kept as ``analog_<label>``
+(label lower case, other characters ``_``), in their file unit when it is not known.
+
+Limits: a file above ``max_bytes`` (:data:`MAX_BYTES`, 256 MiB) or whose header declares more
+than ``max_samples`` analog samples per channel (:data:`MAX_SAMPLES`, 10 million) is refused
+before ezc3d reads it.
 
 Truncation. ezc3d reads a cut file up to its end and rewrites the frame count, so the reader checks
 the frame range in the file's own 512-byte header against what was read.
@@ -26,14 +32,21 @@ import numpy as np
 
 from myoreflex.errors import require_extra
 from myoreflex.io import _checks
-from myoreflex.io._checks import fail
+from myoreflex.io._checks import Conversion, fail
 from myoreflex.trial import Trial
 
 _PROCESSOR_BIG_ENDIAN = 86  # C3D parameter-section processor type: 84 Intel, 85 DEC, 86 MIPS
 
 
-def _header_frames(path: Path) -> tuple[int, int] | None:
-    """First and last frame (1-based) as written in the C3D header, or None if unreadable."""
+MAX_BYTES = _checks.MAX_BYTES
+"""Largest C3D file :func:`read_c3d` reads by default (256 MiB); ``max_bytes=`` overrides it."""
+MAX_SAMPLES = _checks.MAX_SAMPLES
+"""Most analog samples per channel :func:`read_c3d` reads by default (10 million)."""
+
+
+def _header(path: Path) -> tuple[int, int, int, int] | None:
+    """First and last frame (1-based), analog values per frame (all channels) and analog samples
+    per frame (one channel), as written in the C3D header, or None if unreadable."""
     with path.open("rb") as handle:
         head = handle.read(512)
         if len(head) < 512:
@@ -41,8 +54,29 @@ def _header_frames(path: Path) -> tuple[int, int] | None:
         handle.seek(max(head[0] - 1, 0) * 512)
         params = handle.read(4)
     order = ">" if len(params) == 4 and params[3] == _PROCESSOR_BIG_ENDIAN else "<"
+    (values_per_frame,) = struct.unpack(order + "H", head[4:6])
     first, last = struct.unpack(order + "HH", head[6:10])
-    return first, last
+    (per_frame,) = struct.unpack(order + "H", head[18:20])
+    return first, last, values_per_frame, per_frame
+
+
+def _check_declared_samples(path: Path, size: int, max_samples: int) -> None:
+    """Refuse, before ezc3d reads anything, a file whose header declares more than ``max_samples``
+    analog samples per channel; a header that is not a C3D one, or declares more data than the file
+    holds (2 bytes a value at least), is left to ezc3d and the truncation check."""
+    head = _header(path)
+    with path.open("rb") as handle:
+        key = handle.read(2)[1:]
+    if head is None or key != b"\x50":
+        return
+    first, last, values_per_frame, per_frame = head
+    if last == 0xFFFF or last < first:
+        return
+    frames = last - first + 1
+    if frames * values_per_frame * 2 > size:
+        return
+    _checks.check_samples(path, frames * max(per_frame, 1), max_samples,
+                          "analog samples per channel (header frames x samples per frame)")
 
 
 def _values(group: Mapping[str, Any], key: str, default=()) -> list:
@@ -73,11 +107,14 @@ def read_c3d(
     scales: Mapping[str, tuple[float, str]] | None = None,
     angle_sign: float = 1.0,
     torque_sign: float = 1.0,
+    conversions: Mapping[str, Conversion] | None = None,
     keep_other_channels: bool = True,
     joint: str | None = None,
     side: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     check_angle_units: bool = True,
+    max_bytes: int = MAX_BYTES,
+    max_samples: int = MAX_SAMPLES,
 ) -> Trial:
     """Read the analog channels of a C3D file as a Trial (units as in the module doc).
 
@@ -90,11 +127,17 @@ def read_c3d(
     emg_channels : ``{label: muscle}`` giving ``emg_<muscle>`` (V), or a list of labels (the muscle
         name is then the cleaned label).
     scales : ``{label: (factor, unit)}``, ``value_in_unit = file_value * factor``.
+    conversions : ``{channel or label: Conversion(scale, offset, unit)}``: the channel's values
+        become ``value * scale + offset`` in ``unit`` (None: its own unit), after ``scales``. A
+        picked angle, velocity or torque must end in a unit of that quantity: volts are refused.
     angle_sign : multiplies ``angle`` and ``angular_velocity``; torque_sign multiplies ``torque``.
     keep_other_channels : keep the analog channels not picked above as ``analog_<label>``.
     joint, side, metadata : metadata entries.
     check_angle_units : reject a degree angle that looks like radians (rule in
         :mod:`myoreflex.io._checks`).
+    max_bytes : the largest file read (default :data:`MAX_BYTES`, 256 MiB).
+    max_samples : the most analog samples per channel (default :data:`MAX_SAMPLES`, 10 million),
+        checked against the frame range of the file's header before its data are read.
 
     Returns
     -------
@@ -115,6 +158,10 @@ def read_c3d(
     """
     ezc3d = require_extra("ezc3d", "c3d")
     path = _checks.check_file(path)
+    _checks.check_limits(path, max_bytes, max_samples)
+    conversions = _checks.check_conversions(conversions)
+    size = _checks.check_size(path, max_bytes)
+    _check_declared_samples(path, size, max_samples)
     try:
         c3d = ezc3d.c3d(str(path))
     except Exception as exc:  # ezc3d raises OSError/RuntimeError with its own text
@@ -140,7 +187,8 @@ def read_c3d(
     if not analog_rate > 0:
         raise fail(path, "ANALOG:RATE", "a positive analog rate (Hz)", analog_rate)
 
-    declared = _header_frames(path)
+    declared = _header(path)
+    declared = None if declared is None else declared[:2]
     per_frame = analog_rate / point_rate if point_rate > 0 else None
     if declared is not None and per_frame and declared[1] != 0xFFFF:
         expected = int(round((declared[1] - declared[0] + 1) * per_frame))
@@ -187,23 +235,28 @@ def read_c3d(
     time0 = float(c3d["header"]["points"]["first_frame"]) / point_rate if point_rate > 0 else 0.0
     time = time0 + np.arange(data.shape[1]) / analog_rate
     channels, originals = {}, {}
+    used_keys: set[str] = set()
     for j, label in enumerate(labels):
         name, role = picked.get(j, (None, None))
         if name is None and not keep_other_channels:
             continue
-        values = data[j]
-        file_unit = units[j]
-        factor, unit_label = (1.0, file_unit)
-        if label in scales:
-            factor, unit_label = float(scales[label][0]), scales[label][1]
-        known = _checks.lookup_unit(unit_label)
         if role is None:
-            si_unit, si_factor = (known[0], known[1]) if known else (unit_label or "unknown", 1.0)
             name = "analog_" + _checks.sanitise_name(label)
             suffix = 2
             while name in channels:
                 name = f"analog_{_checks.sanitise_name(label)}_{suffix}"
                 suffix += 1
+        values = data[j]
+        file_unit = units[j]
+        factor, unit_label = (1.0, file_unit)
+        if label in scales:
+            factor, unit_label = float(scales[label][0]), scales[label][1]
+        conversion = _checks.pick_conversion(conversions, used_keys, name, label)
+        if conversion is not None and conversion.unit is not None:
+            unit_label = conversion.unit
+        known = _checks.lookup_unit(unit_label)
+        if role is None:
+            si_unit, si_factor = (known[0], known[1]) if known else (unit_label or "unknown", 1.0)
         else:
             if known is None:
                 raise fail(
@@ -211,37 +264,38 @@ def read_c3d(
                     label,
                     f"a known unit for the {role} channel",
                     f"unit {unit_label!r}",
-                    f'give it with scales={{"{label}": (factor, unit)}}',
+                    f'give it with scales={{"{label}": (factor, unit)}} or ' + _checks.conversion_hint(name),
                 )
             si_unit, si_factor, dimension = known
-            if dimension == "voltage" and role != "emg":
-                si_name = {"angle": "rad", "angular_velocity": "rad/s", "torque": "N m"}[role]
-                _checks.warn_unit(
-                    path,
-                    label,
-                    si_unit,
-                    f"the {role} in {si_name}",
-                    f'pass scales={{"{label}": (factor, unit)}}',
-                )
-            elif dimension != ("voltage" if role == "emg" else role):
-                expected = f"a {role} unit for the {role} channel"
-                raise fail(path, label, expected, f"the file says {unit_label!r}")
-            if role == "angle" and check_angle_units:
-                if si_factor != 1.0:
-                    _checks.check_declared_degrees(path, label, values * factor)
-                else:
-                    _checks.check_declared_radians(path, label, values * factor)
+            if role == "emg":
+                if dimension != "voltage":
+                    raise fail(path, label, "a voltage unit for the emg channel", f"the file says {unit_label!r}")
+            else:
+                _checks.require_quantity(path, label, name, unit_label, role)
+        in_unit = values * factor
+        if conversion is not None:
+            conversion.apply(in_unit, inplace=True)
+        if role == "angle" and check_angle_units:
+            if si_factor != 1.0:
+                _checks.check_declared_degrees(path, label, in_unit)
+            else:
+                _checks.check_declared_radians(path, label, in_unit)
         sign = {"angle": angle_sign, "angular_velocity": angle_sign, "torque": torque_sign}.get(role, 1.0)
-        total = factor * si_factor * sign
-        channels[name] = (values * total, si_unit)
+        in_unit *= si_factor * sign
+        channels[name] = (in_unit, si_unit)
+        total = factor * (conversion.scale if conversion else 1.0) * si_factor * sign
+        offset = (conversion.offset if conversion else 0.0) * si_factor * sign
         originals[name] = _checks.original(
             label,
             file_unit or "unknown",
             total,
+            offset,
             description=descriptions[j],
             file_scale=float(file_scale[j]) * gen_scale,
             file_offset=float(file_offset[j]),
+            **_checks.conversion_record(conversion),
         )
+    _checks.check_all_used(path, conversions, used_keys, [*labels, *channels])
     originals["time"] = _checks.original("analog frames", "1/ANALOG:RATE", 1.0 / analog_rate)
 
     manufacturer = params.get("MANUFACTURER", {})

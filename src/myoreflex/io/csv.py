@@ -27,10 +27,22 @@ A column whose unit suffix is not in :data:`myoreflex.io._checks.UNITS` is an er
 guessed. Use ``columns=`` to name, unit and scale columns that do not follow the convention, and
 ``angle_channel=`` to pick the column that is the ``angle`` (the other angle columns then keep
 their own names, e.g. ``hip_angle``).
+
+Units from the user: ``conversions={key: Conversion(scale, offset, unit)}`` reads a column as
+``file value * scale + offset`` in ``unit`` (:class:`~myoreflex.io.Conversion`); the key is the
+column (``knee_V``) or the channel it becomes (``angle``). A column ``knee_angle_V`` with
+``conversions={"angle": Conversion(35.68, unit="deg")}`` becomes the ``angle`` in rad.
+
+Limits: a file above ``max_bytes`` (:data:`MAX_BYTES`, 256 MiB) or with more than ``max_samples``
+data rows (:data:`MAX_SAMPLES`, 10 million) is refused before its data are read (the row count as
+soon as it is passed). The file is read in blocks and parsed in chunks of rows straight into
+NumPy arrays: reading takes about 3x the file's size in memory (tests/io/test_limits.py measures
+it under 10x).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -39,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from myoreflex.io import _checks
-from myoreflex.io._checks import fail
+from myoreflex.io._checks import Conversion, fail
 from myoreflex.trial import Trial
 
 #: unit suffixes of column names, longest first so that ``_deg_s`` wins over ``_s``.
@@ -95,81 +107,103 @@ def _check_vocabulary(path, column: str, channel: str, si_unit: str) -> None:
             column,
             f"a unit convertible to {expected} for channel `{channel}`",
             si_unit,
-            "fix the unit suffix or map the column with columns={name: (channel, unit, scale)}",
+            "fix the unit suffix, map the column with columns={name: (channel, unit, scale)}, or "
+            + _checks.conversion_hint(channel, {"rad": "deg", "rad/s": "deg/s"}.get(expected, expected)),
         )
 
 
-def _read_rows(path: Path, delimiter: str | None) -> tuple[list[str], list[list[str]], list[str], list[int]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        got = f"undecodable bytes at offset {exc.start}"
-        raise fail(path, None, "UTF-8 text (a CSV file)", got) from None
-    lines = text.splitlines()
+MAX_BYTES = _checks.MAX_BYTES
+"""Largest CSV file :func:`read_csv` reads by default (256 MiB); ``max_bytes=`` overrides it."""
+MAX_SAMPLES = _checks.MAX_SAMPLES
+"""Most data rows :func:`read_csv` reads by default (10 million); ``max_samples=`` overrides it."""
+_CHUNK_ROWS = 1 << 16
+_MISSING = ("", "nan", "na", "null")
+
+
+def _read_header(path: Path, lines, delimiter: str | None) -> tuple[list[str], list[str], str]:
+    """Header names, leading ``#`` comments and the delimiter; ``lines`` is left at the first data line."""
     comments = []
-    start = 0
-    while start < len(lines) and (not lines[start].strip() or lines[start].lstrip().startswith("#")):
-        if lines[start].strip():
-            comments.append(lines[start].lstrip()[1:].strip())
-        start += 1
-    if start == len(lines):
-        raise fail(path, None, "a header line and data rows", "no header (empty or comments only)")
-    header_line = lines[start]
-    if delimiter is None:
-        counts = {d: header_line.count(d) for d in (",", ";", "\t")}
-        delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
-    header = [name.strip().strip('"').strip("'") for name in header_line.split(delimiter)]
-    while header and header[-1] == "":
-        header.pop()
-    rows, row_lines = [], []
-    first_data_line = start + 2  # 1-based line number of the first data row
-    data_lines = lines[start + 1 :]
-    for offset, line in enumerate(data_lines):
+    for _, line in lines:
         if not line.strip():
             continue
-        fields = [field.strip() for field in line.split(delimiter)]
-        while len(fields) > len(header) and fields[-1] == "":
-            fields.pop()
-        if len(fields) != len(header):
-            is_last = all(not rest.strip() for rest in data_lines[offset + 1 :])
-            line_number = first_data_line + offset
-            state = "truncated file: the last row" if is_last else f"corrupt row at line {line_number}"
-            expected = f"{len(header)} fields per row (as in the header)"
-            raise fail(path, None, expected, f"{state} has {len(fields)}")
-        rows.append(fields)
-        row_lines.append(first_data_line + offset)
+        if line.lstrip().startswith("#"):
+            comments.append(line.lstrip()[1:].strip())
+            continue
+        break
+    else:
+        raise fail(path, None, "a header line and data rows", "no header (empty or comments only)")
+    if delimiter is None:
+        counts = {d: line.count(d) for d in (",", ";", "\t")}
+        delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
+    header = [name.strip().strip('"').strip("'") for name in line.split(delimiter)]
+    while header and header[-1] == "":
+        header.pop()
+    return header, comments, delimiter
+
+
+def _cell_numbers(path: Path, header: list[str], lines: list[str], numbers: list[int], delimiter: str,
+                  used: list[int]) -> np.ndarray:
+    """The slow path of a chunk that NumPy refused: empty and NA cells become NaN, text is an error
+    naming the column and the line."""
+    values = np.empty((len(lines), len(used)))
+    for i, (line, number) in enumerate(zip(lines, numbers)):
+        fields = line.split(delimiter)
+        for k, j in enumerate(used):
+            cell = fields[j].strip()
+            if cell.lower() in _MISSING:
+                values[i, k] = np.nan
+                continue
+            try:
+                values[i, k] = float(cell)
+            except ValueError:
+                raise fail(path, header[j], "a number in every cell",
+                           f"{cell!r} at line {number} (corrupt file)") from None
+    return values
+
+
+def _read_values(path: Path, lines, header: list[str], delimiter: str, used: list[int],
+                 max_samples: int) -> np.ndarray:
+    """The ``used`` columns of every data row as a ``(len(used), rows)`` array, parsed in chunks.
+
+    Blank lines are skipped; a row with another number of fields than the header (trailing empty
+    fields aside) is an error saying whether the file is truncated (the last row) or corrupt.
+    """
+    width = len(header)
+    chunks: list[np.ndarray] = []
+    pending: list[str] = []
+    numbers: list[int] = []
+    rows = 0
+
+    def flush():
+        parsed = _checks.parse_chunk(pending, delimiter, used)
+        if parsed is None:
+            parsed = _cell_numbers(path, header, pending, numbers, delimiter, used)
+        chunks.append(parsed)
+        pending.clear()
+        numbers.clear()
+
+    for number, line in lines:
+        if not line.strip():
+            continue
+        if line.count(delimiter) + 1 != width:
+            fields = [field.strip() for field in line.split(delimiter)]
+            while len(fields) > width and fields[-1] == "":
+                fields.pop()
+            if len(fields) != width:
+                is_last = not any(rest.strip() for _, rest in lines)
+                state = "truncated file: the last row" if is_last else f"corrupt row at line {number}"
+                raise fail(path, None, f"{width} fields per row (as in the header)", f"{state} has {len(fields)}")
+        rows += 1
+        _checks.check_samples(path, rows, max_samples, "data rows")
+        pending.append(line)
+        numbers.append(number)
+        if len(pending) >= _CHUNK_ROWS:
+            flush()
+    if pending:
+        flush()
     if not rows:
         raise fail(path, None, "at least one data row after the header", "a header only")
-    return header, rows, comments, row_lines
-
-
-def _to_numbers(
-    path: Path, header: list[str], rows: list[list[str]], lines: list[int], used: list[int]
-) -> np.ndarray:
-    """The used columns as floats (others stay NaN); empty cells become NaN, text is an error."""
-    values = np.full((len(rows), len(header)), np.nan)
-    cells = np.array(rows, dtype=str)[:, used]
-    values[:, used] = _cells_to_numbers(path, [header[j] for j in used], cells, lines)
-    return values
-
-
-def _cells_to_numbers(path: Path, header: list[str], cells: np.ndarray, lines: list[int]) -> np.ndarray:
-    try:
-        return cells.astype(float)
-    except ValueError:
-        pass
-    values = np.empty(cells.shape)
-    for (i, j), cell in np.ndenumerate(cells):
-        if cell == "" or cell.lower() in ("nan", "na", "null"):
-            values[i, j] = np.nan
-            continue
-        try:
-            values[i, j] = float(cell)
-        except ValueError:
-            raise fail(
-                path, header[j], "a number in every cell", f"{str(cell)!r} at line {lines[i]} (corrupt file)"
-            ) from None
-    return values
+    return _checks.stack_columns(chunks, len(used))
 
 
 def read_csv(
@@ -178,6 +212,7 @@ def read_csv(
     angle_channel: str | None = None,
     time_column: str | None = None,
     columns: Mapping[str, Any] | None = None,
+    conversions: Mapping[str, Conversion] | None = None,
     angle_sign: float = 1.0,
     torque_sign: float = 1.0,
     delimiter: str | None = None,
@@ -185,6 +220,8 @@ def read_csv(
     side: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     check_angle_units: bool = True,
+    max_bytes: int = MAX_BYTES,
+    max_samples: int = MAX_SAMPLES,
 ) -> Trial:
     """Read a CSV recording whose column names carry their units (convention in the module doc).
 
@@ -197,6 +234,8 @@ def read_csv(
     columns : ``{file column: (channel, unit)}`` or ``(channel, unit, scale)`` for columns that do not
         follow the convention (``value_in_unit = file_value * scale``), or ``None`` to drop a column.
         Example: ``{"Knee": ("angle", "deg"), "Biodex": ("torque", "N m", -144049.0)}``.
+    conversions : ``{column or channel: Conversion(scale, offset, unit)}``: the column's values
+        become ``value * scale + offset`` in ``unit`` (None: its own unit), after ``columns``.
     angle_sign : multiplies ``angle`` and ``angular_velocity`` (use -1 to turn the file's sign
         convention into the myoreflex one: positive stretches the tested muscle).
     torque_sign : multiplies ``torque``.
@@ -205,17 +244,20 @@ def read_csv(
     metadata : extra metadata entries.
     check_angle_units : reject degree columns that look like radians and vice versa (rule in
         :mod:`myoreflex.io._checks`).
+    max_bytes : the largest file read (default :data:`MAX_BYTES`, 256 MiB).
+    max_samples : the most data rows read (default :data:`MAX_SAMPLES`, 10 million).
 
     Returns
     -------
     Trial with channels in SI units; ``metadata["original_channels"][channel]`` gives the column
-    name, its unit and the factor applied (``SI = file value * scale``).
+    name, its unit and the factor applied (``SI = file value * scale + offset``).
 
     Raises
     ------
     RecordingError
         Empty, truncated or corrupt file; a column without a known unit; a missing mapped column;
-        NaN gaps; time not strictly increasing; degrees that look like radians.
+        NaN gaps; time not strictly increasing; degrees that look like radians; an angle column
+        in another unit (a conversion fixes it); a file above ``max_bytes`` or ``max_samples``.
 
     Examples
     --------
@@ -226,9 +268,25 @@ def read_csv(
     >>> trial = read_csv(path, angle_channel="knee_angle_l_deg")
     >>> trial.unit("angle"), trial.joint, trial.side, trial.rate_hz, sorted(trial.channels)
     ('rad', 'knee', 'left', 100.0, ['angle', 'hip_angle'])
+
+    A goniometer column in volts, read as degrees (35.68 deg per V):
+
+    >>> _ = path.write_text("time_s,knee_V\\n0.00,1.0\\n0.01,1.5\\n0.02,2.0\\n")
+    >>> trial = read_csv(path, angle_channel="knee_V", conversions={"angle": Conversion(35.68, unit="deg")})
+    >>> trial.unit("angle"), round(float(trial["angle"][-1]), 4)
+    ('rad', 1.2455)
     """
     path = _checks.check_file(path)
-    header, rows, comments, row_lines = _read_rows(path, delimiter)
+    _checks.check_limits(path, max_bytes, max_samples)
+    conversions = _checks.check_conversions(conversions)
+    if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
+                                  or delimiter in "0123456789.+-eE\"'\r\n"):
+        raise fail(path, None, "a one-character delimiter such as , ; or a tab (delimiter=)", repr(delimiter))
+    _checks.check_size(path, max_bytes)
+    lines = enumerate(_checks.text_lines(path, "UTF-8 text (a CSV file)"), start=1)
+    header, comments, delimiter = _read_header(path, lines, delimiter)
+    if not header:
+        raise fail(path, None, "a header line of column names", "an empty header line")
     columns = dict(columns or {})
     for name in columns:
         if name not in header:
@@ -255,49 +313,83 @@ def read_csv(
     elif time_column not in header:
         raise fail(path, time_column, f"a column of the file ({', '.join(header)})", "no such column")
 
-    # column -> (channel, SI unit, factor, unit label, dimension)
-    specs: dict[str, tuple[str, str, float, str, str]] = {}
+    # column -> (channel, SI unit, unit factor, extra scale, file unit label, dimension, conversion)
+    specs: dict[str, tuple[str, str, float, float, str, str, Conversion | None]] = {}
     found_meta: dict[str, str] = {}
+    used_keys: set[str] = set()
     for column in header:
+        scale = 1.0
+        meta: dict[str, str] = {}
         if column in columns:
             spec = columns[column]
             if spec is None:
                 continue
-            if len(spec) not in (2, 3):
+            if not isinstance(spec, (tuple, list)) or len(spec) not in (2, 3):
                 raise fail(path, column, "a mapping (channel, unit) or (channel, unit, scale)", spec)
             channel, label = spec[0], spec[1]
-            scale = float(spec[2]) if len(spec) == 3 else 1.0
+            try:
+                scale = float(spec[2]) if len(spec) == 3 else 1.0
+            except (TypeError, ValueError):
+                raise fail(path, column, "a number as the scale of (channel, unit, scale)", spec[2]) from None
+            if not isinstance(channel, str) or not isinstance(label, str) or not math.isfinite(scale):
+                raise fail(path, column, "a mapping (channel, unit) or (channel, unit, finite scale)", spec)
+            conversion = _checks.pick_conversion(conversions, used_keys, column,
+                                                 "angle" if column == angle_channel else None,
+                                                 "time" if column == time_column else channel)
+            file_label = label
+            if conversion is not None and conversion.unit is not None:
+                label = conversion.unit
             si_unit, factor, dim = _checks.require_unit(path, column, label)
-            factor *= scale
             if column == time_column:
                 channel = "time"
         else:
             split = split_unit_suffix(column)
             if split is None:
-                raise fail(
-                    path,
-                    column,
-                    "a unit suffix such as _deg, _rad, _nm, _n, _mv, _s (units are never guessed)",
-                    "no recognisable unit",
-                    "rename the column or map it with columns={name: (channel, unit)}",
-                )
-            quantity, label = split
-            label = column.strip()[-len(label) :]  # the suffix as written, e.g. "Nm"
-            si_unit, factor, dim = _checks.require_unit(path, column, label)
+                given = conversions.get(column)
+                if given is None or given.unit is None:
+                    raise fail(
+                        path,
+                        column,
+                        "a unit suffix such as _deg, _rad, _nm, _n, _mv, _s (units are never guessed)",
+                        "no recognisable unit",
+                        "rename the column, map it with columns={name: (channel, unit)}, or give its unit "
+                        "with conversions={name: Conversion(unit=...)}",
+                    )
+                quantity, file_label, label = column.strip().lower(), "(none)", given.unit
+            else:
+                quantity = split[0]
+                file_label = label = column.strip()[-len(split[1]):]  # the suffix as written, e.g. "Nm"
             quantity = re.sub(r"[^0-9a-z_]+", "_", quantity)
+            dim = _checks.require_unit(path, column, label)[2]
             channel, meta = vocabulary_name(quantity, dim)
             if angle_channel is not None and channel == "angle" and column != angle_channel:
-                channel, meta = quantity, {}  # another angle: the one picked is the Trial's `angle`
+                channel, meta = quantity, {}
+            conversion = _checks.pick_conversion(conversions, used_keys, column,
+                                                 "angle" if column == angle_channel else None,
+                                                 "time" if column == time_column else channel)
+            if conversion is None:  # a key naming the channel the converted unit gives
+                for key, candidate in conversions.items():
+                    if candidate.unit is not None and key not in used_keys:
+                        named = vocabulary_name(quantity, _checks.require_unit(path, column, candidate.unit)[2])[0]
+                        if named == key and not (angle_channel is not None and named == "angle"):
+                            conversion = _checks.pick_conversion(conversions, used_keys, key)
+                            break
+            if conversion is not None and conversion.unit is not None:
+                label = conversion.unit
+            si_unit, factor, dim = _checks.require_unit(path, column, label)
+            if conversion is not None and conversion.unit is not None:
+                channel, meta = vocabulary_name(quantity, dim)
+                if angle_channel is not None and channel == "angle" and column != angle_channel:
+                    channel, meta = quantity, {}
             if column == time_column:
                 channel = "time"
-            for key, value in meta.items():
-                if channel == "angle":
-                    found_meta[key] = value
-                else:
-                    found_meta.setdefault(key, value)
+        for key, value in meta.items():
+            if channel == "angle":
+                found_meta[key] = value
+            else:
+                found_meta.setdefault(key, value)
         if column == angle_channel:
-            if dim != "angle":
-                raise fail(path, column, "an angle unit (deg or rad) for angle_channel", si_unit)
+            _checks.require_quantity(path, column, "angle", label, "angle")
             channel = "angle"
         if channel == "time" and column != time_column:
             raise fail(path, column, f"one time column (`{time_column}`)", "a second time column")
@@ -305,7 +397,8 @@ def read_csv(
             raise fail(path, column, "a time unit (s or ms)", si_unit)
         if column != time_column:
             _check_vocabulary(path, column, channel, si_unit)
-        specs[column] = (channel, si_unit, factor, label, dim)
+        specs[column] = (channel, si_unit, factor, scale, file_label, dim, conversion)
+    _checks.check_all_used(path, conversions, used_keys, [*header, *(spec[0] for spec in specs.values())])
 
     targets: dict[str, list[str]] = {}
     for column, (channel, *_) in specs.items():
@@ -320,26 +413,45 @@ def read_csv(
                 "map or drop columns with columns={name: (channel, unit)} or {name: None}",
             )
 
-    index = {name: j for j, name in enumerate(header)}
-    values = _to_numbers(path, header, rows, row_lines, sorted(index[column] for column in specs))
-    _, _, time_factor, time_label, _ = specs[time_column]
-    time = values[:, index[time_column]] * time_factor
+    used = sorted(header.index(column) for column in specs)
+    values = _read_values(path, lines, header, delimiter, used, max_samples)
+    row = {header[j]: k for k, j in enumerate(used)}  # column -> its row of `values`
+
+    def converted(column: str) -> np.ndarray:
+        """The column in its declared unit (after columns= and conversions), in place."""
+        _, _, _, scale, _, _, conversion = specs[column]
+        raw = values[row[column]]
+        if scale != 1.0:
+            raw *= scale
+        if conversion is not None:
+            conversion.apply(raw, inplace=True)
+        return raw
+
+    _, _, time_factor, time_scale, time_label, _, time_conversion = specs[time_column]
+    time = converted(time_column)
+    time *= time_factor
     _checks.check_time(path, time_column, time)
 
     channels, originals = {}, {}
-    for column, (channel, si_unit, factor, label, dim) in specs.items():
+    for column, (channel, si_unit, factor, scale, label, dim, conversion) in specs.items():
         if column == time_column:
             continue
-        raw = values[:, index[column]]
+        raw = converted(column)
         if check_angle_units and dim == "angle":
-            if si_unit == "rad" and factor != 1.0 and abs(factor - _checks.DEG) < 1e-12:
+            if abs(factor - _checks.DEG) < 1e-12:
                 _checks.check_declared_degrees(path, column, raw)
             elif factor == 1.0:
                 _checks.check_declared_radians(path, column, raw)
         sign = {"angle": angle_sign, "angular_velocity": angle_sign, "torque": torque_sign}.get(channel, 1.0)
-        channels[channel] = (raw * factor * sign, si_unit)
-        originals[channel] = _checks.original(column, label, factor * sign)
-    originals["time"] = _checks.original(time_column, time_label, time_factor)
+        raw *= factor * sign
+        total = scale * (conversion.scale if conversion else 1.0) * factor * sign
+        offset = (conversion.offset if conversion else 0.0) * factor * sign
+        channels[channel] = (raw, si_unit)
+        originals[channel] = _checks.original(column, label, total, offset, **_checks.conversion_record(conversion))
+    time_total = time_scale * (time_conversion.scale if time_conversion else 1.0) * time_factor
+    time_offset = (time_conversion.offset if time_conversion else 0.0) * time_factor
+    originals["time"] = _checks.original(time_column, time_label, time_total, time_offset,
+                                         **_checks.conversion_record(time_conversion))
 
     meta: dict[str, Any] = {"format": "csv", **found_meta, "angle_sign": angle_sign}
     if comments:

@@ -39,13 +39,16 @@ measures, which never reach a Trial.
 from __future__ import annotations
 
 import math
+import struct
+import zlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from myoreflex.io import _checks
-from myoreflex.io._checks import fail
+from myoreflex.io._checks import Conversion, fail
 from myoreflex.trial import Trial
 
 #: movement -> (joint, stretch direction in the myoreflex angle convention, pinfo lever-arm field)
@@ -57,9 +60,75 @@ MOVEMENTS = {
 }
 
 
-def _load(path: Path):
-    import scipy.io
+MAX_BYTES = _checks.MAX_BYTES
+"""Most bytes :func:`read_ipsa` reads by default (256 MiB): the file, and its variables once
+decompressed; ``max_bytes=`` overrides it."""
+MAX_SAMPLES = _checks.MAX_SAMPLES
+"""Most samples per segment :func:`read_ipsa` reads by default (10 million); ``max_samples=``."""
 
+_MI_MATRIX, _MI_COMPRESSED = 14, 15
+_BLOCK = 1 << 20
+
+
+def _decompressed_bytes(path: Path, budget: int) -> int | None:
+    """Bytes the variables of a MATLAB v5/v7 file take once decompressed, counted without keeping
+    them (a compressed variable is inflated 1 MiB at a time and thrown away); counting stops as soon
+    as ``budget`` is passed. None when the file's element tags are not readable (scipy then says
+    what is wrong)."""
+    with open(path, "rb") as stream:
+        head = stream.read(128)
+        if len(head) < 128:
+            return None
+        order = "<" if head[126:128] == b"IM" else ">"
+        total = 0
+        while total <= budget:
+            tag = stream.read(8)
+            if len(tag) < 8:
+                return total
+            mdtype, nbytes = struct.unpack(order + "II", tag)
+            if mdtype >> 16:  # a small data element at the top level: not a variable
+                return None
+            if mdtype != _MI_COMPRESSED:
+                here = stream.tell()
+                total += max(0, min(nbytes, path.stat().st_size - here))
+                stream.seek(nbytes, 1)
+                continue
+            inflate = zlib.decompressobj()
+            left = nbytes
+            try:
+                while left > 0 and total <= budget:
+                    data = stream.read(min(_BLOCK, left))
+                    if not data:
+                        break
+                    left -= len(data)
+                    while data and total <= budget:
+                        total += len(inflate.decompress(data, _BLOCK))
+                        data = inflate.unconsumed_tail
+            except zlib.error:
+                return None
+            stream.seek(left, 1)
+        return total
+
+
+def _load(path: Path, max_bytes: int):
+    import scipy.io
+    from scipy.io.matlab import matfile_version
+
+    try:
+        version = matfile_version(str(path))
+    except Exception as exc:  # scipy raises MatReadError, ValueError on files that are not MATLAB
+        got = f"{type(exc).__name__}: {exc}"
+        raise fail(path, None, "a readable MATLAB .mat file", got, "the file is corrupt") from None
+    if version[0] == 2:
+        raise fail(path, None, "a MATLAB v5-v7 .mat file (what scipy reads)", "a MATLAB v7.3 file, which is HDF5",
+                   "save it again in MATLAB with save(name, '-v7'), or read it with an HDF5 library (h5py)")
+    if version[0] == 1:
+        expanded = _decompressed_bytes(path, max_bytes)
+        if expanded is not None and expanded > max_bytes:
+            raise fail(path, None, f"MATLAB variables of at most {_checks._size_text(max_bytes)} once decompressed "
+                       f"(max_bytes={max_bytes})", f"more than {_checks._size_text(max_bytes)} (the compressed "
+                       f"file is {_checks._size_text(path.stat().st_size)})",
+                       "pass a larger max_bytes= to read it, if the machine has the memory")
     try:
         contents = scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
     except Exception as exc:  # scipy raises ValueError, TypeError, MatReadError... on bad files
@@ -109,11 +178,34 @@ def _lever_arm(path, segment, index: int, field: str | None, side: str, override
     return value, name
 
 
-def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, angle_sign: float) -> Trial:
+def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, angle_sign: float,
+                   conversions: dict[str, Conversion], used: set, max_samples: int) -> Trial:
     where = f"allsegments({index})"
     time = np.asarray(_field(path, segment, index, "t"), dtype=float).ravel()
-    _checks.check_time(path, f"{where}.t", time)
+    _checks.check_samples(path, time.size, max_samples, f"samples in {where}")
     n = time.size
+    channels: dict[str, tuple[np.ndarray, str]] = {}
+    originals: dict[str, dict] = {}
+
+    def add(channel: str, values: np.ndarray, unit: str, field: str, sign: float = 1.0, *keys: str, **extra):
+        """The channel from its values in ``unit``, after the user's conversion, in SI times ``sign``."""
+        conversion = _checks.pick_conversion(conversions, used, channel, *keys)
+        label = unit
+        if conversion is not None:
+            values = conversion.apply(values)
+            if conversion.unit is not None:
+                label = conversion.unit
+        si_unit, factor, dimension = _checks.require_unit(path, f"{where}.{field}", label)
+        wanted = _checks.lookup_unit(unit)[2]
+        if dimension != wanted:
+            if channel in ("angle", "angular_velocity", "torque"):
+                _checks.require_quantity(path, f"{where}.{field}", channel, label, channel)
+            raise fail(path, f"{where}.{field}", f"a {wanted} unit for the `{channel}` channel", label)
+        channels[channel] = (values * (factor * sign), si_unit)
+        scale = (conversion.scale if conversion else 1.0) * factor * sign
+        offset = (conversion.offset if conversion else 0.0) * factor * sign
+        originals[channel] = _checks.original(f"{where}.{field}", unit, scale, offset,
+                                              **extra, **_checks.conversion_record(conversion))
 
     def signal(name: str) -> np.ndarray:
         values = np.asarray(_field(path, segment, index, name), dtype=float).ravel()
@@ -121,6 +213,10 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
             raise fail(path, f"{where}.{name}", f"{n} samples (as `t`)", values.size)
         return values
 
+    add("time", time, "s", "t", 1.0, "t")
+    time = channels.pop("time")[0]
+    time_original = originals.pop("time")
+    _checks.check_time(path, f"{where}.t", time)
     movement = _text(_field(path, segment, index, "joint_name"))
     side = _text(_field(path, segment, index, "side_name")).strip().lower()
     speed = _text(_field(path, segment, index, "meas_type")).strip().lower()
@@ -135,29 +231,19 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
     )
     arm, arm_field = _lever_arm(path, segment, index, lever_field, side, lever_arm_m)
 
-    pushing = -force
-    channels = {
-        "angle": (pos * angle_sign, "rad"),
-        "angular_velocity": (vel * angle_sign, "rad/s"),
-        "force": (pushing, "N"),
-    }
-    originals = {
-        "time": _checks.original(f"{where}.t", "s", 1.0),
-        "angle": _checks.original(f"{where}.pos", "rad", angle_sign),
-        "angular_velocity": _checks.original(f"{where}.vel", "rad/s", angle_sign),
-        "force": _checks.original(f"{where}.force", "N", -1.0),
-    }
+    add("angle", pos, "rad", "pos", angle_sign, "pos")
+    add("angular_velocity", vel, "rad/s", "vel", angle_sign, "vel")
+    add("force", -force, "N", "force", 1.0, "force")  # pushing the limb positive
+    originals["force"]["scale"] *= -1.0  # of the file's force
+    originals["time"] = time_original
     if arm is not None:
-        scale = -direction * arm * angle_sign
-        channels["torque"] = (force * scale, "N m")
-        originals["torque"] = _checks.original(f"{where}.force", "N", scale, lever_arm=arm)
+        add("torque", force * (-direction * arm), "N m", "force", angle_sign, lever_arm=arm)
 
     onset_time, onset_index, onset_level, mvc, rest_mean, rest_std = {}, {}, {}, {}, {}, {}
     calib = _field(path, segment, index, "emgcalib", required=False)
     for k, muscle in enumerate(muscles, start=1):
         for kind, prefix in (("raw", "emg_"), ("rms", "emgrms_")):
-            channels[prefix + muscle] = (signal(f"emg{k}{kind}"), "V")
-            originals[prefix + muscle] = _checks.original(f"{where}.emg{k}{kind}", "V", 1.0)
+            add(prefix + muscle, signal(f"emg{k}{kind}"), "V", f"emg{k}{kind}", 1.0, f"emg{k}{kind}")
         onset = _number(_field(path, segment, index, f"onset{k}", required=False))
         if onset is not None and (onset != round(onset) or not 1 <= onset <= n):
             raise fail(path, f"{where}.onset{k}", f"a 1-based sample index in 1..{n} or NaN", onset)
@@ -190,7 +276,7 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
         "antagonist_muscles": named("antagonists"),
         "muscles": muscles,
         "time_of_peak_velocity": float(time[peak]),
-        "peak_velocity": float(vel[peak] * angle_sign),
+        "peak_velocity": float(channels["angular_velocity"][0][peak]),
         "lab_onset_time": onset_time,
         "lab_onset_index": onset_index,
         "lab_onset_level": onset_level,
@@ -223,7 +309,15 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
     return _checks.build_trial(path, time, channels, originals, meta)
 
 
-def read_ipsa(path: str | Path, *, lever_arm_m: float | None = None, angle_sign: float = 1.0) -> list[Trial]:
+def read_ipsa(
+    path: str | Path,
+    *,
+    lever_arm_m: float | None = None,
+    angle_sign: float = 1.0,
+    conversions: Mapping[str, Conversion] | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_samples: int = MAX_SAMPLES,
+) -> list[Trial]:
     """Read a KU Leuven IPSA ``.mat`` file: one Trial per stretch segment (fields in the module doc).
 
     Parameters
@@ -231,6 +325,14 @@ def read_ipsa(path: str | Path, *, lever_arm_m: float | None = None, angle_sign:
     path : the ``.mat`` file with the struct array ``allsegments``.
     lever_arm_m : joint-to-load-cell distance (m) overriding the one in ``pinfo``.
     angle_sign : multiplies ``angle``, ``angular_velocity``, ``torque`` and ``stretch_direction``.
+    conversions : ``{channel or field: Conversion(scale, offset, unit)}`` applied to every
+        segment: the channel as the reader builds it (``angle`` = ``pos`` in rad, ``force``
+        pushing positive in N, ``torque`` in N m, ``emg_<muscle>`` in V; before ``angle_sign``)
+        becomes ``value * scale + offset`` in ``unit``, which must be of the same quantity.
+    max_bytes : the most bytes read, of file and of variables once decompressed (default
+        :data:`MAX_BYTES`, 256 MiB): a compressed file that would expand past it is refused
+        before it is loaded.
+    max_samples : the most samples per segment (default :data:`MAX_SAMPLES`, 10 million).
 
     Returns
     -------
@@ -239,8 +341,9 @@ def read_ipsa(path: str | Path, *, lever_arm_m: float | None = None, angle_sign:
     Raises
     ------
     RecordingError
-        Unreadable or truncated file, no ``allsegments``, a missing field, NaN gaps, time not
-        increasing, an onset index outside the segment.
+        Unreadable or truncated file, a MATLAB v7.3 (HDF5) file, a file beyond ``max_bytes``, no
+        ``allsegments``, a missing field, NaN gaps, time not increasing, an onset index outside
+        the segment.
 
     Examples
     --------
@@ -252,6 +355,13 @@ def read_ipsa(path: str | Path, *, lever_arm_m: float | None = None, angle_sign:
     (['low', 'low'], 'N m')
     """
     path = _checks.check_file(path)
-    if not math.isfinite(angle_sign) or angle_sign == 0:
+    _checks.check_limits(path, max_bytes, max_samples)
+    conversions = _checks.check_conversions(conversions)
+    if not isinstance(angle_sign, (int, float)) or not math.isfinite(angle_sign) or angle_sign == 0:
         raise fail(path, "angle_sign", "a non-zero finite sign", angle_sign)
-    return [_segment_trial(path, segment, i, lever_arm_m, angle_sign) for i, segment in enumerate(_load(path))]
+    _checks.check_size(path, max_bytes)
+    used: set[str] = set()
+    trials = [_segment_trial(path, segment, i, lever_arm_m, float(angle_sign), conversions, used, max_samples)
+              for i, segment in enumerate(_load(path, max_bytes))]
+    _checks.check_all_used(path, conversions, used, [*trials[0].channels, "time"])
+    return trials

@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 
 from myoreflex.io import _checks
-from myoreflex.io._checks import fail
+from myoreflex.io._checks import Conversion, fail
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -40,64 +40,103 @@ _TRANSLATION = re.compile(r".*_t[xyz]")
 _SIDE = re.compile(r".*_(l|r)")
 
 
-def _parse(path: Path) -> tuple[str, dict[str, str], list[str], np.ndarray]:
+MAX_BYTES = _checks.MAX_BYTES
+"""Largest .mot/.sto file :func:`read_opensim` reads by default (256 MiB); ``max_bytes=`` overrides it."""
+MAX_SAMPLES = _checks.MAX_SAMPLES
+"""Most data rows :func:`read_opensim` reads by default (10 million); ``max_samples=`` overrides it."""
+_CHUNK_ROWS = 1 << 16
+
+
+def _declared(path: Path, header: Mapping[str, str], key: str) -> int | None:
+    if key not in header:
+        return None
     try:
-        text = path.read_text(encoding="utf-8", errors="strict")
-    except UnicodeDecodeError as exc:
-        raise fail(path, None, "an OpenSim text file", f"undecodable bytes at offset {exc.start}") from None
-    lines = text.splitlines()
-    try:
-        end = next(i for i, line in enumerate(lines) if line.strip().lower() == "endheader")
-    except StopIteration:
-        raise fail(
-            path,
-            None,
-            "an OpenSim header ending with a line `endheader`",
-            "no endheader (truncated, or not a .mot/.sto)",
-        ) from None
+        return int(header[key])
+    except ValueError:
+        raise fail(path, None, f"an integer {key} in the header", header[key]) from None
+
+
+def _cells(path: Path, labels: list[str], lines: list[str], first_row: int) -> np.ndarray:
+    """The slow path of a chunk NumPy refused: the first cell that is not a number is named."""
+    values = np.empty((len(lines), len(labels)))
+    for i, line in enumerate(lines):
+        for j, cell in enumerate(line.split()):
+            try:
+                values[i, j] = float(cell)
+            except ValueError:
+                raise fail(path, labels[j], "numbers", f"{cell!r} in data row {first_row + i} (corrupt file)") from None
+    return values
+
+
+def _parse(path: Path, max_samples: int) -> tuple[str, dict[str, str], list[str], np.ndarray]:
+    """First line, header keys, column labels and the data as a ``(columns, rows)`` array.
+
+    The file is read line by line and parsed in chunks of rows straight into NumPy (memory about
+    3x the file); ``nRows`` above ``max_samples`` is refused before any data row is read.
+    """
+    lines = _checks.text_lines(path, "an OpenSim text file", encoding="utf-8")
     header: dict[str, str] = {}
     name = ""
-    for i, line in enumerate(lines[:end]):
+    for i, line in enumerate(lines):
+        if line.strip().lower() == "endheader":
+            break
         key, sep, value = line.partition("=")
         if sep and key.strip() and " " not in key.strip():
             header[key.strip()] = value.strip()
         elif i == 0:
             name = line.strip()
-    body = [line for line in lines[end + 1 :] if line.strip()]
-    if not body:
+    else:
+        raise fail(
+            path,
+            None,
+            "an OpenSim header ending with a line `endheader`",
+            "no endheader (truncated, or not a .mot/.sto)",
+        )
+    declared_rows = _declared(path, header, "nRows")
+    declared_columns = _declared(path, header, "nColumns")
+    if declared_rows is not None:
+        _checks.check_samples(path, declared_rows, max_samples, "data rows (nRows in the header)")
+    labels_line = next((line for line in lines if line.strip()), None)
+    if labels_line is None:
         raise fail(path, None, "a line of column labels after endheader", "nothing (truncated file)")
-    labels_line = body[0]
     parts = labels_line.split("\t") if "\t" in labels_line else labels_line.split()
     labels = [label.strip() for label in parts if label.strip()]
-    rows = [line.split() for line in body[1:]]
+    width = len(labels)
+    chunks: list[np.ndarray] = []
+    pending: list[str] = []
+    rows = 0
+
+    def flush():
+        parsed = _checks.parse_chunk(pending, None, None)
+        if parsed is None or parsed.shape[1] != width:
+            counts = [len(line.split()) for line in pending]
+            bad = next((k for k, count in enumerate(counts) if count != width), None)
+            if bad is not None:
+                row = rows - len(pending) + bad + 1
+                last = row == rows and not any(rest.strip() for rest in lines)
+                state = "the last row (truncated file)" if last else f"data row {row} (corrupt file)"
+                raise fail(path, None, f"{width} values per row (one per label)", f"{counts[bad]} in {state}")
+            parsed = _cells(path, labels, pending, rows - len(pending) + 1)
+        chunks.append(parsed)
+        pending.clear()
+
+    for line in lines:
+        if not line.strip():
+            continue
+        rows += 1
+        _checks.check_samples(path, rows, max_samples, "data rows")
+        pending.append(line)
+        if len(pending) >= _CHUNK_ROWS:
+            flush()
+    if pending:
+        flush()
     if not rows:
         raise fail(path, None, "data rows after the column labels", "none (truncated file)")
-    for i, row in enumerate(rows):
-        if len(row) != len(labels):
-            last = i == len(rows) - 1
-            state = "the last row (truncated file)" if last else f"data row {i + 1} (corrupt file)"
-            raise fail(path, None, f"{len(labels)} values per row (one per label)", f"{len(row)} in {state}")
-    try:
-        values = np.array(rows, dtype=float)
-    except ValueError:
-        for i, row in enumerate(rows):
-            for j, cell in enumerate(row):
-                try:
-                    float(cell)
-                except ValueError:
-                    raise fail(
-                        path, labels[j], "numbers", f"{cell!r} in data row {i + 1} (corrupt file)"
-                    ) from None
-        raise
-    for key, count in (("nRows", values.shape[0]), ("nColumns", values.shape[1])):
-        if key in header:
-            try:
-                declared = int(header[key])
-            except ValueError:
-                raise fail(path, None, f"an integer {key} in the header", header[key]) from None
-            if declared != count:
-                state = "truncated file" if count < declared else "corrupt header"
-                raise fail(path, None, f"{key}={declared} as declared in the header", f"{count} ({state})")
+    values = _checks.stack_columns(chunks, width)
+    for key, declared, count in (("nRows", declared_rows, rows), ("nColumns", declared_columns, width)):
+        if declared is not None and declared != count:
+            state = "truncated file" if count < declared else "corrupt header"
+            raise fail(path, None, f"{key}={declared} as declared in the header", f"{count} ({state})")
     return name, header, labels, values
 
 
@@ -122,8 +161,11 @@ def read_opensim(
     emg_columns: Sequence[str] | Literal["all"] | None = None,
     emg_unit: str = "V",
     in_degrees: bool | None = None,
+    conversions: Mapping[str, Conversion] | None = None,
     check_angle_units: bool = True,
     metadata: Mapping[str, Any] | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_samples: int = MAX_SAMPLES,
 ) -> Trial:
     """Read an OpenSim ``.mot`` / ``.sto`` file; every column becomes a channel (rules in the module doc).
 
@@ -139,10 +181,17 @@ def read_opensim(
     emg_columns : labels holding EMG, ``"all"``, or None for the default rule (module doc).
     emg_unit : the unit of the EMG columns (``V``, ``mV``, ``uV``).
     in_degrees : overrides the header's ``inDegrees``; needed when the header lacks it and the file
-        has rotational coordinates.
+        has rotational coordinates (or give the coordinate's unit in ``conversions``).
+    conversions : ``{label or channel: Conversion(scale, offset, unit)}``: the column's values
+        become ``value * scale + offset`` in ``unit`` (None: the unit of the rules above), which
+        must be of the column's quantity (an angle for a coordinate, a torque for a moment, ...);
+        ``angle`` and ``torque`` name the ``angle_channel`` coordinate and its moment.
     check_angle_units : reject a degree-declared ``angle_channel`` that looks like radians, or a
         radian-declared one beyond a full turn (rule in :mod:`myoreflex.io._checks`).
     metadata : extra metadata entries.
+    max_bytes : the largest file read (default :data:`MAX_BYTES`, 256 MiB).
+    max_samples : the most data rows read (default :data:`MAX_SAMPLES`, 10 million), checked
+        against the header's ``nRows`` before any row is read.
 
     Returns
     -------
@@ -161,14 +210,27 @@ def read_opensim(
     ('right', 'knee', 'rad', 0.6109)
     """
     path = _checks.check_file(path)
-    name, header, labels, values = _parse(path)
+    _checks.check_limits(path, max_bytes, max_samples)
+    conversions = _checks.check_conversions(conversions)
+    _checks.check_size(path, max_bytes)
+    name, header, labels, values = _parse(path, max_samples)
     if labels[0].lower() != "time":
         raise fail(path, labels[0], "`time` as the first column", labels[0])
     if len(set(labels)) != len(labels):
         dupes = sorted({label for label in labels if labels.count(label) > 1})
         got = f"{labels.count(dupes[0])} columns with this label"
         raise fail(path, dupes[0], "unique column labels", got)
-    time = values[:, 0]
+    used_keys: set[str] = set()
+    time_conversion = _checks.pick_conversion(conversions, used_keys, labels[0], "time")
+    time = values[0]
+    time_factor = 1.0
+    if time_conversion is not None:
+        time_conversion.apply(time, inplace=True)
+        if time_conversion.unit is not None:
+            _, time_factor, dim = _checks.require_unit(path, labels[0], time_conversion.unit)
+            if dim != "time":
+                raise fail(path, labels[0], "a time unit (s or ms)", time_conversion.unit)
+            time *= time_factor
     _checks.check_time(path, labels[0], time)
 
     data_labels = labels[1:]
@@ -187,64 +249,92 @@ def read_opensim(
     if emg and emg_dim != "voltage":
         raise fail(path, "emg_unit", "a voltage unit (V, mV, uV)", emg_unit)
 
-    degrees = _in_degrees(path, header, in_degrees)
-    channels, originals = {}, {}
-    rotational = []
-    for j, label in enumerate(data_labels, start=1):
-        lower = label.lower()
-        if label in emg:
-            channel = f"emg_{_checks.sanitise_name(label)}"
-            unit, factor, label_unit = emg_si, emg_factor, emg_unit
-        elif lower.endswith(("_moment", "_torque")):
-            channel, unit, factor, label_unit = label, "N m", 1.0, "N m"
-        elif lower.endswith("_force"):
-            channel, unit, factor, label_unit = label, "N", 1.0, "N"
-        elif _TRANSLATION.fullmatch(lower):
-            channel, unit, factor, label_unit = label, "m", 1.0, "m"
-        else:
-            rotational.append(label)
-            if degrees is None:
-                raise fail(
-                    path,
-                    label,
-                    "inDegrees=yes or no in the header for a rotational coordinate",
-                    "no inDegrees line",
-                    "pass in_degrees=True or False",
-                )
-            channel, unit = label, "rad"
-            factor, label_unit = (DEG, "deg") if degrees else (1.0, "rad")
-        if channel in channels:
-            raise fail(path, label, "labels that give distinct channel names", f"a second `{channel}`")
-        channels[channel] = (values[:, j] * factor, unit)
-        originals[channel] = _checks.original(label, label_unit, factor)
-    originals["time"] = _checks.original(labels[0], "s", 1.0)
-
-    meta: dict[str, Any] = {"format": "opensim", "name": name, "header": dict(header), "in_degrees": degrees}
+    moment_label = None
     if angle_channel is not None:
-        moment_label = f"{angle_channel.lower()}_moment"
-        moment = next((label for label in data_labels if label.lower() == moment_label), None)
-        if angle_channel not in data_labels and moment is None:
+        wanted = f"{angle_channel.lower()}_moment"
+        moment_label = next((label for label in data_labels if label.lower() == wanted), None)
+        if angle_channel not in data_labels and moment_label is None:
             raise fail(
                 path,
                 angle_channel,
                 f"a coordinate (or its _moment) among {data_labels}",
                 "no such column (asked as angle_channel=)",
             )
+
+    degrees = _in_degrees(path, header, in_degrees)
+    channels, originals = {}, {}
+    rotational = []
+    for j, label in enumerate(data_labels, start=1):
+        lower = label.lower()
+        role = "angle" if label == angle_channel else "torque" if label == moment_label else None
+        if label in emg:
+            channel = f"emg_{_checks.sanitise_name(label)}"
+            unit, factor, label_unit, dim = emg_si, emg_factor, emg_unit, "voltage"
+        elif lower.endswith(("_moment", "_torque")):
+            channel, unit, factor, label_unit, dim = label, "N m", 1.0, "N m", "torque"
+        elif lower.endswith("_force"):
+            channel, unit, factor, label_unit, dim = label, "N", 1.0, "N", "force"
+        elif _TRANSLATION.fullmatch(lower):
+            channel, unit, factor, label_unit, dim = label, "m", 1.0, "m", "length"
+        else:
+            rotational.append(label)
+            channel, unit, dim = label, "rad", "angle"
+            factor, label_unit = (DEG, "deg") if degrees else (1.0, "rad")
+        conversion = _checks.pick_conversion(conversions, used_keys, label, channel, role)
+        if dim == "angle" and degrees is None and (conversion is None or conversion.unit is None):
+            raise fail(
+                path,
+                label,
+                "inDegrees=yes or no in the header for a rotational coordinate",
+                "no inDegrees line",
+                "pass in_degrees=True or False",
+            )
+        column = values[j]
+        if conversion is not None:
+            conversion.apply(column, inplace=True)
+            if conversion.unit is not None:
+                target = role or dim
+                if target in ("angle", "torque"):
+                    unit, factor = _checks.require_quantity(path, label, target, conversion.unit, target)
+                else:
+                    unit, factor, got = _checks.require_unit(path, label, conversion.unit)
+                    if got != dim:
+                        raise fail(path, label, f"a {dim} unit for this column", conversion.unit)
+                label_unit = conversion.unit
+        if label == angle_channel and dim == "angle" and check_angle_units:
+            if abs(factor - DEG) < 1e-12:
+                _checks.check_declared_degrees(path, angle_channel, column)
+            elif factor == 1.0:
+                _checks.check_declared_radians(path, angle_channel, column)
+        if channel in channels:
+            raise fail(path, label, "labels that give distinct channel names", f"a second `{channel}`")
+        column *= factor
+        channels[channel] = (column, unit)
+        total = (conversion.scale if conversion else 1.0) * factor
+        offset = (conversion.offset if conversion else 0.0) * factor
+        originals[channel] = _checks.original(label, label_unit, total, offset,
+                                              **_checks.conversion_record(conversion))
+    originals["time"] = _checks.original(labels[0], "s", (time_conversion.scale if time_conversion else 1.0)
+                                         * time_factor, (time_conversion.offset if time_conversion else 0.0)
+                                         * time_factor, **_checks.conversion_record(time_conversion))
+    _checks.check_all_used(path, conversions, used_keys, [*labels, *channels])
+
+    meta: dict[str, Any] = {"format": "opensim", "name": name, "header": dict(header), "in_degrees": degrees}
+    if angle_channel is not None:
         if angle_channel in data_labels:
             if angle_channel not in rotational:
                 got = f"a column in {channels[angle_channel][1]}"
                 raise fail(path, angle_channel, "a rotational coordinate", got)
-            j = labels.index(angle_channel)
-            if check_angle_units and degrees:
-                _checks.check_declared_degrees(path, angle_channel, values[:, j])
-            elif check_angle_units:
-                _checks.check_declared_radians(path, angle_channel, values[:, j])
             channels["angle"] = (channels[angle_channel][0] * angle_sign, "rad")
             scale = originals[angle_channel]["scale"] * angle_sign
             originals["angle"] = {**originals[angle_channel], "scale": scale}
-        if moment is not None:
-            channels["torque"] = (channels[moment][0] * angle_sign, "N m")
-            originals["torque"] = {**originals[moment], "scale": angle_sign}
+            if "offset" in originals["angle"]:
+                originals["angle"]["offset"] *= angle_sign
+        if moment_label is not None:
+            channels["torque"] = (channels[moment_label][0] * angle_sign, "N m")
+            originals["torque"] = {**originals[moment_label], "scale": originals[moment_label]["scale"] * angle_sign}
+            if "offset" in originals["torque"]:
+                originals["torque"]["offset"] *= angle_sign
         side = _SIDE.fullmatch(angle_channel.lower())
         if side:
             meta["side"] = {"l": "left", "r": "right"}[side.group(1)]
