@@ -79,14 +79,14 @@ def test_every_method_registry_has_one_shape_and_one_error(registry):
 
 def test_records_are_plain_json():
     t = np.linspace(0, 10, 1001)
-    knee = np.radians(70) * (1 - np.exp(-0.35 * t) * np.cos(2 * np.pi * t))
+    knee = np.radians(70) * (1 - np.exp(-0.6 * t) * np.cos(2 * np.pi * t))  # settled by 10 s (pendulum gates)
     swing = Trial(t, {"angle": Channel(knee, "rad")})
     slow, fast = _ramp(0.2), _ramp(4.0, reflex_from=0.4)
     records = [
         pendulum.measure(swing),
         stretch.measure(fast),
         decomposition.measure(slow, fast),
-        threshold.measure(velocities_deg_s=[30, 60, 90], dsrt_deg=[100, 95, None]),
+        threshold.measure(velocities_deg_s=[30, 60, 90], dsrt_deg=[100, 95, None], lenient=True),  # with warnings
         threshold.dsrt(fast),
         clinical.measure([slow, fast]),
         clinical.ashworth_from_pendulum(swing),
@@ -116,4 +116,4 @@ def test_one_reflex_onset_angle():
     measured = stretch.measure(late)
     assert measured.emg_onset_angle_deg is None and measured.emg_onset_s == point.onset_s
     assert clinical.measure([late]).r1_deg is None
-    assert threshold.measure([late, _ramp(4.0, reflex_at_s=1.0)]).n_stretches == 0
+    assert threshold.measure([late, _ramp(4.0, reflex_at_s=1.0)], lenient=True).n_stretches == 0

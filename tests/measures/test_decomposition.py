@@ -5,7 +5,7 @@ import pytest
 from scipy import stats
 
 from myoreflex.conditions import apply_condition
-from myoreflex.errors import ParameterError, RecordingError
+from myoreflex.errors import ParameterError, QualityGateError, RecordingError
 from myoreflex.io import read_csv
 from myoreflex.measures.decomposition import (
     NEUROFLEXOR_LEVER_ARM_M,
@@ -167,7 +167,7 @@ def test_bad_input_is_refused_with_a_clear_message():
         {"angle": Channel(0.5 * slow["angle"], "rad"), "torque": slow.channel("torque")},
         {"source": "half_range.csv"},
     )
-    with pytest.raises(RecordingError, match="range covering"):
+    with pytest.raises(QualityGateError, match="`half_range.csv` .*quality gate `angle_overlap`.*got 26.72 deg"):
         decompose(short, fast)
     flat = Trial(
         fast.time, {"angle": Channel(np.zeros_like(fast.time), "rad"), "torque": fast.channel("torque")}

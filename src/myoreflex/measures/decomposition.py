@@ -58,6 +58,24 @@ particular device and a torque cannot be compared with them without its geometry
 NeuroFlexor hand platform pass :data:`NEUROFLEXOR_LEVER_ARM_M` (an estimate, see there). The
 cut-offs were measured at the wrist and fingers; on other joints they are indicative only.
 
+Quality gates
+-------------
+(:data:`GATES`, :mod:`myoreflex.measures.gates`: a failed gate raises
+:class:`~myoreflex.errors.QualityGateError`; with ``lenient=True`` the components are computed anyway
+and the failed gates named in ``warnings``.)
+
+- ``same_joint``: the slow and the fast stretch are of one subject, joint, side and movement, as far
+  as their metadata say (a key given by both must agree; a key either lacks is not tested). E(q) is
+  the passive torque-angle curve of the joint whose fast resistance it is subtracted from
+  (Lindberg et al. 2011: slow and fast stretches of the same wrist); a knee's fast stretch against
+  an elbow's slow one is no decomposition.
+- ``angle_overlap``: the fast stretch's angles from P0 to P2 lie within the slow stretch's range
+  (P1 to P2 of the slow trace) or at most ``smoothing_deg`` (2 deg) beyond it. E(q) is a local
+  line through the slow samples within +-``smoothing_deg``: up to that distance beyond the slow
+  range it is the end window's own line, further it is an extrapolation without data (lenient:
+  the end line is extended). The healthy robot elbow (shared data, 20-90 deg/s against 10 deg/s)
+  reaches at most 0.54 deg beyond.
+
 The measure is :func:`measure` (also named :func:`decompose`), returning a
 :class:`DecompositionMeasures` record.
 
@@ -76,6 +94,7 @@ import numpy as np
 
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures import Method, Record
+from myoreflex.measures.gates import Gate, GateResult, evaluate
 from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
@@ -107,6 +126,39 @@ of the hand, 0.506 x hand length, with hand length 0.108 x body height (Winter 2
 a 1.75 m adult: 0.506 x 0.108 x 1.75 = 0.0956 m. It also makes the healthy elastic range plausible:
 a passive wrist-and-finger torque of ~0.25 N m over 50 deg gives Pennati's EC of 2.7 N at ~0.095 m.
 """
+
+SAME_JOINT_KEYS = ("subject", "joint", "side", "movement")
+"""The metadata that must agree between a slow and a fast stretch where both give them."""
+SAME_JOINT = Gate(
+    "same_joint",
+    "slow and fast stretches of the same muscle: one subject, joint, side and movement (metadata "
+    "given by both)",
+    "same", None, "",
+    "the slow stretch's torque-angle curve is subtracted from the fast one's resistance, so both "
+    "must be of one joint (Lindberg et al. 2011)",
+    "pass slow and fast stretches of one joint")
+GATES = {
+    "same_joint": SAME_JOINT,
+    "angle_overlap": Gate(
+        "angle_overlap",
+        "the fast stretch's angles from P0 to P2 beyond the slow stretch's range",
+        "<=", 2.0, "deg",
+        "E(q) is a local line through the slow samples within +-smoothing_deg (2 deg): beyond that it "
+        "is an extrapolation without data (module notes; the limit is smoothing_deg)",
+        "use a slow stretch covering the fast one's range"),
+}
+"""The quality gates of :func:`measure` (module notes); ``angle_overlap``'s limit is ``smoothing_deg``."""
+
+
+def same_joint(slow: Trial, fast: Trial) -> GateResult:
+    """:data:`SAME_JOINT` on a slow and a fast stretch: their metadata of :data:`SAME_JOINT_KEYS`
+    given by both, which must agree."""
+    keys = [k for k in SAME_JOINT_KEYS if slow.metadata.get(k) is not None and fast.metadata.get(k) is not None]
+    first = tuple(slow.metadata[k] for k in keys)
+    second = tuple(fast.metadata[k] for k in keys)
+    got = "; ".join(f"{k} {a!r} and {b!r}" for k, a, b in zip(keys, first, second) if a != b)
+    return SAME_JOINT.result((first, second), got or None)
+
 
 VELOCITY_PLATEAU_FRACTION = 0.98  # P1 / P2: at least 98 % of the plateau velocity
 VELOCITY_START_FRACTION = 0.10  # P0: below 10 % of the plateau velocity
@@ -227,14 +279,16 @@ def stretch_phases(trial: Trial) -> StretchPhases:
     return StretchPhases(p0, p1, p2, end, plateau, velocity, acceleration)
 
 
-def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.ndarray], np.ndarray]:
+def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0,
+                  extrapolate: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """Torque of the slow stretch as a function of angle, ``E(q)`` (N m), by local linear fits.
 
     ``E(q)`` is the least-squares line through the slow samples of the constant-velocity phase
     (P1 to P2: the start and stop transients carry inertia) with ``|q_i - q| <= smoothing_deg``,
     evaluated at ``q``; it follows a linear torque-angle relation exactly and averages noise over
     the window. Within ``smoothing_deg`` of the ends it extrapolates the end line; angles further
-    outside raise :class:`RecordingError`.
+    outside raise :class:`RecordingError`, or with ``extrapolate`` follow the end line too (the
+    lenient decomposition, gate ``angle_overlap``).
     """
     phases = stretch_phases(slow)
     torque = _finite_channel(slow, "torque", "N m")
@@ -244,7 +298,7 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0) -> Callable[[np.nd
 
     def evaluate(q):
         q = np.atleast_1d(np.asarray(q, dtype=float))
-        if np.any(q < lo_range - h) or np.any(q > hi_range + h):
+        if not extrapolate and (np.any(q < lo_range - h) or np.any(q > hi_range + h)):
             raise RecordingError(
                 describe(
                     f"`{slow.source}` (slow stretch)",
@@ -306,6 +360,7 @@ class DecompositionMeasures(Record):
     inertial_method: str
     method: str
     reference: str
+    warnings: tuple[str, ...] = ()  # failed quality gates, measured anyway (lenient=True)
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON contract of ``assess stretch --json`` plus the details."""
@@ -344,6 +399,7 @@ class DecompositionMeasures(Record):
             "inertial_method": self.inertial_method,
             "method": self.method,
             "reference": self.reference,
+            "warnings": list(self.warnings),
         }
 
 
@@ -413,6 +469,7 @@ def _lindberg(
     inertia_kg_m2: float | None,
     smoothing_deg: float,
     window_fraction: float,
+    extrapolate: bool = False,
 ) -> DecompositionMeasures:
     slow_phases = stretch_phases(slow)
     phases = stretch_phases(fast)
@@ -425,7 +482,7 @@ def _lindberg(
                 "pass the slow stretch first",
             )
         )
-    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
+    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=extrapolate)
     angle = fast["angle"]
     inertia = _inertia(fast, slow, inertia_kg_m2)
     p0, p1, p2 = phases.p0, phases.p1, phases.p2
@@ -499,6 +556,7 @@ def measure(
     method: str = "lindberg2011",
     smoothing_deg: float = 2.0,
     window_fraction: float = 0.1,
+    lenient: bool = False,
 ) -> DecompositionMeasures:
     """Split the resistance to ``fast`` into inertial, elastic, viscous and neural components.
 
@@ -520,11 +578,17 @@ def measure(
         Half-width of the local linear fit of the slow torque-angle curve (deg).
     window_fraction : float
         Fraction of the constant-velocity phase averaged at P1 and at P2.
+    lenient : bool
+        False (default): a failed quality gate (:data:`GATES`: same joint, overlapping angle
+        ranges; module notes) raises :class:`~myoreflex.errors.QualityGateError`. True: the
+        components are computed anyway (E(q) extended along its end lines) with the failed gates
+        named in ``warnings``.
 
     Returns
     -------
     DecompositionMeasures
-        Components in N m (and N), resting tension, flags, time points and the method.
+        Components in N m (and N), resting tension, flags, time points, the method and ``warnings``
+        (empty when every gate passed).
 
     Notes
     -----
@@ -542,22 +606,36 @@ def measure(
     ...     rise = reflex * np.clip(q - 0.5, 0, None)
     ...     return Trial(t, {"angle": Channel(q, "rad"), "torque": Channel(2 * q + 0.05 * w + rise, "N m")})
     >>> d = measure(ramp(0.1), ramp(4.0, reflex=1.0), lever_arm_m=0.095)
-    >>> round(d.elastic_nm, 1), round(d.viscous_nm, 1), d.neural_nm > 0.4, d.flags["neural"]
-    (2.0, 0.2, True, True)
+    >>> round(d.elastic_nm, 1), round(d.viscous_nm, 1), d.neural_nm > 0.4, d.flags["neural"], d.warnings
+    (2.0, 0.2, True, True, ())
+    >>> knee = ramp(4.0).with_metadata(joint="knee", source="knee_fast.csv")
+    >>> elbow = ramp(0.1).with_metadata(joint="elbow", source="elbow_slow.csv")
+    >>> print(measure(elbow, knee, lenient=True).warnings[0])  # doctest: +ELLIPSIS
+    `elbow_slow.csv` (slow) and `knee_fast.csv` (fast), quality gate `same_joint`: ...; got joint 'elbow' and 'knee'...
     """
     entry = METHODS.lookup(method)
     if not 0 < window_fraction <= 0.5:
         raise ParameterError(describe("window_fraction", "a fraction in (0, 0.5]", window_fraction))
     if not smoothing_deg > 0:
         raise ParameterError(describe("smoothing_deg", "an angle > 0 deg", smoothing_deg))
-    return entry.function(
-        slow,
-        fast,
-        lever_arm_m=lever_arm_m,
-        inertia_kg_m2=inertia_kg_m2,
-        smoothing_deg=smoothing_deg,
-        window_fraction=window_fraction,
-    )
+    warnings = evaluate(f"`{slow.source}` (slow) and `{fast.source}` (fast)",
+                        [same_joint(slow, fast), _overlap(slow, fast, smoothing_deg)], lenient=lenient)
+    result = entry.function(slow, fast, lever_arm_m=lever_arm_m, inertia_kg_m2=inertia_kg_m2,
+                            smoothing_deg=smoothing_deg, window_fraction=window_fraction, extrapolate=lenient)
+    return dataclasses.replace(result, warnings=warnings)
+
+
+def _overlap(slow: Trial, fast: Trial, smoothing_deg: float) -> GateResult:
+    """Gate ``angle_overlap``: how far (deg) the fast stretch's P0-P2 angles go beyond the slow range."""
+    slow_phases, phases = stretch_phases(slow), stretch_phases(fast)
+    covered = slow["angle"][slow_phases.p1 : slow_phases.p2 + 1] / DEG
+    used = fast["angle"][phases.p0 : phases.p2 + 1] / DEG
+    beyond = max(float(covered.min() - used.min()), float(used.max() - covered.max()), 0.0)
+    gate = dataclasses.replace(GATES["angle_overlap"], limit=float(smoothing_deg),
+                               rule=f"the fast stretch's angles from P0 to P2 ({used.min():.1f} to {used.max():.1f} "
+                                    f"deg) beyond the slow stretch's range ({covered.min():.1f} to "
+                                    f"{covered.max():.1f} deg)")
+    return gate.result(beyond, f"{beyond:.2f} deg")
 
 
 decompose = measure

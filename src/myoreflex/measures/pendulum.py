@@ -17,6 +17,46 @@ from the data (the sign of theta_rest - theta_start), so knee flexion may be pos
 or negative (OpenSim, the De Groote tutorial); excursions are reported as positive numbers and
 ``plateau_deg`` in the Trial's own convention.
 
+Quality gates (:data:`GATES`, :mod:`myoreflex.measures.gates`; a failed gate raises
+:class:`~myoreflex.errors.QualityGateError`, or with ``lenient=True`` is named in ``warnings``):
+
+- ``plateau_settled``: the leg has stopped. The range of the angle over the plateau window (the
+  final 0.5 s, at least its last 5 samples), smoothed by a centred 0.1 s moving average, is at
+  most 5 % of the plateau amplitude A0. The plateau is the median of that window, so with the leg
+  still swinging R1 = F1amp / A0 divides by a moving number (the tutorial trace cut at 3 s: 36 %,
+  R1 1.39 instead of 1.62). Why 5 %: the median lies within the window's range, about its middle
+  when the leg oscillates about its rest, so A0 and R1 are then within about 2.5 % (0.04 at R1
+  1.6, inside the 0.05 this project accepts against published R1 values,
+  tests/measures/test_pendulum_real.py). The real recordings in shared/data reach 1.9 % (CP2
+  right); the simulated healthy knee after 10 s, 3.0 %. The moving average (a tenth of a ~1 s
+  swing) keeps 98 % of a 1 Hz swing's range and divides white noise by sqrt(0.1 x rate): 1 deg of
+  goniometer noise at 100 Hz adds at most 2.7 % to a 66 deg A0 (the synthetic recordings of
+  tests/fit), where the raw range would read 6-9 %. A window of 0.5 s at rest is also "enough
+  recording after the last swing": no swing larger than the limit may lie in it.
+- ``samples_per_swing``: at least 20 samples per swing period, the period taken as twice the first
+  half swing (release to first reversal) and at most 2 s. Why 20: the peak velocity comes from
+  central differences, which read a sinusoid's amplitude times sin(pi / N) / (pi / N) at N samples
+  per period, 1.6 % low at N = 20 (at 100 Hz the real traces have 84-110); the parabolic peaks
+  need several samples per half swing. Why at most 2 s: a recording sampled too slowly aliases
+  the swing into a slow fake one (the tutorial trace at 1 Hz: a first "half swing" of 3 s); a
+  shank's free period is 2 pi sqrt(k^2 / (g l_c)) = 1.2-1.35 s for adult shank lengths of
+  0.43-0.5 m (Winter 2009 Table 4.1: leg and foot radius of gyration 0.735, centre of mass 0.606
+  of the segment length from the knee) and 1.06 s for the tutorial child (ANCHORS 3.3); reflexes
+  only shorten it. 2 s is half again the longest, so the rate must be at least 10 Hz whatever the
+  samples suggest.
+- ``first_swing_reverses``: at least one swing reversal (a flexion peak of prominence >= 1 deg)
+  after the release: R1 is measured at it. With ``lenient=True`` and none, the first peak is the
+  furthest angle reached after the release (R1 then measures an overdamped excursion) and
+  ``period_s`` is None.
+- ``damped_decay``: the swing dies away. The largest excursion between successive reversals after
+  the first one (on the 0.1 s moving average, prominence >= 1 deg), over the first swing's
+  excursion (release angle to first reversal), is at most 0.95. For a linear oscillator released
+  from rest this ratio is the amplitude ratio per half swing, exp(-pi zeta / sqrt(1 - zeta^2)):
+  1.0 undamped (the issue's undamped swing read R1 5.14), above 1 when something drives the leg.
+  Why 0.95: that is a damping ratio zeta = 0.016; the tutorial child's fitted passive damping is
+  zeta = B / (2 sqrt(I m g l_c)) = 0.15 / (2 sqrt(0.1535 x 5.42)) = 0.08 (ratio 0.78), and the
+  recordings measured here reach at most 0.83 (TD5); the simulated healthy knee 0.81.
+
 Sub-sample timing: the release is the linearly interpolated crossing of the velocity threshold, and
 every peak (reversal angle, peak velocity) is the vertex of the parabola through the sampled peak
 and its two neighbours (the standard three-point peak interpolation, e.g. Smith & Serra 1987, Proc
@@ -28,12 +68,14 @@ far below one sample, and a simulation's metrics converge smoothly as its step s
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.signal import find_peaks
 
-from myoreflex.errors import RecordingError, describe
+from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures import Record
+from myoreflex.measures.gates import Gate, GateResult, evaluate
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
@@ -42,6 +84,54 @@ BAJD_BOWMAN_NORMAL_R1 = 1.6
 RELEASE_VELOCITY = 20 * DEG  # rad/s, ANCHORS 4.3 method
 PEAK_PROMINENCE = 1 * DEG  # rad, ANCHORS 4.3 method
 REST_WINDOW = 0.5  # s
+MIN_REST_SAMPLES = 5
+"""Fewest samples of the plateau window: a coarse recording's window is its last 5 samples."""
+GATE_SMOOTHING_S = 0.1
+"""s: centred moving average applied to the angle before the plateau and decay gates (noise)."""
+GATE_RELEASE_VELOCITY = 50 * DEG
+"""rad/s: the swing gates' release, on the smoothed angle: 5 sd above the velocity noise that 1 deg of
+goniometer noise at 100 Hz leaves after the 0.1 s moving average (about 9 deg/s), reached within
+about 0.03 s of letting go (a shank starts at about 2000 deg/s^2: m g l_c / I, ANCHORS 3.3)."""
+LONGEST_PERIOD_S = 2.0
+"""s: the longest swing period the sampling gate believes (module notes: a shank's is 1.0-1.35 s)."""
+
+GATES = {
+    "plateau_settled": Gate(
+        "plateau_settled",
+        "the angle's range over the final 0.5 s (0.1 s moving average)",
+        "<=", 5.0, "% of the plateau amplitude",
+        "the plateau is the median of that window: within 5 % the leg has stopped and R1 is within "
+        "about 2.5 % (module notes)",
+        "record until the leg has stopped swinging (at least 0.5 s at rest)"),
+    "samples_per_swing": Gate(
+        "samples_per_swing",
+        "samples per swing period (twice the first half swing, at most 2 s)",
+        ">=", 20, "samples",
+        "central differences read the peak velocity 1.6 % low at 20 samples per period; a shank's "
+        "period is under 1.4 s (Winter 2009 Table 4.1; module notes)",
+        "record at 20 samples per swing or more (100 Hz is usual)"),
+    "first_swing_reverses": Gate(
+        "first_swing_reverses",
+        "swing reversals (flexion peaks of prominence >= 1 deg) after the release",
+        ">=", 1, "",
+        "R1 is measured at the first reversal (Bajd & Bowman 1982)",
+        "is this a released pendulum swing?"),
+    "damped_decay": Gate(
+        "damped_decay",
+        "the largest later swing excursion over the first swing's",
+        "<=", 0.95, "",
+        "0.95 per half swing is a damping ratio of 0.016; passive knees measure about 0.08 "
+        "(De Groote et al. 2018 tutorial fit; module notes)",
+        "an undamped or growing swing is no pendulum test"),
+    "velocity_noise": Gate(
+        "velocity_noise",
+        "noise of the angular velocity at rest (robust sd over the final 0.5 s)",
+        "<=", 4.0, "deg/s",
+        "a fifth of the 20 deg/s release threshold (ANCHORS 4.3), so that a held leg is not taken "
+        "for released; the raw peaks and velocities need a clean angle (module notes)",
+        "filter the angle (as inverse kinematics does), or fit the recording (fit pendulum)"),
+}
+"""The quality gates of :func:`measure` (module notes)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,6 +152,7 @@ class PendulumMeasures(Record):
     period_s: float | None
     release_time_s: float
     method: str = "ANCHORS 4.1 / Bajd & Bowman 1982; peaks by prominence >= 1 deg, parabolic sub-sample peaks"
+    warnings: tuple[str, ...] = ()  # failed quality gates, measured anyway (lenient=True); empty when all pass
 
 
 def _angle_and_velocity(trial: Trial, channel: str):
@@ -105,26 +196,64 @@ def _crossing_time(t, y, index: int, level: float) -> float:
     return float(t[index - 1] + np.clip(fraction, 0.0, 1.0) * (t[index] - t[index - 1]))
 
 
-def measure(trial: Trial, *, channel: str = "angle") -> PendulumMeasures:
-    """Compute :class:`PendulumMeasures` from the Trial's knee angle channel (rad).
+def _rest_window(t: np.ndarray) -> np.ndarray:
+    """Indices of the plateau window: the final :data:`REST_WINDOW` s, at least :data:`MIN_REST_SAMPLES`."""
+    inside = np.flatnonzero(t >= t[-1] - REST_WINDOW)
+    if inside.size < MIN_REST_SAMPLES:
+        inside = np.arange(max(0, t.size - MIN_REST_SAMPLES), t.size)
+    return inside
 
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from myoreflex.trial import Channel, Trial
-    >>> t = np.linspace(0, 10, 1001)   # released at 0 deg, swinging about 70 deg at 1 Hz
-    >>> q = np.radians(70) * (1 - np.exp(-0.35 * t) * np.cos(2 * np.pi * t))
-    >>> result = measure(Trial(t, {"angle": Channel(q, "rad")}))
-    >>> round(result.r1, 2), result.n_oscillations, round(result.period_s, 2)
-    (1.84, 10, 1.0)
+
+def _moving_average(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``y`` averaged over the samples within +-``GATE_SMOOTHING_S / 2`` of each sample's time.
+
+    By time, not by sample count, so that a gap in the recording (the TD5 excerpt jumps from the
+    swing to the final rest) is never bridged; the windows are cut at the recording's ends.
     """
+    sums = np.concatenate([[0.0], np.cumsum(y)])
+    low = np.searchsorted(t, t - GATE_SMOOTHING_S / 2, side="left")
+    high = np.searchsorted(t, t + GATE_SMOOTHING_S / 2, side="right")
+    return (sums[high] - sums[low]) / (high - low)
+
+
+def _alternating(indices: np.ndarray, kinds: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Reversal values in time order with runs of one kind merged into their most extreme one."""
+    order = np.argsort(indices, kind="stable")
+    out: list[tuple[int, float]] = []
+    for kind, value in zip(kinds[order], values[order]):
+        if out and out[-1][0] == kind:
+            if kind * value > kind * out[-1][1]:
+                out[-1] = (kind, value)
+        else:
+            out.append((kind, float(value)))
+    return np.array([v for _, v in out])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Swing:
+    """What every pendulum number starts from: the samples, the rest and the release (SI units)."""
+
+    where: str
+    t: np.ndarray
+    angle: np.ndarray
+    velocity: np.ndarray
+    rest: float
+    direction: float
+    release: int  # first sample past the release velocity
+    release_time: float
+    start: float  # release angle
+    amplitude: float  # |rest - start|
+
+
+def _swing(trial: Trial, channel: str) -> _Swing:
+    """Find the rest and the release; a recording with nothing to measure raises RecordingError."""
     where = f"`{trial.source}`, channel `{channel}`"
     angle, velocity = _angle_and_velocity(trial, channel)
     t = trial.time
     if trial.duration < 2.0:
         raise RecordingError(describe(where, "a pendulum swing of at least 2 s", f"{trial.duration:.2f} s"))
-    rest = float(np.median(angle[t >= t[-1] - REST_WINDOW]))
-    direction = np.sign(rest - angle[0]) or 1.0
+    rest = float(np.median(angle[_rest_window(t)]))
+    direction = float(np.sign(rest - angle[0]) or 1.0)
     moving = np.flatnonzero(direction * velocity > RELEASE_VELOCITY)
     if moving.size == 0:
         raise RecordingError(describe(where, "a released leg (velocity above 20 deg/s)", "no swing"))
@@ -136,31 +265,157 @@ def measure(trial: Trial, *, channel: str = "angle") -> PendulumMeasures:
     if amplitude < 5 * DEG:
         raise RecordingError(describe(where, "a plateau at least 5 deg from the release angle",
                                       f"{amplitude / DEG:.1f} deg"))
-    after = slice(release, None)
+    return _Swing(where, t, angle, velocity, rest, direction, release, release_time, start, amplitude)
+
+
+def gate_results(trial: Trial, *, channel: str = "angle") -> list[GateResult]:
+    """Every gate of :data:`GATES` evaluated on a pendulum recording (module notes), in that order.
+
+    The swing gates read the angle smoothed by a centred :data:`GATE_SMOOTHING_S` moving average (by
+    time) and date the release where its velocity first exceeds :data:`GATE_RELEASE_VELOCITY`, so that
+    goniometer noise (1 deg in the fit's synthetic recordings) neither fakes nor hides a swing;
+    ``velocity_noise`` reads the velocity the measures use. Used by :func:`measure` and by the
+    pendulum fit (:func:`myoreflex.fit.align_pendulum`).
+    """
+    s = _swing(trial, channel)
+    t = s.t
+    step = float(np.median(np.diff(t)))
+    window = _rest_window(t)
+    smooth = _moving_average(t, s.angle)
+    settled_pct = 100.0 * float(np.ptp(smooth[window])) / s.amplitude
+    # The release on the smoothed angle: its velocity past GATE_RELEASE_VELOCITY (the raw release
+    # when the swing never gets that fast).
+    fast = np.flatnonzero(s.direction * np.gradient(smooth, t) > GATE_RELEASE_VELOCITY)
+    release = int(fast[0]) if fast.size else s.release
+    held = (t >= t[release] - 0.2) & (t <= t[release])
+    start = float(np.min(s.direction * smooth[held]))  # the held angle, in the swing's direction
+    swing = s.direction * smooth[release:]
+    highs, _ = find_peaks(swing, prominence=PEAK_PROMINENCE)
+    lows, _ = find_peaks(-swing, prominence=PEAK_PROMINENCE)
+    per_swing = period = decay = None
+    if highs.size:
+        # The first half swing, release to first reversal, times two: the period the sampling must resolve.
+        period = min(2.0 * float(t[release + highs[0]] - t[release]), LONGEST_PERIOD_S)
+        per_swing = period / step
+        lows = lows[lows > highs[0]]
+        reversals = _alternating(np.concatenate([highs, lows]),
+                                 np.concatenate([np.ones(highs.size), -np.ones(lows.size)]),
+                                 np.concatenate([swing[highs], swing[lows]]))
+        first = abs(reversals[0] - start)
+        later = np.abs(np.diff(reversals))
+        decay = float(later.max() / first) if later.size and first > 0 else 0.0
+    # Robust sd of the velocity noise at rest from successive differences (white or central-difference
+    # noise alike: var(dv) = 2 var(v)), blind to the slow motion a settled leg may keep.
+    velocity_noise = float(1.4826 * np.median(np.abs(np.diff(s.velocity[window]))) / np.sqrt(2.0))
+    return [
+        GATES["plateau_settled"].result(settled_pct),
+        GATES["samples_per_swing"].result(
+            per_swing, None if period is None else f"{per_swing:.1f} samples ({period:.2f} s at {1 / step:.3g} Hz)"),
+        GATES["first_swing_reverses"].result(int(highs.size)),
+        GATES["damped_decay"].result(decay, None if decay is None else f"{decay:.3f}"),
+        GATES["velocity_noise"].result(velocity_noise / DEG),
+    ]
+
+
+def check(trial: Trial, *, channel: str = "angle", gates: Sequence[str] | None = None,
+          lenient: bool = False) -> tuple[str, ...]:
+    """Evaluate the pendulum gates (all of :data:`GATES`, or those named) on a recording.
+
+    Raises :class:`~myoreflex.errors.QualityGateError` for a failed gate, or (``lenient``) returns
+    the failed gates' messages; an empty tuple when all pass. A recording with nothing to measure
+    (no release, under 2 s, a plateau under 5 deg from the release angle) raises
+    :class:`~myoreflex.errors.RecordingError` either way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.arange(0, 10, 1.0)                     # one sample a second
+    >>> q = np.radians(70) * (1 - np.exp(-0.6 * t) * np.cos(2 * np.pi * t / 1.1))
+    >>> from myoreflex.measures.gates import gate_names
+    >>> gate_names(check(Trial(t, {"angle": Channel(q, "rad")}), lenient=True))
+    ['samples_per_swing']
+    """
+    results = gate_results(trial, channel=channel)
+    if gates is not None:
+        unknown = sorted(set(gates) - set(GATES))
+        if unknown:
+            raise ParameterError(describe("gates", f"names among {', '.join(GATES)}", unknown))
+        results = [r for r in results if r.gate.name in gates]
+    return evaluate(f"`{trial.source}`, channel `{channel}`", results, lenient=lenient)
+
+
+def measure(trial: Trial, *, channel: str = "angle", lenient: bool = False) -> PendulumMeasures:
+    """Compute :class:`PendulumMeasures` from the Trial's knee angle channel (rad).
+
+    Parameters
+    ----------
+    trial : Trial
+        A pendulum test: the knee angle (rad, any consistent sign) from before the release until
+        the leg has come to rest.
+    channel : str
+        The angle channel.
+    lenient : bool
+        False (default): a failed quality gate (:data:`GATES`, module notes) raises
+        :class:`~myoreflex.errors.QualityGateError`. True: the numbers are returned with the failed
+        gates named in ``warnings``.
+
+    Returns
+    -------
+    PendulumMeasures
+        Degrees and seconds; ``warnings`` empty when every gate passed.
+
+    Raises
+    ------
+    QualityGateError
+        A gate failed (the message names the file, the gate, the number and the limit), unless
+        ``lenient``.
+    RecordingError
+        Nothing to measure: not 1-D or not finite, under 2 s, no release, a plateau under 5 deg
+        from the release angle.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 10, 1001)   # released at 0 deg, swinging about 70 deg at 1 Hz
+    >>> q = np.radians(70) * (1 - np.exp(-0.6 * t) * np.cos(2 * np.pi * t))
+    >>> result = measure(Trial(t, {"angle": Channel(q, "rad")}))
+    >>> round(result.r1, 2), result.n_oscillations, round(result.period_s, 2), result.warnings
+    (1.74, 8, 1.0, ())
+    >>> cut = Trial(t[t <= 3], {"angle": Channel(q[t <= 3], "rad")}, {"source": "cut.csv"})
+    >>> measure(cut, lenient=True).warnings[0][:60]
+    '`cut.csv`, channel `angle`, quality gate `plateau_settled`: '
+    """
+    warnings = check(trial, channel=channel, lenient=lenient)
+    s = _swing(trial, channel)
+    t, angle, direction, start = s.t, s.angle, s.direction, s.start
+    after = slice(s.release, None)
     peaks, _ = find_peaks(direction * angle[after], prominence=PEAK_PROMINENCE)
-    peaks = peaks + release
-    if peaks.size == 0:
-        raise RecordingError(describe(where, "at least one swing reversal after release", "none"))
-    first_time, first_value = _parabolic_peak(t, direction * angle, int(peaks[0]))
+    peaks = peaks + s.release
+    # Without a reversal (gate first_swing_reverses; measured only when lenient) the first "peak" is
+    # the furthest the leg went after the release.
+    first = int(peaks[0]) if peaks.size else s.release + int(np.argmax(direction * angle[after]))
+    first_time, first_value = _parabolic_peak(t, direction * angle, first)
     first_angle = direction * first_value
     excursion = abs(first_angle - start)
-    r1 = excursion / amplitude
-    peak = int(np.argmax(np.abs(velocity[after]))) + release
-    peak_velocity_time, peak_velocity = _parabolic_peak(t, np.abs(velocity), peak)
+    r1 = excursion / s.amplitude
+    peak = int(np.argmax(np.abs(s.velocity[after]))) + s.release
+    peak_velocity_time, peak_velocity = _parabolic_peak(t, np.abs(s.velocity), peak)
     period = _parabolic_peak(t, direction * angle, int(peaks[1]))[0] - first_time if peaks.size > 1 else None
     return PendulumMeasures(
         r1=float(r1),
         r2n=float(r1 / BAJD_BOWMAN_NORMAL_R1),
         first_swing_excursion_deg=float(excursion / DEG),
-        plateau_deg=rest / DEG,
-        plateau_amplitude_deg=float(amplitude / DEG),
+        plateau_deg=s.rest / DEG,
+        plateau_amplitude_deg=float(s.amplitude / DEG),
         start_angle_deg=start / DEG,
         first_peak_angle_deg=float(first_angle / DEG),
-        time_to_first_peak_s=first_time - release_time,
+        time_to_first_peak_s=first_time - s.release_time,
         n_oscillations=int(peaks.size),
         peak_velocity_deg_s=float(peak_velocity / DEG),
-        time_to_peak_velocity_s=peak_velocity_time - release_time,
+        time_to_peak_velocity_s=peak_velocity_time - s.release_time,
         period_s=period,
-        release_time_s=release_time,
+        release_time_s=s.release_time,
+        warnings=warnings,
     )
-

@@ -33,6 +33,22 @@ Choices written down (the EMG-onset criterion of Calota 2008 is unverified, ANCH
 - TSRT outside the tested range (the lowest start to the highest end angle of the stretches) is
   reported as such, never clipped. With no onset in any stretch the reflex threshold lies beyond
   the range at every velocity: TSRT is above the range (healthy relaxed muscle, ANCHORS 6).
+
+Quality gates (:data:`GATES`, :mod:`myoreflex.measures.gates`; a failed gate raises
+:class:`~myoreflex.errors.QualityGateError`, or with ``lenient=True`` is named in ``warnings``), on
+the stretches the result rests on: the DSRTs regressed, or every stretch when none has an onset
+(the "above the range" conclusion rests on all of them):
+
+- ``stretch_count``: at least 3. Three points are the fewest that leave the regression a degree
+  of freedom (n - 2 = 1), hence a confidence interval for TSRT and mu; with 2 the line passes
+  through both and its uncertainty is unknown (Levin & Feldman 1994 and Calota et al. 2008
+  regress many more, ~20, stretches).
+- ``velocity_span``: fastest minus slowest velocity at least 50 % of the fastest. TSRT is the
+  line's value at zero velocity, extrapolated from the slowest stretch: with the span at least half
+  the fastest velocity, the extrapolation (the slowest velocity) is no longer than the span of
+  the data, so for stretches in two groups at the ends the standard error of TSRT is at most
+  sqrt(1 + 4 xbar^2 / span^2) = 3.2 times that of their mean DSRT (xbar = 1.5 span). The README's
+  example, CP1's right ankle (shared data), spans 99 % (2-570 deg/s, 6 DSRTs).
 """
 
 from __future__ import annotations
@@ -47,6 +63,7 @@ from scipy import stats
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures import Record
 from myoreflex.measures.decomposition import stretch_phases
+from myoreflex.measures.gates import Gate, evaluate
 from myoreflex.measures.emg import MIN_BASELINE_SAMPLES, ONSET_METHODS, emg_onsets
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
@@ -54,6 +71,22 @@ from myoreflex.units import DEG
 LEVIN_FELDMAN_1994 = (
     "Levin & Feldman 1994 Brain Res 657:23; Calota, Feldman & Levin 2008 Clin Neurophysiol 119:2329"
 )
+GATES = {
+    "stretch_count": Gate(
+        "stretch_count",
+        "stretches the result rests on (the DSRTs regressed; every stretch when none has an onset)",
+        ">=", 3, "",
+        "3 points leave the regression one degree of freedom, hence confidence intervals (module notes)",
+        "add stretches at more velocities"),
+    "velocity_span": Gate(
+        "velocity_span",
+        "their velocity span (fastest minus slowest) in % of the fastest",
+        ">=", 50.0, "%",
+        "TSRT is extrapolated to zero velocity from the slowest stretch; the extrapolation then is no "
+        "longer than the data's span (module notes)",
+        "stretch at velocities from slow to fast"),
+}
+"""The quality gates of :func:`tsrt` (module notes)."""
 ONSET_VELOCITY_WINDOW = 0.005
 """Half-width (s) of the window whose median angular velocity is the velocity at the onset."""
 
@@ -189,6 +222,7 @@ class ThresholdMeasures(Record):
     confidence: float
     method: str = "least squares DSRT = TSRT - mu velocity"
     reference: str = LEVIN_FELDMAN_1994
+    warnings: tuple[str, ...] = ()  # failed quality gates, measured anyway (lenient=True)
 
     def as_dict(self) -> dict[str, Any]:
         out = super().as_dict()
@@ -207,6 +241,7 @@ def tsrt(
     dsrt_deg: Sequence[float | None] | None = None,
     joint_range_deg: tuple[float, float] | None = None,
     confidence: float = 0.95,
+    lenient: bool = False,
     **dsrt_options,
 ) -> ThresholdMeasures:
     """Tonic stretch reflex threshold and velocity sensitivity from stretches at several velocities.
@@ -222,13 +257,18 @@ def tsrt(
         The tested range (deg); default the lowest start and highest end angle of the Trials.
     confidence : float
         Level of the t-based intervals (0.95).
+    lenient : bool
+        False (default): a failed quality gate (:data:`GATES`: at least 3 stretches over a velocity
+        span of half the fastest; module notes) raises :class:`~myoreflex.errors.QualityGateError`.
+        True: the result is returned with the failed gates named in ``warnings``.
 
     Returns
     -------
     ThresholdMeasures
         ``tsrt_deg``, ``mu_s``, their intervals (None with 2 points: no degrees of freedom),
         ``r_squared``, counts, the range and where TSRT lies; with fewer than 2 usable DSRTs
-        (or a single velocity) ``estimable`` is False and ``note`` says why.
+        (or a single velocity) ``estimable`` is False and ``note`` says why; ``warnings`` empty
+        when every gate passed.
 
     Notes
     -----
@@ -238,8 +278,12 @@ def tsrt(
     Examples
     --------
     >>> r = tsrt(velocities_deg_s=[30, 60, 90, 120], dsrt_deg=[95, 89, 83, 77], joint_range_deg=(80, 160))
-    >>> round(r.tsrt_deg, 3), round(r.mu_s, 3), r.position
-    (101.0, 0.2, 'within')
+    >>> round(r.tsrt_deg, 3), round(r.mu_s, 3), r.position, r.warnings
+    (101.0, 0.2, 'within', ())
+    >>> two = tsrt(velocities_deg_s=[30, 120], dsrt_deg=[107, 98], lenient=True)
+    >>> from myoreflex.measures.gates import gate_names
+    >>> gate_names(two.warnings)
+    ['stretch_count']
     """
     if not 0 < confidence < 1:
         raise ParameterError(describe("confidence", "a level in (0, 1)", confidence))
@@ -277,6 +321,18 @@ def tsrt(
     )
     x = np.array([velocities[i] for i in used], dtype=float)
     y = np.array([angles[i] for i in used], dtype=float)
+    # The gates, on what the result rests on: the DSRTs regressed, or every stretch without any.
+    support = x if used else np.array(velocities, dtype=float)
+    fastest = float(np.max(np.abs(support)))
+    span = 100.0 * float(np.ptp(support)) / fastest if fastest > 0 else 0.0
+    names = [f"`{t.source}`" for t in stretches] if stretches is not None else ["velocities_deg_s and dsrt_deg"]
+    where = "stretches " + ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "") \
+        if stretches is not None else names[0]
+    kind = "DSRTs" if used else "stretches, none with a DSRT"
+    warnings = evaluate(where, [
+        GATES["stretch_count"].result(int(support.size), f"{support.size} {kind}"),
+        GATES["velocity_span"].result(span, f"{span:.0f}% ({np.min(support):.0f} to {np.max(support):.0f} deg/s)"),
+    ], lenient=lenient)
     base = {
         "n_stretches": len(used),
         "n_excluded": len(excluded),
@@ -285,6 +341,7 @@ def tsrt(
         "dsrt_deg": tuple(y.tolist()),
         "excluded": excluded,
         "confidence": confidence,
+        "warnings": warnings,
     }
 
     def not_estimable(note, outside, position):
