@@ -84,7 +84,8 @@ def test_bad_input_gets_clear_errors():
     short = Trial(t[:50], {"angle": Channel(np.zeros(50), "rad")}, {"source": "short.csv"})
     with pytest.raises(RecordingError, match="at least 1 s"):
         align_pendulum(short)
-    swing = synthetic_pendulum(params, noise_sd_deg=0.0, dt=DT)
+    # A swing that passes the pendulum quality gates (the healthy knee is still swinging after 6 s).
+    swing = synthetic_pendulum(apply_condition(params, "stroke", 0.7), noise_sd_deg=0.0, dt=DT)
     with pytest.raises(ParameterError, match="did you mean"):
         fit_pendulum(swing, params, free=["motoneuron.gian"])
     with pytest.raises(ParameterError, match="method"):

@@ -22,6 +22,28 @@ and its teaching version (ANCHORS 3.3), in myoreflex's sign convention (knee fle
 which is :func:`myoreflex.physiology.limb.angular_acceleration` with the range-of-motion limits
 switched off (:func:`passive_limb`). The tutorial's baseline torque is the negative of ``T_b`` here.
 
+Quality gates (issue 19): the fit refuses the recordings the pendulum measures refuse, by the same
+rules (:data:`myoreflex.measures.pendulum.GATES`, evaluated on the whole recording by
+:func:`myoreflex.measures.pendulum.check` in :func:`align_pendulum`), so that ``assess`` and ``fit``
+give one verdict per file. :data:`FIT_GATES` are the gates that apply to a fit:
+
+- ``samples_per_swing``: the residuals compare samples; at under 20 per swing the recording aliases
+  the swing (the tutorial trace at 1 Hz) and the release time cannot be located;
+- ``first_swing_reverses`` and ``damped_decay``: the models are damped pendulums released once; a
+  swing that never reverses or never decays is not what they describe;
+- ``plateau_settled``, although no residual reads the plateau, for three reasons: the swing
+  direction and the release angle are found against the final rest (:func:`align_pendulum`, as in
+  the measures), so an unsettled end moves them; the fitted tone (baseline torque, reflex
+  threshold) sets the resting angle, which only a settled recording shows, while a window cut
+  mid-swing leaves it to extrapolation; and one file gets one verdict: the tutorial trace cut at
+  3 s is refused by both ``assess`` and ``fit`` (tests/fit/test_fit_gates.py). The gates judge the
+  whole recording, not the fitted window: a 3 s window of a complete recording passes.
+
+``velocity_noise`` does not apply: the fit reads no differentiated velocity (the release is found
+on a smoothed angle) and estimates the angle's noise, and its synthetic recordings carry 1 deg of
+it. ``lenient=True`` fits a recording that fails a gate and names the gate in
+``FitResult.warnings``.
+
 References: De Groote F, Blum KP, Horslen BC, Ting LH 2018 PLOS ONE 13:e0205763; Bajd & Bowman
 1982 J Biomed Eng 4:90 (release and start angle of the pendulum test).
 """
@@ -43,6 +65,7 @@ from myoreflex.fit import pipeline
 from myoreflex.fit.core import DEFAULT_SETTINGS, FitSettings
 from myoreflex.fit.pipeline import FitChannel, Nuisance, Prepared, Series
 from myoreflex.fit.result import FitResult
+from myoreflex.measures import pendulum as pendulum_measures
 from myoreflex.physiology.limb import LimbParams, angular_acceleration
 from myoreflex.simulation import run_loop
 from myoreflex.trial import Trial
@@ -58,6 +81,8 @@ DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
 NUISANCE = ("initial_angle", "release_time")
 """Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
+FIT_GATES = ("plateau_settled", "samples_per_swing", "first_swing_reverses", "damped_decay")
+"""The pendulum quality gates a fit applies (module notes): all but ``velocity_noise``."""
 RELEASE_ROOM_S = 0.3
 """s: extra simulated time so the release time can move without running off the simulated swing."""
 
@@ -83,6 +108,7 @@ class PendulumWindow:
     hold_s: float
     source: str
     channel: str
+    warnings: tuple[str, ...] = ()  # failed quality gates of a lenient fit (FIT_GATES); empty when all pass
 
     def describe(self) -> dict:
         """Plain-type summary for :attr:`FitResult.data`."""
@@ -101,7 +127,8 @@ class PendulumWindow:
 
 
 def align_pendulum(
-    trial: Trial, *, window_s: float | None = 5.0, hold_s: float = 0.25, channel: str = "angle"
+    trial: Trial, *, window_s: float | None = 5.0, hold_s: float = 0.25, channel: str = "angle",
+    lenient: bool = False,
 ) -> PendulumWindow:
     """Find the release in a pendulum recording and cut the samples the fit compares.
 
@@ -112,13 +139,19 @@ def align_pendulum(
     when the recording starts in motion). The window runs from ``hold_s`` before the release
     (where the held leg fixes the release angle) to ``window_s`` after it (None: the end).
 
+    The whole recording must pass the pendulum quality gates of :data:`FIT_GATES` (module notes):
+    a failed gate raises :class:`~myoreflex.errors.QualityGateError`, or with ``lenient=True`` is
+    named in the window's ``warnings``.
+
     Examples
     --------
+    >>> from myoreflex.conditions import apply_condition
     >>> from myoreflex.fit import synthetic_pendulum
     >>> from myoreflex.model import default_params
-    >>> window = align_pendulum(synthetic_pendulum(default_params("knee"), duration_s=2.0), window_s=1.0)
-    >>> abs(window.release_time_s - 0.3) < 0.05, window.window_s
-    (True, 1.0)
+    >>> trial = synthetic_pendulum(apply_condition(default_params("knee"), "stroke", 0.7), duration_s=4.0)
+    >>> window = align_pendulum(trial, window_s=1.0)
+    >>> abs(window.release_time_s - 0.3) < 0.05, window.window_s, window.warnings
+    (True, 1.0, ())
     """
     source = str(trial.metadata.get("source", "trial"))
     where = f"`{source}`, channel `{channel}`"
@@ -128,6 +161,8 @@ def align_pendulum(
         raise RecordingError(describe(where, "a 1-D finite knee angle (rad)", "NaN, inf or several columns"))
     if trial.duration < 1.0:
         raise RecordingError(describe(where, "a pendulum swing of at least 1 s", f"{trial.duration:.2f} s"))
+    # The measures' gates first, on the whole recording: a file the measures refuse gets their reason.
+    warnings = pendulum_measures.check(trial, channel=channel, gates=FIT_GATES, lenient=lenient)
     step = float(np.median(np.diff(t)))
     width = max(5, round(SMOOTHING_S / step) | 1)  # odd, at least 5 samples
     width = min(width, angle.size if angle.size % 2 else angle.size - 1)
@@ -158,6 +193,7 @@ def align_pendulum(
         hold_s=float(hold_s),
         source=source,
         channel=channel,
+        warnings=warnings,
     )
 
 
@@ -248,6 +284,7 @@ class PendulumModel:
     channel: str = "angle"
     initial_angle_sd_deg: float = 2.0
     release_time_sd_s: float = 0.05
+    lenient: bool = False
 
     def __post_init__(self):
         if not self.dt > 0:
@@ -279,11 +316,11 @@ class PendulumModel:
             raise ProtocolError(describe("pendulum fit joint", "knee", params0.joint))
 
     def prepare(self, trials: Sequence[Trial], params0) -> Prepared:
-        """Align the one recording's release (:func:`align_pendulum`) and pad its window."""
+        """Align the one recording's release (:func:`align_pendulum`, with its quality gates) and pad its window."""
         self._check_params(params0)
         if len(trials) != 1:
             raise RecordingError(describe("pendulum fit", "one pendulum recording", f"{len(trials)} recordings"))
-        window = align_pendulum(trials[0], window_s=self.window_s, channel=self.channel)
+        window = align_pendulum(trials[0], window_s=self.window_s, channel=self.channel, lenient=self.lenient)
         m = window.time.size
         padded = pipeline.padded_length(m)
         data = {
@@ -310,6 +347,7 @@ class PendulumModel:
                 Nuisance("release_time", window.release_time_s, self.release_time_sd_s,
                          f"release time ~ N(detected, ({self.release_time_sd_s:g} s)^2)"),
             ),
+            warnings=window.warnings,
         )
 
     def report(self, prepared: Prepared, fit) -> dict:
@@ -340,6 +378,7 @@ def fit_pendulum(
     release_time_sd_s: float = 0.05,
     channel: str = "angle",
     settings: FitSettings = DEFAULT_SETTINGS,
+    lenient: bool = False,
 ) -> FitResult:
     """Fit the reflex-loop model's ``free`` parameters to a recorded (or simulated) pendulum test.
 
@@ -368,10 +407,14 @@ def fit_pendulum(
         autocorrelation time, :meth:`myoreflex.fit.core.NoiseModel.estimate`, which is large
         when the model misses the recording systematically) and the NUTS settings (the
         posterior costs 25-40 s on 2 cores, the Laplace intervals a second).
+    lenient : False (default): a recording failing a pendulum quality gate (:data:`FIT_GATES`,
+        module notes) raises :class:`~myoreflex.errors.QualityGateError` before any fitting. True:
+        it is fitted and the failed gates are named in ``FitResult.warnings``.
 
     Returns
     -------
-    FitResult (``to_json()`` gives the command-line contract).
+    FitResult (``to_json()`` gives the command-line contract); its ``warnings`` hold the failed
+    gates of a lenient fit, then the identifiability messages.
 
     Notes
     -----
@@ -392,7 +435,7 @@ def fit_pendulum(
     ['ci95', 'converged', 'params', 'rmse_deg']
     """
     model = PendulumModel(window_s=window_s, dt=dt, channel=channel, initial_angle_sd_deg=initial_angle_sd_deg,
-                          release_time_sd_s=release_time_sd_s)
+                          release_time_sd_s=release_time_sd_s, lenient=lenient)
     return pipeline.run(model, [trial], params0, free=free, bounds=bounds, settings=settings)
 
 
@@ -435,6 +478,7 @@ def fit_passive_pendulum(
     release_time_sd_s: float = 0.05,
     channel: str = "angle",
     settings: FitSettings = DEFAULT_SETTINGS,
+    lenient: bool = False,
 ) -> FitResult:
     """Fit baseline torque ``T_b`` and damping ``B`` (optionally ``stiffness``) of the passive pendulum.
 
@@ -442,7 +486,8 @@ def fit_passive_pendulum(
     with ``limb`` from :func:`passive_limb` giving ``m``, ``l_c`` and ``I``. ``free`` are paths of
     :class:`~myoreflex.physiology.limb.LimbParams` (``"baseline_torque"``, ``"damping"``,
     ``"stiffness"``, ``"neutral_angle"``). By default the whole recording after the release is
-    fitted, as in the tutorial. Other arguments as :func:`fit_pendulum`.
+    fitted, as in the tutorial. Other arguments (``lenient`` and the quality gates included) as
+    :func:`fit_pendulum`.
 
     Examples
     --------
@@ -456,5 +501,6 @@ def fit_passive_pendulum(
     (2.0, 0.15)
     """
     model = PendulumModel(passive=True, window_s=window_s, dt=dt, channel=channel,
-                          initial_angle_sd_deg=initial_angle_sd_deg, release_time_sd_s=release_time_sd_s)
+                          initial_angle_sd_deg=initial_angle_sd_deg, release_time_sd_s=release_time_sd_s,
+                          lenient=lenient)
     return pipeline.run(model, [trial], limb, free=free, bounds=bounds, settings=settings)

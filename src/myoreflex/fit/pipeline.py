@@ -106,7 +106,9 @@ class Prepared:
     ``residuals(params, nuisance, data)`` returns ``n_residuals`` values (zero on padding);
     ``data`` is a dict of NumPy arrays (moved to JAX once per fit); ``channels`` and ``series``
     say which residual is what; ``description`` becomes ``FitResult.data``, ``settings`` the model's
-    entries of ``FitResult.settings``; ``what`` names the recordings in errors.
+    entries of ``FitResult.settings``; ``what`` names the recordings in errors; ``warnings`` are the
+    recordings' failed quality gates of a lenient fit (:mod:`myoreflex.measures.gates`), put first
+    in ``FitResult.warnings``.
     """
 
     residuals: Callable
@@ -118,6 +120,7 @@ class Prepared:
     what: str
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     nuisance: tuple[Nuisance, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     def __post_init__(self):
         for s in self.series:  # a model's own layout mistake, named before anything is compiled
@@ -287,7 +290,7 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         converged=fit.converged,
         names=fit.names,
         correlations=fit.correlations,
-        warnings=fit.warnings,
+        warnings=tuple(prepared.warnings) + tuple(fit.warnings),
         method=settings.method,
         data=dict(prepared.description),
         model_version=myoreflex.__version__,

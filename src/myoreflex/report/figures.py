@@ -1,7 +1,13 @@
-"""Figures a clinician would read: angle or torque and EMG against time, and torque against angle."""
+"""Figures a clinician would read: angle or torque and EMG against time, and torque against angle.
+
+A result measured with failed quality gates (``lenient=True``, :mod:`myoreflex.measures.gates`) is
+never drawn as a clean one: :func:`pendulum_figure` and :func:`stretch_figure` take its
+``warnings`` and :func:`fit_figure` reads the fit's, and print them in red above the plot.
+"""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +18,29 @@ from myoreflex.trial import Trial
 from myoreflex.units import DEG
 
 DISCLAIMER = "myoreflex: research and teaching tool, not a medical device"
+WARNING_COLOUR = "#b00020"
+WARNING_WIDTH = 150  # characters per line of the warning banner
+
+
+def _warnings_of(warnings=None, records=None) -> list[str]:
+    """The messages to print: ``warnings`` (strings) and every record's ``warnings``, in order, once each."""
+    messages = list(warnings or ())
+    for record in records or ():
+        messages += list(getattr(record, "warnings", ()) or ())
+    return list(dict.fromkeys(str(m) for m in messages))
+
+
+def _warning_banner(fig, messages: Sequence[str]) -> None:
+    """The failed quality gates (and other warnings) in red above the figure (saved with it: the
+    figures are written with ``bbox_inches="tight"``, which takes in text outside the axes)."""
+    if not messages:
+        return
+    lines = [f"NOT A CLEAN RESULT: {len(messages)} warning{'s' if len(messages) > 1 else ''} (failed quality "
+             "gates are measured only with lenient=True / --lenient)"]
+    for message in messages:
+        lines += textwrap.wrap(message, WARNING_WIDTH, initial_indent="- ", subsequent_indent="  ")
+    fig.text(0.01, 1.0, "\n".join(lines), ha="left", va="bottom", fontsize=7, color=WARNING_COLOUR,
+             family="monospace")
 
 
 def _pyplot():
@@ -47,8 +76,19 @@ def _emg_axis(ax, trials, labels):
     ax.legend(fontsize=7, loc="upper right")
 
 
-def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Pendulum test"):
-    """Knee angle (flexion positive, deg) and EMG against time, one line per Trial."""
+def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Pendulum test", *,
+                    warnings: Sequence[str] | None = None, records: Sequence | None = None):
+    """Knee angle (flexion positive, deg) and EMG against time, one line per Trial.
+
+    ``warnings`` (messages) and the ``warnings`` of ``records`` (measure records, e.g. a lenient
+    :func:`myoreflex.measures.pendulum.measure`) are printed in red above the plot.
+
+    Examples
+    --------
+    >>> metrics = pendulum.measure(trial, lenient=True)                                    # doctest: +SKIP
+    >>> save_figure(pendulum_figure([trial], ["cut.csv"], records=[metrics]), "cut.png")  # doctest: +SKIP
+    PosixPath('cut.png')
+    """
     plt = _pyplot()
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     for trial, label in zip(trials, labels):
@@ -59,11 +99,17 @@ def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str =
     top.legend()
     _emg_axis(bottom, trials, labels)
     fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
+    _warning_banner(fig, _warnings_of(warnings, records))
     return fig
 
 
-def stretch_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Motorized stretch"):
-    """Torque and EMG against time, and torque against angle, one line per Trial."""
+def stretch_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Motorized stretch", *,
+                   warnings: Sequence[str] | None = None, records: Sequence | None = None):
+    """Torque and EMG against time, and torque against angle, one line per Trial.
+
+    ``warnings`` and the ``warnings`` of ``records`` (e.g. a lenient decomposition) are printed in
+    red above the plot, as in :func:`pendulum_figure`.
+    """
     plt = _pyplot()
     fig, axes = plt.subplots(2, 2, figsize=(11, 6))
     (torque_ax, angle_ax), (emg_ax, loop_ax) = axes
@@ -80,6 +126,7 @@ def stretch_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = 
     _emg_axis(emg_ax, trials, labels)
     fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
     fig.tight_layout()
+    _warning_banner(fig, _warnings_of(warnings, records))
     return fig
 
 
@@ -87,7 +134,8 @@ def fit_figure(result, title: str = "Model fit"):
     """Every fitted channel of a :class:`~myoreflex.fit.FitResult` against time: data and fitted model.
 
     One row per channel (angle, torque, EMG), one column per recording (stretch), from
-    ``result.traces``; the title gives the RMSE and whether the fit converged.
+    ``result.traces``; the title gives the RMSE and whether the fit converged; ``result.warnings``
+    (failed quality gates of a lenient fit, identifiability) are printed in red above it.
 
     Examples
     --------
@@ -121,4 +169,5 @@ def fit_figure(result, title: str = "Model fit"):
     fig.suptitle(f"{title}: {summary}, converged {result.converged}", fontsize=10)
     fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="grey")
     fig.tight_layout()
+    _warning_banner(fig, _warnings_of(getattr(result, "warnings", ())))
     return fig
