@@ -80,3 +80,17 @@ def test_noisy_synthetic_recordings_pass_the_fit_gates():
                                dt=2e-3)
     assert align_pendulum(trial).warnings == ()
     assert gate_names(pendulum.measure(trial, lenient=True).warnings) == ["velocity_noise"]
+
+
+def test_a_stretch_fit_refuses_stretches_of_two_sides(stretch_settings):
+    from myoreflex.fit import synthetic_stretches
+    from myoreflex.fit.stretch import StretchModel
+
+    elbow = default_params("elbow")
+    slow, fast = synthetic_stretches(elbow, **stretch_settings)
+    left, right = slow.with_metadata(side="left"), fast.with_metadata(side="right")
+    with pytest.raises(QualityGateError, match=r"stretch fit, against `.*`, quality gate `same_joint`: .*"
+                                               r"side 'left' and 'right'"):
+        StretchModel().prepare([left, right], elbow)
+    assert gate_names(StretchModel(lenient=True).prepare([left, right], elbow).warnings) == ["same_joint"]
+    assert StretchModel().prepare([left, fast.with_metadata(side="left")], elbow).warnings == ()

@@ -29,6 +29,14 @@ moves. There is no angle residual (``rmse_deg`` is None; ``rmse_nm`` is the torq
 This module is the fit model (:class:`StretchModel`, the contract of :mod:`myoreflex.fit.pipeline`);
 everything else (priors, optimiser, noise estimate, Laplace, NUTS) is the pipeline's.
 
+Quality gate (issue 19): the stretches of one fit are of one muscle, the measures' ``same_joint``
+gate (:data:`myoreflex.measures.decomposition.SAME_JOINT`: subject, joint, side and movement, where
+two recordings' metadata both give them, must agree), since one parameter set is fitted to all of
+them; a failed gate raises :class:`~myoreflex.errors.QualityGateError`, or with ``lenient=True`` is
+named in ``FitResult.warnings``. The threshold measure's gates (3 stretches over half the fastest
+velocity) do not apply: a fit of one stretch is legitimate for some free parameters, and what the
+stretches leave undetermined is reported by the identifiability warnings.
+
 References: Levin & Feldman 1994 Brain Res 657:23 and McPherson et al. 2019 Exp Brain Res
 237:121 (threshold and gain of the velocity-dependent stretch reflex in motorized stretches);
 Golub & Pereyra 1973 (variable projection).
@@ -52,6 +60,8 @@ from myoreflex.fit import pipeline
 from myoreflex.fit.core import DEFAULT_SETTINGS, FitSettings
 from myoreflex.fit.pipeline import FitChannel, Prepared, Series
 from myoreflex.fit.result import FitResult
+from myoreflex.measures.decomposition import same_joint
+from myoreflex.measures.gates import evaluate
 from myoreflex.simulation import run_loop
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
@@ -275,6 +285,7 @@ class StretchModel:
     dt: float = 2e-3
     smoothing_s: float = 0.0
     gravity_scale: float = 0.0
+    lenient: bool = False
 
     def __post_init__(self):
         if not self.dt > 0:
@@ -300,6 +311,12 @@ class StretchModel:
                     describe(f"`{trial.metadata.get('source', 'trial')}`", f"a recording of the {params0.joint} "
                              "(params0's joint)", f"one of the {joint}")
                 )
+        # One muscle for one parameter set: every stretch against the first (gate same_joint).
+        first = trials[0]
+        checks = [same_joint(first, t) for t in trials[1:]]
+        checks = [dataclasses.replace(c, got=f"`{t.source}`: {c.got}") if not c.passed else c
+                  for c, t in zip(checks, trials[1:])]
+        warnings = evaluate(f"stretch fit, against `{first.source}`", checks, lenient=self.lenient)
         recordings = [
             prepare_stretch(t, dt=self.dt, smoothing_s=self.smoothing_s, emg=self.emg, emg_muscle=self.emg_muscle,
                             agonist=params0.muscle_names[0])
@@ -352,6 +369,7 @@ class StretchModel:
                 "gravity_scale": float(self.gravity_scale),
                 "emg": emg_mode,
             },
+            warnings=warnings,
         )
 
     def report(self, prepared: Prepared, fit) -> dict:
@@ -377,6 +395,7 @@ def fit_stretch(
     gravity_scale: float = 0.0,
     bounds: Mapping[str, tuple[float, float]] | None = None,
     settings: FitSettings = DEFAULT_SETTINGS,
+    lenient: bool = False,
 ) -> FitResult:
     """Fit the reflex-loop model's ``free`` parameters to motorized stretches at several velocities.
 
@@ -406,6 +425,9 @@ def fit_stretch(
         of the torque (``"torque_Nm"``, N m) or of the EMG (``"emg_1"`` or ``"emg_V"``, its unit);
         a channel not fixed has its sd estimated from the residuals, the intervals widened by
         their autocorrelation time (:meth:`myoreflex.fit.core.NoiseModel.estimate`); NUTS settings.
+    lenient : False (default): stretches of different muscles (gate ``same_joint``, module notes)
+        raise :class:`~myoreflex.errors.QualityGateError`; True: fitted, the gate named in
+        ``FitResult.warnings``.
 
     Returns
     -------
@@ -432,5 +454,6 @@ def fit_stretch(
     >>> sorted(result.to_dict())                       # doctest: +SKIP
     ['ci95', 'converged', 'params', 'rmse_deg', 'rmse_nm']
     """
-    model = StretchModel(emg=emg, emg_muscle=emg_muscle, dt=dt, smoothing_s=smoothing_s, gravity_scale=gravity_scale)
+    model = StretchModel(emg=emg, emg_muscle=emg_muscle, dt=dt, smoothing_s=smoothing_s, gravity_scale=gravity_scale,
+                         lenient=lenient)
     return pipeline.run(model, trials, params0, free=free, bounds=bounds, settings=settings)
