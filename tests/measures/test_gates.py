@@ -9,6 +9,7 @@ stretches. The fit's side (the same verdict from ``fit``) is tests/fit/test_fit_
 """
 
 import dataclasses
+import inspect
 
 import numpy as np
 import pytest
@@ -116,6 +117,16 @@ def test_every_gate_is_documented_with_a_limit_and_a_justification():
             assert gate.test == "same" or np.isfinite(gate.limit)
             assert f"``{name}``" in module.__doc__, (module.__name__, name)  # its rule and why, in the notes
         assert [row["name"] for row in table(module.GATES)] == list(module.GATES)
+
+
+@pytest.mark.parametrize("module,record", [(pendulum, pendulum.PendulumMeasures),
+                                           (decomposition, decomposition.DecompositionMeasures),
+                                           (manual, manual.ManualMeasures),
+                                           (threshold, threshold.ThresholdMeasures)])
+def test_every_gated_measure_takes_lenient_and_its_record_carries_warnings(module, record):
+    assert inspect.signature(module.measure).parameters["lenient"].default is False
+    field = {f.name: f for f in dataclasses.fields(record)}["warnings"]
+    assert field.default == ()
 
 
 # ------------------------------------------------------------------------------------------------

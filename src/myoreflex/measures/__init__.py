@@ -15,6 +15,12 @@ The contract, kept by every module here:
   :class:`~myoreflex.errors.ParameterError` listing the known ones.
 - Measures read the Trial's typed metadata (``trial.stretch_onset_s``), never convert units (the
   readers did) and never care whether the Trial was simulated.
+- Every gated measure (``pendulum``, ``decomposition``, ``manual``, ``threshold``) declares its
+  quality gates in ``GATES`` (:mod:`myoreflex.measures.gates`: each rule with the number it tests,
+  its limit and why) and takes ``lenient: bool = False``: a recording that fails a gate raises
+  :class:`~myoreflex.errors.QualityGateError` naming the file, the gate, the number and the limit;
+  with ``lenient=True`` the numbers come back with one message per failed gate in the record's
+  ``warnings`` (a tuple; a list in ``as_dict()``; empty when every gate passed).
 """
 
 from __future__ import annotations

@@ -63,8 +63,8 @@ from scipy import stats
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures import Record
 from myoreflex.measures.decomposition import stretch_phases
-from myoreflex.measures.gates import Gate, evaluate
 from myoreflex.measures.emg import MIN_BASELINE_SAMPLES, ONSET_METHODS, emg_onsets
+from myoreflex.measures.gates import Gate, evaluate
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
 

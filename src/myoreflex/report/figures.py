@@ -35,8 +35,8 @@ def _warning_banner(fig, messages: Sequence[str]) -> None:
     figures are written with ``bbox_inches="tight"``, which takes in text outside the axes)."""
     if not messages:
         return
-    lines = [f"NOT A CLEAN RESULT: {len(messages)} warning{'s' if len(messages) > 1 else ''} (failed quality "
-             "gates are measured only with lenient=True / --lenient)"]
+    count = f"{len(messages)} warning{'s' if len(messages) > 1 else ''}"
+    lines = [f"NOT A CLEAN RESULT: {count} (failed quality gates are measured only with lenient=True / --lenient)"]
     for message in messages:
         lines += textwrap.wrap(message, WARNING_WIDTH, initial_indent="- ", subsequent_indent="  ")
     fig.text(0.01, 1.0, "\n".join(lines), ha="left", va="bottom", fontsize=7, color=WARNING_COLOUR,
