@@ -425,8 +425,8 @@ def ashworth_from_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthM
     --------
     >>> import numpy as np
     >>> from myoreflex.trial import Channel, Trial
-    >>> t = np.linspace(0, 10, 1001)   # a lightly damped swing about 70 deg at 1 Hz
-    >>> q = 70 * np.pi / 180 * (1 - np.exp(-0.35 * t) * np.cos(2 * np.pi * t))
+    >>> t = np.linspace(0, 10, 1001)   # a damped swing about 70 deg at 1 Hz, at rest by 10 s
+    >>> q = 70 * np.pi / 180 * (1 - np.exp(-0.6 * t) * np.cos(2 * np.pi * t))
     >>> est = ashworth_from_pendulum(Trial(t, {"angle": Channel(q, "rad")}))
     >>> est.grade, est.estimate
     ('0', True)
