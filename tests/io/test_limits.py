@@ -147,7 +147,9 @@ def test_max_samples_refuses_a_c3d_from_its_header(tmp_path, monkeypatch):
     from myoreflex.io import read_c3d
 
     assert read_c3d(path, angle_channel="Angle", max_samples=2000).time.size == 2000
-    monkeypatch.setattr(ezc3d, "c3d", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ezc3d read it")))
+    from myoreflex.io import c3d as c3d_module
+
+    monkeypatch.setattr(c3d_module, "_load", lambda *a, **k: (_ for _ in ()).throw(AssertionError("ezc3d read it")))
     with pytest.raises(RecordingError, match=r"max_samples=1999\); got 2000"):
         read_c3d(path, angle_channel="Angle", max_samples=1999)
 

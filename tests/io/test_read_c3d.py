@@ -179,3 +179,19 @@ def test_wrong_or_missing_unit(tmp_path):
     scales = {"Trigger": (10.0, "N m")}
     trial = read_c3d(path, torque_channel="Trigger", scales=scales, keep_other_channels=False)
     np.testing.assert_allclose(trial["torque"], 10.0)
+
+
+def test_an_ezc3d_crash_or_hang_is_a_clear_error(tmp_path, monkeypatch):
+    # ezc3d segfaults or loops on some damaged parameter sections (found by tests/io/test_fuzz.py);
+    # the reader runs it in a child process, so the caller gets one RecordingError line
+    from myoreflex.io import c3d as c3d_module
+
+    path = write_c3d(tmp_path / "ok.c3d", [np.linspace(0, 40, 200)], ["Angle"], ["deg"])
+    monkeypatch.setattr(c3d_module, "_CHILD", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    message = assert_error(path, "readable C3D")
+    assert "ezc3d crashed (signal 11)" in message and "corrupt" in message
+    monkeypatch.setattr(c3d_module, "_CHILD", "import time; time.sleep(30)")
+    monkeypatch.setattr(c3d_module, "READ_TIMEOUT_S", 0.5)
+    assert "ezc3d still reading after 1 s" in assert_error(path, "readable C3D")
+    monkeypatch.setattr(c3d_module, "_CHILD", "import sys; sys.exit(3)")
+    assert "ezc3d failed (exit 3)" in assert_error(path, "readable C3D")

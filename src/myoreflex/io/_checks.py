@@ -276,6 +276,7 @@ def build_trial(
     ``metadata``, the caller's ``joint`` and ``side`` (when given) and ``extra`` (the caller's own
     entries, which win).
     """
+    check_time(path, originals.get("time", {}).get("name", "time"), time)
     for name, (values, _) in channels.items():
         check_finite(path, originals.get(name, {}).get("name", name), values, time)
     given = {key: value for key, value in (("joint", joint), ("side", side)) if value is not None}

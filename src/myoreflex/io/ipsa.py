@@ -159,10 +159,22 @@ def _text(value) -> str:
 
 
 def _number(value) -> float | None:
-    array = np.asarray(value, dtype=float).ravel()
+    """The first number of a MATLAB value; None when it is empty, NaN or not a number."""
+    try:
+        array = np.asarray(value, dtype=float).ravel()
+    except (TypeError, ValueError):
+        return None
     if array.size == 0 or not np.isfinite(array[0]):
         return None
     return float(array[0])
+
+
+def _numbers(path, where: str, value) -> np.ndarray:
+    """A MATLAB field as a flat float vector; text, structs and cells raise naming the field."""
+    try:
+        return np.asarray(value, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise fail(path, where, "a numeric vector", f"a {type(value).__name__} value") from None
 
 
 def _lever_arm(path, segment, index: int, field: str | None, side: str, override: float | None):
@@ -181,7 +193,7 @@ def _lever_arm(path, segment, index: int, field: str | None, side: str, override
 def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, angle_sign: float,
                    conversions: dict[str, Conversion], used: set, max_samples: int) -> Trial:
     where = f"allsegments({index})"
-    time = np.asarray(_field(path, segment, index, "t"), dtype=float).ravel()
+    time = _numbers(path, f"{where}.t", _field(path, segment, index, "t"))
     _checks.check_samples(path, time.size, max_samples, f"samples in {where}")
     n = time.size
     channels: dict[str, tuple[np.ndarray, str]] = {}
@@ -208,7 +220,7 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
                                               **extra, **_checks.conversion_record(conversion))
 
     def signal(name: str) -> np.ndarray:
-        values = np.asarray(_field(path, segment, index, name), dtype=float).ravel()
+        values = _numbers(path, f"{where}.{name}", _field(path, segment, index, name))
         if values.size != n:
             raise fail(path, f"{where}.{name}", f"{n} samples (as `t`)", values.size)
         return values
@@ -224,8 +236,9 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
     pos, vel, force = signal("pos"), signal("vel"), signal("force")
     peak = int(np.argmax(np.abs(vel)))
     tc = _field(path, segment, index, "tc", required=False)
-    if tc is not None and np.asarray(tc).size == n:
-        peak = int(np.argmin(np.abs(np.asarray(tc, dtype=float))))
+    tc = None if tc is None else _numbers(path, f"{where}.tc", tc)
+    if tc is not None and tc.size == n and np.all(np.isfinite(tc)):
+        peak = int(np.argmin(np.abs(tc)))
     joint, direction, lever_field = MOVEMENTS.get(
         movement, (movement.split("_")[0] or "unknown", float(np.sign(vel[peak]) or 1.0), None)
     )
@@ -244,7 +257,11 @@ def _segment_trial(path: Path, segment, index: int, lever_arm_m: float | None, a
     for k, muscle in enumerate(muscles, start=1):
         for kind, prefix in (("raw", "emg_"), ("rms", "emgrms_")):
             add(prefix + muscle, signal(f"emg{k}{kind}"), "V", f"emg{k}{kind}", 1.0, f"emg{k}{kind}")
-        onset = _number(_field(path, segment, index, f"onset{k}", required=False))
+        raw_onset = _field(path, segment, index, f"onset{k}", required=False)
+        onsets = np.empty(0) if raw_onset is None else _numbers(path, f"{where}.onset{k}", raw_onset)
+        if onsets.size > 1:
+            raise fail(path, f"{where}.onset{k}", "one 1-based sample index or NaN", f"{onsets.size} values")
+        onset = _number(onsets)
         if onset is not None and (onset != round(onset) or not 1 <= onset <= n):
             raise fail(path, f"{where}.onset{k}", f"a 1-based sample index in 1..{n} or NaN", onset)
         onset_index[muscle] = None if onset is None else int(onset) - 1

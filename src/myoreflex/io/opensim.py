@@ -263,6 +263,7 @@ def read_opensim(
 
     degrees = _in_degrees(path, header, in_degrees)
     channels, originals = {}, {}
+    units: dict[str, str] = {}  # label -> SI unit of its channel
     rotational = []
     for j, label in enumerate(data_labels, start=1):
         lower = label.lower()
@@ -310,6 +311,7 @@ def read_opensim(
             raise fail(path, label, "labels that give distinct channel names", f"a second `{channel}`")
         column *= factor
         channels[channel] = (column, unit)
+        units[label] = unit
         total = (conversion.scale if conversion else 1.0) * factor
         offset = (conversion.offset if conversion else 0.0) * factor
         originals[channel] = _checks.original(label, label_unit, total, offset,
@@ -323,7 +325,7 @@ def read_opensim(
     if angle_channel is not None:
         if angle_channel in data_labels:
             if angle_channel not in rotational:
-                got = f"a column in {channels[angle_channel][1]}"
+                got = f"a column in {units[angle_channel]}" + (" (an EMG column)" if angle_channel in emg else "")
                 raise fail(path, angle_channel, "a rotational coordinate", got)
             channels["angle"] = (channels[angle_channel][0] * angle_sign, "rad")
             scale = originals[angle_channel]["scale"] * angle_sign
