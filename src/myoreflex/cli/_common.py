@@ -128,6 +128,14 @@ AngleSign = Annotated[float, typer.Option(help="1, or -1 when the file's flexion
 Coordinate = Annotated[Optional[str], typer.Option(
     help="the file's angle: an OpenSim coordinate (knee_angle_r), a CSV column or a C3D analog label")]
 TimeColumn = Annotated[Optional[str], typer.Option(help="CSV time column (default time_s or time_ms)")]
+Lenient = Annotated[bool, typer.Option(
+    "--lenient", help="measure a recording that fails a quality gate anyway, naming the gate in warnings")]
+Scale = Annotated[Optional[list[str]], typer.Option(
+    "--scale", help="CHANNEL=FACTOR: multiply a channel's file values, e.g. angle=35.68 (deg per V); repeat")]
+Offset = Annotated[Optional[list[str]], typer.Option(
+    "--offset", help="CHANNEL=VALUE: add to a channel's scaled values, in its --unit; repeat")]
+Unit = Annotated[Optional[list[str]], typer.Option(
+    "--unit", help="CHANNEL=UNIT: the unit of a channel's (scaled) values, e.g. angle=deg; repeat")]
 Seed = Annotated[int, typer.Option(help="random seed, an integer >= 0", callback=number(0, 2**32 - 1, integer=True))]
 Segment = Annotated[Optional[int], typer.Option(help="segment index in multi-segment files",
                                                 callback=number(0, 1_000_000, integer=True))]
@@ -135,14 +143,56 @@ Scheduler = Annotated[Optional[str], typer.Option(help="Dask: 'local' for a Loca
                                                   callback=_scheduler)]
 
 
-def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str]):
+PLOT_SUFFIXES = (".png", ".pdf", ".svg", ".jpg", ".jpeg", ".tif", ".tiff", ".eps", ".ps", ".webp")
+"""Figure formats matplotlib writes (``--plot``)."""
+
+
+def check_output(path: Optional[Path], flag: str, *, inputs=(), suffixes=None) -> Optional[Path]:
+    """An output option checked before any work (folder there and writable, not a directory, a known
+    extension, not one of the inputs): the one-line error (exit 2) otherwise. None passes."""
+    if path is None:
+        return None
+    from myoreflex.errors import OutputError
+    from myoreflex.io.results import TABLE_SUFFIXES
+    from myoreflex.io.results import check_output as check
+
+    try:
+        return check(path, inputs=inputs, suffixes=suffixes or TABLE_SUFFIXES, what=flag)
+    except OutputError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def check_plot(path: Optional[Path], *, inputs=()) -> Optional[Path]:
+    """``--plot`` checked before any work (:func:`check_output` with the figure formats)."""
+    return check_output(path, "--plot", inputs=inputs, suffixes=PLOT_SUFFIXES)
+
+
+def conversions(scale, offset, unit) -> Optional[dict]:
+    """The readers' ``conversions`` from ``--scale``, ``--offset``, ``--unit`` (one-line error, exit 2)."""
+    if not (scale or offset or unit):
+        return None
+    from myoreflex.errors import ParameterError
+    from myoreflex.io import parse_conversions
+
+    try:
+        return parse_conversions(scale=scale or (), offset=offset or (), unit=unit or ())
+    except ParameterError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str],
+                       converted: Optional[dict] = None):
     """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D);
-    ``coordinate`` (``--coordinate``) names the file's angle channel, ``time_column`` a CSV's time."""
+    ``coordinate`` (``--coordinate``) names the file's angle channel, ``time_column`` a CSV's time,
+    ``converted`` the readers' ``conversions`` (:func:`conversions`)."""
     from myoreflex.io import read_trials
 
     if not path.is_file():
         fail("FILE", "an existing recording file", str(path))
-    given = {"angle_sign": angle_sign, "angle_channel": coordinate, "time_column": time_column}
+    given = {"angle_sign": angle_sign, "angle_channel": coordinate, "time_column": time_column,
+             "conversions": converted}
     trials = read_trials(path, **{name: value for name, value in given.items() if value is not None})
     if len(trials) != 1:
         from myoreflex.errors import RecordingError, describe
@@ -151,23 +201,27 @@ def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float,
     return trials[0]
 
 
-def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None):
-    from myoreflex.protocols import PendulumTest
+def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None, *, lenient=False,
+                         converted=None):
+    """A pendulum recording and its measures (quality gates checked; ``lenient`` names failures)."""
+    from myoreflex.measures.pendulum import measure
 
-    trial = read_pendulum_file(path, coordinate, angle_sign, time_column)
-    return trial, PendulumTest.measure(trial)
+    trial = read_pendulum_file(path, coordinate, angle_sign, time_column, converted)
+    return trial, measure(trial, lenient=lenient)
 
 
 
-def read_stretches(paths, angle_sign: float, segment: Optional[int] = None, speed: Optional[str] = None):
-    """Every stretch Trial in ``paths`` (a multi-segment file gives all its segments, or one)."""
+def read_stretches(paths, angle_sign: float, segment: Optional[int] = None, speed: Optional[str] = None,
+                   converted: Optional[dict] = None):
+    """Every stretch Trial in ``paths`` (a multi-segment file gives all its segments, or one);
+    ``converted``: the readers' ``conversions`` (:func:`conversions`)."""
     from myoreflex.io import read_trials
 
     trials = []
     for path in paths:
         if not path.is_file():
             fail("FILE", "an existing recording file", str(path))
-        segments = read_trials(path, angle_sign=angle_sign)
+        segments = read_trials(path, angle_sign=angle_sign, **({"conversions": converted} if converted else {}))
         if segment is not None:
             if not 0 <= segment < len(segments):
                 fail("--segment", f"an index in [0, {len(segments) - 1}] for {path.name}", segment)

@@ -15,10 +15,17 @@ from myoreflex.cli._common import (
     AngleSign,
     AsJson,
     Coordinate,
+    Lenient,
+    Offset,
     PlotFile,
+    Scale,
     Segment,
     TimeColumn,
+    Unit,
     assess_pendulum_file,
+    check_output,
+    check_plot,
+    conversions,
     fail,
     number,
     read_stretches,
@@ -35,23 +42,44 @@ def assess_pendulum(
     coordinate: Coordinate = None,
     angle_sign: AngleSign = 1.0,
     time_column: TimeColumn = None,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
     plot: PlotFile = None,
     as_json: AsJson = False,
 ):
-    """Pendulum-test measures (R1, R2n, swings, peak velocity, period) of one recording."""
-    trial, metrics = run(lambda: assess_pendulum_file(file, coordinate, angle_sign, time_column))
+    """Pendulum-test measures (R1, R2n, swings, peak velocity, period) of one recording.
+
+    The recording must pass the pendulum's quality gates (a settled plateau, enough samples per
+    swing, a reversing first swing, a damped decay, a quiet rest: ``myoreflex.measures.pendulum``);
+    ``--lenient`` measures it anyway and names the failed gates in ``warnings``.
+    """
+    check_plot(plot, inputs=[file])
+    converted = conversions(scale, offset, unit)
+    trial, metrics = run(lambda: assess_pendulum_file(file, coordinate, angle_sign, time_column, lenient=lenient,
+                                                      converted=converted))
     if plot:
         from myoreflex.report.figures import pendulum_figure, save_figure
 
-        save_figure(pendulum_figure([trial], [file.name], title=f"Pendulum test: {file.name}"), plot)
+        run(lambda: save_figure(pendulum_figure([trial], [file.name], title=f"Pendulum test: {file.name}",
+                                                records=[metrics]), plot))
     values = metrics.as_dict()
     if as_json:
-        typer.echo(json.dumps({"file": str(file), "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}}))
+        typer.echo(json.dumps({"file": str(file), "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS},
+                               "warnings": list(metrics.warnings)}))
         return
     typer.echo(f"Pendulum test, {file.name}")
     for key in PENDULUM_CONTRACT_KEYS:
         typer.echo(f"  {key:28s} {values[key]}")
+    print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
+
+
+def print_warnings(warnings) -> None:
+    """Failed quality gates of a lenient measure, one line each after the numbers."""
+    for warning in warnings:
+        typer.echo(f"  WARNING: {warning}")
 
 
 @app.command("folder")
@@ -61,8 +89,13 @@ def assess_folder(
     pattern: Annotated[str, typer.Option(help="file pattern inside the folder")] = "*.csv",
     coordinate: Coordinate = None,
     angle_sign: AngleSign = 1.0,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
 ):
-    """Assess every pendulum recording of a folder into one table (one row per file)."""
+    """Assess every pendulum recording of a folder into one table (one row per file; a file that
+    cannot be read or fails a quality gate gets its error in its row, ``--lenient`` its warnings)."""
     from myoreflex.io.results import write_table
 
     if not folder.is_dir():
@@ -70,6 +103,8 @@ def assess_folder(
     files = sorted(folder.glob(pattern))
     if not files:
         fail("--pattern", f"files matching it in {folder}", pattern)
+    check_output(out, "--out", inputs=files)
+    converted = conversions(scale, offset, unit)
     rows = []
     with typer.progressbar(files, label="assessing", file=sys.stderr) as progress:
         for path in progress:
@@ -78,8 +113,9 @@ def assess_folder(
                              f"{'a folder' if path.is_dir() else 'no readable file'}"})
                 continue
             try:
-                _, metrics = assess_pendulum_file(path, coordinate, angle_sign)
-                rows.append({"file": path.name, "error": "", **metrics.as_dict()})
+                _, metrics = assess_pendulum_file(path, coordinate, angle_sign, lenient=lenient, converted=converted)
+                rows.append({"file": path.name, "error": "", **metrics.as_dict(),
+                             "warnings": "; ".join(metrics.warnings)})
             except (MyoreflexError, OSError) as exc:  # one bad file is reported in its row, not fatal
                 rows.append({"file": path.name, "error": str(exc)})
     written = run(lambda: write_table(rows, out))
@@ -98,22 +134,35 @@ def assess_stretch(
         help="limb + device inertia about the joint (kg m^2)", callback=number(1e-4, 10.0, unit="kg m^2"))] = None,
     segment: Segment = None,
     angle_sign: AngleSign = 1.0,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
     plot: PlotFile = None,
     as_json: AsJson = False,
 ):
-    """NeuroFlexor-style decomposition: inertial, elastic, viscous and neural components."""
+    """NeuroFlexor-style decomposition: inertial, elastic, viscous and neural components.
+
+    The two stretches must be of the same joint (and subject and side where the files say) and
+    cover the same angles (quality gates of ``myoreflex.measures.decomposition``).
+    """
     from myoreflex.measures import decomposition
 
+    check_plot(plot, inputs=[slow, fast])
+    converted = conversions(scale, offset, unit)
+
     def body():
-        (slow_trial,), (fast_trial,) = (read_stretches([p], angle_sign, segment) for p in (slow, fast))
+        (slow_trial,), (fast_trial,) = (read_stretches([p], angle_sign, segment, converted=converted)
+                                        for p in (slow, fast))
         return slow_trial, fast_trial, decomposition.measure(slow_trial, fast_trial, lever_arm_m=lever_arm_m,
-                                                             inertia_kg_m2=inertia_kg_m2)
+                                                             inertia_kg_m2=inertia_kg_m2, lenient=lenient)
 
     slow_trial, fast_trial, result = run(body)
     if plot:
         from myoreflex.report.figures import save_figure, stretch_figure
 
-        save_figure(stretch_figure([slow_trial, fast_trial], [slow.name, fast.name], "Slow vs fast stretch"), plot)
+        run(lambda: save_figure(stretch_figure([slow_trial, fast_trial], [slow.name, fast.name],
+                                               "Slow vs fast stretch", records=[result]), plot))
     out = result.as_dict()
     if as_json:
         typer.echo(json.dumps(out, default=str))
@@ -123,6 +172,7 @@ def assess_stretch(
         flag = out["flags"].get(name) if out.get("flags") else None
         mark = " ABOVE healthy cut-off" if flag else ""
         typer.echo(f"  {name:10s} {value:8.3f}{mark}")
+    print_warnings(result.warnings)
     typer.echo(DISCLAIMER)
 
 
@@ -134,15 +184,21 @@ def assess_manual(
     lever_arm_m: Annotated[Optional[float], typer.Option(
         help="joint to load cell (m), for forces", callback=number(0.01, 2.0, unit="m"))] = None,
     angle_sign: AngleSign = 1.0,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
     as_json: AsJson = False,
 ):
     """Neural component of each fast hand-held stretch against the slow stretches of the same file."""
     from myoreflex.measures import manual
 
+    converted = conversions(scale, offset, unit)
+
     def body():
         rows = []
         for path in files:
-            trials = read_stretches([path], angle_sign)
+            trials = read_stretches([path], angle_sign, converted=converted)
             slow = [t for t in trials if t.stretch_speed == slow_speed]
             fast = [t for t in trials if t.stretch_speed == fast_speed]
             speeds = sorted({str(t.stretch_speed) for t in trials})
@@ -150,7 +206,7 @@ def assess_manual(
                 if not found:
                     fail(flag, f"a stretch_speed of {path.name} ({', '.join(speeds)})", value)
             for trial in fast:
-                result = manual.measure(slow, trial, lever_arm_m=lever_arm_m).as_dict()
+                result = manual.measure(slow, trial, lever_arm_m=lever_arm_m, lenient=lenient).as_dict()
                 rows.append({"file": str(path), "segment": trial.segment, **result})
         return rows
 
@@ -165,6 +221,7 @@ def assess_manual(
         viscous = row["viscous_nm"] if row["viscous_nm"] is not None else row["viscous_n"]
         typer.echo(f"  {Path(row['file']).name} segment {row['segment']}: neural {neural:7.2f} {unit}, "
                    f"viscous {viscous:6.2f} {unit}, peak velocity {row['peak_velocity_deg_s']:.0f} deg/s")
+        print_warnings(row["warnings"])
     typer.echo(DISCLAIMER)
 
 
@@ -174,16 +231,26 @@ def assess_threshold(
     muscle: Annotated[Optional[str], typer.Option(help="stretched muscle (emg_<muscle>); default the first")] = None,
     speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
     angle_sign: AngleSign = 1.0,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
     as_json: AsJson = False,
 ):
-    """Dynamic stretch reflex thresholds and the TSRT (Levin & Feldman) with 95 % intervals."""
+    """Dynamic stretch reflex thresholds and the TSRT (Levin & Feldman) with 95 % intervals.
+
+    The stretches must pass the TSRT's quality gates (at least 3 stretches over a velocity span of
+    at least half the fastest: ``myoreflex.measures.threshold``); ``--lenient`` names failures.
+    """
     from myoreflex.measures import threshold
 
+    converted = conversions(scale, offset, unit)
+
     def body():
-        trials = read_stretches(files, angle_sign, speed=speed)
+        trials = read_stretches(files, angle_sign, speed=speed, converted=converted)
         if len(trials) < 2:
             fail("FILE...", "at least two stretches at different velocities", f"{len(trials)} stretch(es)")
-        return threshold.measure(trials, muscle=muscle)
+        return threshold.measure(trials, muscle=muscle, lenient=lenient)
 
     result = run(body)
     out = result.as_dict()
@@ -194,6 +261,7 @@ def assess_threshold(
     if out["estimable"]:
         typer.echo(f"  TSRT {out['tsrt_deg']:.1f} deg, 95 % CI {out['tsrt_ci_deg']}; mu {out['mu_s']:.3f} s")
     typer.echo(f"  {out['note']}")
+    print_warnings(result.warnings)
     typer.echo(DISCLAIMER)
 
 

@@ -14,6 +14,7 @@ from myoreflex.cli._common import (
     Scheduler,
     Seed,
     check_joint,
+    check_output,
     fail,
     number,
     run,
@@ -60,12 +61,13 @@ def cohort_population(
                                                    callback=number(0.0, 1.0))] = 0.5,
 ):
     """Draw a virtual population into a manifest CSV (conditions, severities, body sizes)."""
+    check_output(out, "--out", suffixes=(".csv",))
     from myoreflex.cohort.population import sample_population
     from myoreflex.io.results import write_table
 
     conditions = {"healthy": 1.0 - stroke_fraction, "stroke": stroke_fraction}
     rows = sample_population(n, conditions={k: v for k, v in conditions.items() if v > 0}, seed=seed)
-    typer.echo(f"{len(rows)} subjects -> {write_table(rows, out)}")
+    typer.echo(f"{len(rows)} subjects -> {run(lambda: write_table(rows, out))}")
 
 
 def _protocol_names() -> str:
@@ -124,6 +126,7 @@ def cohort_simulate_command(
 
     check_joint(joint)
     chosen = chosen_protocol(protocol, velocity_deg_s, setting)
+    check_output(out, "--out", inputs=[manifest])
     rows = run(lambda: read_manifest(manifest, joint=joint))
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_simulate(
         rows, out=out, protocol=chosen, joint=joint, chunk_size=chunk_size, scheduler=scheduler,
@@ -147,6 +150,7 @@ def cohort_assess_command(
 
     if PROTOCOLS.aliases.get(protocol, protocol) not in PROTOCOLS:
         fail("--protocol", f"one of {_protocol_names()}", protocol)
+    check_output(out, "--out", inputs=[manifest])
     rows = run(lambda: read_manifest(manifest))
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_assess(
         rows, out=out, protocol=protocol, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
@@ -190,6 +194,7 @@ def cohort_fit_command(
     check_stretch_fit_options(condition, severity, method, 75.0, 1.75)
     check_joint(joint)
     check_free(free, "knee" if test == "pendulum" else joint)
+    check_output(out, "--out", inputs=[manifest])
     rows = run(lambda: read_manifest(manifest))
     options = {"angle_sign": angle_sign}
     if test == "pendulum":

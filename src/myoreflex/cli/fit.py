@@ -13,11 +13,17 @@ from myoreflex.cli._common import (
     AngleSign,
     AsJson,
     Coordinate,
+    Lenient,
+    Offset,
     PlotFile,
+    Scale,
     Seed,
     Segment,
+    Unit,
     check_common,
     check_joint,
+    check_plot,
+    conversions,
     fail,
     number,
     read_pendulum_file,
@@ -38,21 +44,32 @@ def fit_pendulum_command(
     height_m: Annotated[float, typer.Option(help="body height (m) for the leg's anthropometry")] = 1.75,
     method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
     seed: Seed = 0,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
     plot: PlotFile = None,
     as_json: AsJson = False,
 ):
-    """Fit reflex and passive parameters of the knee model to one pendulum recording."""
+    """Fit reflex and passive parameters of the knee model to one pendulum recording.
+
+    The recording must pass the pendulum's quality gates, as for ``assess pendulum``; ``--lenient``
+    fits it anyway and names the failed gates in ``warnings``.
+    """
     from myoreflex.fit import FitSettings, fit_pendulum
     from myoreflex.model import default_params
 
     _check_fit_options(method, body_mass_kg, height_m)
     check_free(free, "knee")
+    check_plot(plot, inputs=[file])
+    converted = conversions(scale, offset, unit)
 
     def body():
-        trial = read_pendulum_file(file, coordinate, angle_sign, None)
+        trial = read_pendulum_file(file, coordinate, angle_sign, None, converted)
         params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
         options = {"free": free} if free else {}
-        return fit_pendulum(trial, params0, settings=FitSettings(method=method, seed=seed), **options)
+        return fit_pendulum(trial, params0, settings=FitSettings(method=method, seed=seed), lenient=lenient,
+                            **options)
 
     result = run(body)
     _report_fit(result, f"Pendulum fit: {file.name}",
@@ -106,6 +123,8 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
     out = result.to_dict()
     typer.echo(summary(out))
     _echo_params(out)
+    for warning in out["warnings"]:
+        typer.echo(f"  WARNING: {warning}")
     typer.echo(DISCLAIMER)
 
 
@@ -133,7 +152,8 @@ def check_stretch_fit_options(condition, severity, method, body_mass_kg, height_
     _check_fit_options(method, body_mass_kg, height_m)
 
 
-def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], speed: Optional[str]):
+def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], speed: Optional[str],
+                            converted: Optional[dict] = None):
     """The stretch Trials of ``files`` for a fit; bad input (a missing or unreadable file, no torque
     or angle channel) prints one line and exits with code 2."""
     from myoreflex.errors import RecordingError
@@ -141,7 +161,7 @@ def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], sp
     trials = []
     for path in files:
         try:
-            got = read_stretches([path], angle_sign, segment, speed)
+            got = read_stretches([path], angle_sign, segment, speed, converted)
         except RecordingError as exc:
             fail("FILE", "a readable stretch recording", str(exc))
         for trial in got:
@@ -176,12 +196,18 @@ def fit_stretch_command(
     angle_sign: AngleSign = 1.0,
     segment: Segment = None,
     speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    lenient: Lenient = False,
     plot: PlotFile = None,
     as_json: AsJson = False,
 ):
     """Fit reflex and passive parameters to motorized stretches at several velocities (torque, EMG).
 
     The model follows the recorded angle: --json gives rmse_deg null and rmse_nm, the torque RMSE (N m).
+    The stretches must be of one joint (and subject and side where the files say); ``--lenient``
+    fits them anyway and names the failed gate in ``warnings``.
     """
     from myoreflex.fit import FitSettings, fit_stretch
 
@@ -189,7 +215,8 @@ def fit_stretch_command(
     if joint is not None:
         check_joint(joint)
         check_free(free, joint)
-    trials = read_stretch_recordings(files, angle_sign, segment, speed)
+    check_plot(plot, inputs=files)
+    trials = read_stretch_recordings(files, angle_sign, segment, speed, conversions(scale, offset, unit))
     named = {t.metadata.get("joint") for t in trials} - {None}
     if joint is None:
         joint = named.pop() if len(named) == 1 else "elbow"
@@ -208,7 +235,7 @@ def fit_stretch_command(
         options = {"free": free} if free else {}
         try:
             return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, smoothing_s=smoothing_ms / 1000.0,
-                               settings=FitSettings(method=method, seed=seed), **options)
+                               settings=FitSettings(method=method, seed=seed), lenient=lenient, **options)
         except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
             fail("FILE", "a stretch recording the fit can use", str(exc))
 

@@ -23,6 +23,7 @@ from myoreflex.cli._common import (
     Severity,
     check_common,
     check_joint,
+    check_plot,
     fail,
     preset,
     run,
@@ -49,6 +50,7 @@ def simulate_pendulum(
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures."""
     check_common(condition, severity)
+    check_plot(plot)
     trial, metrics = run(lambda: pendulum_result(condition, severity))
     if plot:
         from myoreflex.report.figures import pendulum_figure
@@ -89,6 +91,7 @@ def simulate_stretch(
     """Simulate motorized constant-velocity stretches at one or more velocities."""
     check_common(condition, severity)
     check_joint(joint)
+    check_plot(plot)
     velocities = velocity_deg_s or [5.0, 100.0, 236.0]
     trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities))
     if plot:
@@ -130,6 +133,7 @@ def protocol_command(name: str):
         check_common(condition, severity)
         if joint not in protocol.joints:
             fail("--joint", " or ".join(protocol.joints), joint)
+        check_plot(plot)
         given = {info.edge_name: options[info.edge_name] for info in infos if options[info.edge_name] is not None}
         for info in infos:
             if info.default is None and info.edge_name not in given:

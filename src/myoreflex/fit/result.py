@@ -56,7 +56,8 @@ class FitResult:
         definite and, for NUTS, no chain diverged and every R-hat is below 1.1.
     names : the free parameters in the order of ``correlations``.
     correlations : posterior correlation matrix (Laplace), shape ``(len(names), len(names))``.
-    warnings : identifiability messages (also emitted as :class:`NotIdentifiedWarning`).
+    warnings : the failed quality gates of a lenient fit (first), then the identifiability messages
+        (also emitted as :class:`NotIdentifiedWarning`).
     method : ``"map"`` or ``"nuts"``.
     data : what was fitted (source file, channel, window, release, initial angle, sample count).
     model_version : ``myoreflex.__version__`` of the run.
@@ -102,16 +103,19 @@ class FitResult:
     traces: tuple[FittedTrace, ...] = ()
 
     def to_dict(self) -> dict:
-        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
+        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged", "warnings"}``
+        (plain types).
 
         ``rmse_deg`` is null for a stretch fit (the angle is prescribed), which adds ``rmse_nm``
-        (the torque RMSE, N m).
+        (the torque RMSE, N m); ``warnings`` lists the failed quality gates of a lenient fit and the
+        parameters the data do not identify.
         """
         out = {
             "params": {name: float(value) for name, value in self.params.items()},
             "ci95": {name: [float(low), float(high)] for name, (low, high) in self.ci95.items()},
             "rmse_deg": None if self.rmse_deg is None else float(self.rmse_deg),
             "converged": bool(self.converged),
+            "warnings": list(self.warnings),
         }
         if self.rmse_nm is not None:
             out["rmse_nm"] = float(self.rmse_nm)
