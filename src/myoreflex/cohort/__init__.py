@@ -18,7 +18,9 @@ A CSV file with a ``subject`` column (unique ids) and either
 
 - ``file``: a recording per subject, or for :func:`cohort_fit` several separated by ``;``
   (``s01_30.csv;s01_90.csv;s01_180.csv``); relative paths are resolved against the manifest's
-  folder; a missing or unreadable file is an error in that subject's row, not for the run; or
+  folder and must stay inside it (``../`` or an absolute path elsewhere is an error in that row,
+  naming the path, unless ``allow_outside=True``); a missing or unreadable file is an error in that
+  subject's row, not for the run; or
 - ``condition, severity, body_mass_kg, height_m``: a virtual subject (condition from
   :data:`myoreflex.conditions.CONDITIONS`, severity in [0, 1], body mass in kg, height in m).
 
@@ -30,6 +32,13 @@ columns are carried into the results unchanged. A malformed manifest raises
 
 How a run goes
 --------------
+0. Before any work: the manifest's columns (a model-variant column such as ``spindle_model``, or
+   a structural parameter, is refused), the protocol, the scheduler (None, ``"local"``, an address
+   or a ``distributed.Client``) and the output are checked. ``out`` must be a ``.csv`` or
+   ``.parquet`` path in an existing, writable folder, not a directory and not one of the inputs
+   (the manifest, every recording): :func:`myoreflex.io.results.check_output`. Rows read from a
+   manifest (a path, or the :class:`Manifest` :func:`read_manifest` returns) know its file, so
+   ``cohort_simulate(read_manifest("m.csv"), out="m.csv")`` stops there too.
 1. The rows are split into balanced chunks of at most ``chunk_size`` subjects. Every chunk has the
    same batch shape (the last one is padded by repeating its last subject, whose copies are
    dropped), so one compilation serves the whole cohort.
@@ -41,12 +50,19 @@ How a run goes
    processes) or a scheduler address they are Dask tasks and their rows come back to this process.
 3. This process writes each finished chunk to ``<out>.parts/chunk-<i>-<key>.json`` (a temporary
    name, then a rename). The key is a SHA-256 of the chunk's rows (and, for recordings, each file's
-   size and modification time), the settings and the myoreflex version. A run restarted with the
-   same arguments after an interruption (even ``kill -9``) reuses every finished chunk and
-   computes only the rest.
+   size and modification time), the settings and the myoreflex version. Each part also records
+   its row count and a SHA-256 of its rows; a run restarted with the same arguments after an
+   interruption (even ``kill -9``) reuses every finished chunk whose part matches its key, its
+   subjects, its row count and its checksum, and computes the rest (a part that does not match
+   is recomputed, never trusted; ``CohortResult.rejected_chunks`` counts them). Temporary files
+   a killed run left (``.chunk-*.tmp``, ``.<table>-*``) are removed.
 4. The table is assembled in manifest order and written atomically (``.csv`` or ``.parquet``,
    :func:`myoreflex.io.results.write_table`), then a provenance record beside it
-   (``<out>.provenance.json``). The parts folder is then removed unless ``keep_parts=True``.
+   (``<out>.provenance.json``). The parts folder is then removed unless ``keep_parts=True``. A
+   full disk or a permission error during a write is one :class:`~myoreflex.errors.OutputError`
+   line, nothing is half-written, and the rerun resumes. CSV text cells that a spreadsheet would
+   run as a formula (``=``, ``+``, ``-``, ``@``) are written with a leading quote;
+   :func:`read_results` removes it.
 
 Result columns
 --------------
@@ -80,13 +96,15 @@ from myoreflex.cohort.engine import (
     run,
 )
 from myoreflex.cohort.fitters import PendulumFitter, StretchFitter
-from myoreflex.cohort.manifest import as_rows, build_params, read_manifest, validate_rows
+from myoreflex.cohort.manifest import FILE_SEPARATOR, Manifest, as_rows, build_params, read_manifest, validate_rows
 from myoreflex.cohort.population import sample_population
 from myoreflex.errors import ParameterError, ProtocolError, describe, require_extra
+from myoreflex.io.results import unescape_cell
 from myoreflex.protocols import Protocol
 
 __all__ = [
     "CohortResult",
+    "Manifest",
     "PendulumFitter",
     "StretchFitter",
     "build_params",
@@ -152,10 +170,13 @@ def cohort_simulate(
     >>> from myoreflex import PendulumTest
     >>> rows = sample_population(4, seed=0)
     >>> with tempfile.TemporaryDirectory() as folder:
-    ...     result = cohort_simulate(rows, out=f"{folder}/cohort.csv", protocol=PendulumTest(duration=3.0))
+    ...     result = cohort_simulate(rows, out=f"{folder}/cohort.csv", protocol=PendulumTest(duration=10.0))
     ...     columns = list(read_results(result.table)[0])
-    >>> result.status_counts, columns[:2], "r1" in columns
-    ({'OK': 4}, ['subject', 'condition'], True)
+    >>> result.n_subjects, sum(result.status_counts.values()), columns[:2], "r1" in columns
+    (4, 4, ['subject', 'condition'], True)
+
+    A subject whose leg still swings at the end of the test gets an ``ERROR`` row naming the
+    pendulum's ``plateau_settled`` quality gate instead of a number.
     """
     rows = as_rows(rows, joint)
     if any("file" in row for row in rows):
@@ -174,7 +195,7 @@ def cohort_simulate(
         raise ParameterError(describe("record_every", "an integer >= 1", repr(record_every)))
     task = Task("simulate", instance, joint=joint, dt=float(dt), record_every=int(record_every))
     return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
-                keep_parts=keep_parts)
+               keep_parts=keep_parts, inputs=_inputs(rows))
 
 
 def _file_rows(rows, kind: str) -> list[dict]:
@@ -184,6 +205,25 @@ def _file_rows(rows, kind: str) -> list[dict]:
                                       "virtual subjects",
                                       "use cohort_simulate for virtual subjects"))
     return rows
+
+
+def _inputs(rows) -> list[str]:
+    """Every file a run reads: the manifest (when the rows came from one) and the recordings."""
+    files = [str(rows.path)] if isinstance(rows, Manifest) else []
+    for row in rows:
+        if row.get("file"):
+            files.extend(str(row["file"]).split(FILE_SEPARATOR))
+    return files
+
+
+def _root(rows) -> str | None:
+    return str(rows.folder) if isinstance(rows, Manifest) else None
+
+
+def _check_allow_outside(allow_outside) -> bool:
+    if not isinstance(allow_outside, bool):
+        raise ParameterError(describe("allow_outside", "True or False", repr(allow_outside)))
+    return allow_outside
 
 
 def cohort_assess(
@@ -196,6 +236,7 @@ def cohort_assess(
     scheduler=None,
     progress: ProgressCallback | None = None,
     keep_parts: bool = False,
+    allow_outside: bool = False,
 ) -> CohortResult:
     """Measure every subject's recording (one file per subject); one results row per subject.
 
@@ -209,17 +250,22 @@ def cohort_assess(
     reader_options : keyword arguments for :func:`myoreflex.io.read_trial` (e.g. ``angle_sign``).
     chunk_size, scheduler, progress, keep_parts : as in :func:`cohort_simulate`. On a cluster the
         files must be readable by the workers at the same paths.
+    allow_outside : read recordings outside the manifest's folder too (``../``, absolute paths
+        elsewhere, links leading out); by default such a row is an error naming the path. Rows
+        given by hand (not from a manifest file) are not restricted.
 
     Returns
     -------
-    CohortResult. A file that is missing, unreadable or cannot be measured gives a row with
-    ``status = "ERROR"`` and the message in ``error``; the run goes on.
+    CohortResult. A file that is missing, unreadable, outside the manifest's folder or cannot be
+    measured gives a row with ``status = "ERROR"`` and the message in ``error``; the run goes on.
     """
+    allow_outside = _check_allow_outside(allow_outside)
     rows = _file_rows(rows, "assess")
     name = protocol_name(protocol)
-    task = Task("assess", name, reader_options=tuple(sorted((reader_options or {}).items())))
+    task = Task("assess", name, reader_options=tuple(sorted((reader_options or {}).items())), root=_root(rows),
+                allow_outside=allow_outside)
     return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
-                keep_parts=keep_parts)
+               keep_parts=keep_parts, inputs=_inputs(rows))
 
 
 def cohort_fit(
@@ -232,6 +278,7 @@ def cohort_fit(
     scheduler=None,
     progress: ProgressCallback | None = None,
     keep_parts: bool = False,
+    allow_outside: bool = False,
 ) -> CohortResult:
     """Fit every subject's recordings with ``fitter(trials, row) -> {column: value}``.
 
@@ -241,7 +288,9 @@ def cohort_fit(
     as :class:`myoreflex.cohort.StretchFitter`. On a cluster it must be importable by the workers (a
     module-level function or a frozen dataclass instance). A dataclass fitter's fields are its
     settings: they enter the resume key and the provenance, so changing one recomputes every
-    chunk. Everything else (chunks, resume, Dask, per-row errors) is as in :func:`cohort_assess`.
+    chunk. Everything else (chunks, resume, Dask, per-row errors, ``allow_outside``) is as in
+    :func:`cohort_assess`. A fitter with a ``check()`` method (:class:`myoreflex.cohort.StretchFitter`,
+    :class:`~myoreflex.cohort.PendulumFitter`: their free parameters) is checked before any work.
 
     Examples
     --------
@@ -254,14 +303,20 @@ def cohort_fit(
     if not callable(fitter):
         raise ParameterError(describe("fitter", "a function (trials, row) -> dict of result columns",
                                       repr(fitter)))
+    allow_outside = _check_allow_outside(allow_outside)
     rows = _file_rows(rows, "fit")
-    task = Task("fit", None, reader_options=tuple(sorted((reader_options or {}).items())), fitter=fitter)
+    if callable(getattr(fitter, "check", None)):
+        fitter.check()
+    task = Task("fit", None, reader_options=tuple(sorted((reader_options or {}).items())), fitter=fitter,
+                root=_root(rows), allow_outside=allow_outside)
     return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
-                keep_parts=keep_parts)
+               keep_parts=keep_parts, inputs=_inputs(rows))
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
-    """Read a cohort results table back as rows (Parquet keeps types; CSV cells are strings)."""
+    """Read a cohort results table back as rows (Parquet keeps types; CSV cells are strings, with
+    the quote that guards text cells against formula injection removed, see
+    :mod:`myoreflex.io.results`)."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
         require_extra("pyarrow", "parquet")
@@ -269,4 +324,5 @@ def read_results(path: str | os.PathLike) -> list[dict]:
 
         return parquet.read_table(path).to_pylist()
     with open(path, newline="") as stream:
-        return list(csv.DictReader(stream))
+        return [{unescape_cell(key): unescape_cell(value) for key, value in row.items()}
+                for row in csv.DictReader(stream)]

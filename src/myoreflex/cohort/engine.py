@@ -13,6 +13,7 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import sys
 import tempfile
@@ -26,8 +27,23 @@ import numpy as np
 
 from myoreflex import __version__
 from myoreflex.cohort.manifest import FILE_SEPARATOR, build_params
-from myoreflex.errors import NotSupported, ParameterError, ProtocolError, RecordingError, Status, describe, require_extra
-from myoreflex.io.results import file_mode
+from myoreflex.errors import (
+    OutputError,
+    ParameterError,
+    ProtocolError,
+    RecordingError,
+    Status,
+    describe,
+    require_extra,
+)
+from myoreflex.io.results import (
+    JSON_SUFFIXES,
+    TABLE_SUFFIXES,
+    check_output,
+    file_mode,
+    output_error,
+    remove_stale_temporaries,
+)
 from myoreflex.protocols import PROTOCOLS, Protocol, from_settings
 from myoreflex.simulation import simulate_batch
 
@@ -81,6 +97,8 @@ class Task:
     batch: int = 0  # padded chunk length (simulate)
     reader_options: tuple = ()
     fitter: Any = None
+    root: str | None = None  # the manifest's folder: recordings must lie inside it (assess, fit)
+    allow_outside: bool = False
 
     def describe(self) -> dict:
         """The settings that decide a chunk's results (hashed into its key, and the provenance)."""
@@ -103,6 +121,8 @@ class Task:
             "reader_options": dict(self.reader_options),
             "fitter": fitter,
             "fitter_settings": fitter_settings,
+            "root": self.root if self.kind != "simulate" else None,
+            "allow_outside": self.allow_outside if self.kind != "simulate" else None,
             "myoreflex_version": __version__,
         }
 
@@ -151,6 +171,19 @@ def _files(row: Mapping[str, Any]) -> list[str]:
     return str(row["file"]).split(FILE_SEPARATOR)
 
 
+def check_inside(row: Mapping[str, Any], root: str | None, allow_outside: bool) -> None:
+    """A row's recording outside the manifest's folder (``..``, an absolute path elsewhere, or a
+    link leading out) raises, naming the path, unless ``allow_outside``."""
+    if root is None or allow_outside:
+        return
+    folder = Path(root).resolve()
+    for path in _files(row):
+        if not Path(path).resolve().is_relative_to(folder):
+            raise RecordingError(describe(f"`{path}`", f"a recording inside the manifest's folder {folder}",
+                                          "a path outside it", "pass allow_outside=True (command line: "
+                                          "--allow-outside) to read recordings elsewhere"))
+
+
 def _read_all(row: Mapping[str, Any], options: dict) -> list:
     """Every Trial of a row's recordings (all segments of a multi-segment file)."""
     from myoreflex.io import read_trials
@@ -179,6 +212,7 @@ def _file_chunk(task: Task, rows: list[dict]) -> list[dict]:
         values: dict[str, Any] = {}
         dt = None
         try:
+            check_inside(row, task.root, task.allow_outside)
             if task.kind == "assess":
                 trial = _read_one(row, options)
                 dt = _sampling_interval(trial)
@@ -218,6 +252,7 @@ class CohortResult:
     computed_chunks: int
     reused_chunks: int
     wall_s: float
+    rejected_chunks: int = 0  # part files found but not trusted (rows or checksum did not match)
 
     @property
     def subjects_per_s(self) -> float:
@@ -258,40 +293,90 @@ def _chunk_key(task: Task, settings: dict, rows: list[dict]) -> str:
 
 
 def _write_json_atomic(value, path: Path) -> Path:
-    """Write JSON to ``path`` through a temporary file in the same folder and a rename."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
+    """Write JSON to ``path`` through a temporary file in the same folder (``.<stem>-*.tmp``) and a
+    rename; an ``OSError`` (full disk, permission) removes the temporary file and becomes one
+    :class:`~myoreflex.errors.OutputError` line."""
+    temporary = None
     try:
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp")
         with os.fdopen(handle, "w") as stream:
             json.dump(value, stream, default=str)
             stream.flush()
             os.fsync(stream.fileno())
         os.chmod(temporary, file_mode())
         os.replace(temporary, path)
+    except OSError as exc:
+        raise output_error(path, exc) from None
     finally:
-        if os.path.exists(temporary):
+        if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)
     return path
 
 
-def _load_part(path: Path, key: str) -> list[dict] | None:
+def _rows_checksum(rows: list[dict]) -> str:
+    """SHA-256 of a chunk's rows as JSON (the same before and after a round trip through the file)."""
+    return _digest(rows)
+
+
+def _load_part(path: Path, key: str, subjects: list) -> list[dict] | None:
+    """A part's rows when they can be trusted: the chunk's key, the row count and the checksum
+    recorded when it was written, and the chunk's subjects in order; else None (recompute)."""
     try:
         with open(path) as stream:
             part = json.load(stream)
     except (OSError, ValueError):
         return None
-    return part["rows"] if isinstance(part, dict) and part.get("key") == key else None
+    if not isinstance(part, dict) or part.get("key") != key:
+        return None
+    rows = part.get("rows")
+    if not isinstance(rows, list) or part.get("n_rows") != len(rows) or len(rows) != len(subjects):
+        return None
+    if not all(isinstance(row, dict) for row in rows) or [row.get("subject") for row in rows] != subjects:
+        return None
+    return rows if part.get("sha256") == _rows_checksum(rows) else None
 
 
-def _check_out(out) -> Path:
+def _check_out(out, inputs=()) -> Path:
     if out is None:
-        raise ParameterError(describe("out", "a .csv or .parquet path for the results", None))
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in {".csv", ".parquet"}:
-        raise NotSupported(describe(f"results table `{out.name}`", "a .csv or .parquet file", repr(suffix)))
-    if suffix == ".parquet":
+        raise OutputError(describe("out", "a .csv or .parquet path for the results", None))
+    out = check_output(out, inputs=inputs, suffixes=TABLE_SUFFIXES, what="results table")
+    if out.suffix.lower() == ".parquet":
         require_extra("pyarrow", "parquet")
+    check_output(_provenance_path(out), inputs=inputs, suffixes=JSON_SUFFIXES, what="provenance record")
+    parts = _parts_path(out)
+    if parts.exists() and not parts.is_dir():
+        raise OutputError(describe(f"parts folder `{parts.name}`", "a folder for the finished chunks",
+                                   "a file of that name", "move the file away"))
     return out
+
+
+def _provenance_path(out: Path) -> Path:
+    return out.with_name(out.name + ".provenance.json")
+
+
+def _parts_path(out: Path) -> Path:
+    return out.parent / f"{out.name}.parts"
+
+
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|inproc|ucx|ws|wss)://)?[A-Za-z0-9_.\-\[\]:%]+:\d{1,5}/?")
+SCHEDULER_CHOICES = ('None (this process), "local" (a LocalCluster), a scheduler address such as '
+                     "tcp://host:8786, or a distributed.Client")
+
+
+def check_scheduler(scheduler) -> None:
+    """Refuse, before any work, a scheduler that is not None, ``"local"``, an address or a Client."""
+    if scheduler is None:
+        return
+    if isinstance(scheduler, str):
+        if scheduler != "local" and not _ADDRESS.fullmatch(scheduler.strip()):
+            raise ParameterError(describe("scheduler", SCHEDULER_CHOICES, repr(scheduler)))
+        require_extra("distributed", "cluster")
+        return
+    if hasattr(scheduler, "submit"):
+        distributed = require_extra("distributed", "cluster")
+        if isinstance(scheduler, distributed.Client):
+            return
+    raise ParameterError(describe("scheduler", SCHEDULER_CHOICES, repr(scheduler)))
 
 
 def _connect(scheduler):
@@ -312,11 +397,13 @@ def _connect(scheduler):
 
         return client, close, "LocalCluster(n_workers=2, threads_per_worker=1, processes=True)"
     if isinstance(scheduler, str) and scheduler:
-        client = distributed.Client(scheduler)
+        try:
+            client = distributed.Client(scheduler.strip())
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ParameterError(describe("scheduler", "a reachable Dask scheduler", repr(scheduler),
+                                          f"{type(exc).__name__}: {exc}")) from None
         return client, client.close, f"scheduler {scheduler}"
-    raise ParameterError(describe("scheduler", 'None (this process), "local" (a LocalCluster), a scheduler '
-                                  "address such as tcp://host:8786, or a distributed.Client",
-                                  repr(scheduler)))
+    raise ParameterError(describe("scheduler", SCHEDULER_CHOICES, repr(scheduler)))
 
 
 def _assemble(rows_in_order: list[dict]) -> list[dict]:
@@ -346,25 +433,42 @@ def run(
     scheduler,
     progress: ProgressCallback | None,
     keep_parts: bool,
+    inputs=(),
 ) -> CohortResult:
+    """Run ``task`` on every chunk of ``rows`` and write the table (the package doc says how).
+
+    Before any work: ``out`` is checked (:func:`myoreflex.io.results.check_output`: folder,
+    extension, not a directory, not one of ``inputs``), the scheduler and ``chunk_size`` too; the
+    temporary files a killed run left beside ``out`` and in its parts folder are removed.
+    """
     start = time.perf_counter()
-    out = _check_out(out)
-    if not (scheduler is None or (isinstance(scheduler, str) and scheduler) or hasattr(scheduler, "submit")):
-        _connect(scheduler)  # raises the message listing the choices
+    out = _check_out(out, inputs)
+    check_scheduler(scheduler)
     chunks = _chunks(rows, chunk_size)
     if task.kind == "simulate":
         task = dataclasses.replace(task, batch=len(chunks[0]))
     settings = task.describe()
     keys = [_chunk_key(task, settings, chunk) for chunk in chunks]
-    parts = out.parent / f"{out.name}.parts"
-    parts.mkdir(parents=True, exist_ok=True)
-    for leftover in parts.glob(".chunk-*.tmp"):  # a temporary file of a killed run: never a result
-        leftover.unlink(missing_ok=True)
+    parts = _parts_path(out)
+    provenance_path = _provenance_path(out)
+    remove_stale_temporaries(out)
+    remove_stale_temporaries(provenance_path, suffix=".tmp")
+    try:
+        parts.mkdir(exist_ok=True)
+        for leftover in parts.glob(".chunk-*.tmp"):  # a temporary file of a killed run: never a result
+            leftover.unlink(missing_ok=True)
+    except OSError as exc:
+        raise output_error(parts, exc) from None
     names = [parts / f"chunk-{i:05d}-{key[:16]}.json" for i, key in enumerate(keys)]
     results: dict[int, list[dict]] = {}
+    rejected = []
     for i, (name, key) in enumerate(zip(names, keys)):
-        if name.exists() and (loaded := _load_part(name, key)) is not None:
-            results[i] = loaded
+        if name.exists():
+            loaded = _load_part(name, key, [row["subject"] for row in chunks[i]])
+            if loaded is None:
+                rejected.append(name.name)
+            else:
+                results[i] = loaded
     reused = len(results)
     total = len(rows)
     done = sum(len(chunks[i]) for i in results)
@@ -374,7 +478,8 @@ def run(
 
     def finish(i: int, chunk_rows: list[dict]):
         nonlocal done
-        _write_json_atomic({"key": keys[i], "chunk": i, "rows": chunk_rows}, names[i])
+        _write_json_atomic({"key": keys[i], "chunk": i, "n_rows": len(chunk_rows),
+                            "sha256": _rows_checksum(chunk_rows), "rows": chunk_rows}, names[i])
         results[i] = chunk_rows
         done += len(chunk_rows)
         if progress is not None:
@@ -401,7 +506,6 @@ def run(
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     from myoreflex.io.results import write_table
 
-    provenance_path = out.with_name(out.name + ".provenance.json")
     wall = time.perf_counter() - start
     provenance = {
         **_environment(),
@@ -416,6 +520,7 @@ def run(
         "scheduler": where if pending else "none (all chunks reused)",
         "computed_chunks": len(pending),
         "reused_chunks": reused,
+        "rejected_parts": rejected,
         "wall_s": wall,
         "created_utc": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "table": out.name,
@@ -431,6 +536,7 @@ def run(
     else:
         shutil.rmtree(parts, ignore_errors=True)
     return CohortResult(table=out, provenance=provenance_path, n_subjects=total, status_counts=counts,
-                        n_chunks=len(chunks), computed_chunks=len(pending), reused_chunks=reused, wall_s=wall)
+                        n_chunks=len(chunks), computed_chunks=len(pending), reused_chunks=reused, wall_s=wall,
+                        rejected_chunks=len(rejected))
 
 

@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from myoreflex.cohort.manifest import _number
-from myoreflex.errors import RecordingError, describe
+from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.fit import FitResult, FitSettings, NotIdentifiedWarning, fit_pendulum, fit_stretch
 from myoreflex.fit.stretch import DEFAULT_FREE
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
@@ -92,6 +92,22 @@ class _SubjectFit:
 
     def __post_init__(self):
         object.__setattr__(self, "free", tuple(self.free))
+
+    def check(self) -> None:
+        """Refuse, before a cohort starts, free parameters the preset lacks or that are not numeric
+        (an unknown path lists close matches); :func:`myoreflex.cohort.cohort_fit` calls it."""
+        from myoreflex.params import get_param, has_param, parameter_table
+
+        preset = self.params0()
+        numeric = {row.path for row in parameter_table(preset)}
+        if not self.free:
+            raise ParameterError(describe("free parameters", "at least one parameter path", "none"))
+        for path in self.free:
+            if not isinstance(path, str) or not has_param(preset, path):
+                get_param(preset, str(path))  # raises, listing close matches
+            if path not in numeric:
+                raise ParameterError(describe(f"free parameter `{path}`", "a numeric parameter path (see "
+                                              "`myoreflex params`)", "a structural field or a whole part"))
 
     def params0(self, row: Mapping | None = None):
         """The subject's start and prior centre: the preset of its body under the condition."""

@@ -7,6 +7,17 @@ several per subject separated by ``;`` for fits; relative to the manifest's fold
 virtual subjects, dotted parameter paths (``motoneuron.gain``) that override the preset for a row.
 Body mass and height are checked against :data:`myoreflex.physiology.limb.BODY_MASS_BOUNDS_KG` and
 :data:`~myoreflex.physiology.limb.HEIGHT_BOUNDS_M`, declared once for every place a person is given.
+
+Columns that would be echoed and ignored are refused before any work: a model-variant choice
+(``spindle``, ``tendon``, ``feedback``, ``spindle_model``, ``reflex_mode``, any ``*_model``,
+``*_mode`` or ``*_variant``: variants are chosen for a whole run with ``default_params(spindle=,
+tendon=, feedback=)``, not per row) and, for virtual subjects, a column naming a structural field
+or a whole part of the parameters (``joint``, ``muscle_names``, ``spindle.bag1``): only numeric
+parameters (``myoreflex params``) can be set per row.
+
+:func:`read_manifest` returns a :class:`Manifest`, the rows together with the file they came from,
+so that the cohort verbs know the manifest's folder (recordings must lie inside it unless
+``allow_outside=True``) and never write their results over it.
 """
 
 from __future__ import annotations
@@ -14,6 +25,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,15 +36,69 @@ import numpy as np
 from myoreflex.conditions import CONDITIONS, apply_conditions
 from myoreflex.errors import ParameterError, describe
 from myoreflex.model import JOINTS, default_params
-from myoreflex.params import get_param, parameter_table, with_overrides
+from myoreflex.params import get_param, has_param, parameter_table, with_overrides
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
 
 VIRTUAL_COLUMNS = ("condition", "severity", "body_mass_kg", "height_m")
 FILE_SEPARATOR = ";"
 """Separates the recordings of one subject in a manifest's ``file`` cell (:func:`cohort_fit`)."""
 
+VARIANT_KINDS = ("spindle", "tendon", "feedback")
+"""Model-variant choices of :func:`myoreflex.model.default_params`: one per run, never a column."""
+_VARIANT_PARTS = {"spindle", "spindles", "tendon", "tendons", "feedback", "reflex", "motoneuron", "muscle"}
+_VARIANT_WORDS = {"model", "models", "mode", "variant", "variants", "type", "choice", "kind"}
+
+
+class Manifest(list):
+    """Validated cohort rows (a list of dicts) that remember the manifest file they were read from."""
+
+    def __init__(self, rows, path: str | Path):
+        super().__init__(rows)
+        self.path = Path(path)
+
+    @property
+    def folder(self) -> Path:
+        """The manifest's folder: relative recordings are resolved, and must stay, inside it."""
+        return self.path.parent
+
+
 def override_paths(columns) -> list[str]:
     return [c for c in columns if "." in c]
+
+
+def _variant_column(column: str) -> bool:
+    """``spindle``, ``tendon``, ``feedback``, ``variant`` or a part word with a choice word
+    (``spindle_model``, ``reflex_mode``, ``tendon_type``); ``device_model`` is subject data."""
+    name = column.strip().lower()
+    words = {w for w in re.split(r"[^a-z0-9]+", name) if w}
+    return "." not in name and (name in (*VARIANT_KINDS, "variant", "variants")
+                                or bool(words & _VARIANT_PARTS and words & _VARIANT_WORDS))
+
+
+def _check_columns(columns: Sequence[str], source: str, joint: str, recordings: bool) -> None:
+    """Refuse columns that would be echoed into the results but change nothing (module doc)."""
+    for column in columns:
+        if _variant_column(column):
+            raise ParameterError(describe(
+                f"`{source}`, column `{column}`", "subject data or a numeric parameter path (a model "
+                "variant is not a per-row choice)", "a model-variant column",
+                "variants are chosen for the whole run with default_params(spindle=, tendon=, feedback=); "
+                "a cohort runs the default variants, so remove the column"))
+    if recordings:
+        return
+    preset = default_params(joint)
+    numeric = {row.path for row in parameter_table(preset)}
+    for column in columns:
+        if column in VIRTUAL_COLUMNS or column in ("subject", "seed"):
+            continue
+        path = column.strip()
+        if path in numeric or not has_param(preset, path):
+            continue
+        hint = ("the joint is one per run (joint=, --joint)" if path == "joint"
+                else "see `myoreflex params` for the numeric paths")
+        raise ParameterError(describe(f"`{source}`, column `{column}`", "a numeric parameter path (a number "
+                                      "with unit and bounds)", "a structural (static) field or a whole part of "
+                                      "the parameters", hint))
 
 
 def _parameter_bounds(joint: str) -> dict[str, tuple[tuple[float, float], str]]:
@@ -75,6 +141,9 @@ def validate_rows(
     """
     if joint not in JOINTS:
         raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
+    if not all(isinstance(row, Mapping) for row in rows):
+        bad = next(row for row in rows if not isinstance(row, Mapping))
+        raise ParameterError(describe(f"`{source}`", "rows as dicts of column -> value", repr(bad)))
     rows = [dict(row) for row in rows]
     if not rows:
         raise ParameterError(describe(f"`{source}`", "at least one subject row", "none"))
@@ -91,6 +160,7 @@ def validate_rows(
                 f"`{source}`", "a `file` column (recordings) or the columns "
                 + ", ".join(f"`{c}`" for c in VIRTUAL_COLUMNS) + " (virtual subjects)",
                 f"columns {columns}", f"missing {', '.join(missing)}"))
+    _check_columns(columns, source, joint, recordings)
     overrides = override_paths(columns) if not recordings else []
     bounds = _parameter_bounds(joint) if overrides else {}
     for path in overrides:
@@ -173,8 +243,8 @@ def read_manifest(path: str | Path, *, joint: str = "knee") -> list[dict]:
     ...     _ = manifest.write_text("subject,condition,severity,body_mass_kg,height_m,motoneuron.gain\\n"
     ...                             "s01,stroke,0.5,70,1.7,\\ns02,healthy,0,82,1.8,0.006\\n")
     ...     rows = read_manifest(manifest)
-    >>> rows[0]["severity"], rows[0]["motoneuron.gain"], rows[1]["motoneuron.gain"]
-    (0.5, None, 0.006)
+    >>> rows[0]["severity"], rows[0]["motoneuron.gain"], rows[1]["motoneuron.gain"], rows.path.name
+    (0.5, None, 0.006, 'cohort.csv')
     """
     path = Path(path)
     if not path.is_file():
@@ -204,12 +274,17 @@ def read_manifest(path: str | Path, *, joint: str = "knee") -> list[dict]:
                       for name, value in row.items()})
     if not clean:
         raise ParameterError(describe(f"manifest `{path.name}`", "at least one subject row", "a header only"))
-    return validate_rows(clean, source=path.name, base=path.parent, joint=joint, first_line=2)
+    return Manifest(validate_rows(clean, source=path.name, base=path.parent, joint=joint, first_line=2), path)
 
 
 def as_rows(rows, joint: str) -> list[dict]:
+    """Validated rows from a manifest path, a :class:`Manifest` (which stays one) or rows by hand."""
     if isinstance(rows, (str, os.PathLike)):
         return read_manifest(rows, joint=joint)
+    if isinstance(rows, Manifest):
+        return Manifest(validate_rows(rows, source=rows.path.name, joint=joint), rows.path)
+    if isinstance(rows, (str, bytes, Mapping)) or not isinstance(rows, Sequence):
+        raise ParameterError(describe("cohort rows", "a manifest path or a list of row dicts", repr(type(rows))))
     return validate_rows(rows, joint=joint)
 
 
