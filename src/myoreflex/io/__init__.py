@@ -19,6 +19,43 @@ suffix             reader                               gives
 ``.c3d``           :func:`read_c3d` (``c3d`` extra)     one Trial
 ``.mat``           :func:`read_ipsa` (KU Leuven IPSA)   one Trial per stretch segment
 =================  ===================================  ==========================================
+
+Units from the user
+-------------------
+Every reader takes ``conversions={key: Conversion(scale=1.0, offset=0.0, unit=None)}``
+(:class:`Conversion`, frozen): the file's values of that channel are multiplied by ``scale``,
+``offset`` is added, and the result is read in ``unit`` (a unit label such as ``deg``, ``rad``,
+``N m``, ``mV``; None: the file's own unit), then converted to SI like any other value; sign options
+(``angle_sign``, ``torque_sign``) apply last. The key is the Trial channel (``angle``, ``torque``,
+``angular_velocity``, ``emg_<muscle>``, ``time``, ...) or the file's own column or label
+(``knee_V``, ``Angle.1``, ``knee_angle_r``); a key that matches nothing is an error. A channel that
+must be an angle, an angular velocity or a torque and whose unit, after conversion, is not one
+(volts from a goniometer, say) is refused with a :class:`~myoreflex.errors.RecordingError` naming
+the file, the channel, the unit and the conversion to pass; nothing is ever kept in volts and
+measured as radians. ``metadata["original_channels"][channel]`` records the conversion and the
+total ``scale`` and ``offset`` (SI value = file value x scale + offset). On the command line,
+``--scale CHANNEL=X --offset CHANNEL=Y --unit CHANNEL=U`` build the same mapping
+(:func:`parse_conversions`).
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> path = Path(tempfile.mkdtemp()) / "gonio.csv"
+>>> _ = path.write_text("time_s,knee_angle_V\\n0.0,0.5\\n0.1,1.0\\n0.2,1.5\\n")
+>>> trial = read_trial(path, conversions=parse_conversions(scale=["angle=20"], offset=["angle=-10"],
+...                                                       unit=["angle=deg"]))
+>>> [round(float(v), 1) for v in trial["angle"] * 180 / 3.141592653589793]
+[0.0, 10.0, 20.0]
+
+Limits
+------
+Every reader refuses, before reading the data, a file above ``max_bytes`` and a recording of more
+than ``max_samples`` samples per channel (keywords of every reader; defaults in each module's
+``MAX_BYTES`` and ``MAX_SAMPLES``: 256 MiB and 10 million). CSV and .mot/.sto files are read in
+blocks and parsed in chunks straight into NumPy (about 3x the file's size in memory); a MATLAB
+file's variables are measured decompressed before scipy loads them (a compressed "bomb" is refused
+before it expands; ``max_bytes`` bounds the decompressed size) and a v7.3 (HDF5) file is named as
+such; a C3D file's header frame count is checked before ezc3d reads it, in a child process that a
+damaged file cannot crash.
 """
 
 from __future__ import annotations
@@ -27,7 +64,7 @@ import inspect
 from pathlib import Path
 
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.io._checks import Conversion, parse_conversions
+from myoreflex.io._checks import MAX_BYTES, MAX_SAMPLES, Conversion, parse_conversions
 from myoreflex.io.c3d import read_c3d
 from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
@@ -101,5 +138,5 @@ def read_trial(path: str | Path, **options) -> Trial:
     return trials[0]
 
 
-__all__ = ["READERS", "Conversion", "parse_conversions", "read_c3d", "read_csv", "read_ipsa", "read_opensim",
+__all__ = ["MAX_BYTES", "MAX_SAMPLES", "READERS", "Conversion", "parse_conversions", "read_c3d", "read_csv", "read_ipsa", "read_opensim",
            "read_trial", "read_trials"]
