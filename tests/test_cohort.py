@@ -532,9 +532,9 @@ def test_bad_outputs_stop_every_verb_before_any_work(recordings, tmp_path, monke
     bad = {tmp_path / "folder.csv": "a directory", tmp_path / "none" / "out.csv": "an existing folder",
            tmp_path / "out.xlsx": "an extension among", read_only / "out.csv": "a writable folder"}
     for out, fragment in bad.items():
-        for run in (lambda: cohort_simulate(manifest, out=out, protocol=PROTOCOL),
-                    lambda: cohort_assess(recordings, out=out),
-                    lambda: cohort_fit(recordings, out=out, fitter=toy_fit)):
+        for run in (lambda out=out: cohort_simulate(manifest, out=out, protocol=PROTOCOL),
+                    lambda out=out: cohort_assess(recordings, out=out),
+                    lambda out=out: cohort_fit(recordings, out=out, fitter=toy_fit)):
             with pytest.raises(OutputError) as info:
                 run()
             assert fragment in str(info.value) and "\n" not in str(info.value)
@@ -622,7 +622,7 @@ def test_a_reused_part_that_does_not_match_is_recomputed(recordings, tmp_path, d
     out = tmp_path / "assessed.csv"
     first = assess_parts(recordings, out)
     expected = read_results(first.table)
-    part = sorted((tmp_path / "assessed.csv.parts").glob("chunk-00000-*.json"))[0]
+    part = min((tmp_path / "assessed.csv.parts").glob("chunk-00000-*.json"))
     record = json.loads(part.read_text())
     assert record["n_rows"] == 2 and len(record["sha256"]) == 64
     if damage.startswith("row missing"):

@@ -239,3 +239,11 @@ def test_a_matlab_v73_file_is_named_as_hdf5_not_corrupt(tmp_path):
     message = str(info.value)
     assert "v73.mat" in message and "MATLAB v7.3" in message and "HDF5" in message and "-v7" in message
     assert "corrupt" not in message
+
+
+def test_a_short_matlab_header_is_a_clear_error(tmp_path):
+    # found by the fuzz suite: scipy's version check raised IndexError on a 20-127 byte file
+    path = tmp_path / "short.mat"
+    path.write_bytes(b"MATLAB 5.0 MAT-file, cut here")
+    with pytest.raises(RecordingError, match="readable MATLAB"):
+        read_ipsa(path)

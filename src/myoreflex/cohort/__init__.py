@@ -96,7 +96,14 @@ from myoreflex.cohort.engine import (
     run,
 )
 from myoreflex.cohort.fitters import PendulumFitter, StretchFitter
-from myoreflex.cohort.manifest import FILE_SEPARATOR, Manifest, as_rows, build_params, read_manifest, validate_rows
+from myoreflex.cohort.manifest import (
+    FILE_SEPARATOR,
+    Manifest,
+    as_rows,
+    build_params,
+    read_manifest,
+    validate_rows,
+)
 from myoreflex.cohort.population import sample_population
 from myoreflex.errors import ParameterError, ProtocolError, describe, require_extra
 from myoreflex.io.results import unescape_cell

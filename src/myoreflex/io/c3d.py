@@ -146,7 +146,7 @@ def _load(path: Path, size: int) -> dict:
         out = os.path.join(folder, "c3d")
         try:
             child = subprocess.run([sys.executable, "-c", _CHILD, str(path), out], capture_output=True,
-                                   timeout=timeout, stdin=subprocess.DEVNULL)
+                                   timeout=timeout, stdin=subprocess.DEVNULL, check=False)
         except subprocess.TimeoutExpired:
             raise fail(path, None, "a readable C3D file", f"ezc3d still reading after {timeout:.0f} s",
                        "the file is corrupt") from None

@@ -116,7 +116,7 @@ def _load(path: Path, max_bytes: int):
 
     try:
         version = matfile_version(str(path))
-    except Exception as exc:  # scipy raises MatReadError, ValueError on files that are not MATLAB
+    except Exception as exc:  # noqa: BLE001 - scipy raises MatReadError, ValueError, IndexError... on non-MATLAB files
         got = f"{type(exc).__name__}: {exc}"
         raise fail(path, None, "a readable MATLAB .mat file", got, "the file is corrupt") from None
     if version[0] == 2:
