@@ -21,7 +21,7 @@ from myoreflex.units import DEG
 runner = CliRunner()
 # Short settings of every registered protocol, and a joint it can test.
 SHORT = {
-    "pendulum": ({"duration_s": 3.0}, "knee"),
+    "pendulum": ({"duration_s": 10.0}, "knee"),  # the leg settles: the pendulum measure gates a swinging end
     "motorized_stretch": ({"velocity_deg_s": 200.0, "hold_s": 0.2}, "elbow"),
     "manual_stretch": ({"hold_s": 0.2}, "wrist"),
     "perturbation": ({"cycles": 1.0, "period_s": 1.0}, "ankle"),

@@ -70,6 +70,7 @@ from myoreflex.physiology.motoneuron import (
     motoneuron_step,
 )
 from myoreflex.physiology.muscle import (
+    MAX_FORCE,
     TENDONS,
     MuscleParams,
     MuscleState,
@@ -105,10 +106,16 @@ LATENCY = "ANCHORS 3.8: reflex latencies (wrist M1 25 ms V-abs; others unverifie
 
 
 class MuscleGeometry(eqx.Module):
-    """Constant moment arm and the joint angle at which the fibres sit at optimal length."""
+    """Constant moment arm and the joint angle at which the fibres sit at optimal length.
+
+    ``optimal_angle`` lies inside a joint's range of motion
+    (:data:`myoreflex.physiology.limb.ANATOMICAL_ANGLES`, -80 to 190 deg): fibres at optimal length
+    at an angle no joint reaches are stretched far past their range within the joint's own.
+    """
 
     moment_arm: float = param(0.04, unit="m", bounds=(0.002, 0.1), source=DELP)
-    optimal_angle: float = param(1.2, unit="rad", bounds=(-3.2, 3.4), source="calibrated: fibres at l_opt near rest")
+    optimal_angle: float = param(1.2, unit="rad", bounds=limb_mod.ANATOMICAL_ANGLES,
+                                 source="calibrated: fibres at l_opt near rest; bounds: physiology.limb.RANGE_OF_MOTION")
 
 
 class DelayParams(eqx.Module):
@@ -546,6 +553,54 @@ def musculotendon_lengths(angle, muscles: MuscleParams, geometry: MuscleGeometry
 def muscle_torque(force, geometry: MuscleGeometry):
     """Net joint torque of the pair, ``tau = -sum_s s r F_T`` (N m): the agonist pulls towards -q."""
     return geometry.moment_arm[1] * force[1] - geometry.moment_arm[0] * force[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Physical limits: what no run may exceed (checked at every step by myoreflex.simulation)
+
+MAX_MUSCLE_TORQUE = 3.0
+"""Largest net torque the muscles may exert on the joint, in multiples of their maximal isometric joint
+torque ``sum_s r F_max`` (the muscles' strength; 238 N m at the knee preset, 112 N m at the elbow, in
+the range of published maximal isometric knee extension and elbow flexion torques). Muscles exceed
+their isometric torque only when lengthened, by about 10-40 % in vivo (maximal eccentric knee
+extension, Westing et al. 1990 Acta Physiol Scand 140:17; in vitro up to 1.8 F_max, De Groote
+f_V(1)), plus the passive force of fibres near the end of their range: three times the isometric
+torque leaves room for all of it. A single muscle reaches the limit before its own force limit
+(:data:`myoreflex.physiology.muscle.MAX_FORCE`) when it has the larger arm, so the message names
+the torque the user sees."""
+
+
+class PhysicalLimits(eqx.Module):
+    """The limits of one parameter set (or a batch: arrays with the batch shape) that a run may not pass.
+
+    ``angle`` (rad): the joint's range of motion plus a margin
+    (:func:`myoreflex.physiology.limb.plausible_range`); ``angular_velocity`` (rad/s):
+    :data:`myoreflex.physiology.limb.MAX_ANGULAR_VELOCITY`; ``muscle_torque`` (N m):
+    :data:`MAX_MUSCLE_TORQUE` times the muscles' maximal isometric joint torque; ``force`` (N, per
+    muscle, shape (2, *batch)): :data:`myoreflex.physiology.muscle.MAX_FORCE` times each F_max.
+    """
+
+    angle: tuple[float, float] = eqx.field(static=True)
+    angular_velocity: float = eqx.field(static=True)
+    muscle_torque: jax.Array
+    force: jax.Array
+
+
+def physical_limits(params: ReflexParams) -> PhysicalLimits:
+    """The :class:`PhysicalLimits` of a parameter set or batch (traceable).
+
+    Examples
+    --------
+    >>> limits = physical_limits(default_params("elbow"))
+    >>> [round(x / DEG) for x in limits.angle], round(float(limits.muscle_torque), 1)
+    ([0, 220], 337.7)
+    """
+    forces = stack([params.agonist.max_isometric_force, params.antagonist.max_isometric_force])
+    arms = stack([params.agonist_geometry.moment_arm, params.antagonist_geometry.moment_arm])
+    return PhysicalLimits(angle=limb_mod.plausible_range(params.joint),
+                          angular_velocity=limb_mod.MAX_ANGULAR_VELOCITY,
+                          muscle_torque=MAX_MUSCLE_TORQUE * jnp.sum(arms * forces, axis=0),
+                          force=MAX_FORCE * forces)
 
 
 def _spindle_inputs(params: ReflexParams, muscles: MuscleParams, emg) -> dict:

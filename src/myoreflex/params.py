@@ -120,8 +120,14 @@ class ParamInfo(NamedTuple):
     doc: str
 
 
+@functools.cache
+def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
+    """``dataclasses.fields`` of a parameter class, once per class (validate walks every tree it runs)."""
+    return dataclasses.fields(cls)
+
+
 def _walk(tree: eqx.Module, prefix: str = "") -> Iterator[tuple[str, dataclasses.Field, Any]]:
-    for field in dataclasses.fields(tree):
+    for field in _fields(type(tree)):
         value = getattr(tree, field.name)
         path = f"{prefix}{field.name}"
         if isinstance(value, eqx.Module):
@@ -237,10 +243,22 @@ def recast(tree: eqx.Module, cls: type, fill: eqx.Module) -> eqx.Module:
     return cls(**values)
 
 
-def validate(tree: eqx.Module) -> eqx.Module:
-    """Raise :class:`ParameterError` for any physical parameter outside its documented bounds.
+def _modules(tree: eqx.Module, prefix: str = "") -> Iterator[tuple[str, eqx.Module]]:
+    """Every part of ``tree`` (the tree itself first) with its dotted path: the fields declared as
+    parameter classes (:func:`part_classes`), which :func:`check_parts` keeps so."""
+    yield prefix, tree
+    for name in part_classes(type(tree)):
+        yield from _modules(getattr(tree, name), f"{prefix}.{name}" if prefix else name)
 
-    Skips traced values (validation belongs at the boundary, never inside ``jit``).
+
+def validate(tree: eqx.Module) -> eqx.Module:
+    """Raise :class:`ParameterError` for any physical parameter outside its documented bounds, or any
+    parameter class whose values break a relation between them.
+
+    A class declares its relations in a ``check_relations(path)`` method that raises
+    :class:`ParameterError` (e.g. :meth:`myoreflex.physiology.limb.LimbParams.check_relations`:
+    a segment's inertia about the joint is at least ``m l_c^2``). Skips traced values (validation
+    belongs at the boundary, never inside ``jit``).
     """
     for row in parameter_table(tree):
         low, high = row.bounds
@@ -259,6 +277,10 @@ def validate(tree: eqx.Module) -> eqx.Module:
         raise ParameterError(
             describe(f"parameter `{row.path}`", f"a value in [{low:g}, {high:g}] {row.unit}", f"{bad:g}")
         )
+    for path, module in _modules(tree):
+        check = getattr(type(module), "check_relations", None)  # the function: binding an equinox method costs 25 us
+        if check is not None:
+            check(module, path)
     return tree
 
 

@@ -11,12 +11,29 @@ A protocol is any object with the contract of :class:`myoreflex.protocols.Protoc
 channels ``record``. The compiled function is cached per (protocol shape, dt, recording choice), so
 a cohort with different parameters reuses one compilation. Every compiled call runs in float64
 (:mod:`myoreflex.runtime`), whatever the caller's JAX settings.
+
+Every run is checked, inside the compiled call and for each batch member, against the physical
+limits of its joint and muscles (:func:`myoreflex.model.physical_limits`): the joint angle stays
+within the joint's range of motion plus a margin, the angular velocity below the fastest human
+joint rotation, the muscles' net torque below :data:`~myoreflex.model.MAX_MUSCLE_TORQUE` times
+their maximal isometric torque, and each muscle's force below
+:data:`~myoreflex.physiology.muscle.MAX_FORCE` times its F_max. A run that passes one is
+:attr:`Status.DIVERGED` (finite but outside what the model describes), one with NaN or inf
+:attr:`Status.NONFINITE`; :data:`CHECKS` names what is tracked. The step keeps the running
+maximum of each and the step it first passed its limit, so the check costs a few operations per
+step and no pass over the recording. The motor torque of a prescribed motion (``torque`` in a
+stretch) adds the limb's inertia, gravity and passive tissue to the muscles' torque; the motion
+itself is checked before the run (:func:`check_kinematics`).
+
+Resources are bounded before anything is allocated: a run has at most :data:`MAX_STEPS` steps and a
+call records at most :data:`MAX_OUTPUT_BYTES`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Sequence
 
 import jax
@@ -24,9 +41,12 @@ import jax.numpy as jnp
 import numpy as np
 
 from myoreflex import model, runtime
+from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, ProtocolError, SimulationFailed, Status, describe
 from myoreflex.params import batch_size, validate
+from myoreflex.physiology import limb as limb_mod
 from myoreflex.trial import Channel, Trial
+from myoreflex.units import DEG
 
 DEFAULT_DT = 1e-3
 """Default step (s) of a protocol that does not choose its own (``Protocol.default_dt``)."""
@@ -47,6 +67,30 @@ CHANNELS = {
 UNROLL = 1
 DEFAULT_RECORD = ("angle", "angular_velocity", "torque", "emg", "force", "ia")
 
+MAX_STEPS = 1_000_000
+"""Most steps one run may take: 1,000 simulated s at the default 1 ms step (a clinical test lasts
+seconds to a minute; the slowest stretch the protocols allow, 1 deg/s over a joint's range, about
+100 s). A single run of a million steps takes a few seconds and records 8 bytes per step and
+channel; more is refused before anything is allocated (:func:`simulate`)."""
+MAX_OUTPUT_BYTES = 2 * 1024**3
+"""Most bytes the recorded channels of one call may take (members x records x channels x 8 bytes).
+While it runs a call holds them about three times (the compiled loop's time-first outputs, their
+batch-first copy, the host's), so 2 GiB keeps a call within about 6 GiB. Record fewer channels,
+every k-th step (``record_every``) or a shorter protocol, or split the batch."""
+
+#: What every run is checked for, in the order of the check arrays: (name, unit shown, SI-to-shown
+#: factor, the limit in words). ``angle_high`` / ``angle_low`` are the largest and (negated)
+#: smallest angle; ``muscle_torque`` is ``|r F_antagonist - r F_agonist|``; ``force_agonist`` and
+#: ``force_antagonist`` the tendon forces. The limits: :func:`myoreflex.model.physical_limits`.
+CHECKS = (
+    ("angle_high", "deg", 1 / DEG, f"the joint's range of motion + {limb_mod.RANGE_MARGIN / DEG:g} deg"),
+    ("angle_low", "deg", 1 / DEG, f"the joint's range of motion - {limb_mod.RANGE_MARGIN / DEG:g} deg"),
+    ("angular_velocity", "deg/s", 1 / DEG, "the fastest human joint rotation"),
+    ("muscle_torque", "N m", 1.0, f"{model.MAX_MUSCLE_TORQUE:g} x the muscles' maximal isometric torque"),
+    ("force_agonist", "N", 1.0, f"{model.MAX_FORCE:g} x its maximal isometric force"),
+    ("force_antagonist", "N", 1.0, f"{model.MAX_FORCE:g} x its maximal isometric force"),
+)
+
 
 @dataclasses.dataclass(frozen=True)
 class Drive:
@@ -64,22 +108,71 @@ class Drive:
 
 
 @dataclasses.dataclass(frozen=True)
+class Checks:
+    """What the physical-limit check saw, one row per member and one column per :data:`CHECKS` entry.
+
+    ``peak``: the largest value over the run (SI; the angle's low end negated); ``limit``: its limit;
+    ``first_s``: when it first passed the limit (s; NaN if never).
+    """
+
+    peak: np.ndarray
+    limit: np.ndarray
+    first_s: np.ndarray
+
+
+def failure(status: Status, checks: Checks | None, index, muscle_names=("agonist", "antagonist")) -> str:
+    """The one-line message for a run's ``status`` ('' when OK): what passed its limit, how far, and
+    from when. It is the message of :class:`SimulationFailed`, a failed Trial's ``failure`` metadata
+    and what a cohort row can report."""
+    if status is Status.OK:
+        return ""
+    if status is Status.NONFINITE or checks is None:
+        return describe("simulation", "finite values", "NaN or inf", "reduce dt or check parameters against their bounds")
+    peak, limit, first = checks.peak[index], checks.limit[index], checks.first_s[index]
+    parts = []
+    for k, (name, unit, factor, why) in enumerate(CHECKS):
+        if not peak[k] > limit[k]:
+            continue
+        if name.startswith("angle"):
+            sign, side = (-1.0, "below") if name == "angle_low" else (1.0, "above")
+            text = f"angle {sign * peak[k] * factor:.4g} {unit}, {side} {sign * limit[k] * factor:.4g} {unit}"
+        else:
+            label = f"force_{muscle_names[k - 4]}" if name.startswith("force") else name
+            text = f"{label} {peak[k] * factor:.4g} {unit}, above {limit[k] * factor:.4g} {unit}"
+        parts.append(f"{text} ({why}) from t = {first[k]:.4g} s")
+    return describe("simulation", "values inside the physical limits of the joint and its muscles", "; ".join(parts),
+                    "the model left its valid range: check the parameters against the joint (myoreflex params)")
+
+
+@dataclasses.dataclass(frozen=True)
 class SimulationBatch:
-    """Results of a batched run: ``channels[name]`` has shape (batch, time[, muscle])."""
+    """Results of a batched run: ``channels[name]`` has shape (batch, time[, muscle]).
+
+    ``status`` holds each member's :class:`Status`; :meth:`failure` says what went wrong with one
+    (``checks``: what the physical-limit check saw).
+    """
 
     time: np.ndarray
     channels: dict
     status: np.ndarray
     muscle_names: tuple
     metadata: dict = dataclasses.field(default_factory=dict)
+    checks: Checks | None = None
 
     def __len__(self) -> int:
         return len(self.status)
 
+    def failure(self, index: int) -> str:
+        """The ``index``-th member's failure in one line ('' when its status is OK)."""
+        return failure(Status(int(self.status[index])), self.checks, index, self.muscle_names)
+
     def trial(self, index: int, metadata: dict | None = None) -> Trial:
-        """The ``index``-th member as a :class:`Trial` (the run's metadata, updated by ``metadata``)."""
+        """The ``index``-th member as a :class:`Trial` (the run's metadata, updated by ``metadata``; a
+        failed member's message is its ``failure`` metadata)."""
+        status = Status(int(self.status[index]))
+        extra = {"failure": self.failure(index)} if status is not Status.OK else {}
         return _to_trial(self.time, {k: v[index] for k, v in self.channels.items()}, self.muscle_names,
-                         Status(int(self.status[index])), {**self.metadata, **(metadata or {})})
+                         status, {**self.metadata, **extra, **(metadata or {})})
 
 
 def _to_trial(time, arrays, muscle_names, status, metadata) -> Trial:
@@ -136,8 +229,21 @@ def _scan_blocks(one, carry, drives, n_records: int, record_every: int):
     return carry, outputs
 
 
+def _limit_array(limits: model.PhysicalLimits, shape) -> jax.Array:
+    """The limits in the order of :data:`CHECKS`, shape (len(CHECKS), *batch)."""
+    low, high = limits.angle
+    return stack([jnp.broadcast_to(jnp.asarray(x, dtype=float), shape) for x in (
+        high, -low, limits.angular_velocity, limits.muscle_torque, limits.force[0], limits.force[1])])
+
+
+def _checked(obs: model.Observation, arms) -> jax.Array:
+    """This step's values in the order of :data:`CHECKS`, shape (len(CHECKS), *batch)."""
+    torque = jnp.abs(arms[1] * obs.force[1] - arms[0] * obs.force[0])
+    return stack([obs.angle, -obs.angle, jnp.abs(obs.angular_velocity), torque, obs.force[0], obs.force[1]])
+
+
 def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribed: bool,
-             gravity_scale: float = 1.0, record_every: int = 1, batched: bool = False):
+             gravity_scale: float = 1.0, record_every: int = 1, batched: bool = False, check: bool = False):
     """The reflex loop from rest at ``initial_angle`` through ``kinematics``, traceable (jit/vmap/grad).
 
     ``kinematics`` is ``(q, q', q'')``, three arrays over the steps ``dt, 2 dt, ...`` (the
@@ -146,23 +252,41 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
     (batch,); the step carries the batch as the last axis of every state array (see
     :func:`myoreflex.model.step`) and the outputs come back as (time, batch, ...). The ring-buffer
     head is one scalar for the whole batch.
+
+    ``check``: also follow every step against the physical limits
+    (:func:`myoreflex.model.physical_limits`) and return ``(outputs, (peak, first, limit))``:
+    arrays of shape (len(:data:`CHECKS`), *batch) holding the largest value of each checked
+    quantity (NaN once it was NaN), the step count at which it first passed its limit (0: never)
+    and the limit.
     """
     n_buffer = model.buffer_length(dt)
+    n_steps = kinematics[0].shape[0]
+    if check:
+        arms = stack([params.agonist_geometry.moment_arm, params.antagonist_geometry.moment_arm])
+        limit = _limit_array(model.physical_limits(params), jnp.shape(params.limb.inertia))
 
     def one(carry, drive):
-        state, count = carry
+        state, count, seen = carry
         state, obs = model.step(params, state, drive, count % n_buffer, dt, prescribed=prescribed,
                                 gravity_scale=gravity_scale)
-        return (state, count + 1), observe(obs)
+        if check:  # running maximum and first crossing; the steps that pad the last block do not count
+            peak, first = seen
+            values = _checked(obs, arms)
+            inside = count <= n_steps
+            peak = jnp.where(inside, jnp.maximum(peak, values), peak)
+            first = jnp.where(inside & (first == 0) & (values > limit), count, first)
+            seen = (peak, first)
+        return (state, count + 1, seen), observe(obs)
 
     # A batch broadcasts (2, batch) per-muscle arrays against (batch,) parameters on purpose.
     with jax.numpy_rank_promotion("allow" if batched else jax.config.jax_numpy_rank_promotion):
-        carry = (model.initial_state(params, initial_angle, dt), jnp.asarray(1, dtype=jnp.int32))
-        n_records = kinematics[0].shape[0] // record_every
-        _, outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every)
+        seen = (jnp.full(limit.shape, -jnp.inf), jnp.zeros(limit.shape, dtype=jnp.int32)) if check else ()
+        carry = (model.initial_state(params, initial_angle, dt), jnp.asarray(1, dtype=jnp.int32), seen)
+        n_records = n_steps // record_every
+        (_, _, seen), outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every)
     if batched:  # (time, ..., batch) -> (time, batch, ...)
         outputs = jax.tree_util.tree_map(lambda o: jnp.moveaxis(o, -1, 1), outputs)
-    return outputs
+    return (outputs, (*seen, limit)) if check else outputs
 
 
 @functools.lru_cache(maxsize=64)
@@ -172,18 +296,23 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
         return tuple(getattr(obs, CHANNELS[name][0]) for name in record)
 
     def run(params, initial_angle, kinematics):
-        outputs = run_loop(params, initial_angle, kinematics, dt, observe, prescribed=prescribed,
-                           gravity_scale=gravity_scale, record_every=record_every, batched=batched)
+        outputs, (peak, first, limit) = run_loop(
+            params, initial_angle, kinematics, dt, observe, prescribed=prescribed, gravity_scale=gravity_scale,
+            record_every=record_every, batched=batched, check=True)
 
         def member_finite(o):  # per batch member (axis 1 of a time-first output)
             axes = tuple(a for a in range(o.ndim) if a != 1) if batched else None
             return jnp.all(jnp.isfinite(o), axis=axes)
 
-        finite = jnp.all(jnp.stack([member_finite(o) for o in outputs]), axis=0)
-        status = jnp.where(finite, Status.OK.value, Status.NONFINITE.value)
-        if batched:  # scan stacks time first: (time, batch, ...) -> (batch, time, ...)
+        finite = jnp.all(jnp.stack([member_finite(o) for o in outputs] + [jnp.all(jnp.isfinite(peak), axis=0)]),
+                         axis=0)
+        inside = jnp.all(peak <= limit, axis=0)
+        status = jnp.where(finite, jnp.where(inside, Status.OK.value, Status.DIVERGED.value), Status.NONFINITE.value)
+        checks = (peak, first, limit)
+        if batched:  # scan stacks time first: (time, batch, ...) -> (batch, time, ...); checks batch first
             outputs = tuple(jnp.moveaxis(o, 0, 1) for o in outputs)
-        return outputs, status
+            checks = tuple(c.T for c in checks)
+        return outputs, status, checks
 
     return runtime.jit(run)
 
@@ -223,21 +352,31 @@ def _run_in_chunks(run, params, size: int, inputs):
     """``run`` a batch of ``size`` members in chunks of :data:`MEMBERS_PER_DEVICE` per device.
 
     Every chunk has the same shape (the last is padded with copies of its last member), so one
-    compilation serves them all. Returns the outputs (batch first) and statuses as NumPy arrays.
+    compilation serves them all. Returns the outputs (batch first), statuses and checks (each batch
+    first) as NumPy arrays.
     """
     chunk = MEMBERS_PER_DEVICE * len(runtime.compute_devices())
     host = jax.tree_util.tree_map(np.asarray, params)  # sliced on the host: no dispatch per leaf
     if size <= chunk:
-        outputs, status = run(shard_batch(host, size), *inputs)
-        return [np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size]
-    pieces, statuses = [], []
+        outputs, status, checks = run(shard_batch(host, size), *inputs)
+        return ([np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size],
+                [np.asarray(c)[:size] for c in checks])
+    pieces, statuses, seen = [], [], []
     for start in range(0, size, chunk):
         count = min(chunk, size - start)
         part = pad_members(jax.tree_util.tree_map(lambda x: x[start:start + count], host), chunk)
-        outputs, status = run(shard_batch(part, chunk), *inputs)
+        outputs, status, checks = run(shard_batch(part, chunk), *inputs)
         pieces.append([np.asarray(out)[:count] for out in outputs])
         statuses.append(np.asarray(status)[:count])
-    return [np.concatenate(columns) for columns in zip(*pieces)], np.concatenate(statuses)
+        seen.append([np.asarray(c)[:count] for c in checks])
+    return ([np.concatenate(columns) for columns in zip(*pieces)], np.concatenate(statuses),
+            [np.concatenate(columns) for columns in zip(*seen)])
+
+
+def _checks(seen, dt: float) -> Checks:
+    """:class:`Checks` from the compiled call's (peak, first step, limit)."""
+    peak, first, limit = (np.asarray(x) for x in seen)
+    return Checks(peak=peak, limit=limit, first_s=np.where(first > 0, first * dt, np.nan))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,8 +391,91 @@ class _Prepared:
     metadata: dict
 
 
-def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batched: bool) -> _Prepared:
-    """Check the protocol against ``params`` and build the compiled call for its drive."""
+def check_kinematics(name: str, joint: str, initial_angle, kinematics=None, dt: float = DEFAULT_DT) -> None:
+    """Raise :class:`ProtocolError` where what a protocol imposes leaves the physical limits.
+
+    ``initial_angle`` (rad) and the prescribed ``(q, q', q'')`` (arrays over the steps, every ``dt``
+    s, or None for a free swing) must be finite, the angles inside the joint's range of motion plus
+    its margin (:func:`myoreflex.physiology.limb.plausible_range`), the speed at most
+    :data:`~myoreflex.physiology.limb.MAX_ANGULAR_VELOCITY` and the acceleration at most
+    :data:`~myoreflex.physiology.limb.MAX_ANGULAR_ACCELERATION` (which bounds the motor torque's
+    inertial part). ``name`` names the protocol in the message.
+
+    Examples
+    --------
+    >>> check_kinematics("motorized_stretch", "elbow", 250 * DEG)
+    Traceback (most recent call last):
+    ...
+    myoreflex.errors.ProtocolError: motorized_stretch at the elbow: expected angles in [0, 220] deg ...
+    """
+    low, high = limb_mod.plausible_range(joint)
+    where = f"{name} at the {joint}"
+    shown = f"angles in [{low / DEG:.4g}, {high / DEG:.4g}] deg (the joint's range of motion and a margin)"
+    hint = "choose the protocol's angles inside the joint's range (myoreflex.physiology.limb.RANGE_OF_MOTION)"
+    start = float(initial_angle)
+    if not (math.isfinite(start) and low <= start <= high):
+        raise ProtocolError(describe(where, shown, f"a start at {start / DEG:.4g} deg", hint))
+    if kinematics is None:
+        return
+    angle, velocity, acceleration = kinematics
+    if not all(np.all(np.isfinite(k)) for k in kinematics):
+        raise ProtocolError(describe(where, "finite prescribed kinematics", "NaN or inf"))
+    if angle.min() < low or angle.max() > high:
+        raise ProtocolError(describe(where, shown, f"{angle.min() / DEG:.4g} to {angle.max() / DEG:.4g} deg", hint))
+    speed = np.abs(velocity).max()
+    if speed > limb_mod.MAX_ANGULAR_VELOCITY:
+        raise ProtocolError(describe(where, f"a speed of at most {limb_mod.MAX_ANGULAR_VELOCITY / DEG:.4g} deg/s "
+                                     "(the fastest human joint rotation)", f"{speed / DEG:.4g} deg/s",
+                                     "lower the protocol's velocity, amplitude or frequency"))
+    # The acceleration the model sees: the prescribed one, and the change of the prescribed speed over
+    # a step from rest (a corner shorter than the step is a jump that the samples of q'' miss).
+    jumps = np.abs(np.diff(velocity, prepend=0.0)).max() / dt
+    peak = max(np.abs(acceleration).max(), jumps)
+    if peak > limb_mod.MAX_ANGULAR_ACCELERATION:
+        raise ProtocolError(describe(where, f"an acceleration of at most {limb_mod.MAX_ANGULAR_ACCELERATION / DEG:.4g} "
+                                     "deg/s^2 (myoreflex.physiology.limb.MAX_ANGULAR_ACCELERATION)",
+                                     f"{peak / DEG:.4g} deg/s^2",
+                                     "lengthen the ramp's corners or the movement, or lower its velocity or frequency"))
+
+
+def check_resources(name: str, duration, dt: float, record_every: int, record: Sequence[str],
+                    members: int = 1) -> int:
+    """The number of steps of a run, or :class:`ProtocolError` when it would take more than
+    :data:`MAX_STEPS` steps or record more than :data:`MAX_OUTPUT_BYTES` (checked before anything is
+    allocated). ``name`` names the protocol in the message.
+
+    Examples
+    --------
+    >>> check_resources("pendulum", 10.0, 0.008, 1, ("angle",))
+    1250
+    >>> check_resources("motorized_stretch", 1e7, 1e-3, 1, ("angle",))
+    Traceback (most recent call last):
+    ...
+    myoreflex.errors.ProtocolError: motorized_stretch run: expected at most 1,000,000 steps ...
+    """
+    duration = float(duration)
+    if not (math.isfinite(duration) and duration > 0):
+        raise ProtocolError(describe(f"{name} duration", "a finite duration > 0 s", duration))
+    steps = int(round(duration / dt))
+    if steps > MAX_STEPS:
+        raise ProtocolError(describe(f"{name} run", f"at most {MAX_STEPS:,} steps (myoreflex.simulation.MAX_STEPS)",
+                                     f"{steps:,} steps ({duration:.6g} s at dt = {dt:g} s)",
+                                     "shorten the protocol (a faster or shorter movement, a shorter hold or rest) "
+                                     "or use a larger dt"))
+    records = max(1, steps // record_every)
+    width = sum(2 if CHANNELS[channel][2] else 1 for channel in record)
+    size = members * records * width * 8
+    if size > MAX_OUTPUT_BYTES:
+        raise ProtocolError(describe(
+            f"{name} recording", f"at most {MAX_OUTPUT_BYTES / 2**30:g} GiB of recorded channels "
+            "(myoreflex.simulation.MAX_OUTPUT_BYTES)",
+            f"{size / 2**30:.3g} GiB ({members:,} members x {records:,} records x {width} values x 8 bytes)",
+            "record fewer channels, every k-th step (record_every), a shorter protocol, or split the batch"))
+    return steps
+
+
+def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batched: bool, members: int = 1) -> _Prepared:
+    """Check the protocol against ``params`` and its resources, and build the compiled call for its drive."""
     for attribute in ("name", "drive", "metadata", "default_dt", "record"):
         if not hasattr(protocol, attribute):
             raise ProtocolError(describe("protocol", "a protocol object (see myoreflex.protocols.PROTOCOLS), "
@@ -263,20 +485,23 @@ def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batch
         check(params.joint)
     record = _check_record(protocol.record if record is None else record)
     dt = protocol.default_dt if dt is None else dt
-    if not dt > 0:
-        raise ProtocolError(describe("dt", "a step > 0 s", dt))
+    if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)) or not (
+            math.isfinite(dt) and dt > 0):
+        raise ProtocolError(describe("dt", "a finite step > 0 s", repr(dt)))
     if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ProtocolError(describe("record_every", "an integer >= 1", repr(record_every)))
     drive = protocol.drive(params.joint)
-    n_steps = int(round(drive.duration / dt))
+    n_steps = check_resources(protocol.name, drive.duration, dt, int(record_every), record, members)
     n_records = max(1, n_steps // record_every)
     n_steps = n_records * record_every
     time = (np.arange(n_records) + 1) * record_every * dt
     if drive.kinematics is None:
         zeros = np.zeros(n_steps)
         kinematics = (zeros, zeros, zeros)
+        check_kinematics(protocol.name, params.joint, drive.initial_angle)
     else:
         kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
+        check_kinematics(protocol.name, params.joint, drive.initial_angle, kinematics, dt)
     run = _compiled(int(record_every), float(dt), drive.kinematics is not None, float(drive.gravity_scale),
                     record, batched)
     inputs = (np.asarray(drive.initial_angle, dtype=float), kinematics)
@@ -306,13 +531,21 @@ def simulate(
     record : channels to keep (see :data:`CHANNELS`; per-muscle ones become ``<name>_<muscle>``);
         None: the protocol's ``record``.
     record_every : keep every k-th step.
-    throw : raise :class:`SimulationFailed` when the run produced NaN or inf; else the Trial's
-        ``status`` says so.
+    throw : raise :class:`SimulationFailed` when the run produced NaN or inf
+        (:attr:`Status.NONFINITE`) or passed a physical limit (:attr:`Status.DIVERGED`: the message
+        names the limit, the value reached and when); else the Trial's ``status`` says so and its
+        ``failure`` metadata gives the message.
     metadata : added to the Trial's metadata (the protocol's settings are there already).
 
     Returns
     -------
     Trial, time from ``dt`` to the protocol's duration, channels in SI units.
+
+    Raises
+    ------
+    ProtocolError, before anything runs, when the protocol's motion leaves the joint's physical
+    limits (:func:`check_kinematics`) or the run would take more than :data:`MAX_STEPS` steps or
+    record more than :data:`MAX_OUTPUT_BYTES`.
 
     Examples
     --------
@@ -327,14 +560,15 @@ def simulate(
     validate(params)
     call = _prepare(params, protocol, dt=dt, record=record, record_every=record_every, metadata=metadata,
                     batched=False)
-    outputs, status = call.run(params, *call.inputs)
+    outputs, status, seen = call.run(params, *call.inputs)
     arrays = {name: np.asarray(out) for name, out in zip(call.record, outputs)}
     status = Status(int(status))
-    if throw and status is not Status.OK:
-        raise SimulationFailed(
-            describe("simulation", "finite values", "NaN or inf", "reduce dt or check parameters against their bounds")
-        )
-    return _to_trial(call.time, arrays, params.muscle_names, status, call.metadata)
+    if status is Status.OK:
+        return _to_trial(call.time, arrays, params.muscle_names, status, call.metadata)
+    message = failure(status, _checks([x[None] for x in seen], call.dt), 0, params.muscle_names)
+    if throw:
+        raise SimulationFailed(message)
+    return _to_trial(call.time, arrays, params.muscle_names, status, {**call.metadata, "failure": message})
 
 
 def simulate_batch(
@@ -350,8 +584,9 @@ def simulate_batch(
 
     ``batch`` is a parameter tree with a leading axis on every traced leaf
     (:func:`myoreflex.params.stack_params`; a batch of one is a batch). Other arguments as
-    :func:`simulate`. A member that produced NaN or inf is marked in ``status``, never raised: one
-    bad subject does not sink the others.
+    :func:`simulate`. A member that produced NaN or inf, or passed a physical limit, is marked in
+    ``status`` (:attr:`Status.NONFINITE`, :attr:`Status.DIVERGED`; ``result.failure(i)`` says
+    what happened), never raised: one bad subject does not sink the others.
 
     Examples
     --------
@@ -367,10 +602,10 @@ def simulate_batch(
         raise ParameterError(describe("simulate_batch params", "a batch (stack_params of parameter sets)",
                                       "one parameter set", "use simulate for one subject"))
     call = _prepare(batch, protocol, dt=dt, record=record, record_every=record_every, metadata=metadata,
-                    batched=True)
-    outputs, status = _run_in_chunks(call.run, batch, size, call.inputs)
+                    batched=True, members=size)
+    outputs, status, seen = _run_in_chunks(call.run, batch, size, call.inputs)
     return SimulationBatch(time=call.time, channels=dict(zip(call.record, outputs)), status=status,
-                           muscle_names=batch.muscle_names, metadata=call.metadata)
+                           muscle_names=batch.muscle_names, metadata=call.metadata, checks=_checks(seen, call.dt))
 
 
 @runtime.float64

@@ -30,8 +30,11 @@ torque and damping).
 from __future__ import annotations
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
+import numpy as np
 
+from myoreflex.errors import ParameterError, describe
 from myoreflex.params import param
 from myoreflex.units import DEG, GRAVITY
 
@@ -43,6 +46,60 @@ pounds and grams. The one declaration: presets, fits, cohorts and the command li
 HEIGHT_BOUNDS_M = (0.8, 2.3)
 """Body height accepted wherever a person is given (m); it catches centimetres and inches."""
 ANDERSON = "Anderson 1999 PhD thesis Table G.2, as used in Falisse et al. 2019 (PassiveMomentsData.m)"
+
+# --- Physical limits of a joint: what no simulated run may exceed (myoreflex.model.physical_limits) --------
+
+#: Normal passive range of motion of each joint (rad, in the joint convention above): the extremes
+#: of the mean values for healthy children and adults, rounded outwards. Knee: flexion 137-153 deg,
+#: up to 5 deg hyperextension (Soucie et al. 2011 Haemophilia 17:500, goniometry of 674 healthy
+#: subjects aged 2-69); elbow: flexion to about 145-150 deg (an elbow angle of 30 deg) and
+#: hyperextension to 190 deg in hypermobile joints (Soucie et al. 2011; AAOS 1965 / Greene &
+#: Heckman 1994); ankle: dorsiflexion 20-25 deg, plantarflexion 50-65 deg (Soucie et al. 2011);
+#: wrist: extension about 70-75 deg, flexion about 75-80 deg (AAOS 1965 / Greene & Heckman 1994).
+RANGE_OF_MOTION = {
+    "knee": (-10 * DEG, 155 * DEG),
+    "elbow": (30 * DEG, 190 * DEG),
+    "ankle": (-65 * DEG, 30 * DEG),
+    "wrist": (-80 * DEG, 75 * DEG),
+}
+RANGE_MARGIN = 30 * DEG
+"""How far past its normal range of motion (:data:`RANGE_OF_MOTION`) a simulated joint may go (rad).
+Hypermobile joints exceed the normal range by about 10 deg (the Beighton score counts elbow and knee
+hyperextension beyond 10 deg; Beighton et al. 1973 Ann Rheum Dis 32:413); 30 deg past it a real
+joint is dislocated, so a model that gets there has left what it describes."""
+MAX_ANGULAR_VELOCITY = 3000 * DEG
+"""Fastest joint rotation a simulation may reach (rad/s). The fastest rotations measured at these
+joints are elbow extension in baseball pitching, 2,100-2,700 deg/s (Werner et al. 1993 J Orthop
+Sports Phys Ther 17:274; Fleisig et al. 1995 Am J Sports Med 23:233), whipped by the trunk and
+shoulder, not by the elbow's own muscles; a clinical stretch is 5-236 deg/s (Lindberg et al. 2011)
+and a pendulum swing peaks near 400 deg/s (tests/test_runtime.py). The fastest motorized stretch
+(:class:`~myoreflex.protocols.MotorizedStretch`, 2,865 deg/s) stays below it."""
+MAX_ANGULAR_ACCELERATION = MAX_ANGULAR_VELOCITY / 0.01
+"""Largest angular acceleration a protocol may prescribe (rad/s^2, about 300,000 deg/s^2): reaching
+:data:`MAX_ANGULAR_VELOCITY` from rest within 10 ms, about the electromechanical delay of a muscle,
+faster than any examiner or muscle moves a limb. It bounds the inertial part ``I q''`` of the
+torque a motor needs for a prescribed motion (a motorized stretch at its fastest, 2,865 deg/s with
+20 ms corners, needs 3,900 rad/s^2)."""
+
+
+def plausible_range(joint: str) -> tuple[float, float]:
+    """The joint angles a simulation may visit (rad): :data:`RANGE_OF_MOTION` widened by
+    :data:`RANGE_MARGIN` on both sides.
+
+    Examples
+    --------
+    >>> low, high = plausible_range("elbow")
+    >>> round(low / DEG), round(high / DEG)
+    (0, 220)
+    """
+    low, high = RANGE_OF_MOTION[joint]
+    return low - RANGE_MARGIN, high + RANGE_MARGIN
+
+
+#: Joint angles inside some joint's normal range of motion (rad; -80 to 190 deg): the union of
+#: :data:`RANGE_OF_MOTION` over the joints, the bounds of the angles a joint rests at or has its
+#: fibres at optimal length (``neutral_angle``; ``MuscleGeometry.optimal_angle`` in myoreflex.model).
+ANATOMICAL_ANGLES = (min(low for low, _ in RANGE_OF_MOTION.values()), max(high for _, high in RANGE_OF_MOTION.values()))
 
 
 class SegmentFractions(eqx.Module):
@@ -102,7 +159,8 @@ class LimbParams(eqx.Module):
         "pendulum period near 1.1 s (typical adult trace, cf. ANCHORS 4.3)",
     )
     neutral_angle: float = param(
-        80 * DEG, unit="rad", bounds=(-3.2, 3.4), source="seated knee rest angle, ANCHORS 4.3 (60-90 deg)"
+        80 * DEG, unit="rad", bounds=ANATOMICAL_ANGLES, source="seated knee rest angle, ANCHORS 4.3 (60-90 deg); "
+        "bounds: a joint rests inside its range of motion (RANGE_OF_MOTION)"
     )
     baseline_torque: float = param(
         0.0,
@@ -116,6 +174,38 @@ class LimbParams(eqx.Module):
     limit_high_torque: float = param(11.03, unit="N m", bounds=(0.0, 20.0), source=ANDERSON + ", knee k3")
     limit_high_slope: float = param(11.33, unit="1/rad", bounds=(1.0, 50.0), source=ANDERSON + ", knee k4")
     limit_high_angle: float = param(2.40, unit="rad", bounds=(0.3, 3.4), source=ANDERSON + ", knee theta1")
+
+    def check_relations(self, path: str = "limb") -> None:
+        """Raise :class:`ParameterError` unless ``inertia >= mass com_distance^2`` (kg m^2).
+
+        The parallel-axis theorem: a segment's inertia about the joint is its inertia about its
+        centre of mass plus ``m l_c^2``, so it is never below ``m l_c^2`` (Winter's segments have 1.3
+        to 1.9 times that). The three are bounded one by one, so only this relation refuses a heavy
+        segment with a tiny inertia, which no body has and which swings the joint faster than any
+        joint turns. Called by :func:`myoreflex.params.validate`; skips traced values.
+
+        Examples
+        --------
+        >>> LimbParams(mass=4.575, com_distance=0.2609, inertia=0.01).check_relations()
+        Traceback (most recent call last):
+        ...
+        myoreflex.errors.ParameterError: parameter `limb.inertia`: expected at least limb.mass x limb.com_distance^2 = 0.311 kg m^2 (parallel-axis theorem); got 0.01. ...
+        """
+        values = (self.inertia, self.mass, self.com_distance)
+        if all(type(value) is float for value in values):  # one parameter set, without NumPy
+            if self.inertia >= self.mass * self.com_distance * self.com_distance * (1.0 - 1e-12):
+                return
+        elif any(isinstance(value, jax.core.Tracer) for value in values):
+            return
+        inertia, mass, com = (np.asarray(value, dtype=float) for value in values)
+        least = mass * com * com
+        bad = ~(inertia >= least * (1.0 - 1e-12))  # the relation at equality passes its rounding
+        if np.any(bad):
+            i = np.flatnonzero(np.ravel(bad))[0]
+            raise ParameterError(describe(
+                f"parameter `{path}.inertia`",
+                f"at least {path}.mass x {path}.com_distance^2 = {np.ravel(least)[i]:.3g} kg m^2 (parallel-axis theorem)",
+                f"{np.ravel(inertia)[i]:.3g}", "raise the inertia or lower the mass or centre-of-mass distance"))
 
 
 def segment_from_anthropometry(joint: str, body_mass: float, height: float) -> dict[str, float]:

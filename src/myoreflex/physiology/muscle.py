@@ -66,6 +66,15 @@ MIN_FIBRE_LENGTH_NORM = 0.2
 MAX_FIBRE_LENGTH_NORM = 1.8
 #: Largest pennation angle allowed, acos(0.1): Millard et al. 2013 / OpenSim default (ANCHORS 2.2).
 MAX_PENNATION = math.acos(0.1)
+MAX_FORCE = 6.0
+"""Largest tendon force a simulation may reach, in maximal isometric forces (F_max). The muscle model
+makes at most about 4 F_max inside its documented fibre range with the presets' curves: 1.79 F_max
+active in fast lengthening at optimal length (f_V(1), :func:`force_velocity`), and about 4 F_max
+active plus passive at the longest fibre length, 1.8 l_opt (:data:`MAX_FIBRE_LENGTH_NORM`;
+tests/physiology/test_muscle.py computes both). Past that length the fibre is held and the tendon
+takes the stretch: 6 F_max is a tendon strain of 9.4 % on the tendon curve at its default stiffness,
+where tendons tear in tensile tests (macroscopic failure from about 8-10 % strain; Butler et al.
+1978 Exerc Sport Sci Rev 6:125). (myoreflex.model.physical_limits)"""
 
 #: Newton iterations per implicit step (started from the previous fibre length; see muscle_step).
 STEP_ITERATIONS = 5

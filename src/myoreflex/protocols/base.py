@@ -12,7 +12,10 @@ A protocol is a frozen dataclass that derives from :class:`Protocol` and gives
   needs and the sampling interval it needs them at (what a cohort records);
 - its settings as fields declared with :func:`setting` (unit, bounds, doc): SI inside, and the
   command line and cohort turn each into an option with its unit in the name
-  (``velocity`` in rad/s is ``--velocity-deg-s``).
+  (``velocity`` in rad/s is ``--velocity-deg-s``). A protocol checks them when it is built
+  (:meth:`Protocol.__post_init__`): each must be a finite number inside its bounds, so a bad value
+  fails at once in one line naming the setting and its range in edge units (a subclass with its own
+  ``__post_init__`` calls ``super().__post_init__()``).
 
 Everything else (simulate, simulate_batch, cohorts, the command line) works from that contract,
 so a new protocol is one new module plus one line in the registry.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import math
+import numbers
 from typing import Any, ClassVar
 
 from myoreflex.errors import ProtocolError, describe
@@ -85,6 +89,11 @@ class Protocol(abc.ABC):
         """The test's measures of a recording, simulated or real (they read the Trial and its
         metadata, never the protocol's settings, so a recording can be measured by the class)."""
 
+    def __post_init__(self):
+        """Refuse a setting that is not a finite number inside its declared bounds
+        (:class:`ProtocolError` with the range in the setting's edge unit)."""
+        check_settings(self)
+
     def check_joint(self, joint: str) -> None:
         """Raise :class:`ProtocolError` when the test cannot be done at ``joint``."""
         if joint not in self.joints:
@@ -128,6 +137,43 @@ def settings(protocol: type) -> list[SettingInfo]:
     return out
 
 
+def _out_of_bounds(protocol: type, info: SettingInfo, shown_value) -> ProtocolError:
+    low, high = info.bounds
+    unit = f" {info.edge_unit}" if info.edge_unit else ""
+    return ProtocolError(describe(f"{protocol.name} setting `{info.edge_name}`",
+                                  f"a value in [{low / info.factor:g}, {high / info.factor:g}]{unit}", shown_value))
+
+
+def check_settings(protocol: Protocol) -> None:
+    """Raise :class:`ProtocolError` unless every setting of ``protocol`` (a built protocol) is a finite
+    number inside its declared bounds; a setting whose default is None may be None.
+
+    Examples
+    --------
+    >>> from myoreflex.protocols import MotorizedStretch
+    >>> MotorizedStretch(velocity=float("inf"))
+    Traceback (most recent call last):
+    ...
+    myoreflex.errors.ProtocolError: motorized_stretch setting `velocity_deg_s`: expected a value in [1, 2864.79] deg/s; got inf deg/s
+    """
+    cls = type(protocol)
+    for info in settings(cls):
+        value = getattr(protocol, info.field)
+        if value is None and info.default is None and _field_default(cls, info.field) is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ProtocolError(describe(f"{cls.name} setting `{info.edge_name}`", "a number", repr(value)))
+        low, high = info.bounds
+        number = float(value)
+        if not (math.isfinite(number) and low <= number <= high):
+            unit = f" {info.edge_unit}" if info.edge_unit else ""
+            raise _out_of_bounds(cls, info, f"{number / info.factor:g}{unit}")
+
+
+def _field_default(cls: type, name: str):
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
 def from_settings(protocol: type, values: dict[str, float]) -> Protocol:
     """A protocol instance from edge-unit settings (``{"velocity_deg_s": 100}``); unknown names, values
     outside a setting's bounds and missing required settings raise :class:`ProtocolError`."""
@@ -140,10 +186,12 @@ def from_settings(protocol: type, values: dict[str, float]) -> Protocol:
     for name, value in values.items():
         info = infos[name]
         low, high = info.bounds
-        number = float(value)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise ProtocolError(describe(f"{protocol.name} setting `{name}`", "a number", repr(value))) from None
         if not (math.isfinite(number) and low <= number * info.factor <= high):
-            shown = f"[{low / info.factor:g}, {high / info.factor:g}] {info.edge_unit}"
-            raise ProtocolError(describe(f"{protocol.name} setting `{name}`", f"a value in {shown}", value))
+            raise _out_of_bounds(protocol, info, value)
         kwargs[info.field] = number * info.factor
     edge_names = {info.field: info.edge_name for info in infos.values()}
     missing = [edge_names.get(f.name, f.name) for f in dataclasses.fields(protocol)

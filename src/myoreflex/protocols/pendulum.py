@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 from typing import ClassVar
 
-from myoreflex.errors import ProtocolError, describe
 from myoreflex.protocols.base import Protocol, setting
 from myoreflex.simulation import Drive
 from myoreflex.trial import Trial
@@ -52,8 +51,6 @@ class PendulumTest(Protocol):
 
     def drive(self, joint: str = "knee") -> Drive:
         self.check_joint(joint)
-        if not self.duration > 0.5:
-            raise ProtocolError(describe("pendulum duration", "more than 0.5 s", self.duration))
         return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0)
 
     @classmethod

@@ -47,7 +47,10 @@ class MotorizedStretch(Protocol):
     reference: ClassVar[str] = ("Lindberg et al. 2011 (NeuroFlexor); McPherson et al. 2019; measures: peak "
                                 "torque, EMG onset angle (DSRT, Levin & Feldman 1994)")
 
-    velocity: float = setting(dataclasses.MISSING, unit="rad/s", doc="stretch velocity", bounds=(1e-3, 50.0))
+    # Bounds: from 1 deg/s, below the slowest clinical stretch (NeuroFlexor's 5 deg/s; an 80 deg range
+    # then takes 80 s), to 2,865 deg/s, below the fastest human joint rotation
+    # (myoreflex.physiology.limb.MAX_ANGULAR_VELOCITY).
+    velocity: float = setting(dataclasses.MISSING, unit="rad/s", doc="stretch velocity", bounds=(1 * DEG, 50.0))
     angles: tuple[float, float] | None = None
     rest_before: float = setting(0.5, unit="s", doc="rest before the stretch starts", bounds=(0.0, 60.0))
     hold: float = setting(1.0, unit="s", doc="hold at the end angle", bounds=(0.0, 60.0))
@@ -88,7 +91,10 @@ class ManualStretch(Protocol):
     name: ClassVar[str] = "manual_stretch"
     reference: ClassVar[str] = "de Vlugt et al. 2010 J NeuroEng Rehabil 7:35 (Ashworth condition); Flash & Hogan 1985"
 
-    duration: float = setting(1.0, unit="s", doc="movement time over the range", bounds=(0.05, 60.0))
+    # From 0.1 s, a fast examiner's stretch (Tardieu's V3 over the range takes a few tenths of a
+    # second): at 0.05 s a minimum-jerk movement over the elbow's 80 deg would peak at 3,000 deg/s,
+    # the fastest human joint rotation (myoreflex.physiology.limb.MAX_ANGULAR_VELOCITY).
+    duration: float = setting(1.0, unit="s", doc="movement time over the range", bounds=(0.1, 60.0))
     angles: tuple[float, float] | None = None
     rest_before: float = setting(0.5, unit="s", doc="rest before the movement starts", bounds=(0.0, 60.0))
     hold: float = setting(0.5, unit="s", doc="hold at the end angle", bounds=(0.0, 60.0))
