@@ -224,3 +224,16 @@ def test_emg_columns_named(tmp_path):
     assert trial.unit("emg_knee_angle_r") == "V"
     np.testing.assert_allclose(trial["emg_knee_angle_r"], [-0.01, -0.02, -0.03])
     assert_error(path, "no such column", emg_columns=["RSOL"])
+
+
+def test_angle_channel_or_its_moment_in_an_emg_file_is_a_clear_error(tmp_path):
+    # found by tests/io/test_fuzz.py: in a file whose name says EMG every column is EMG, and the
+    # coordinate or its moment picked as angle or torque raised KeyError instead of an error
+    path = tmp_path / "trial_emg.sto"
+    path.write_text("inDegrees=yes\nendheader\ntime\tknee_angle_r\tknee_angle_r_moment\n"
+                    "0\t1\t1\n0.01\t2\t2\n0.02\t3\t3\n")
+    message = assert_error(path, "a rotational coordinate", angle_channel="knee_angle_r")
+    assert "(an EMG column)" in message
+    path.write_text("inDegrees=yes\nendheader\ntime\tknee_angle_r_moment\n0\t1\n0.01\t2\n0.02\t3\n")
+    message = assert_error(path, "a joint moment in N m", angle_channel="knee_angle_r")
+    assert "knee_angle_r_moment" in message and "(an EMG column)" in message

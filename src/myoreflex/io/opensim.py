@@ -333,6 +333,9 @@ def read_opensim(
             if "offset" in originals["angle"]:
                 originals["angle"]["offset"] *= angle_sign
         if moment_label is not None:
+            if units[moment_label] != "N m":
+                got = f"a column in {units[moment_label]}" + (" (an EMG column)" if moment_label in emg else "")
+                raise fail(path, moment_label, "a joint moment in N m (the torque of angle_channel)", got)
             channels["torque"] = (channels[moment_label][0] * angle_sign, "N m")
             originals["torque"] = {**originals[moment_label], "scale": originals[moment_label]["scale"] * angle_sign}
             if "offset" in originals["torque"]:
