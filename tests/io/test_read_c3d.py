@@ -181,17 +181,20 @@ def test_wrong_or_missing_unit(tmp_path):
     np.testing.assert_allclose(trial["torque"], 10.0)
 
 
-def test_an_ezc3d_crash_or_hang_is_a_clear_error(tmp_path, monkeypatch):
+def test_an_ezc3d_crash_or_hang_is_a_clear_error(tmp_path, monkeypatch, helper_script):
     # ezc3d segfaults or loops on some damaged parameter sections (found by tests/io/test_fuzz.py);
-    # the reader runs it in a child process, so the caller gets one RecordingError line
+    # the reader runs it in a helper process, so the caller gets one RecordingError line
     from myoreflex.io import c3d as c3d_module
 
     path = write_c3d(tmp_path / "ok.c3d", [np.linspace(0, 40, 200)], ["Angle"], ["deg"])
-    monkeypatch.setattr(c3d_module, "_CHILD", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    helper_script("import os, signal, sys; sys.stdin.buffer.read(9); os.kill(os.getpid(), signal.SIGSEGV)")
     message = assert_error(path, "readable C3D")
     assert "ezc3d crashed (signal 11)" in message and "corrupt" in message
-    monkeypatch.setattr(c3d_module, "_CHILD", "import time; time.sleep(30)")
+    helper_script("import time; time.sleep(30)")
     monkeypatch.setattr(c3d_module, "READ_TIMEOUT_S", 0.5)
     assert "ezc3d still reading after 1 s" in assert_error(path, "readable C3D")
-    monkeypatch.setattr(c3d_module, "_CHILD", "import sys; sys.exit(3)")
+    helper_script("import sys; sys.exit(3)")
     assert "ezc3d failed (exit 3)" in assert_error(path, "readable C3D")
+    monkeypatch.undo()  # the real helper script again, started afresh by the next read
+    trial = read_c3d(path, angle_channel="Angle")
+    np.testing.assert_allclose(trial["angle"], np.linspace(0, 40, 200) * DEG, rtol=1e-6)

@@ -22,19 +22,16 @@ the frame range in the file's own 512-byte header against what was read.
 
 Damaged files. ezc3d is C++: on some damaged parameter sections it crashes the process (a
 segmentation fault) or loops, which no ``try`` catches (tests/io/test_fuzz.py found both). The
-reader therefore runs ezc3d in a short-lived child process (about 0.25 s more per file) and turns
-a crash, a failure or a read longer than :data:`READ_TIMEOUT_S` (plus a second per 5 MB) into
-one :class:`~myoreflex.errors.RecordingError` saying the file is corrupt.
+reader therefore runs ezc3d in a helper process (:mod:`myoreflex.io._isolated`, started once,
+reused) and turns a crash, a failure or a read longer than :data:`READ_TIMEOUT_S` (plus a second
+per 5 MB) into one :class:`~myoreflex.errors.RecordingError` saying the file is corrupt.
 """
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import struct
-import subprocess
-import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from myoreflex.errors import require_extra
-from myoreflex.io import _checks
+from myoreflex.io import _checks, _isolated
 from myoreflex.io._checks import Conversion, fail
 from myoreflex.trial import Trial
 
@@ -95,72 +92,20 @@ READ_TIMEOUT_S = 30.0
 is declared corrupt (a damaged parameter section can make it loop)."""
 READ_RATE = 5e6
 
-# Run in a child process: ezc3d (C++) can crash the process (SIGSEGV) or loop on a damaged file,
-# which no try/except catches. The child hands back the parameters (JSON) and the analogs (.npy).
-_CHILD = r"""
-import json, sys
-import numpy as np
-import ezc3d
-
-path, out = sys.argv[1], sys.argv[2]
-
-
-def plain(value):
-    if isinstance(value, np.ndarray):
-        value = value.ravel().tolist()
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return str(value)
-
-
-try:
-    c3d = ezc3d.c3d(path)
-    params = c3d["parameters"]
-    groups = {}
-    for name in ("ANALOG", "POINT", "MANUFACTURER"):
-        if name in params:
-            group = params[name]
-            groups[name] = {key: {"value": plain(group[key]["value"])} for key in group
-                            if not key.startswith("__") and isinstance(group[key], dict) and "value" in group[key]}
-    points = c3d["header"]["points"]
-    header = {"points": {key: plain(points[key]) for key in ("first_frame", "frame_rate", "size")}}
-    np.save(out + ".npy", np.asarray(c3d["data"]["analogs"], dtype=float))
-    record = {"parameters": groups, "header": header}
-except Exception as exc:
-    record = {"error": f"{type(exc).__name__}: {exc}"}
-with open(out + ".json", "w") as stream:
-    json.dump(record, stream)
-"""
-
-
 def _load(path: Path, size: int) -> dict:
-    """``{"parameters", "header", "data": {"analogs"}}`` as ezc3d reads them, read in a child
-    process so that a crash or a hang of ezc3d on a damaged file is a :class:`RecordingError`."""
+    """``{"parameters", "header", "data": {"analogs"}}`` as ezc3d reads them, read by the helper
+    process (:mod:`myoreflex.io._isolated`) so that a crash or a hang of ezc3d on a damaged file is
+    a :class:`RecordingError`."""
     timeout = READ_TIMEOUT_S + size / READ_RATE
-    with tempfile.TemporaryDirectory(prefix="myoreflex-c3d-") as folder:
-        out = os.path.join(folder, "c3d")
-        try:
-            child = subprocess.run([sys.executable, "-c", _CHILD, str(path), out], capture_output=True,
-                                   timeout=timeout, stdin=subprocess.DEVNULL, check=False)
-        except subprocess.TimeoutExpired:
-            raise fail(path, None, "a readable C3D file", f"ezc3d still reading after {timeout:.0f} s",
-                       "the file is corrupt") from None
-        if child.returncode != 0 or not os.path.exists(out + ".json"):
-            code = child.returncode
-            got = f"ezc3d crashed (signal {-code})" if code < 0 else f"ezc3d failed (exit {code})"
-            tail = child.stderr.decode(errors="replace").strip().splitlines()[-1:] if child.stderr else []
-            raise fail(path, None, "a readable C3D file", got + (f": {tail[0][:200]}" if tail else ""),
-                       "the file is corrupt")
-        with open(out + ".json") as stream:
-            record = json.load(stream)
-        if "error" in record:
-            raise fail(path, None, "a readable C3D file", record["error"], "the file is corrupt")
-        record["data"] = {"analogs": np.load(out + ".npy")}
+    try:
+        status, reply = _isolated.parse(_isolated.KIND_C3D, path.read_bytes(), timeout)
+    except _isolated.Crashed as crash:
+        raise fail(path, None, "a readable C3D file", crash.describe("ezc3d"), "the file is corrupt") from None
+    if status != _isolated.OK:
+        raise fail(path, None, "a readable C3D file", reply.decode(errors="replace"), "the file is corrupt")
+    (length,) = struct.unpack("<Q", reply[:8])
+    record = json.loads(reply[8:8 + length])
+    record["data"] = {"analogs": np.load(io.BytesIO(reply[8 + length:]), allow_pickle=False)}
     return record
 
 

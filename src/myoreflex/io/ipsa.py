@@ -34,10 +34,17 @@ None}``), ``lab_onset_index`` (``{muscle: 0-based sample index or None}``), ``la
 (V), ``emg_mvc_rms``, ``emg_rest_mean``, ``emg_rest_std`` (V), ``lever_arm_m`` and
 ``lever_arm_field``. Nothing else from ``pinfo`` is read: it holds a birth date, names and body
 measures, which never reach a Trial.
+
+Safety: the file is read once into memory (at most ``max_bytes``); a MATLAB v7.3 (HDF5) file is
+named as such; the variables' decompressed size is counted before scipy loads them (a compressed
+"bomb" is refused before it expands); and scipy's reader, which crashes the process on some damaged
+files (found by tests/io/test_fuzz.py), parses the bytes first in a helper process
+(:mod:`myoreflex.io._isolated`), where a crash or a hang is a :class:`~myoreflex.errors.RecordingError`.
 """
 
 from __future__ import annotations
 
+import io
 import math
 import struct
 import zlib
@@ -47,7 +54,7 @@ from typing import Any
 
 import numpy as np
 
-from myoreflex.io import _checks
+from myoreflex.io import _checks, _isolated
 from myoreflex.io._checks import Conversion, fail
 from myoreflex.trial import Trial
 
@@ -66,56 +73,56 @@ decompressed; ``max_bytes=`` overrides it."""
 MAX_SAMPLES = _checks.MAX_SAMPLES
 """Most samples per segment :func:`read_ipsa` reads by default (10 million); ``max_samples=``."""
 
+READ_TIMEOUT_S = 30.0
+"""Seconds scipy may take on a file (plus one per :data:`READ_RATE` bytes) before it is declared corrupt."""
+READ_RATE = 5e6
+
 _MI_MATRIX, _MI_COMPRESSED = 14, 15
 _BLOCK = 1 << 20
 
 
-def _decompressed_bytes(path: Path, budget: int) -> int | None:
+def _decompressed_bytes(data: bytes, budget: int) -> int | None:
     """Bytes the variables of a MATLAB v5/v7 file take once decompressed, counted without keeping
     them (a compressed variable is inflated 1 MiB at a time and thrown away); counting stops as soon
     as ``budget`` is passed. None when the file's element tags are not readable (scipy then says
     what is wrong)."""
-    with open(path, "rb") as stream:
-        head = stream.read(128)
-        if len(head) < 128:
+    if len(data) < 128:
+        return None
+    order = "<" if data[126:128] == b"IM" else ">"
+    total, at = 0, 128
+    while total <= budget:
+        if at + 8 > len(data):
+            return total
+        mdtype, nbytes = struct.unpack_from(order + "II", data, at)
+        at += 8
+        if mdtype >> 16:  # a small data element at the top level: not a variable
             return None
-        order = "<" if head[126:128] == b"IM" else ">"
-        total = 0
-        while total <= budget:
-            tag = stream.read(8)
-            if len(tag) < 8:
-                return total
-            mdtype, nbytes = struct.unpack(order + "II", tag)
-            if mdtype >> 16:  # a small data element at the top level: not a variable
-                return None
-            if mdtype != _MI_COMPRESSED:
-                here = stream.tell()
-                total += max(0, min(nbytes, path.stat().st_size - here))
-                stream.seek(nbytes, 1)
-                continue
-            inflate = zlib.decompressobj()
-            left = nbytes
-            try:
-                while left > 0 and total <= budget:
-                    data = stream.read(min(_BLOCK, left))
-                    if not data:
-                        break
-                    left -= len(data)
-                    while data and total <= budget:
-                        total += len(inflate.decompress(data, _BLOCK))
-                        data = inflate.unconsumed_tail
-            except zlib.error:
-                return None
-            stream.seek(left, 1)
-        return total
+        if mdtype != _MI_COMPRESSED:
+            total += max(0, min(nbytes, len(data) - at))
+            at += nbytes
+            continue
+        inflate = zlib.decompressobj()
+        end = min(at + nbytes, len(data))
+        try:
+            while at < end and total <= budget:
+                block = data[at:min(at + _BLOCK, end)]
+                at += len(block)
+                while block and total <= budget:
+                    total += len(inflate.decompress(block, _BLOCK))
+                    block = inflate.unconsumed_tail
+        except zlib.error:
+            return None
+        at = end
+    return total
 
 
 def _load(path: Path, max_bytes: int):
     import scipy.io
     from scipy.io.matlab import matfile_version
 
+    data = path.read_bytes()  # at most max_bytes (checked); parsed from memory, never read twice
     try:
-        version = matfile_version(str(path))
+        version = matfile_version(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - scipy raises MatReadError, ValueError, IndexError... on non-MATLAB files
         got = f"{type(exc).__name__}: {exc}"
         raise fail(path, None, "a readable MATLAB .mat file", got, "the file is corrupt") from None
@@ -123,15 +130,22 @@ def _load(path: Path, max_bytes: int):
         raise fail(path, None, "a MATLAB v5-v7 .mat file (what scipy reads)", "a MATLAB v7.3 file, which is HDF5",
                    "save it again in MATLAB with save(name, '-v7'), or read it with an HDF5 library (h5py)")
     if version[0] == 1:
-        expanded = _decompressed_bytes(path, max_bytes)
+        expanded = _decompressed_bytes(data, max_bytes)
         if expanded is not None and expanded > max_bytes:
             raise fail(path, None, f"MATLAB variables of at most {_checks._size_text(max_bytes)} once decompressed "
                        f"(max_bytes={max_bytes})", f"more than {_checks._size_text(max_bytes)} (the compressed "
-                       f"file is {_checks._size_text(path.stat().st_size)})",
+                       f"file is {_checks._size_text(len(data))})",
                        "pass a larger max_bytes= to read it, if the machine has the memory")
+    # scipy's reader crashes the process (SIGSEGV) on some damaged files: it parses them first in the
+    # helper process, where a crash is only an error, then here (the same bytes, known not to crash)
     try:
-        contents = scipy.io.loadmat(str(path), squeeze_me=True, struct_as_record=False)
-    except Exception as exc:  # scipy raises ValueError, TypeError, MatReadError... on bad files
+        _isolated.parse(_isolated.KIND_MAT, data, READ_TIMEOUT_S + len(data) / READ_RATE)  # its errors: below
+    except _isolated.Crashed as crash:
+        raise fail(path, None, "a readable MATLAB .mat file", crash.describe("scipy's MATLAB reader"),
+                   "the file is corrupt") from None
+    try:
+        contents = scipy.io.loadmat(io.BytesIO(data), squeeze_me=True, struct_as_record=False)
+    except Exception as exc:  # noqa: BLE001 - scipy raises ValueError, TypeError, MatReadError... on bad files
         got = f"{type(exc).__name__}: {exc}"
         raise fail(path, None, "a readable MATLAB .mat file", got, "the file is corrupt") from None
     if "allsegments" not in contents:
