@@ -15,6 +15,7 @@ header (kind, length) and the payload, each way; the helper writes nothing else 
 
 from __future__ import annotations
 
+import atexit
 import os
 import selectors
 import struct
@@ -186,6 +187,12 @@ class _Helper:
 
 
 _helper = _Helper()
+
+
+@atexit.register
+def _close() -> None:
+    if _helper.pid == os.getpid():  # never a helper inherited through fork
+        _helper._stop()
 
 
 def parse(kind: int, data: bytes, timeout: float) -> tuple[int, bytes]:
