@@ -11,10 +11,14 @@ import typer
 from myoreflex.cli._common import (
     AngleSign,
     Coordinate,
+    Offset,
+    Scale,
     Scheduler,
     Seed,
+    Unit,
     check_joint,
     check_output,
+    conversions,
     fail,
     number,
     run,
@@ -35,6 +39,8 @@ from myoreflex.cli.fit import (
 app = typer.Typer(help="Run many subjects: virtual populations or manifests of recordings.", no_args_is_help=True)
 
 
+AllowOutside = Annotated[bool, typer.Option(
+    "--allow-outside", help="read recordings outside the manifest's folder too (../, absolute paths)")]
 ChunkSize = Annotated[int, typer.Option(help="subjects per batched simulation chunk",
                                         callback=number(1, 100_000, integer=True))]
 Out = Annotated[Path, typer.Option(help="results table: .parquet or .csv (written atomically)")]
@@ -132,7 +138,8 @@ def cohort_simulate_command(
         rows, out=out, protocol=chosen, joint=joint, chunk_size=chunk_size, scheduler=scheduler,
         progress=progress)))
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
-               f"({result.subjects_per_s:.1f}/s, {result.reused_chunks} chunks reused) -> {result.table}")
+               f"({result.subjects_per_s:.1f}/s, {result.reused_chunks} chunks reused{_rejected(result)}) "
+               f"-> {result.table}")
 
 
 @app.command("assess")
@@ -141,6 +148,10 @@ def cohort_assess_command(
     out: Out = Path("cohort_results.parquet"),
     protocol: Annotated[str, typer.Option(help="whose measure: pendulum, stretch, perturbation, ...")] = "pendulum",
     angle_sign: AngleSign = 1.0,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    allow_outside: AllowOutside = False,
     chunk_size: ChunkSize = 50,
     scheduler: Scheduler = None,
 ):
@@ -151,11 +162,22 @@ def cohort_assess_command(
     if PROTOCOLS.aliases.get(protocol, protocol) not in PROTOCOLS:
         fail("--protocol", f"one of {_protocol_names()}", protocol)
     check_output(out, "--out", inputs=[manifest])
+    options = _reader_options(angle_sign, conversions(scale, offset, unit))
     rows = run(lambda: read_manifest(manifest))
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_assess(
-        rows, out=out, protocol=protocol, reader_options={"angle_sign": angle_sign}, chunk_size=chunk_size,
-        scheduler=scheduler, progress=progress)))
-    typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}")
+        rows, out=out, protocol=protocol, reader_options=options, chunk_size=chunk_size,
+        scheduler=scheduler, progress=progress, allow_outside=allow_outside)))
+    typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}{_rejected(result)}")
+
+
+def _reader_options(angle_sign: float, converted) -> dict:
+    """The readers' options of a cohort's recordings (hashed into its resume keys)."""
+    return {"angle_sign": angle_sign, **({"conversions": converted} if converted else {})}
+
+
+def _rejected(result) -> str:
+    """The summary's note of reused parts that failed their check and were computed again."""
+    return f" ({result.rejected_chunks} damaged parts recomputed)" if result.rejected_chunks else ""
 
 
 @app.command("fit")
@@ -176,7 +198,12 @@ def cohort_fit_command(
     seed: Seed = 0,
     smoothing_ms: SmoothingMs = 0.0,
     angle_sign: AngleSign = 1.0,
-    chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)")] = 10,
+    scale: Scale = None,
+    offset: Offset = None,
+    unit: Unit = None,
+    allow_outside: AllowOutside = False,
+    chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)",
+                                            callback=number(1, 100_000, integer=True))] = 10,
     scheduler: Scheduler = None,
 ):
     """Fit the model to every subject's recordings; an interrupted run resumes where it stopped.
@@ -195,8 +222,8 @@ def cohort_fit_command(
     check_joint(joint)
     check_free(free, "knee" if test == "pendulum" else joint)
     check_output(out, "--out", inputs=[manifest])
+    options = _reader_options(angle_sign, conversions(scale, offset, unit))
     rows = run(lambda: read_manifest(manifest))
-    options = {"angle_sign": angle_sign}
     if test == "pendulum":
         fitter = PendulumFitter(free=tuple(free or DEFAULT_FREE), condition=condition, severity=severity,
                                 method=method, seed=seed)
@@ -208,8 +235,8 @@ def cohort_fit_command(
                                smoothing_s=smoothing_ms / 1000.0)
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_fit(
         rows, out=out, fitter=fitter, reader_options=options, chunk_size=chunk_size,
-        scheduler=scheduler, progress=progress)))
+        scheduler=scheduler, progress=progress, allow_outside=allow_outside)))
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
-               f"({result.reused_chunks} chunks reused) -> {result.table}")
+               f"({result.reused_chunks} chunks reused{_rejected(result)}) -> {result.table}")
 
 

@@ -123,7 +123,7 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
     out = result.to_dict()
     typer.echo(summary(out))
     _echo_params(out)
-    for warning in out["warnings"]:
+    for warning in out.get("warnings", ()):
         typer.echo(f"  WARNING: {warning}")
     typer.echo(DISCLAIMER)
 

@@ -103,20 +103,20 @@ class FitResult:
     traces: tuple[FittedTrace, ...] = ()
 
     def to_dict(self) -> dict:
-        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged", "warnings"}``
-        (plain types).
+        """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
 
         ``rmse_deg`` is null for a stretch fit (the angle is prescribed), which adds ``rmse_nm``
-        (the torque RMSE, N m); ``warnings`` lists the failed quality gates of a lenient fit and the
-        parameters the data do not identify.
+        (the torque RMSE, N m). A fit with warnings adds ``warnings``: the failed quality gates of a
+        lenient fit and the parameters the data do not identify.
         """
         out = {
             "params": {name: float(value) for name, value in self.params.items()},
             "ci95": {name: [float(low), float(high)] for name, (low, high) in self.ci95.items()},
             "rmse_deg": None if self.rmse_deg is None else float(self.rmse_deg),
             "converged": bool(self.converged),
-            "warnings": list(self.warnings),
         }
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         if self.rmse_nm is not None:
             out["rmse_nm"] = float(self.rmse_nm)
         return out
