@@ -14,6 +14,7 @@ from myoreflex.model import default_params
 from myoreflex.params import parameter_table, stack_params, with_overrides
 from myoreflex.protocols.pendulum import PENDULUM_DT, PendulumTest
 from myoreflex.simulation import DEFAULT_DT, simulate, simulate_batch
+from test_plausibility import consistent_limb
 
 
 # cerebral_palsy at severity 1 is the most step-sensitive preset (first swing excursion; PENDULUM_DT).
@@ -49,7 +50,7 @@ def test_no_nan_or_inf_anywhere_inside_the_documented_bounds(data):
                            data.draw(st.floats(0, 1)))
     chosen = data.draw(st.lists(st.sampled_from(_ROWS), min_size=1, max_size=6, unique_by=lambda r: r.path))
     overrides = {row.path: data.draw(st.floats(*row.bounds)) for row in chosen}
-    params = with_overrides(base, overrides)
+    params = with_overrides(base, consistent_limb(base, overrides))  # inertia >= m l_c^2 (validate)
     trial = simulate(params, PendulumTest(duration=2.0), throw=False, record=("angle", "torque", "emg"))
     for name, channel in trial.channels.items():
         assert np.all(np.isfinite(channel.values)), (name, overrides)

@@ -20,8 +20,8 @@ their maximal isometric torque, and each muscle's force below
 :data:`~myoreflex.physiology.muscle.MAX_FORCE` times its F_max. A run that passes one is
 :attr:`Status.DIVERGED` (finite but outside what the model describes), one with NaN or inf
 :attr:`Status.NONFINITE`; :data:`CHECKS` names what is tracked. The step keeps the running
-maximum of each and the step it first passed its limit, so the check costs a few operations per
-step and no pass over the recording. The motor torque of a prescribed motion (``torque`` in a
+maximum of each and counts the steps before the first outside a limit, so the check costs a few
+operations per step and no pass over the recording. The motor torque of a prescribed motion (``torque`` in a
 stretch) adds the limb's inertia, gravity and passive tissue to the muscles' torque; the motion
 itself is checked before the run (:func:`check_kinematics`).
 
@@ -109,15 +109,16 @@ class Drive:
 
 @dataclasses.dataclass(frozen=True)
 class Checks:
-    """What the physical-limit check saw, one row per member and one column per :data:`CHECKS` entry.
-
-    ``peak``: the largest value over the run (SI; the angle's low end negated); ``limit``: its limit;
-    ``first_s``: when it first passed the limit (s; NaN if never).
+    """What the physical-limit check saw: ``peak`` and ``limit``, one row per member and one column per
+    :data:`CHECKS` entry, the largest value over the run (SI; the angle's low end negated) and its
+    limit; ``outside_from_s`` and ``outside_by_s``, one per member, the times between which the run
+    first passed a limit (s, within one block of steps of :func:`_scan_blocks`; NaN if it never did).
     """
 
     peak: np.ndarray
     limit: np.ndarray
-    first_s: np.ndarray
+    outside_from_s: np.ndarray
+    outside_by_s: np.ndarray
 
 
 def failure(status: Status, checks: Checks | None, index, muscle_names=("agonist", "antagonist")) -> str:
@@ -128,7 +129,8 @@ def failure(status: Status, checks: Checks | None, index, muscle_names=("agonist
         return ""
     if status is Status.NONFINITE or checks is None:
         return describe("simulation", "finite values", "NaN or inf", "reduce dt or check parameters against their bounds")
-    peak, limit, first = checks.peak[index], checks.limit[index], checks.first_s[index]
+    peak, limit = checks.peak[index], checks.limit[index]
+    start, end = checks.outside_from_s[index], checks.outside_by_s[index]
     parts = []
     for k, (name, unit, factor, why) in enumerate(CHECKS):
         if not peak[k] > limit[k]:
@@ -139,8 +141,9 @@ def failure(status: Status, checks: Checks | None, index, muscle_names=("agonist
         else:
             label = f"force_{muscle_names[k - 4]}" if name.startswith("force") else name
             text = f"{label} {peak[k] * factor:.4g} {unit}, above {limit[k] * factor:.4g} {unit}"
-        parts.append(f"{text} ({why}) from t = {first[k]:.4g} s")
-    return describe("simulation", "values inside the physical limits of the joint and its muscles", "; ".join(parts),
+        parts.append(f"{text} ({why})")
+    return describe("simulation", "values inside the physical limits of the joint and its muscles",
+                    f"{'; '.join(parts)}; first outside them between t = {start:.4g} and {end:.4g} s",
                     "the model left its valid range: check the parameters against the joint (myoreflex params)")
 
 
@@ -203,11 +206,17 @@ muscles x 8 bytes); :func:`myoreflex.runtime.configure` lifts that threshold
 (benchmarks/RESULTS.md, 2026-11-28 run C)."""
 
 
-def _scan_blocks(one, carry, drives, n_records: int, record_every: int):
+def _block_steps(record_every: int) -> int:
+    """Steps per block of :func:`_scan_blocks`: whole records, at most :data:`BLOCK_STEPS` (or one record)."""
+    return max(1, BLOCK_STEPS // record_every) * record_every
+
+
+def _scan_blocks(one, carry, drives, n_records: int, record_every: int, after_block=None):
     """``jax.lax.scan`` of ``one(carry, drive) -> (carry, outputs)`` over every step, in blocks.
 
     ``drives`` is a pytree of arrays with the step axis first; it is padded past its end with its
-    last step to whole blocks of at most :data:`BLOCK_STEPS` steps.
+    last step to whole blocks of at most :data:`BLOCK_STEPS` steps. ``after_block(carry,
+    block_steps) -> carry``, if given, runs after each block.
     Returns the final carry and the outputs of every ``record_every``-th step, ``n_records`` of
     them, time first.
     """
@@ -221,6 +230,8 @@ def _scan_blocks(one, carry, drives, n_records: int, record_every: int):
 
     def block(carry, block_drives):
         carry, outputs = jax.lax.scan(one, carry, block_drives, unroll=UNROLL)
+        if after_block is not None:
+            carry = after_block(carry, block_steps)
         return carry, jax.tree_util.tree_map(lambda o: o[record_every - 1::record_every], outputs)
 
     carry, outputs = jax.lax.scan(block, carry, jax.tree_util.tree_map(blocks, drives))
@@ -254,10 +265,12 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
     head is one scalar for the whole batch.
 
     ``check``: also follow every step against the physical limits
-    (:func:`myoreflex.model.physical_limits`) and return ``(outputs, (peak, first, limit))``:
-    arrays of shape (len(:data:`CHECKS`), *batch) holding the largest value of each checked
-    quantity (NaN once it was NaN), the step count at which it first passed its limit (0: never)
-    and the limit.
+    (:func:`myoreflex.model.physical_limits`) and return ``(outputs, (peak, calm, limit, block))``:
+    ``peak`` and ``limit`` of shape (len(:data:`CHECKS`), *batch), the largest value of each
+    checked quantity (NaN once it was NaN) and its limit; ``calm`` of the batch shape, the steps of
+    the blocks (of ``block`` steps, :func:`_scan_blocks`) that ended with every maximum inside its
+    limit. The maxima only grow, so the first step outside lies in the block after them: counted
+    per block rather than per step, which keeps the check to a maximum per quantity and step.
     """
     n_buffer = model.buffer_length(dt)
     n_steps = kinematics[0].shape[0]
@@ -269,24 +282,25 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
         state, count, seen = carry
         state, obs = model.step(params, state, drive, count % n_buffer, dt, prescribed=prescribed,
                                 gravity_scale=gravity_scale)
-        if check:  # running maximum and first crossing; the steps that pad the last block do not count
-            peak, first = seen
-            values = _checked(obs, arms)
-            inside = count <= n_steps
-            peak = jnp.where(inside, jnp.maximum(peak, values), peak)
-            first = jnp.where(inside & (first == 0) & (values > limit), count, first)
-            seen = (peak, first)
+        if check:  # running maxima; the steps that pad the last block do not count
+            peak, calm = seen
+            seen = (jnp.where(count <= n_steps, jnp.maximum(peak, _checked(obs, arms)), peak), calm)
         return (state, count + 1, seen), observe(obs)
+
+    def calm_blocks(carry, block_steps: int):
+        state, count, (peak, calm) = carry
+        return state, count, (peak, calm + block_steps * jnp.all(peak <= limit, axis=0).astype(jnp.int32))
 
     # A batch broadcasts (2, batch) per-muscle arrays against (batch,) parameters on purpose.
     with jax.numpy_rank_promotion("allow" if batched else jax.config.jax_numpy_rank_promotion):
-        seen = (jnp.full(limit.shape, -jnp.inf), jnp.zeros(limit.shape, dtype=jnp.int32)) if check else ()
+        seen = (jnp.full(limit.shape, -jnp.inf), jnp.zeros(limit.shape[1:], dtype=jnp.int32)) if check else ()
         carry = (model.initial_state(params, initial_angle, dt), jnp.asarray(1, dtype=jnp.int32), seen)
         n_records = n_steps // record_every
-        (_, _, seen), outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every)
+        (_, _, seen), outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every,
+                                             calm_blocks if check else None)
     if batched:  # (time, ..., batch) -> (time, batch, ...)
         outputs = jax.tree_util.tree_map(lambda o: jnp.moveaxis(o, -1, 1), outputs)
-    return (outputs, (*seen, limit)) if check else outputs
+    return (outputs, (*seen, limit, _block_steps(record_every))) if check else outputs
 
 
 @functools.lru_cache(maxsize=64)
@@ -296,7 +310,7 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
         return tuple(getattr(obs, CHANNELS[name][0]) for name in record)
 
     def run(params, initial_angle, kinematics):
-        outputs, (peak, first, limit) = run_loop(
+        outputs, (peak, calm, limit, _) = run_loop(
             params, initial_angle, kinematics, dt, observe, prescribed=prescribed, gravity_scale=gravity_scale,
             record_every=record_every, batched=batched, check=True)
 
@@ -308,10 +322,10 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
                          axis=0)
         inside = jnp.all(peak <= limit, axis=0)
         status = jnp.where(finite, jnp.where(inside, Status.OK.value, Status.DIVERGED.value), Status.NONFINITE.value)
-        checks = (peak, first, limit)
+        checks = jnp.concatenate([peak, limit, calm[None].astype(peak.dtype)])  # one output: (2 K + 1, *batch)
         if batched:  # scan stacks time first: (time, batch, ...) -> (batch, time, ...); checks batch first
             outputs = tuple(jnp.moveaxis(o, 0, 1) for o in outputs)
-            checks = tuple(c.T for c in checks)
+            checks = checks.T
         return outputs, status, checks
 
     return runtime.jit(run)
@@ -359,8 +373,7 @@ def _run_in_chunks(run, params, size: int, inputs):
     host = jax.tree_util.tree_map(np.asarray, params)  # sliced on the host: no dispatch per leaf
     if size <= chunk:
         outputs, status, checks = run(shard_batch(host, size), *inputs)
-        return ([np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size],
-                [np.asarray(c)[:size] for c in checks])
+        return [np.asarray(out)[:size] for out in outputs], np.asarray(status)[:size], np.asarray(checks)[:size]
     pieces, statuses, seen = [], [], []
     for start in range(0, size, chunk):
         count = min(chunk, size - start)
@@ -368,15 +381,19 @@ def _run_in_chunks(run, params, size: int, inputs):
         outputs, status, checks = run(shard_batch(part, chunk), *inputs)
         pieces.append([np.asarray(out)[:count] for out in outputs])
         statuses.append(np.asarray(status)[:count])
-        seen.append([np.asarray(c)[:count] for c in checks])
-    return ([np.concatenate(columns) for columns in zip(*pieces)], np.concatenate(statuses),
-            [np.concatenate(columns) for columns in zip(*seen)])
+        seen.append(np.asarray(checks)[:count])
+    return [np.concatenate(columns) for columns in zip(*pieces)], np.concatenate(statuses), np.concatenate(seen)
 
 
-def _checks(seen, dt: float) -> Checks:
-    """:class:`Checks` from the compiled call's (peak, first step, limit)."""
-    peak, first, limit = (np.asarray(x) for x in seen)
-    return Checks(peak=peak, limit=limit, first_s=np.where(first > 0, first * dt, np.nan))
+def _checks(seen, dt: float, record_every: int, n_steps: int) -> Checks:
+    """:class:`Checks` from the compiled call's checks, (members, 2 K + 1): peaks, limits, calm steps."""
+    seen = np.asarray(seen)
+    k = len(CHECKS)
+    peak, limit, calm = seen[:, :k], seen[:, k:2 * k], seen[:, 2 * k].astype(np.int64)
+    outside = np.any(peak > limit, axis=-1)
+    until = np.minimum(calm + _block_steps(record_every), n_steps)
+    return Checks(peak=peak, limit=limit, outside_from_s=np.where(outside, (calm + 1) * dt, np.nan),
+                  outside_by_s=np.where(outside, until * dt, np.nan))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -389,6 +406,8 @@ class _Prepared:
     record: tuple[str, ...]
     dt: float
     metadata: dict
+    record_every: int = 1
+    n_steps: int = 0
 
 
 def check_kinematics(name: str, joint: str, initial_angle, kinematics=None, dt: float = DEFAULT_DT) -> None:
@@ -507,7 +526,7 @@ def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batch
     inputs = (np.asarray(drive.initial_angle, dtype=float), kinematics)
     meta = {"source": "myoreflex simulation", "protocol": protocol.name, "joint": params.joint, "dt_s": float(dt),
             "rate_hz": 1.0 / (record_every * dt), **protocol.metadata(), **(metadata or {})}
-    return _Prepared(run, inputs, time, record, float(dt), meta)
+    return _Prepared(run, inputs, time, record, float(dt), meta, int(record_every), n_steps)
 
 
 def simulate(
@@ -565,7 +584,8 @@ def simulate(
     status = Status(int(status))
     if status is Status.OK:
         return _to_trial(call.time, arrays, params.muscle_names, status, call.metadata)
-    message = failure(status, _checks([x[None] for x in seen], call.dt), 0, params.muscle_names)
+    checks = _checks(np.asarray(seen)[None], call.dt, call.record_every, call.n_steps)
+    message = failure(status, checks, 0, params.muscle_names)
     if throw:
         raise SimulationFailed(message)
     return _to_trial(call.time, arrays, params.muscle_names, status, {**call.metadata, "failure": message})
@@ -605,7 +625,7 @@ def simulate_batch(
                     batched=True, members=size)
     outputs, status, seen = _run_in_chunks(call.run, batch, size, call.inputs)
     return SimulationBatch(time=call.time, channels=dict(zip(call.record, outputs)), status=status,
-                           muscle_names=batch.muscle_names, metadata=call.metadata, checks=_checks(seen, call.dt))
+                           muscle_names=batch.muscle_names, metadata=call.metadata, checks=_checks(seen, call.dt, call.record_every, call.n_steps))
 
 
 @runtime.float64
