@@ -34,7 +34,7 @@ def test_simulate_from_the_top_level_equals_the_protocols_run():
     same = myoreflex.PendulumTest().run(knee)
     assert isinstance(trial, myoreflex.Trial)
     np.testing.assert_array_equal(trial["angle"], same["angle"])
-    assert trial.metadata["protocol"] == "pendulum" and trial.metadata["duration_s"] == 10.0
+    assert trial.metadata["protocol"] == "pendulum" and trial.metadata["duration_s"] == 20.0
 
 
 def test_every_registered_protocol_keeps_the_contract():

@@ -148,7 +148,7 @@ def cohort_simulate(
         ``<out>.provenance.json`` and unfinished work to ``<out>.parts/``.
     protocol : a protocol instance (``PendulumTest(duration=3.0)``,
         ``MotorizedStretch(velocity=100 * DEG)``) or the name of one in
-        :data:`myoreflex.protocols.PROTOCOLS` with its default settings (``"pendulum"``: 10 s).
+        :data:`myoreflex.protocols.PROTOCOLS` with its default settings (``"pendulum"``: 20 s).
     joint : the joint of every subject (a pendulum test needs the knee).
     dt : integration step in s; None: the protocol's own (pendulum 8 ms, stretch 1 ms).
     record_every : keep every k-th step for the measures; None: the protocol's choice (pendulum

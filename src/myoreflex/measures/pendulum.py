@@ -64,7 +64,7 @@ palsy, multiple sclerosis and spinal cord injury, 10 s).
   10 s); synthetic with 1 deg noise (tests/fit): at most 2.9 % (the raw range would read 6-9 %).
   The model's heavier and taller healthy adults swing longer: 99 of those 320 exceed 5 % after
   10 s (up to 39 %, R1 off by up to 0.46) and are refused; after 20 s, 2 (the 150 kg corners),
-  after 30 s none.
+  after 30 s none. Hence :class:`~myoreflex.protocols.PendulumTest` records 20 s by default.
 - ``velocity_noise``: the noise of the velocity the measures read, at rest (robust sd of the
   successive differences over the plateau window, over sqrt 2), at most 4 deg/s. The release, the
   peaks and the peak velocity are read from the raw samples (no filter, so that a clean recording

@@ -35,7 +35,7 @@ class PendulumTest(Protocol):
     >>> from myoreflex import PendulumTest, default_params
     >>> metrics = PendulumTest.measure(PendulumTest().run(default_params("knee")))
     >>> round(metrics.r1, 2), metrics.n_oscillations
-    (1.69, 10)
+    (1.66, 13)
     """
 
     name: ClassVar[str] = "pendulum"
@@ -47,7 +47,7 @@ class PendulumTest(Protocol):
 
     release_angle: float = setting(0.0, unit="rad", doc="knee flexion at release (0 = full extension)",
                                    bounds=(-0.35, 1.6))
-    duration: float = setting(10.0, unit="s", doc="recorded swing after the release", bounds=(0.5, 120.0))
+    duration: float = setting(20.0, unit="s", doc="recorded swing after the release", bounds=(0.5, 120.0))
 
     def drive(self, joint: str = "knee") -> Drive:
         self.check_joint(joint)
