@@ -137,3 +137,17 @@ def test_a_full_disk_is_one_line_and_the_rerun_resumes(manifest, tmp_path, monke
     result = runner.invoke(app, ["cohort", "simulate", str(manifest), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "1 chunks reused" in result.stdout and out.exists()
+
+
+def test_cohort_simulate_lenient_measures_a_short_swing_and_names_the_gate(manifest, tmp_path):
+    # The healthy knee swings 13 times over 20 s: cut at 3 s it has not settled (plateau_settled).
+    strict, lenient = tmp_path / "strict.csv", tmp_path / "lenient.csv"
+    result = runner.invoke(app, ["cohort", "simulate", str(manifest), "--set", "duration_s=3", "--out", str(strict)])
+    assert result.exit_code == 0 and "'ERROR': 1" in result.output, result.output
+    row = next(csv.DictReader(strict.open()))
+    assert row["status"] == "ERROR" and "plateau_settled" in row["error"]
+    result = runner.invoke(app, ["cohort", "simulate", str(manifest), "--set", "duration_s=3", "--lenient",
+                                 "--out", str(lenient)])
+    assert result.exit_code == 0 and "'OK': 1" in result.output, result.output
+    row = next(csv.DictReader(lenient.open()))
+    assert row["status"] == "OK" and "quality gate `plateau_settled`" in row["warnings"] and float(row["r1"]) > 0

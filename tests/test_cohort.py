@@ -305,6 +305,18 @@ def test_a_stretch_cohort_shows_the_velocity_dependent_reflex_of_stroke(tmp_path
     assert stroke["peak_torque_nm"] > 1.5 * healthy["peak_torque_nm"]
 
 
+def test_a_subject_outside_the_physical_limits_gets_a_diverged_row_naming_the_limit(tmp_path):
+    # tests/test_plausibility.py's case: the flexors' optimal angle at its lower bound (-80 deg) in a
+    # 100 deg/s elbow stretch drives the muscles' torque past 3 x their isometric torque.
+    body = {"condition": "healthy", "severity": 0.0, "body_mass_kg": 75, "height_m": 1.75}
+    rows = [{"subject": "ok", **body}, {"subject": "odd", **body, "agonist_geometry.optimal_angle": -80 * DEG}]
+    result = cohort_simulate(rows, out=tmp_path / "limits.csv", joint="elbow",
+                             protocol=MotorizedStretch(velocity=100 * DEG))
+    ok, odd = read_results(result.table)
+    assert result.status_counts == {"OK": 1, "DIVERGED": 1} and ok["status"] == "OK"
+    assert odd["status"] == "DIVERGED" and "muscle_torque" in odd["error"] and "first outside them" in odd["error"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Dask: a LocalCluster of two worker processes gives the same rows
 
@@ -459,6 +471,38 @@ def test_assess_a_manifest_with_a_bad_and_a_missing_file(recordings, tmp_path):
     assert rows["missing"]["status"] == "ERROR" and "missing.csv" in rows["missing"]["error"]
     assert rows["missing"]["r1"] is None and rows["missing"]["seed"] is None
     assert Path(rows["td5"]["file"]).is_absolute()  # resolved against the manifest's folder
+
+
+def test_assess_refuses_a_recording_cut_before_the_leg_settles_unless_lenient(recordings, tmp_path):
+    # The tutorial trace cut at 3 s still swings (35 % of A0 over its last 0.5 s: measures.pendulum).
+    lines = (recordings.parent / "DataPendulum.csv").read_text().splitlines()
+    time_column = [float(line.split(",")[0]) for line in lines[1:]]
+    kept = [line for line, t in zip(lines[1:], time_column) if t <= time_column[0] + 3.0]
+    (recordings.parent / "cut.csv").write_text("\n".join([lines[0], *kept]) + "\n")
+    manifest = recordings.parent / "cut_manifest.csv"
+    manifest.write_text("subject,file\ncut,cut.csv\n")
+    options = {"angle_sign": -1.0}
+    strict = read_results(cohort_assess(manifest, out=tmp_path / "strict.csv", reader_options=options).table)[0]
+    assert strict["status"] == "ERROR" and "plateau_settled" in strict["error"] and "r1" not in strict
+    result = cohort_assess(manifest, out=tmp_path / "lenient.csv", reader_options=options, lenient=True)
+    lenient = read_results(result.table)[0]
+    assert lenient["status"] == "OK" and "quality gate `plateau_settled`" in lenient["warnings"]
+    assert float(lenient["r1"]) > 0
+    assert json.loads(result.provenance.read_text())["settings"]["lenient"] is True
+    with pytest.raises(ParameterError, match="lenient"):
+        cohort_assess(manifest, out=tmp_path / "x.csv", lenient="yes")
+
+
+def test_simulate_lenient_measures_a_swing_cut_short_and_names_the_gate(tmp_path, compile_cache):
+    rows = [{"subject": f"h{i}", "condition": "healthy", "severity": 0.0, "body_mass_kg": mass, "height_m": 1.75}
+            for i, mass in enumerate((60.0, 90.0))]  # a healthy knee swings 13 times over 20 s: not settled at 3 s
+    strict = read_results(cohort_simulate(rows, out=tmp_path / "s.csv", protocol=PendulumTest(duration=3.0)).table)
+    assert [row["status"] for row in strict] == ["ERROR", "ERROR"]
+    assert all("plateau_settled" in row["error"] for row in strict)
+    lenient = read_results(cohort_simulate(rows, out=tmp_path / "l.csv", protocol=PendulumTest(duration=3.0),
+                                           lenient=True).table)
+    assert [row["status"] for row in lenient] == ["OK", "OK"]
+    assert all("quality gate `plateau_settled`" in row["warnings"] and float(row["r1"]) > 0 for row in lenient)
 
 
 def toy_fit(trials, row):

@@ -120,6 +120,12 @@ def test_a_parameter_the_data_do_not_see_is_not_identified_and_the_warning_point
                            settings=FitSettings(noise_sd={"signal": NOISE_SD}))
     assert [w.filename for w in caught] == [__file__]
     assert result.settings["noise_sd"] == {"signal": NOISE_SD}
+    assert len(result.not_identified) == 1 and "`unused`" in result.not_identified[0]
+    assert result.warnings == result.not_identified  # no quality gate failed: the warnings are these
+    from myoreflex.cohort.fitters import result_columns
+
+    columns = result_columns(result)
+    assert "`unused`" in columns["not_identified"] and columns["warnings"] == ""
 
 
 def test_settings_and_noise_channels_are_checked():

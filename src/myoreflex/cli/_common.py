@@ -231,3 +231,8 @@ def read_stretches(paths, angle_sign: float, segment: Optional[int] = None, spee
         trials.extend(segments)
     return trials
 
+
+def print_warnings(warnings) -> None:
+    """Failed quality gates of a lenient measure, one line each after the numbers."""
+    for warning in warnings:
+        typer.echo(f"  WARNING: {warning}")

@@ -28,6 +28,7 @@ from myoreflex.cli._common import (
     conversions,
     fail,
     number,
+    print_warnings,
     read_stretches,
     run,
 )
@@ -74,12 +75,6 @@ def assess_pendulum(
         typer.echo(f"  {key:28s} {values[key]}")
     print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
-
-
-def print_warnings(warnings) -> None:
-    """Failed quality gates of a lenient measure, one line each after the numbers."""
-    for warning in warnings:
-        typer.echo(f"  WARNING: {warning}")
 
 
 @app.command("folder")

@@ -11,6 +11,7 @@ import typer
 from myoreflex.cli._common import (
     AngleSign,
     Coordinate,
+    Lenient,
     Offset,
     Scale,
     Scheduler,
@@ -126,8 +127,13 @@ def cohort_simulate_command(
         "--set", help="a protocol setting NAME=VALUE in the unit its name says, e.g. amplitude_deg=3; repeat")] = None,
     chunk_size: ChunkSize = 250,
     scheduler: Scheduler = None,
+    lenient: Lenient = False,
 ):
-    """Simulate and measure every virtual subject; an interrupted run resumes where it stopped."""
+    """Simulate and measure every virtual subject; an interrupted run resumes where it stopped.
+
+    A subject whose trial fails a quality gate of the protocol's measure (a leg still swinging at the
+    end of a pendulum test) gets an ERROR row naming the gate; ``--lenient`` measures it and names
+    the gate in its ``warnings`` column."""
     from myoreflex.cohort import cohort_simulate, read_manifest
 
     check_joint(joint)
@@ -136,7 +142,7 @@ def cohort_simulate_command(
     rows = run(lambda: read_manifest(manifest, joint=joint))
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_simulate(
         rows, out=out, protocol=chosen, joint=joint, chunk_size=chunk_size, scheduler=scheduler,
-        progress=progress)))
+        progress=progress, lenient=lenient)))
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} in {result.wall_s:.1f} s "
                f"({result.subjects_per_s:.1f}/s, {result.reused_chunks} chunks reused{_rejected(result)}) "
                f"-> {result.table}")
@@ -154,8 +160,10 @@ def cohort_assess_command(
     allow_outside: AllowOutside = False,
     chunk_size: ChunkSize = 50,
     scheduler: Scheduler = None,
+    lenient: Lenient = False,
 ):
-    """Measure every subject's recording into one table (errors recorded per row)."""
+    """Measure every subject's recording into one table (errors recorded per row; a recording that
+    fails a quality gate is an ERROR naming it, or with ``--lenient`` measured, the gate in ``warnings``)."""
     from myoreflex.cohort import cohort_assess, read_manifest
     from myoreflex.protocols import PROTOCOLS
 
@@ -166,7 +174,7 @@ def cohort_assess_command(
     rows = run(lambda: read_manifest(manifest))
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_assess(
         rows, out=out, protocol=protocol, reader_options=options, chunk_size=chunk_size,
-        scheduler=scheduler, progress=progress, allow_outside=allow_outside)))
+        scheduler=scheduler, progress=progress, allow_outside=allow_outside, lenient=lenient)))
     typer.echo(f"{result.n_subjects} subjects {result.status_counts} -> {result.table}{_rejected(result)}")
 
 
@@ -205,13 +213,15 @@ def cohort_fit_command(
     chunk_size: Annotated[int, typer.Option(help="subjects per chunk (one resume unit)",
                                             callback=number(1, 100_000, integer=True))] = 10,
     scheduler: Scheduler = None,
+    lenient: Lenient = False,
 ):
     """Fit the model to every subject's recordings; an interrupted run resumes where it stopped.
 
     ``--test stretch``: each subject's motorized stretches (torque, optionally EMG). ``--test pendulum``:
     one pendulum recording per subject (knee; ``--coordinate`` picks the angle channel of CSV, .mot/.sto and C3D files).
     One row per subject: each free parameter with its 95 % interval, the fit's RMSE (rmse_nm or
-    rmse_deg), converged, status, provenance.
+    rmse_deg), converged, not_identified, warnings, status, provenance. A recording that fails a
+    quality gate is an ERROR row naming it; ``--lenient`` fits it and names the gate in ``warnings``.
     """
     from myoreflex.cohort import PendulumFitter, StretchFitter, cohort_fit, read_manifest
     from myoreflex.fit.stretch import DEFAULT_FREE
@@ -226,13 +236,13 @@ def cohort_fit_command(
     rows = run(lambda: read_manifest(manifest))
     if test == "pendulum":
         fitter = PendulumFitter(free=tuple(free or DEFAULT_FREE), condition=condition, severity=severity,
-                                method=method, seed=seed)
+                                method=method, seed=seed, lenient=lenient)
         if coordinate:
             options["angle_channel"] = coordinate
     else:
         fitter = StretchFitter(joint=joint, free=tuple(free or DEFAULT_FREE), emg=emg, emg_muscle=emg_muscle,
                                condition=condition, severity=severity, method=method, seed=seed,
-                               smoothing_s=smoothing_ms / 1000.0)
+                               smoothing_s=smoothing_ms / 1000.0, lenient=lenient)
     result = run(lambda: _with_progress(len(rows), lambda progress: cohort_fit(
         rows, out=out, fitter=fitter, reader_options=options, chunk_size=chunk_size,
         scheduler=scheduler, progress=progress, allow_outside=allow_outside)))

@@ -19,6 +19,7 @@ from myoreflex.cli._common import (
     PENDULUM_CONTRACT_KEYS,
     AsJson,
     Condition,
+    Lenient,
     PlotFile,
     Severity,
     check_common,
@@ -26,6 +27,7 @@ from myoreflex.cli._common import (
     check_plot,
     fail,
     preset,
+    print_warnings,
     run,
     save_plot,
     setting_range,
@@ -35,11 +37,11 @@ DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
 """Protocols with a hand-written command (registry name -> command name)."""
 
 
-def pendulum_result(condition: str, severity: float):
+def pendulum_result(condition: str, severity: float, lenient: bool = False):
     from myoreflex.protocols import PendulumTest
 
     trial = PendulumTest().run(preset("knee", condition, severity), condition=condition, severity=severity)
-    return trial, PendulumTest.measure(trial)
+    return trial, PendulumTest.measure(trial, lenient=lenient)
 
 
 def simulate_pendulum(
@@ -47,11 +49,12 @@ def simulate_pendulum(
     severity: Severity = 0.0,
     plot: PlotFile = None,
     as_json: AsJson = False,
+    lenient: Lenient = False,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures."""
     check_common(condition, severity)
     check_plot(plot)
-    trial, metrics = run(lambda: pendulum_result(condition, severity))
+    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient))
     if plot:
         from myoreflex.report.figures import pendulum_figure
 
@@ -59,12 +62,13 @@ def simulate_pendulum(
     values = metrics.as_dict()
     if as_json:
         out = {"condition": condition, "severity": severity,
-               "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}}
+               "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings)}
         typer.echo(json.dumps(out))
         return
     typer.echo(f"Pendulum test, {condition} (severity {severity:g})")
     for key in PENDULUM_CONTRACT_KEYS:
         typer.echo(f"  {key:28s} {values[key]}")
+    print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
 
 
@@ -123,13 +127,14 @@ def protocol_command(name: str):
     metrics being the protocol's measure record (``as_dict()``).
     """
     from myoreflex.protocols import PROTOCOLS, from_settings, settings
+    from myoreflex.protocols.base import measure_trial
 
     protocol = PROTOCOLS[name]
     infos = settings(protocol)
 
     def command(**options):
         joint, condition, severity = options.pop("joint"), options.pop("condition"), options.pop("severity")
-        plot, as_json = options.pop("plot"), options.pop("as_json")
+        plot, as_json, lenient = options.pop("plot"), options.pop("as_json"), options.pop("lenient")
         check_common(condition, severity)
         if joint not in protocol.joints:
             fail("--joint", " or ".join(protocol.joints), joint)
@@ -142,7 +147,7 @@ def protocol_command(name: str):
         def body():
             test = from_settings(protocol, given)
             trial = test.run(preset(joint, condition, severity), condition=condition, severity=severity)
-            return test, trial, test.measure(trial)
+            return test, trial, measure_trial(test, trial, lenient=lenient)
 
         test, trial, measures = run(body)
         if plot:
@@ -156,8 +161,10 @@ def protocol_command(name: str):
                                    "settings": settings_out, "metrics": values}, default=str))
             return
         typer.echo(f"{name} at the {joint}, {condition} (severity {severity:g})")
+        warnings = values.pop("warnings", ())
         for key, value in values.items():
             typer.echo(f"  {key:28s} {value:.6g}" if isinstance(value, float) else f"  {key:28s} {value}")
+        print_warnings(warnings)
         typer.echo(DISCLAIMER)
 
     parameters = [
@@ -176,6 +183,7 @@ def protocol_command(name: str):
     parameters += [
         inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, annotation=PlotFile, default=None),
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=AsJson, default=False),
+        inspect.Parameter("lenient", inspect.Parameter.KEYWORD_ONLY, annotation=Lenient, default=False),
     ]
     command.__signature__ = inspect.Signature(parameters)
     command.__doc__ = f"Simulate the {name} protocol ({protocol.reference}) and print its measures."

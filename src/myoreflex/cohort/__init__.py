@@ -137,6 +137,7 @@ def cohort_simulate(
     scheduler=None,
     progress: ProgressCallback | None = None,
     keep_parts: bool = False,
+    lenient: bool = False,
 ) -> CohortResult:
     """Simulate a protocol on every virtual subject and measure it; one results row per subject.
 
@@ -160,6 +161,9 @@ def cohort_simulate(
         (``"tcp://host:8786"``) or a ``distributed.Client``. Results are the same for every choice.
     progress : ``progress(done, total)`` in subjects, called after each chunk (and once at the start).
     keep_parts : keep the per-chunk files after the table is written.
+    lenient : measure a subject whose trial fails a quality gate of the protocol's measure (a leg
+        still swinging at the end of a pendulum test) and name the gate in its ``warnings`` column;
+        by default such a subject gets an ``ERROR`` row naming the gate.
 
     Returns
     -------
@@ -183,8 +187,10 @@ def cohort_simulate(
     (4, 4, ['subject', 'condition'], True)
 
     A subject whose leg still swings at the end of the test gets an ``ERROR`` row naming the
-    pendulum's ``plateau_settled`` quality gate instead of a number.
+    pendulum's ``plateau_settled`` quality gate instead of a number (``lenient=True``: its numbers,
+    the gate named in ``warnings``).
     """
+    lenient = _check_flag("lenient", lenient)
     rows = as_rows(rows, joint)
     if any("file" in row for row in rows):
         raise ParameterError(describe("cohort simulate rows", "virtual subjects (condition, severity, "
@@ -200,7 +206,7 @@ def cohort_simulate(
         record_every = 1 if interval is None else max(1, int(round(interval / dt)))
     if isinstance(record_every, bool) or not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ParameterError(describe("record_every", "an integer >= 1", repr(record_every)))
-    task = Task("simulate", instance, joint=joint, dt=float(dt), record_every=int(record_every))
+    task = Task("simulate", instance, joint=joint, dt=float(dt), record_every=int(record_every), lenient=lenient)
     return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
                keep_parts=keep_parts, inputs=_inputs(rows))
 
@@ -227,10 +233,10 @@ def _root(rows) -> str | None:
     return str(rows.folder) if isinstance(rows, Manifest) else None
 
 
-def _check_allow_outside(allow_outside) -> bool:
-    if not isinstance(allow_outside, bool):
-        raise ParameterError(describe("allow_outside", "True or False", repr(allow_outside)))
-    return allow_outside
+def _check_flag(name: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise ParameterError(describe(name, "True or False", repr(value)))
+    return value
 
 
 def cohort_assess(
@@ -244,6 +250,7 @@ def cohort_assess(
     progress: ProgressCallback | None = None,
     keep_parts: bool = False,
     allow_outside: bool = False,
+    lenient: bool = False,
 ) -> CohortResult:
     """Measure every subject's recording (one file per subject); one results row per subject.
 
@@ -260,17 +267,19 @@ def cohort_assess(
     allow_outside : read recordings outside the manifest's folder too (``../``, absolute paths
         elsewhere, links leading out); by default such a row is an error naming the path. Rows
         given by hand (not from a manifest file) are not restricted.
+    lenient : measure a recording that fails a quality gate of the protocol's measure and name the
+        gate in the row's ``warnings`` column (by default the row is an ``ERROR`` naming the gate).
 
     Returns
     -------
     CohortResult. A file that is missing, unreadable, outside the manifest's folder or cannot be
     measured gives a row with ``status = "ERROR"`` and the message in ``error``; the run goes on.
     """
-    allow_outside = _check_allow_outside(allow_outside)
+    allow_outside, lenient = _check_flag("allow_outside", allow_outside), _check_flag("lenient", lenient)
     rows = _file_rows(rows, "assess")
     name = protocol_name(protocol)
     task = Task("assess", name, reader_options=tuple(sorted((reader_options or {}).items())), root=_root(rows),
-                allow_outside=allow_outside)
+                allow_outside=allow_outside, lenient=lenient)
     return run(rows, task, out=out, chunk_size=chunk_size, scheduler=scheduler, progress=progress,
                keep_parts=keep_parts, inputs=_inputs(rows))
 
@@ -298,6 +307,8 @@ def cohort_fit(
     chunk. Everything else (chunks, resume, Dask, per-row errors, ``allow_outside``) is as in
     :func:`cohort_assess`. A fitter with a ``check()`` method (:class:`myoreflex.cohort.StretchFitter`,
     :class:`~myoreflex.cohort.PendulumFitter`: their free parameters) is checked before any work.
+    A recording that fails a quality gate is an ``ERROR`` row unless the fitter is lenient
+    (``PendulumFitter(lenient=True)``: the fit, the gate named in the ``warnings`` column).
 
     Examples
     --------
@@ -310,7 +321,7 @@ def cohort_fit(
     if not callable(fitter):
         raise ParameterError(describe("fitter", "a function (trials, row) -> dict of result columns",
                                       repr(fitter)))
-    allow_outside = _check_allow_outside(allow_outside)
+    allow_outside = _check_flag("allow_outside", allow_outside)
     rows = _file_rows(rows, "fit")
     if callable(getattr(fitter, "check", None)):
         fitter.check()

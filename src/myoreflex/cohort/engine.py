@@ -45,6 +45,7 @@ from myoreflex.io.results import (
     remove_stale_temporaries,
 )
 from myoreflex.protocols import PROTOCOLS, Protocol, from_settings
+from myoreflex.protocols.base import measure_trial
 from myoreflex.simulation import simulate_batch
 
 STATUS_ERROR = "ERROR"
@@ -76,10 +77,13 @@ def _protocol_record(protocol) -> dict:
     return {"name": protocol.name, **dataclasses.asdict(protocol)}
 
 
-def _measured_values(protocol: Protocol | type[Protocol], trial) -> dict:
-    """A protocol's measures of one Trial as flat result columns (the record's ``method`` dropped)."""
-    values = protocol.measure(trial).as_dict()
+def _measured_values(protocol: Protocol | type[Protocol], trial, lenient: bool = False) -> dict:
+    """A protocol's measures of one Trial as flat result columns (the record's ``method`` dropped;
+    the failed quality gates of a lenient measure ``"; "``-joined in ``warnings``)."""
+    values = measure_trial(protocol, trial, lenient=lenient).as_dict()
     values.pop("method", None)
+    if "warnings" in values:
+        values["warnings"] = "; ".join(values["warnings"])
     return values
 
 
@@ -99,6 +103,7 @@ class Task:
     fitter: Any = None
     root: str | None = None  # the manifest's folder: recordings must lie inside it (assess, fit)
     allow_outside: bool = False
+    lenient: bool = False  # measure recordings that fail a quality gate, naming it (simulate, assess)
 
     def describe(self) -> dict:
         """The settings that decide a chunk's results (hashed into its key, and the provenance)."""
@@ -123,6 +128,7 @@ class Task:
             "fitter_settings": fitter_settings,
             "root": self.root if self.kind != "simulate" else None,
             "allow_outside": self.allow_outside if self.kind != "simulate" else None,
+            "lenient": self.lenient if self.kind != "fit" else None,
             "myoreflex_version": __version__,
         }
 
@@ -153,13 +159,12 @@ def _simulate_chunk(task: Task, rows: list[dict]) -> list[dict]:
     for i, row in enumerate(rows):
         status = Status(int(batch.status[i]))
         values: dict[str, Any] = {}
-        if status is not Status.OK:
-            outcome, error = status.name, describe("simulation", "finite values", "NaN or inf",
-                                                   "check the row's parameters or reduce dt")
+        if status is not Status.OK:  # NONFINITE or DIVERGED: the limit, the value and when
+            outcome, error = status.name, batch.failure(i)
         else:
             try:
                 trial = batch.trial(i, {"source": f"subject {row['subject']}", "subject": row["subject"]})
-                values = _measured_values(protocol, trial)
+                values = _measured_values(protocol, trial, task.lenient)
                 outcome, error = Status.OK.name, ""
             except Exception as exc:  # one subject's failure is data, not the run's
                 outcome, error = STATUS_ERROR, _error_text(exc)
@@ -216,7 +221,7 @@ def _file_chunk(task: Task, rows: list[dict]) -> list[dict]:
             if task.kind == "assess":
                 trial = _read_one(row, options)
                 dt = _sampling_interval(trial)
-                values = _measured_values(protocol, trial)
+                values = _measured_values(protocol, trial, task.lenient)
             else:
                 trials = _read_all(row, options)
                 dt = _sampling_interval(trials[0])

@@ -64,13 +64,16 @@ def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: f
 
 
 def result_columns(result: FitResult) -> dict:
-    """A fit's cohort-table columns: each parameter with ``_ci95_low``/``_ci95_high``, ``converged``
-    and ``not_identified`` (the identifiability messages, ``"; "``-joined)."""
+    """A fit's cohort-table columns: each parameter with ``_ci95_low``/``_ci95_high``, ``converged``,
+    ``not_identified`` (the identifiability messages, ``"; "``-joined) and ``warnings`` (the failed
+    quality gates of a lenient fit, ``"; "``-joined)."""
     columns: dict = {}
     for name in result.names:
         low, high = result.ci95[name]
         columns.update({name: result.params[name], f"{name}_ci95_low": low, f"{name}_ci95_high": high})
-    columns.update(converged=result.converged, not_identified="; ".join(result.warnings))
+    gates = [message for message in result.warnings if message not in result.not_identified]
+    columns.update(converged=result.converged, not_identified="; ".join(result.not_identified),
+                   warnings="; ".join(gates))
     return columns
 
 
@@ -89,6 +92,7 @@ class _SubjectFit:
     starts: int = 4
     seed: int = 0
     dt: float = 2e-3
+    lenient: bool = False  # fit recordings that fail a quality gate, naming it in `warnings`
 
     def __post_init__(self):
         object.__setattr__(self, "free", tuple(self.free))
@@ -133,7 +137,7 @@ class PendulumFitter(_SubjectFit):
 
     Each subject needs exactly one pendulum recording. Returned columns: for each free parameter
     ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``; ``rmse_deg``, ``converged``,
-    ``noise_sd_deg``, ``not_identified`` and ``fit_s`` (seconds).
+    ``noise_sd_deg``, ``not_identified``, ``warnings`` (:func:`result_columns`) and ``fit_s`` (seconds).
 
     Examples
     --------
@@ -147,7 +151,7 @@ class PendulumFitter(_SubjectFit):
         if len(trials) != 1:
             raise RecordingError(describe(f"subject `{row.get('subject')}`", "one pendulum recording",
                                           f"{len(trials)} recordings"))
-        return fit_pendulum(trials[0], params0, free=self.free, dt=self.dt, settings=settings)
+        return fit_pendulum(trials[0], params0, free=self.free, dt=self.dt, settings=settings, lenient=self.lenient)
 
     @staticmethod
     def columns(result: FitResult, trials: Sequence[Trial]) -> dict:
@@ -160,8 +164,8 @@ class StretchFitter(_SubjectFit):
 
     Returned columns: for each free parameter ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``
     (the parameter's unit, see ``myoreflex params``); ``rmse_nm``, ``converged``,
-    ``n_stretches``, ``noise_sd_torque_Nm``, ``not_identified`` (the identifiability messages,
-    ``"; "``-joined) and ``fit_s`` (seconds).
+    ``n_stretches``, ``noise_sd_torque_Nm``, ``not_identified`` and ``warnings``
+    (:func:`result_columns`) and ``fit_s`` (seconds).
 
     Examples
     --------
@@ -177,7 +181,7 @@ class StretchFitter(_SubjectFit):
 
     def fit(self, trials: Sequence[Trial], params0, settings: FitSettings, row: Mapping) -> FitResult:
         return fit_stretch(trials, params0, free=self.free, emg=self.emg, emg_muscle=self.emg_muscle, dt=self.dt,
-                           smoothing_s=self.smoothing_s, settings=settings)
+                           smoothing_s=self.smoothing_s, settings=settings, lenient=self.lenient)
 
     @staticmethod
     def columns(result: FitResult, trials: Sequence[Trial]) -> dict:

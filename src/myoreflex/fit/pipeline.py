@@ -291,6 +291,7 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         names=fit.names,
         correlations=fit.correlations,
         warnings=tuple(prepared.warnings) + tuple(fit.warnings),
+        not_identified=tuple(fit.warnings),
         method=settings.method,
         data=dict(prepared.description),
         model_version=myoreflex.__version__,

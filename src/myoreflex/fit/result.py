@@ -77,6 +77,7 @@ class FitResult:
         (``{"torque_Nm": ..., "emg": ...}``), after the autocorrelation correction when estimated.
     traces : every fitted channel of every recording with the model's version, for plots
         (:func:`myoreflex.report.figures.fit_figure`).
+    not_identified : the identifiability messages alone (the end of ``warnings``).
     """
 
     params: Mapping[str, float]
@@ -101,6 +102,7 @@ class FitResult:
     rmse_nm: float | None = None
     noise_sd: Mapping[str, float] = dataclasses.field(default_factory=dict)
     traces: tuple[FittedTrace, ...] = ()
+    not_identified: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).

@@ -85,9 +85,14 @@ class Protocol(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def measure(cls, trial: Trial):
+    def measure(cls, trial: Trial, *, lenient: bool = False):
         """The test's measures of a recording, simulated or real (they read the Trial and its
-        metadata, never the protocol's settings, so a recording can be measured by the class)."""
+        metadata, never the protocol's settings, so a recording can be measured by the class).
+
+        A recording that fails one of the test's quality gates (:mod:`myoreflex.measures.gates`)
+        raises :class:`~myoreflex.errors.QualityGateError`; with ``lenient=True`` it is measured
+        and the failed gates are named in the record's ``warnings``. A test without gates ignores
+        ``lenient``."""
 
     def __post_init__(self):
         """Refuse a setting that is not a finite number inside its declared bounds
@@ -201,3 +206,9 @@ def from_settings(protocol: type, values: dict[str, float]) -> Protocol:
         raise ProtocolError(describe(f"protocol `{protocol.name}`", f"the settings {', '.join(missing)}",
                                      "none", "they have no default"))
     return protocol(**kwargs)
+
+
+def measure_trial(protocol: Protocol | type[Protocol], trial: Trial, *, lenient: bool = False):
+    """``protocol.measure(trial)``, passing ``lenient`` only when it is asked for, so that a
+    protocol written before ``lenient`` joined the contract still measures (strictly)."""
+    return protocol.measure(trial, lenient=True) if lenient else protocol.measure(trial)

@@ -54,7 +54,7 @@ class PendulumTest(Protocol):
         return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0)
 
     @classmethod
-    def measure(cls, trial: Trial):
+    def measure(cls, trial: Trial, *, lenient: bool = False):
         from myoreflex.measures.pendulum import measure
 
-        return measure(trial)
+        return measure(trial, lenient=lenient)

@@ -108,7 +108,7 @@ class MultisinePerturbation(Protocol):
         return {**super().metadata(), "steady_from_s": self.period}
 
     @classmethod
-    def measure(cls, trial: Trial):
+    def measure(cls, trial: Trial, *, lenient: bool = False):  # no quality gates (yet)
         from myoreflex.measures.impedance import measure
 
         return measure(trial)

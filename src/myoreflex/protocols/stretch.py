@@ -75,7 +75,7 @@ class MotorizedStretch(Protocol):
         return {**super().metadata(), "stretch_onset_s": self.rest_before}
 
     @classmethod
-    def measure(cls, trial: Trial):
+    def measure(cls, trial: Trial, *, lenient: bool = False):  # no quality gates (yet)
         return _stretch_measure(trial)
 
 
@@ -115,5 +115,5 @@ class ManualStretch(Protocol):
         return {**super().metadata(), "movement_time_s": self.duration, "stretch_onset_s": self.rest_before}
 
     @classmethod
-    def measure(cls, trial: Trial):
+    def measure(cls, trial: Trial, *, lenient: bool = False):  # no quality gates (yet)
         return _stretch_measure(trial)
