@@ -26,6 +26,7 @@ from myoreflex.cli._common import (
     conversions,
     fail,
     number,
+    one_of,
     read_pendulum_file,
     read_stretches,
     run,
@@ -33,13 +34,42 @@ from myoreflex.cli._common import (
 
 app = typer.Typer(help="Fit the model to a patient's recordings, with uncertainty.", no_args_is_help=True)
 
+DetectedAngleSign = Annotated[Optional[float], typer.Option(
+    "--angle-sign", help="1, or -1 when the file's flexion is negative; default: found from the swing "
+    "(a leg released from extension falls into flexion)", callback=one_of(1.0, -1.0))]
+Profile = Annotated[Optional[list[str]], typer.Option(
+    "--profile", help="free parameter whose profile likelihood to compute (adds about one optimisation "
+    "each); repeat")]
+
+
+def pendulum_with_sign(file: Path, coordinate, angle_sign: Optional[float], converted):
+    """The pendulum recording in myoreflex's convention (flexion positive) and the sign that gave it.
+
+    ``angle_sign`` None: the sign is found from the swing (:func:`myoreflex.fit.pendulum.swing_direction`);
+    a sign given that makes the leg fall towards extension is a one-line error (exit 2) naming the other.
+    """
+    from myoreflex.fit.pendulum import swing_direction
+
+    trial = read_pendulum_file(file, coordinate, 1.0 if angle_sign is None else angle_sign, None, converted)
+    direction = run(lambda: swing_direction(trial))
+    if angle_sign is None:
+        if direction < 0:
+            trial = read_pendulum_file(file, coordinate, -1.0, None, converted)
+        return trial, {"angle_sign": direction, "angle_sign_source": "detected from the swing direction"}
+    if direction < 0:
+        fail("--angle-sign", f"{-angle_sign:g} for this file (its leg falls towards smaller angles with "
+             f"{angle_sign:g}: flexion would be negative); or leave --angle-sign out to detect it", angle_sign)
+    return trial, {"angle_sign": angle_sign, "angle_sign_source": "given (--angle-sign)"}
+
 
 @app.command("pendulum")
 def fit_pendulum_command(
     file: Annotated[Path, typer.Argument(help="pendulum recording (CSV, .mot/.sto, C3D)")],
     coordinate: Coordinate = None,
-    angle_sign: AngleSign = 1.0,
-    free: Annotated[Optional[list[str]], typer.Option("--free", help="parameter path to fit; repeat")] = None,
+    angle_sign: DetectedAngleSign = None,
+    free: Annotated[Optional[list[str]], typer.Option(
+        "--free", help="parameter path to fit; repeat (default myoreflex.fit.pendulum.DEFAULT_FREE)")] = None,
+    profile: Profile = None,
     body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the leg's anthropometry")] = 75.0,
     height_m: Annotated[float, typer.Option(help="body height (m) for the leg's anthropometry")] = 1.75,
     method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
@@ -54,27 +84,32 @@ def fit_pendulum_command(
     """Fit reflex and passive parameters of the knee model to one pendulum recording.
 
     The recording must pass the pendulum's quality gates, as for ``assess pendulum``; ``--lenient``
-    fits it anyway and names the failed gates in ``warnings``.
+    fits it anyway and names the failed gates in ``warnings``. Without ``--angle-sign`` the sign is
+    found from the swing: a leg released from extension falls into flexion. ``--json`` adds to the
+    documented keys ``identified`` (and why), ``convergence``, ``quality`` (good below 5 deg RMSE),
+    ``angle_sign`` and, with ``--profile``, ``profiles``.
     """
     from myoreflex.fit import FitSettings, fit_pendulum
+    from myoreflex.fit.pendulum import DEFAULT_FREE
     from myoreflex.model import default_params
 
     _check_fit_options(method, body_mass_kg, height_m)
     check_free(free, "knee")
+    check_free_together(free or DEFAULT_FREE, profile)
     check_plot(plot, inputs=[file])
     converted = conversions(scale, offset, unit)
+    trial, sign = pendulum_with_sign(file, coordinate, angle_sign, converted)
 
     def body():
-        trial = read_pendulum_file(file, coordinate, angle_sign, None, converted)
         params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
         options = {"free": free} if free else {}
-        return fit_pendulum(trial, params0, settings=FitSettings(method=method, seed=seed), lenient=lenient,
-                            **options)
+        settings = FitSettings(method=method, seed=seed, profile=tuple(profile or ()))
+        return fit_pendulum(trial, params0, settings=settings, lenient=lenient, **options)
 
     result = run(body)
     _report_fit(result, f"Pendulum fit: {file.name}",
-                lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg, "
-                f"converged {out['converged']}", plot, as_json)
+                lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg ({out['quality']}), "
+                f"converged {out['converged']}", plot, as_json, extra=sign)
 
 
 def _echo_params(out: dict):
@@ -110,19 +145,27 @@ def _check_fit_options(method, body_mass_kg, height_m):
         fail("--height-m", f"a height in [{low:g}, {high:g}] m", height_m)
 
 
-def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool):
-    """A fit command's output: the figure (``--plot``), then the JSON contract or a summary line
-    (``summary`` of the result's dict), each parameter with its interval, and the disclaimer."""
+def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool, extra=None):
+    """A fit command's output: the figure (``--plot``), then the JSON contract (with ``extra`` keys) or a
+    summary line (``summary`` of the result's dict), each parameter with its interval, and the disclaimer."""
     if plot:
         from myoreflex.report.figures import fit_figure, save_figure
 
         run(lambda: save_figure(fit_figure(result, title), plot))
+    out = {**result.to_dict(), **(extra or {})}
     if as_json:
-        typer.echo(result.to_json())
+        import json
+
+        typer.echo(json.dumps(out))
         return
-    out = result.to_dict()
     typer.echo(summary(out))
     _echo_params(out)
+    if not out["converged"]:
+        for reason in out.get("convergence", {}).get("reasons", ()):
+            typer.echo(f"  NOT CONVERGED: {reason}")
+    for name, curve in (out.get("profiles") or {}).items():
+        typer.echo(f"  profile {name}: rise {curve['rise_low']:.2f} below, {curve['rise_high']:.2f} above"
+                   f"{' (flat)' if curve['flat'] else ''}")
     for warning in out.get("warnings", ()):
         typer.echo(f"  WARNING: {warning}")
     typer.echo(DISCLAIMER)
@@ -145,6 +188,21 @@ def check_free(free, joint: str):
             close = difflib.get_close_matches(path, known, n=3)
             hint = f" (did you mean {', '.join(close)}?)" if close else f" (see `myoreflex params --joint {joint}`)"
             fail("--free", f"a parameter path of the {joint} model{hint}", path)
+
+
+def check_free_together(free, profile):
+    """``--free`` without two parameters that enter the model only as their sum, and ``--profile`` among
+    the free parameters (:data:`myoreflex.fit.pipeline.SUMMED`); one-line error, exit 2."""
+    from myoreflex.fit.pipeline import SUMMED
+
+    for group in SUMMED:
+        together = [path for path in free if path in group]
+        if len(together) > 1:
+            fail("--free", f"at most one of {', '.join(group)} (the model reads only threshold + inhibition - "
+                 "facilitation)", together)
+    for name in profile or ():
+        if name not in free:
+            fail("--profile", f"a free parameter ({', '.join(free)})", name)
 
 
 def check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m):
@@ -184,6 +242,7 @@ def fit_stretch_command(
     joint: Annotated[Optional[str], typer.Option(
         help="knee, elbow, ankle or wrist; default the files' joint, else elbow")] = None,
     free: FreeParams = None,
+    profile: Profile = None,
     emg: UseEmg = False,
     emg_muscle: EmgMuscle = None,
     condition: StartCondition = "healthy",
@@ -224,6 +283,9 @@ def fit_stretch_command(
     elif named - {joint}:
         fail("--joint", f"the joint of the recordings ({', '.join(sorted(named))})", joint)
     check_free(free, joint)
+    from myoreflex.fit.stretch import DEFAULT_FREE as STRETCH_FREE
+
+    check_free_together(free or STRETCH_FREE, profile)
 
     def body():
         from myoreflex.conditions import apply_condition
@@ -235,7 +297,8 @@ def fit_stretch_command(
         options = {"free": free} if free else {}
         try:
             return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, smoothing_s=smoothing_ms / 1000.0,
-                               settings=FitSettings(method=method, seed=seed), lenient=lenient, **options)
+                               settings=FitSettings(method=method, seed=seed, profile=tuple(profile or ())),
+                               lenient=lenient, **options)
         except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
             fail("FILE", "a stretch recording the fit can use", str(exc))
 

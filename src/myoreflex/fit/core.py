@@ -69,6 +69,27 @@ FLAT_STEPS = 5
 NOT_IDENTIFIED_CORRELATION = 0.95
 """Two parameters with |posterior correlation| above this are not separately identified."""
 
+MOVED_Z = 1e-6
+"""A free parameter whose optimum lies within this of its start (unconstrained units, whose prior sd
+is :data:`PRIOR_SD_Z` = 1.81) did not move: the optimiser saw no gradient in it. Far below any
+statistical scale (a posterior sd of 1e-6 would need ~1e12 samples at a unit sensitivity), far above
+rounding (1e-16 relative). Such a fit is never ``converged`` (:func:`convergence`)."""
+
+CONVERGED_DECREMENT = 0.1
+"""Largest Newton decrement ``g^T H^-1 g`` of a converged fit, at the optimum, in the Laplace posterior's
+own metric (the gradient ``g`` and Hessian ``H`` of ``F`` with the noise of the intervals). The local
+quadratic model then places the true optimum within ``sqrt(0.1) = 0.32`` posterior sd of the reported one
+(its 95 % interval shifted by at most 16 % of its half-width) and promises a decrease of ``F`` of at
+most 0.05, statistically nothing (a likelihood-ratio test needs 1.92 for 95 %). The transform to the
+bounds makes this the projected gradient: at a bound ``dx/dz -> 0``, so a parameter pressed against its
+bound by the data contributes no gradient (Bertsekas 1982, projected Newton methods, SIAM J Control
+Optim 20:221, whose stationarity test ignores the components pointing out of the feasible set)."""
+
+PROFILE_RISE = 1.920729410347062
+"""``chi2_1(0.95) / 2``: a profile of ``F`` (the negative log posterior) that rises less than this over a
+side of its grid leaves that side inside the likelihood-ratio 95 % interval (Venzon & Moolgavkar 1988
+J R Stat Soc C 37:87; Raue et al. 2009 Bioinformatics 25:1923, practical non-identifiability)."""
+
 
 def to_unconstrained(x, low, high):
     """``z = logit((x - lo) / (hi - lo))``; values at or beyond a bound are moved 1e-9 inside."""
@@ -285,6 +306,7 @@ class Laplace:
     covariance: np.ndarray
     positive_definite: bool
     hessian_method: str
+    gradient: np.ndarray | None = None  # grad F at z*: the mean of the central-difference points' (error O(h^2))
 
 
 def laplace(problem: Problem, z_star, sigma: float, *, step: float = 1e-4) -> Laplace:
@@ -312,7 +334,8 @@ def laplace(problem: Problem, z_star, sigma: float, *, step: float = 1e-4) -> La
     covariance = np.linalg.inv(hessian)
     covariance = 0.5 * (covariance + covariance.T)
     return Laplace(
-        z=z_star, hessian=hessian, covariance=covariance, positive_definite=positive, hessian_method=method
+        z=z_star, hessian=hessian, covariance=covariance, positive_definite=positive, hessian_method=method,
+        gradient=np.mean(grads, axis=0),
     )
 
 
@@ -322,30 +345,90 @@ def correlation_matrix(covariance) -> np.ndarray:
     return covariance / np.outer(sd, sd)
 
 
-def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[bool]) -> list[str]:
-    """Messages for parameters the data do not identify (``checked`` marks the ones to judge).
+def identification(problem: Problem, z_star, covariance, *, checked: Sequence[bool],
+                   unmoved: Sequence[str] = ()) -> dict[str, dict]:
+    """Whether the data identify each ``checked`` parameter, and why: ``{name: verdict}``.
 
-    A parameter is not identified when the data narrowed its prior by less than half
-    (:data:`NOT_IDENTIFIED_SD_RATIO`) both in ``z`` (posterior sd over prior sd) and on the
-    parameter's own scale (95 % interval widths): a gain pressed against its lower bound of 0 has a
-    wide interval in ``z`` but a narrow, informative one in 1/pps, and is identified. A pair is not separately identified when
-    ``|r| > NOT_IDENTIFIED_CORRELATION`` (posterior correlation).
+    A verdict holds ``identified`` (bool), ``reasons`` (why not; empty when identified),
+    ``interval_fraction_of_prior`` (95 % posterior interval width over the prior's, on the
+    parameter's scale), ``sd_fraction_of_prior_z`` (posterior sd over prior sd in ``z``),
+    ``max_abs_correlation`` (with another free parameter) and ``interval_at_bound`` (the interval
+    reaches within 1 % of the range of a bound: it is then bounded on one side only).
+
+    A parameter is not identified when (Raue et al. 2009 Bioinformatics 25:1923, practical
+    identifiability from the posterior's width):
+
+    - the data narrowed its prior by less than half (:data:`NOT_IDENTIFIED_SD_RATIO`) both in ``z``
+      (posterior sd over prior sd) and on the parameter's own scale (95 % interval widths): a gain
+      pressed against its lower bound of 0 has a wide interval in ``z`` but a narrow, informative one
+      in 1/pps, and is identified;
+    - it is so correlated with another free parameter (``|r| > NOT_IDENTIFIED_CORRELATION``) that only
+      a combination of the two is determined;
+    - it is in ``unmoved``: the optimiser never moved it from its start (:data:`MOVED_Z`), i.e. the
+      data give it no gradient there (a threshold above every afferent rate of the swing).
+
+    A flat profile likelihood (:func:`profile`) is a fourth reason, added by the pipeline.
     """
-    messages = []
     sd = np.sqrt(np.diag(covariance))
     corr = correlation_matrix(covariance)
-    posterior = problem.values(z_star + Z_95 * sd) - problem.values(z_star - Z_95 * sd)
+    upper, lower = problem.values(z_star + Z_95 * sd), problem.values(z_star - Z_95 * sd)
+    posterior = upper - lower
     prior = problem.values(problem.prior_mean + Z_95 * problem.prior_sd) - problem.values(
         problem.prior_mean - Z_95 * problem.prior_sd
     )
-    for j, name in enumerate(names := problem.names):
-        ratio = posterior[j] / prior[j]
-        narrowed_in_z = sd[j] <= NOT_IDENTIFIED_SD_RATIO * problem.prior_sd[j]
-        if checked[j] and ratio > NOT_IDENTIFIED_SD_RATIO and not narrowed_in_z:
+    names = problem.names
+    out = {}
+    for j, name in enumerate(names):
+        if not checked[j]:
+            continue
+        ratio = float(posterior[j] / prior[j])
+        sd_ratio = float(sd[j] / problem.prior_sd[j])
+        others = [abs(float(corr[j, i])) for i in range(len(names)) if i != j and checked[i]]
+        span = problem.high[j] - problem.low[j]
+        at_bound = bool(problem.bounded[j] and (lower[j] - problem.low[j] < 0.01 * span
+                                                  or problem.high[j] - upper[j] < 0.01 * span))
+        reasons = []
+        if name in unmoved:
+            reasons.append("the optimiser never moved it from its start: the data give it no gradient there")
+        if ratio > NOT_IDENTIFIED_SD_RATIO and sd_ratio > NOT_IDENTIFIED_SD_RATIO:
+            reasons.append(f"its 95 % interval is {100 * ratio:.0f} % as wide as its prior's "
+                           f"(identified: below {100 * NOT_IDENTIFIED_SD_RATIO:.0f} %)")
+        for i in range(len(names)):
+            if i != j and checked[i] and abs(corr[i, j]) > NOT_IDENTIFIED_CORRELATION:
+                reasons.append(f"posterior correlation {corr[i, j]:+.3f} with `{names[i]}`: only a combination "
+                               "of the two is determined")
+        out[name] = {
+            "identified": not reasons,
+            "reasons": reasons,
+            "interval_fraction_of_prior": ratio,
+            "sd_fraction_of_prior_z": sd_ratio,
+            "max_abs_correlation": max(others, default=0.0),
+            "interval_at_bound": at_bound,
+        }
+    return out
+
+
+def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[bool],
+                    unmoved: Sequence[str] = ()) -> list[str]:
+    """Messages for parameters the data do not identify (``checked`` marks the ones to judge): the
+    rules of :func:`identification`, one message per parameter without a gradient or too wide an
+    interval, one per strongly correlated pair."""
+    verdicts = identification(problem, z_star, covariance, checked=checked, unmoved=unmoved)
+    messages = []
+    for name, verdict in verdicts.items():
+        if name in unmoved:
+            messages.append(f"`{name}` is not identified by the data: the optimiser never moved it from its "
+                            "start (no gradient there); fix it or add data that depend on it")
+        elif verdict["interval_fraction_of_prior"] > NOT_IDENTIFIED_SD_RATIO and (
+            verdict["sd_fraction_of_prior_z"] > NOT_IDENTIFIED_SD_RATIO
+        ):
             messages.append(
-                f"`{name}` is not identified by the data: its 95 % interval is {100 * ratio:.0f} % as wide "
-                "as its prior's; fix it or add data that depend on it"
+                f"`{name}` is not identified by the data: its 95 % interval is "
+                f"{100 * verdict['interval_fraction_of_prior']:.0f} % as wide as its prior's; fix it or add data "
+                "that depend on it"
             )
+    names = problem.names
+    corr = correlation_matrix(covariance)
     for i in range(len(names)):
         for j in range(i + 1, len(names)):
             if (checked[i] or checked[j]) and abs(corr[i, j]) > NOT_IDENTIFIED_CORRELATION:
@@ -354,6 +437,107 @@ def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[b
                     f"{corr[i, j]:+.3f}; only a combination of the two is determined"
                 )
     return messages
+
+
+def convergence(z_start, z_star, grad, hessian, positive_definite: bool, *, names: Sequence[str],
+                checked: Sequence[bool]) -> dict:
+    """The convergence test of a fit: it moved, its gradient is small, its Hessian positive definite.
+
+    ``moved``: every ``checked`` (free) parameter moved more than :data:`MOVED_Z` from the start of
+    the optimiser run that won (a fit left at its starting values has found nothing, whatever its
+    optimiser's stopping rule said); ``decrement``: the Newton decrement ``g^T H^-1 g`` at the optimum
+    below :data:`CONVERGED_DECREMENT` (the projected gradient is small, see there);
+    ``positive_definite``: the Hessian of ``F`` there is (a minimum, not a saddle). Returns those
+    three, ``unmoved`` (the names that did not move), ``converged`` (all three) and ``reasons``.
+    """
+    z_start, z_star = np.asarray(z_start, dtype=float), np.asarray(z_star, dtype=float)
+    unmoved = [n for n, c, a, b in zip(names, checked, z_start, z_star) if c and abs(b - a) <= MOVED_Z]
+    grad = np.asarray(grad, dtype=float)
+    if positive_definite and np.all(np.isfinite(grad)):
+        decrement = float(grad @ np.linalg.solve(hessian, grad))
+    else:
+        decrement = float(grad @ np.linalg.lstsq(hessian, grad, rcond=None)[0]) if np.all(np.isfinite(grad)) else np.inf
+    reasons = []
+    if unmoved:
+        reasons.append("the optimiser left " + ", ".join(f"`{n}`" for n in unmoved) + " at its start")
+    if not decrement < CONVERGED_DECREMENT:
+        reasons.append(f"the gradient is not small: Newton decrement {decrement:.3g} "
+                       f"(converged: below {CONVERGED_DECREMENT:g})")
+    if not positive_definite:
+        reasons.append("the Hessian is not positive definite (not a minimum)")
+    return {"converged": not reasons, "moved": not unmoved, "unmoved": unmoved, "decrement": decrement,
+            "positive_definite": bool(positive_definite), "reasons": reasons}
+
+
+PROFILE_MAX_ITER = 30
+"""Levenberg-Marquardt iterations per profile point (the others start at the optimum's values, a short way off)."""
+
+
+def _fixed(problem: Problem, j: int, z_fixed: np.ndarray) -> Problem:
+    """``problem`` with column ``j`` held at ``z_fixed[b]`` in row ``b`` of every evaluated batch."""
+    keep = np.array([i for i in range(len(problem.names)) if i != j], dtype=int)
+
+    def evaluate(z, **kwargs):
+        z = np.atleast_2d(np.asarray(z, dtype=float))
+        full = np.insert(z, j, z_fixed[: z.shape[0]], axis=1)
+        r, jac = problem.evaluate(full, **kwargs)
+        return r, jac[..., keep]
+
+    return Problem(
+        names=tuple(problem.names[i] for i in keep), low=problem.low[keep], high=problem.high[keep],
+        bounded=problem.bounded[keep], prior_mean=problem.prior_mean[keep], prior_sd=problem.prior_sd[keep],
+        evaluate=evaluate,
+    )
+
+
+def profile(problem: Problem, z_star, sigma, covariance, j: int) -> dict:
+    """The profile of ``F`` along parameter ``j``: ``F`` re-minimised over every other parameter with
+    ``j`` held at each point of a short grid, less its minimum.
+
+    Grid (unconstrained ``z``; 7 points, one compiled batch of 8, so a profile costs about one
+    optimisation from the best start: 10-30 batched model calls): the optimum; ``z* +- 1.96 sd``
+    of the Laplace approximation (where a Gaussian posterior's profile reaches :data:`PROFILE_RISE`:
+    a check of the Laplace intervals); and on each side the edge of the prior's 95 % range (or
+    ``z* -+ 0.5`` when the optimum lies beyond it) and the point halfway to it. The profiled
+    parameter's own prior term is left out, the other parameters' priors are kept (a profile
+    posterior; Raue et al. 2009 Bioinformatics 25:1923).
+
+    Returns ``{"values", "delta", "side", "rise_low", "rise_high", "flat", "one_sided",
+    "better_optimum"}``: the grid on the parameter's scale (SI), ``F - F*`` there, which side of the
+    optimum each point is (-1, 0, 1), the largest rise on each side, ``flat`` when neither side rises
+    by :data:`PROFILE_RISE` (the likelihood-ratio 95 % interval then spans the prior's 95 % range:
+    not identified), ``one_sided`` when one side does not (bounded on the other side only), and
+    ``better_optimum`` when a point found a lower ``F`` than the optimum's (the reported fit is then
+    a local optimum).
+    """
+    z_star = np.asarray(z_star, dtype=float)
+    sd = float(np.sqrt(covariance[j, j]))
+    centre, spread = problem.prior_mean[j], Z_95 * problem.prior_sd[j]
+    low_edge = min(centre - spread, z_star[j] - 0.5)
+    high_edge = max(centre + spread, z_star[j] + 0.5)
+    offsets = np.array([0.0, -Z_95 * sd, Z_95 * sd, 0.5 * (low_edge - z_star[j]), low_edge - z_star[j],
+                        0.5 * (high_edge - z_star[j]), high_edge - z_star[j]])
+    z_fixed = z_star[j] + offsets
+    sub = _fixed(problem, j, z_fixed)
+    start = np.repeat(np.delete(z_star, j)[None], offsets.size, axis=0)
+    optimum = levenberg_marquardt(sub, start, sigma, max_iter=PROFILE_MAX_ITER)
+    delta = optimum.cost - optimum.cost[0]
+    side = np.sign(offsets).astype(int)
+    rise_low = float(np.max(delta[side < 0]))
+    rise_high = float(np.max(delta[side > 0]))
+    x = problem.values(np.insert(np.zeros((offsets.size, len(z_star) - 1)), j, z_fixed, axis=1))[:, j]
+    order = np.argsort(x)
+    return {
+        "values": [float(v) for v in x[order]],
+        "delta": [float(d) for d in delta[order]],
+        "side": [int(v) for v in side[order]],
+        "rise_low": rise_low,
+        "rise_high": rise_high,
+        "flat": bool(rise_low < PROFILE_RISE and rise_high < PROFILE_RISE),
+        "one_sided": bool((rise_low < PROFILE_RISE) != (rise_high < PROFILE_RISE)),
+        "better_optimum": bool(np.min(delta) < -0.5),
+        "converged_points": int(np.sum(optimum.converged)),
+    }
 
 
 def integrated_autocorrelation_time(residuals, *, c: float = 5.0) -> float:
@@ -564,6 +748,9 @@ class FitSettings:
     num_warmup, num_samples, num_chains : NUTS burn-in and draws per chain, and chains (run
         vectorised: 8 at the cost of about 4 on a CPU). The step is fixed in the Laplace metric
         (:data:`NUTS_STEP_SIZE`); each leapfrog step is one batched simulation with its Jacobian.
+    profile : free parameters whose profile likelihood to compute after the fit (:func:`profile`;
+        each costs about one more optimisation: 7 grid points in one batched run). A profile that
+        stays flat on both sides marks its parameter not identified.
 
     Examples
     --------
@@ -579,8 +766,13 @@ class FitSettings:
     num_warmup: int = 10
     num_samples: int = 40
     num_chains: int = 8
+    profile: Sequence[str] = ()
 
     def __post_init__(self):
+        profile = (self.profile,) if isinstance(self.profile, str) else tuple(self.profile)
+        if not all(isinstance(name, str) for name in profile) or len(set(profile)) != len(profile):
+            raise ParameterError(describe("profile", "distinct parameter paths", repr(self.profile)))
+        object.__setattr__(self, "profile", profile)
         if self.method not in METHODS:
             raise ParameterError(describe("method", f"one of {', '.join(METHODS)}", repr(self.method)))
         for name in ("starts", "num_warmup", "num_samples", "num_chains"):
@@ -608,6 +800,8 @@ class FitSettings:
         if self.method == "nuts":
             out.update(num_warmup=int(self.num_warmup), num_samples=int(self.num_samples),
                        num_chains=int(self.num_chains))
+        if self.profile:
+            out["profile"] = list(self.profile)
         return out
 
 
@@ -796,6 +990,9 @@ class Estimate:
     diagnostics: dict
     history: tuple
     screened_candidates: int
+    identification: dict = dataclasses.field(default_factory=dict)  # name -> verdict (:func:`identification`)
+    sigma: np.ndarray | None = None  # per-residual noise sd of the intervals (profiles use it)
+    covariance: np.ndarray | None = None  # the Laplace covariance in z
 
 
 def estimate(
@@ -894,10 +1091,13 @@ def estimate(
     slope = constrained_slope(z_best, problem.low, problem.high, problem.bounded)  # the delta method
     sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
     correlations = correlation_matrix(lap.covariance)
-    messages = identifiability(problem, z_best, lap.covariance, checked=checked)
+    test = convergence(z_starts[best], z_best, lap.gradient, lap.hessian, lap.positive_definite,
+                       names=names, checked=checked)
+    verdicts = identification(problem, z_best, lap.covariance, checked=checked, unmoved=test["unmoved"])
+    messages = identifiability(problem, z_best, lap.covariance, checked=checked, unmoved=test["unmoved"])
     laplace_at = time.perf_counter()
 
-    converged = best_converged and lap.positive_definite
+    converged = test["converged"]
     ci95, samples, diagnostics = laplace_ci, None, {}
     if method == "nuts":
         draws, nuts_diagnostics = nuts(
@@ -931,6 +1131,8 @@ def estimate(
         **diagnostics,
         "best_start": best,
         "reason": best_reason,
+        "optimiser_converged": best_converged,
+        "convergence": {key: value for key, value in test.items() if key != "converged"},
         "starts_at_best": agreeing,
         "hessian": lap.hessian_method,
         "elapsed_s": {
@@ -955,5 +1157,6 @@ def estimate(
         correlations=correlations, warnings=tuple(messages), converged=bool(converged), residuals=r_best,
         noise_sd=np.asarray(effective, dtype=float), white_noise_sd=np.asarray(white, dtype=float),
         autocorrelation_time=np.asarray(tau, dtype=float), samples=samples, diagnostics=diagnostics,
-        history=history, screened_candidates=int(candidates.shape[0]),
+        history=history, screened_candidates=int(candidates.shape[0]), identification=verdicts,
+        sigma=sigma, covariance=lap.covariance,
     )

@@ -83,6 +83,15 @@ NUISANCE = ("initial_angle", "release_time")
 """Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
 FIT_GATES = ("plateau_settled", "samples_per_swing", "first_swing_reverses", "damped_decay")
 """The pendulum quality gates a fit applies (module notes): all but ``velocity_noise``."""
+GOOD_RMSE_DEG = 5.0
+"""deg: a pendulum fit whose angle RMSE is below this is ``quality == "good"``, else ``"poor"``. The
+acceptance threshold of issue 14 for real children's swings. It is under a tenth of their first-swing
+excursion (53 deg for CP1 right, 104 deg for CP1 left, 126 deg for TD5: tests/measures/test_pendulum_real.py),
+so a good fit reproduces the first swing, and with it R1, to about 10 %; and it is the upper end of what
+a systematic review of marker-based kinematics calls a reasonable knee-angle error (McGinley, Baker,
+Wolfe & Morris 2009 Gait Posture 29:360: below 2 deg good, 2-5 deg reasonable), so a fit within it is
+as close as the recorded angle itself can be trusted to be."""
+QUALITY_RULE = f"good when the angle RMSE is below {GOOD_RMSE_DEG:g} deg (fit.pendulum.GOOD_RMSE_DEG), else poor"
 RELEASE_ROOM_S = 0.3
 """s: extra simulated time so the release time can move without running off the simulated swing."""
 
@@ -109,6 +118,7 @@ class PendulumWindow:
     source: str
     channel: str
     warnings: tuple[str, ...] = ()  # failed quality gates of a lenient fit (FIT_GATES); empty when all pass
+    direction: float = 1.0  # sign of the swing: +1 when the leg falls towards larger angles (swing_direction)
 
     def describe(self) -> dict:
         """Plain-type summary for :attr:`FitResult.data`."""
@@ -168,8 +178,7 @@ def align_pendulum(
     width = min(width, angle.size if angle.size % 2 else angle.size - 1)
     smooth = savgol_filter(angle, width, 2, mode="interp")
     velocity = savgol_filter(angle, width, 2, deriv=1, delta=step, mode="interp")
-    tail = t >= t[-1] - 0.5
-    direction = np.sign(np.median(angle[tail]) - smooth[0]) or 1.0
+    direction = _direction(t, angle, smooth)
     fast = direction * velocity > RELEASE_VELOCITY
     run = np.convolve(fast.astype(int), np.ones(RELEASE_SAMPLES, dtype=int), mode="valid") == RELEASE_SAMPLES
     if not run.any():
@@ -194,7 +203,44 @@ def align_pendulum(
         source=source,
         channel=channel,
         warnings=warnings,
+        direction=direction,
     )
+
+
+def _direction(t, angle, smooth) -> float:
+    tail = t >= t[-1] - 0.5
+    return float(np.sign(np.median(angle[tail]) - smooth[0]) or 1.0)
+
+
+def swing_direction(trial: Trial, *, channel: str = "angle") -> float:
+    """The sign of the swing of a pendulum recording: +1 when the leg falls towards larger angles.
+
+    A pendulum test releases the shank from full extension and it falls into flexion (Wartenberg
+    1951 Neurology 1:18; Bajd & Bowman 1982 J Biomed Eng 4:90), so the resting angle (median of the
+    last 0.5 s, as :mod:`myoreflex.measures.pendulum`) lies on the flexion side of the release
+    angle (the start of the recording, smoothed as in :func:`align_pendulum`). In myoreflex's
+    convention (knee flexion positive) the swing is +1; a recording that gives -1 has flexion
+    negative (OpenSim's ``knee_angle_r``, the De Groote tutorial) and is read with
+    ``angle_sign=-1``. This is how ``myoreflex fit pendulum`` finds the sign when ``--angle-sign``
+    is left out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0.0, 6.0, 601)
+    >>> knee = np.radians(70.0) * (1.0 - np.exp(-t / 1.5) * np.cos(2 * np.pi * t))  # flexion positive
+    >>> swing_direction(Trial(t, {"angle": Channel(knee, "rad")}))
+    1.0
+    >>> swing_direction(Trial(t, {"angle": Channel(-knee, "rad")}))  # OpenSim's sign
+    -1.0
+    """
+    angle = np.asarray(trial[channel], dtype=float)
+    t = trial.time
+    step = float(np.median(np.diff(t)))
+    width = max(5, round(SMOOTHING_S / step) | 1)
+    width = min(width, angle.size if angle.size % 2 else angle.size - 1)
+    return _direction(t, angle, savgol_filter(angle, width, 2, mode="interp"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -321,6 +367,13 @@ class PendulumModel:
         if len(trials) != 1:
             raise RecordingError(describe("pendulum fit", "one pendulum recording", f"{len(trials)} recordings"))
         window = align_pendulum(trials[0], window_s=self.window_s, channel=self.channel, lenient=self.lenient)
+        if window.direction < 0:
+            raise RecordingError(describe(
+                f"`{window.source}`, channel `{window.channel}`",
+                "knee flexion positive: a leg released from extension falls towards larger angles",
+                "a swing towards smaller angles (flexion negative, as in OpenSim)",
+                "read the recording with angle_sign=-1 (CLI: --angle-sign -1, or leave --angle-sign out "
+                "to detect it)"))
         m = window.time.size
         padded = pipeline.padded_length(m)
         data = {
@@ -353,8 +406,11 @@ class PendulumModel:
     def report(self, prepared: Prepared, fit) -> dict:
         """The angle RMSE and noise sd in deg, and the fitted swing in SI (``FitResult.fitted``)."""
         (series,), (residual,) = prepared.series, prepared.split(fit.residuals)
+        rmse_deg = float(np.sqrt(np.mean(residual**2)) / DEG)
         return {
-            "rmse_deg": float(np.sqrt(np.mean(residual**2)) / DEG),
+            "rmse_deg": rmse_deg,
+            "quality": "good" if rmse_deg < GOOD_RMSE_DEG else "poor",
+            "quality_rule": QUALITY_RULE,
             "noise_sd_deg": float(fit.noise_sd[0] / DEG),
             "noise_sd": {"angle_deg": float(fit.noise_sd[0] / DEG)},
             "fitted": (series.time, series.observed, series.observed + residual),

@@ -187,11 +187,33 @@ def _checked_trials(trials) -> list[Trial]:
     return trials
 
 
+SUMMED = (("motoneuron.threshold", "descending.inhibition", "descending.facilitation"),)
+"""Parameters that enter the model only through one combination, so at most one of each group may be
+free: the motor neurons read ``x = net_input - threshold`` with ``net_input = ... + facilitation -
+inhibition`` (:func:`myoreflex.physiology.spinal_circuit.net_input`, :mod:`myoreflex.physiology.motoneuron`),
+i.e. ``threshold + inhibition - facilitation`` alone (the persistent inward current, off by default,
+reads ``net_input`` against its own threshold). Two of them free make a flat valley in the posterior
+that no data can resolve (a structural non-identifiability, Raue et al. 2009 Bioinformatics 25:1923)."""
+
+
 def _checked_free(free) -> tuple[str, ...]:
     free = (free,) if isinstance(free, str) else tuple(free)
     if len(free) == 0 or len(set(free)) != len(free):
         raise ParameterError(describe("free", "one or more distinct parameter paths", list(free)))
+    for group in SUMMED:
+        together = [path for path in free if path in group]
+        if len(together) > 1:
+            raise ParameterError(describe(
+                "free", f"at most one of {', '.join(group)}", together,
+                "they enter the model only as threshold + inhibition - facilitation; free one of them"))
     return free
+
+
+def _checked_profile(profile: Sequence[str], free: Sequence[str]) -> tuple[str, ...]:
+    unknown = [name for name in profile if name not in free]
+    if unknown:
+        raise ParameterError(describe("profile", f"free parameters among {list(free)}", unknown))
+    return tuple(profile)
 
 
 def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
@@ -203,6 +225,7 @@ def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
         raise ParameterError(describe("settings", "a FitSettings", type(settings).__name__))
     trials = _checked_trials(trials)
     free = _checked_free(free)
+    profiled = _checked_profile(settings.profile, free)
     prepared = model.prepare(trials, params0)
     low, high = core.bounds_of(params0, free, bounds)
     noise = prepared.noise_model(settings.noise_sd)
@@ -241,13 +264,33 @@ def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
         what=prepared.what,
         started=clock,
     )
-    for message in fit.warnings:
+    profiles, flat = _profiles(problem, fit, profiled) if profiled else (None, ())
+    for message in fit.warnings + flat:
         warnings.warn(message, NotIdentifiedWarning, stacklevel=WARNING_STACKLEVEL)
-    return _result(model, prepared, fit, free, low, high, noise, settings)
+    if flat:
+        fit = dataclasses.replace(fit, warnings=fit.warnings + flat)
+    return _result(model, prepared, fit, free, low, high, noise, settings, profiles)
+
+
+def _profiles(problem: core.Problem, fit: core.Estimate, profiled: Sequence[str]) -> tuple[dict, tuple[str, ...]]:
+    """Profiles of the ``profiled`` parameters (:func:`core.profile`) and a message for each flat one,
+    which also marks its parameter not identified in ``fit.identification``."""
+    profiles, messages = {}, []
+    for name in profiled:
+        curve = core.profile(problem, fit.z, fit.sigma, fit.covariance, fit.names.index(name))
+        profiles[name] = curve
+        verdict = fit.identification.get(name)
+        if curve["flat"] and verdict is not None:
+            reason = (f"its profile likelihood is flat: it rises by less than {core.PROFILE_RISE:.2f} "
+                      "(half the chi-square 95 % quantile) over the prior's 95 % range on both sides")
+            verdict["reasons"].append(reason)
+            verdict["identified"] = False
+            messages.append(f"`{name}` is not identified by the data: {reason}")
+    return profiles, tuple(messages)
 
 
 def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, noise: core.NoiseModel,
-            settings: FitSettings) -> FitResult:
+            settings: FitSettings, profiles=None) -> FitResult:
     """The :class:`FitResult` of an estimate: what every fit shares, then the model's ``report``."""
     import myoreflex
 
@@ -283,6 +326,7 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         fields["diagnostics"].update(extra.pop("diagnostics", {}))
         fields.update(extra)
     fields["diagnostics"] = {**fit.diagnostics, **fields["diagnostics"]}
+    convergence = {**fit.diagnostics.get("convergence", {}), "optimiser": fit.diagnostics.get("reason")}
     return FitResult(
         params={name: float(v) for name, v in zip(fit.names, fit.values)},
         ci95=fit.ci95,
@@ -301,6 +345,10 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         laplace_ci95=fit.laplace_ci95,
         samples=fit.samples,
         traces=tuple(traces),
+        identified={name: bool(v["identified"]) for name, v in fit.identification.items()},
+        identification=fit.identification,
+        convergence=convergence,
+        profiles=profiles,
         **fields,
     )
 

@@ -21,6 +21,21 @@ class NotIdentifiedWarning(MyoreflexWarning):
     """
 
 
+def _plain(value):
+    """``value`` with NumPy scalars and arrays as plain Python (for JSON); inf as None."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class FittedTrace:
     """One recorded channel and the fitted model's version of it, for plots (units at the edge).
@@ -52,8 +67,12 @@ class FitResult:
     rmse_deg : root-mean-square angle error of the fitted model over the fitted window (deg);
         None when the angle is prescribed (a motorized stretch follows the recorded angle, so the
         model has no angle error; see ``rmse_nm``).
-    converged : True when the best start met a convergence test, its Hessian is positive
-        definite and, for NUTS, no chain diverged and every R-hat is below 1.1.
+    converged : True when the optimiser moved every free parameter from its start, the gradient at
+        the optimum is small (Newton decrement below 0.1 in the posterior's metric, the projected
+        gradient at the bounds) and the Hessian is positive definite
+        (:func:`myoreflex.fit.core.convergence`; the three tests are in ``convergence``) and, for
+        NUTS, no chain diverged and every R-hat is below 1.1. A fit left at its starting values is
+        never converged.
     names : the free parameters in the order of ``correlations``.
     correlations : posterior correlation matrix (Laplace), shape ``(len(names), len(names))``.
     warnings : the failed quality gates of a lenient fit (first), then the identifiability messages
@@ -78,6 +97,18 @@ class FitResult:
     traces : every fitted channel of every recording with the model's version, for plots
         (:func:`myoreflex.report.figures.fit_figure`).
     not_identified : the identifiability messages alone (the end of ``warnings``).
+    identified : free parameter -> whether the data identify it (:func:`myoreflex.fit.core.identification`:
+        95 % interval narrower than half the prior's, no |correlation| > 0.95, moved by the optimiser,
+        and, when profiled, a profile that rises on one side at least).
+    identification : free parameter -> the verdict behind ``identified``: ``reasons`` (empty when
+        identified), ``interval_fraction_of_prior``, ``max_abs_correlation``, ``interval_at_bound``.
+    quality : ``"good"`` or ``"poor"`` from the fit's RMSE (``quality_rule`` says the rule and its
+        source), None when the fit model grades none.
+    quality_rule : the rule behind ``quality``.
+    convergence : the tests behind ``converged``: ``moved``, ``unmoved``, ``decrement``,
+        ``positive_definite``, ``reasons`` (why not converged), ``optimiser`` (its stopping reason).
+    profiles : profiled parameter -> its profile (:func:`myoreflex.fit.core.profile`), when asked
+        for by ``FitSettings(profile=...)``.
     """
 
     params: Mapping[str, float]
@@ -103,13 +134,22 @@ class FitResult:
     noise_sd: Mapping[str, float] = dataclasses.field(default_factory=dict)
     traces: tuple[FittedTrace, ...] = ()
     not_identified: tuple[str, ...] = ()
+    identified: Mapping[str, bool] = dataclasses.field(default_factory=dict)
+    identification: Mapping[str, Mapping[str, Any]] = dataclasses.field(default_factory=dict)
+    quality: str | None = None
+    quality_rule: str | None = None
+    convergence: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    profiles: Mapping[str, Mapping[str, Any]] | None = None
 
     def to_dict(self) -> dict:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
 
         ``rmse_deg`` is null for a stretch fit (the angle is prescribed), which adds ``rmse_nm``
         (the torque RMSE, N m). A fit with warnings adds ``warnings``: the failed quality gates of a
-        lenient fit and the parameters the data do not identify.
+        lenient fit and the parameters the data do not identify. Added keys: ``identified``
+        (free parameter -> bool) and ``identification`` (the reasons), ``convergence`` (the tests
+        behind ``converged``), ``quality`` and ``quality_rule`` when the model grades its fit,
+        ``profiles`` when profiles were computed.
         """
         out = {
             "params": {name: float(value) for name, value in self.params.items()},
@@ -121,6 +161,16 @@ class FitResult:
             out["warnings"] = list(self.warnings)
         if self.rmse_nm is not None:
             out["rmse_nm"] = float(self.rmse_nm)
+        if self.identified:
+            out["identified"] = {name: bool(value) for name, value in self.identified.items()}
+            out["identification"] = _plain(self.identification)
+        if self.convergence:
+            out["convergence"] = _plain(self.convergence)
+        if self.quality is not None:
+            out["quality"] = self.quality
+            out["quality_rule"] = self.quality_rule
+        if self.profiles:
+            out["profiles"] = _plain(self.profiles)
         return out
 
     def to_json(self, **dumps_kwargs) -> str:
