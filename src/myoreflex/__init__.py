@@ -43,6 +43,7 @@ from myoreflex.protocols import (
 )
 from myoreflex.runtime import configure
 from myoreflex.simulation import Drive, SimulationBatch, simulate, simulate_batch
+from myoreflex.subjects import Subject, subject_params
 from myoreflex.trial import Channel, Trial
 from myoreflex.units import DEG, MS
 
@@ -68,6 +69,7 @@ __all__ = [
     "SimulationBatch",
     "SimulationFailed",
     "Status",
+    "Subject",
     "Trial",
     "__version__",
     "apply_condition",
@@ -80,6 +82,7 @@ __all__ = [
     "simulate",
     "simulate_batch",
     "stack_params",
+    "subject_params",
     "unstack_params",
     "variants",
     "with_overrides",

@@ -45,12 +45,33 @@ def check_joint(joint: str):
         fail("--joint", f"one of {', '.join(JOINTS)}", joint)
 
 
-def preset(joint: str, condition: str, severity: float):
-    """The healthy adult preset of ``joint`` under ``condition`` at ``severity``."""
+def preset(joint: str, condition: str, severity: float, subject=None):
+    """The preset of ``joint`` for ``subject`` (a :class:`myoreflex.subjects.Subject`; None: the
+    reference adult, 75 kg and 1.75 m) under ``condition`` at ``severity``."""
     from myoreflex.conditions import apply_condition
-    from myoreflex.model import default_params
+    from myoreflex.subjects import subject_params
 
-    return apply_condition(default_params(joint), condition, severity)
+    return apply_condition(subject_params(joint, subject), condition, severity)
+
+
+def make_subject(age_years=None, sex=None, body_mass_kg=None, height_m=None):
+    """The :class:`myoreflex.subjects.Subject` of ``--age-years``, ``--sex``, ``--body-mass-kg`` and
+    ``--height-m`` (each already checked by its option), or None when none was given."""
+    from myoreflex.subjects import Subject
+
+    given = {"age_years": age_years, "sex": sex, "body_mass_kg": body_mass_kg, "height_m": height_m}
+    if all(value is None for value in given.values()):
+        return None
+    return Subject(**given)
+
+
+def subject_json(subject) -> dict:
+    """The resolved subject for ``--json`` output: ``age_years, sex, body_mass_kg, height_m``."""
+    import dataclasses
+
+    from myoreflex.subjects import Subject
+
+    return dataclasses.asdict((subject or Subject()).resolved())
 
 
 def run(action):
@@ -136,6 +157,25 @@ Offset = Annotated[Optional[list[str]], typer.Option(
     "--offset", help="CHANNEL=VALUE: add to a channel's scaled values, in its --unit; repeat")]
 Unit = Annotated[Optional[list[str]], typer.Option(
     "--unit", help="CHANNEL=UNIT: the unit of a channel's (scaled) values, e.g. angle=deg; repeat")]
+def _bounds():
+    from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
+    from myoreflex.subjects import AGE_BOUNDS_YEARS, SEXES
+
+    return AGE_BOUNDS_YEARS, SEXES, BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
+
+
+_AGE, _SEXES, _MASS, _HEIGHT = _bounds()
+AgeYears = Annotated[Optional[float], typer.Option(
+    "--age-years", help=f"subject's age in years ({_AGE[0]:g}-{_AGE[1]:g}); fills missing mass and height "
+    "from the CDC 2000 growth charts", callback=number(*_AGE, unit="years"))]
+Sex = Annotated[Optional[str], typer.Option(
+    "--sex", help="subject's sex: female or male (growth-chart medians)", callback=one_of(*_SEXES))]
+BodyMassKg = Annotated[Optional[float], typer.Option(
+    "--body-mass-kg", help=f"subject's body mass in kg ({_MASS[0]:g}-{_MASS[1]:g}); default: from age and sex, "
+    "or 75 kg", callback=number(*_MASS, unit="kg"))]
+HeightM = Annotated[Optional[float], typer.Option(
+    "--height-m", help=f"subject's height in m ({_HEIGHT[0]:g}-{_HEIGHT[1]:g}); default: from age and sex, "
+    "or 1.75 m", callback=number(*_HEIGHT, unit="m"))]
 Seed = Annotated[int, typer.Option(help="random seed, an integer >= 0", callback=number(0, 2**32 - 1, integer=True))]
 Segment = Annotated[Optional[int], typer.Option(help="segment index in multi-segment files",
                                                 callback=number(0, 1_000_000, integer=True))]

@@ -11,7 +11,19 @@ from typing import Annotated
 
 import typer
 
-from myoreflex.cli._common import Condition, Severity, check_common, check_joint, fail
+from myoreflex.cli._common import (
+    AgeYears,
+    BodyMassKg,
+    Condition,
+    HeightM,
+    Severity,
+    Sex,
+    check_common,
+    check_joint,
+    fail,
+    make_subject,
+    run,
+)
 
 VARIANT_HELP = {
     "spindle": "spindle model: mileusnic or prochazka",
@@ -33,8 +45,13 @@ def params(
     spindle: Annotated[str, typer.Option(help=VARIANT_HELP["spindle"])] = "mileusnic",
     tendon: Annotated[str, typer.Option(help=VARIANT_HELP["tendon"])] = "compliant",
     feedback: Annotated[str, typer.Option(help=VARIANT_HELP["feedback"])] = "spindle",
+    age_years: AgeYears = None,
+    sex: Sex = None,
+    body_mass_kg: BodyMassKg = None,
+    height_m: HeightM = None,
 ):
-    """List the chosen model's parameters with their value, unit, bounds and source."""
+    """List the chosen model's parameters with their value, unit, bounds and source, for a subject
+    (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``; default the reference adult)."""
     check_common(condition, severity)
     check_joint(joint)
     chosen = {"spindle": spindle, "tendon": tendon, "feedback": feedback}
@@ -42,8 +59,10 @@ def params(
         if chosen[kind] not in registry:
             fail(f"--{kind}", f"one of {', '.join(registry)}", chosen[kind])
     from myoreflex.conditions import apply_condition
-    from myoreflex.model import default_params
     from myoreflex.params import parameter_table
+    from myoreflex.subjects import subject_params
 
-    for row in parameter_table(apply_condition(default_params(joint, **chosen), condition, severity)):
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m))
+    tree = run(lambda: apply_condition(subject_params(joint, subject, **chosen), condition, severity))
+    for row in parameter_table(tree):
         typer.echo(f"{row.path:45s} {float(row.value):12.6g} {row.unit:12s} [{row.bounds[0]:g}, {row.bounds[1]:g}]  {row.source}")

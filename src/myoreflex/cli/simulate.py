@@ -17,8 +17,11 @@ import typer
 from myoreflex.cli._common import (
     DISCLAIMER,
     PENDULUM_CONTRACT_KEYS,
+    AgeYears,
     AsJson,
+    BodyMassKg,
     Condition,
+    HeightM,
     Lenient,
     PlotFile,
     Severity,
@@ -31,16 +34,20 @@ from myoreflex.cli._common import (
     run,
     save_plot,
     setting_range,
+    Sex,
+    make_subject,
+    subject_json,
 )
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
 """Protocols with a hand-written command (registry name -> command name)."""
 
 
-def pendulum_result(condition: str, severity: float, lenient: bool = False):
+def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None):
     from myoreflex.protocols import PendulumTest
 
-    trial = PendulumTest().run(preset("knee", condition, severity), condition=condition, severity=severity)
+    trial = PendulumTest().run(preset("knee", condition, severity, subject), condition=condition,
+                               severity=severity)
     return trial, PendulumTest.measure(trial, lenient=lenient)
 
 
@@ -50,18 +57,27 @@ def simulate_pendulum(
     plot: PlotFile = None,
     as_json: AsJson = False,
     lenient: Lenient = False,
+    age_years: AgeYears = None,
+    sex: Sex = None,
+    body_mass_kg: BodyMassKg = None,
+    height_m: HeightM = None,
 ):
-    """Simulate a pendulum (Wartenberg) test of the knee and print its measures."""
+    """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
+
+    The subject (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``; default the
+    reference adult, 75 kg and 1.75 m) sets the leg's size and strength (myoreflex.subjects).
+    """
     check_common(condition, severity)
     check_plot(plot)
-    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient))
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m))
+    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject))
     if plot:
         from myoreflex.report.figures import pendulum_figure
 
         save_plot(pendulum_figure([trial], [f"{condition} {severity:g}"]), plot)
     values = metrics.as_dict()
     if as_json:
-        out = {"condition": condition, "severity": severity,
+        out = {"condition": condition, "severity": severity, "subject": subject_json(subject),
                "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings)}
         typer.echo(json.dumps(out))
         return
@@ -72,11 +88,11 @@ def simulate_pendulum(
     typer.echo(DISCLAIMER)
 
 
-def stretch_results(joint: str, condition: str, severity: float, velocities_deg_s: list[float]):
+def stretch_results(joint: str, condition: str, severity: float, velocities_deg_s: list[float], subject=None):
     from myoreflex.protocols import MotorizedStretch
     from myoreflex.units import DEG
 
-    params = preset(joint, condition, severity)
+    params = preset(joint, condition, severity, subject)
     trials = [MotorizedStretch(velocity=v * DEG).run(params, condition=condition, severity=severity)
               for v in velocities_deg_s]
     return trials, [MotorizedStretch.measure(t) for t in trials]
@@ -91,13 +107,19 @@ def simulate_stretch(
     severity: Severity = 0.0,
     plot: PlotFile = None,
     as_json: AsJson = False,
+    age_years: AgeYears = None,
+    sex: Sex = None,
+    body_mass_kg: BodyMassKg = None,
+    height_m: HeightM = None,
 ):
-    """Simulate motorized constant-velocity stretches at one or more velocities."""
+    """Simulate motorized constant-velocity stretches at one or more velocities (for a subject:
+    ``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``; default the reference adult)."""
     check_common(condition, severity)
     check_joint(joint)
     check_plot(plot)
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m))
     velocities = velocity_deg_s or [5.0, 100.0, 236.0]
-    trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities))
+    trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities, subject))
     if plot:
         from myoreflex.report.figures import stretch_figure
 
@@ -109,7 +131,8 @@ def simulate_stretch(
         for v, s in zip(velocities, summaries)
     ]
     if as_json:
-        typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint, "trials": rows}))
+        typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint,
+                               "subject": subject_json(subject), "trials": rows}))
         return
     typer.echo(f"Motorized {joint} stretch, {condition} (severity {severity:g})")
     typer.echo(f"  {'velocity (deg/s)':>17s} {'peak torque (N m)':>18s} {'peak EMG':>9s} {'EMG onset (deg)':>16s}")
@@ -123,8 +146,9 @@ def protocol_command(name: str):
     """A ``simulate NAME`` command for a registered protocol: ``--joint``, the condition, one option per
     setting (``--<setting>-<unit>``, in the unit its name says), ``--json`` and ``--plot``.
 
-    ``--json`` prints ``{"protocol", "condition", "severity", "joint", "settings", "metrics"}``, the
-    metrics being the protocol's measure record (``as_dict()``).
+    ``--json`` prints ``{"protocol", "condition", "severity", "joint", "subject", "settings",
+    "metrics"}``, the metrics being the protocol's measure record (``as_dict()``) and the subject the
+    resolved ``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` (:mod:`myoreflex.subjects`).
     """
     from myoreflex.protocols import PROTOCOLS, from_settings, settings
     from myoreflex.protocols.base import measure_trial
@@ -135,10 +159,12 @@ def protocol_command(name: str):
     def command(**options):
         joint, condition, severity = options.pop("joint"), options.pop("condition"), options.pop("severity")
         plot, as_json, lenient = options.pop("plot"), options.pop("as_json"), options.pop("lenient")
+        body_options = [options.pop(name) for name in ("age_years", "sex", "body_mass_kg", "height_m")]
         check_common(condition, severity)
         if joint not in protocol.joints:
             fail("--joint", " or ".join(protocol.joints), joint)
         check_plot(plot)
+        subject = run(lambda: make_subject(*body_options))
         given = {info.edge_name: options[info.edge_name] for info in infos if options[info.edge_name] is not None}
         for info in infos:
             if info.default is None and info.edge_name not in given:
@@ -146,7 +172,7 @@ def protocol_command(name: str):
 
         def body():
             test = from_settings(protocol, given)
-            trial = test.run(preset(joint, condition, severity), condition=condition, severity=severity)
+            trial = test.run(preset(joint, condition, severity, subject), condition=condition, severity=severity)
             return test, trial, measure_trial(test, trial, lenient=lenient)
 
         test, trial, measures = run(body)
@@ -158,7 +184,8 @@ def protocol_command(name: str):
         values = measures.as_dict()
         if as_json:
             typer.echo(json.dumps({"protocol": name, "condition": condition, "severity": severity, "joint": joint,
-                                   "settings": settings_out, "metrics": values}, default=str))
+                                   "subject": subject_json(subject), "settings": settings_out, "metrics": values},
+                                  default=str))
             return
         typer.echo(f"{name} at the {joint}, {condition} (severity {severity:g})")
         warnings = values.pop("warnings", ())
@@ -184,6 +211,10 @@ def protocol_command(name: str):
         inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, annotation=PlotFile, default=None),
         inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY, annotation=AsJson, default=False),
         inspect.Parameter("lenient", inspect.Parameter.KEYWORD_ONLY, annotation=Lenient, default=False),
+        inspect.Parameter("age_years", inspect.Parameter.KEYWORD_ONLY, annotation=AgeYears, default=None),
+        inspect.Parameter("sex", inspect.Parameter.KEYWORD_ONLY, annotation=Sex, default=None),
+        inspect.Parameter("body_mass_kg", inspect.Parameter.KEYWORD_ONLY, annotation=BodyMassKg, default=None),
+        inspect.Parameter("height_m", inspect.Parameter.KEYWORD_ONLY, annotation=HeightM, default=None),
     ]
     command.__signature__ = inspect.Signature(parameters)
     command.__doc__ = f"Simulate the {name} protocol ({protocol.reference}) and print its measures."

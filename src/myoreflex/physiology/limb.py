@@ -46,6 +46,10 @@ pounds and grams. The one declaration: presets, fits, cohorts and the command li
 HEIGHT_BOUNDS_M = (0.8, 2.3)
 """Body height accepted wherever a person is given (m); it catches centimetres and inches."""
 ANDERSON = "Anderson 1999 PhD thesis Table G.2, as used in Falisse et al. 2019 (PassiveMomentsData.m)"
+LIMIT_TORQUE_BOUNDS = (0.0, 40.0)
+"""Bounds of the range-limit torques ``limit_*_torque`` (N m): Anderson's adult knee values (6.09 and
+11.03 N m) times up to 2.9, the largest passive-moment scale :func:`myoreflex.subjects.subject_params`
+gives (a 250 kg, 2.3 m body: (250/75)^(2/3) x 2.3/1.75)."""
 
 # --- Physical limits of a joint: what no simulated run may exceed (myoreflex.model.physical_limits) --------
 
@@ -128,6 +132,9 @@ SEGMENTS = {
 class LimbParams(eqx.Module):
     """Segment and passive-tissue parameters of one joint.
 
+    The segment bounds hold every joint's segment for every body of :data:`BODY_MASS_BOUNDS_KG` and
+    :data:`HEIGHT_BOUNDS_M` (the smallest, a 10 kg 0.8 m child's hand: 0.06 kg, 1.5e-4 kg m^2).
+
     Passive tissue moment (acting in +q)::
 
         tau_p = -B q' - K (q - q_n) - T_b
@@ -138,12 +145,12 @@ class LimbParams(eqx.Module):
     Anderson 1999.
     """
 
-    mass: float = param(4.575, unit="kg", bounds=(0.1, 20.0), source=WINTER + ": 0.061 x 75 kg (leg and foot)")
+    mass: float = param(4.575, unit="kg", bounds=(0.05, 20.0), source=WINTER + ": 0.061 x 75 kg (leg and foot)")
     com_distance: float = param(
         0.2609, unit="m", bounds=(0.02, 0.6), source=WINTER + ": 0.606 x 0.246 x 1.75 m"
     )
     inertia: float = param(
-        0.4580, unit="kg m^2", bounds=(3e-3, 3.0), source=WINTER + ": m (0.735 x 0.246 x 1.75 m)^2"
+        0.4580, unit="kg m^2", bounds=(1e-4, 3.0), source=WINTER + ": m (0.735 x 0.246 x 1.75 m)^2"
     )
     damping: float = param(
         0.20,
@@ -168,10 +175,10 @@ class LimbParams(eqx.Module):
         bounds=(-20.0, 20.0),
         source="De Groote et al. 2018: constant baseline torque T_b (0 here: tone comes from the muscles)",
     )
-    limit_low_torque: float = param(6.09, unit="N m", bounds=(0.0, 20.0), source=ANDERSON + ", knee k1")
+    limit_low_torque: float = param(6.09, unit="N m", bounds=LIMIT_TORQUE_BOUNDS, source=ANDERSON + ", knee k1")
     limit_low_slope: float = param(33.94, unit="1/rad", bounds=(1.0, 50.0), source=ANDERSON + ", knee k2")
     limit_low_angle: float = param(-0.13, unit="rad", bounds=(-3.2, 1.0), source=ANDERSON + ", knee theta2")
-    limit_high_torque: float = param(11.03, unit="N m", bounds=(0.0, 20.0), source=ANDERSON + ", knee k3")
+    limit_high_torque: float = param(11.03, unit="N m", bounds=LIMIT_TORQUE_BOUNDS, source=ANDERSON + ", knee k3")
     limit_high_slope: float = param(11.33, unit="1/rad", bounds=(1.0, 50.0), source=ANDERSON + ", knee k4")
     limit_high_angle: float = param(2.40, unit="rad", bounds=(0.3, 3.4), source=ANDERSON + ", knee theta1")
 
