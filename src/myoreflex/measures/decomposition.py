@@ -20,10 +20,24 @@ samples within 5 % of the median of those above 80 % of the peak velocity):
   little inertial torque is left in it and none needs to be known);
 - ``P2`` the last sample with ``w >= 0.98 w_p`` (end of the constant-velocity phase).
 
-The windows at P1 and P2 still hold the end of the velocity corners (from 98 % to 100 % of the
-plateau); their inertial torque averages to about ``I (0.02 w_p) / window duration``, added to VC
-and taken twice from NC (0.02 N m, 0.25 N at the hand, for the simulated wrist at 236 deg/s).
-Passing the inertia removes it.
+Inertia. Lindberg's IC is the mass of hand and platform times its acceleration (ANCHORS 5.1):
+``I a``. With ``I`` given (argument or metadata) it is used as given. Without it, ``I`` is
+estimated from the fast trace itself (:func:`estimate_inertia`): the least-squares slope of the
+elastic-free torque ``T - E(q)`` on the acceleration over the whole movement (P0 to its end, the
+acceleration and the deceleration), with a constant. Over a movement from rest to rest the
+acceleration is orthogonal to the velocity (``sum a w dt = [w^2/2] = 0``), so a viscous torque and
+any offset between the slow and fast recordings do not bias the slope; a stretch reflex that grows
+during the plateau and fades after the stop biases it low (towards less inertia, so towards the
+uncorrected NC). A negative slope gives ``I = 0``. The fit also allows the torque to lead or lag
+the angle by up to :data:`MAX_CHANNEL_LAG_S` (the delay between the two channels that minimises
+the squared error): on the healthy robot elbow (shared data) the torque leads the angle-derived
+acceleration by 18-100 ms, and the braking torque of the deceleration (``I a`` with ``I`` ~0.11
+kg m^2 and ``a`` ~ -3.6 rad/s^2: -0.4 N m) already falls in the last 10 % of the measured
+plateau. Read at P2 it made the NC of that healthy arm -0.27 to -0.44 N m at 50-90 deg/s; with
+``I a`` removed it is -0.15 to +0.0 N m (module tests). The NC is not clipped at zero: a negative
+NC is what a healthy arm gives within its noise, and Pennati et al. 2016 report healthy NC as
+0.8 +- 0.9 N, a spread that reaches below zero (ANCHORS 5.2), so averages and SDs of unclipped
+values are what the cut-offs were built from.
 
 Elastic curve ``E(q)``: the torque of the slow stretch as a function of angle (assumed
 reflex-free and velocity-free; NeuroFlexor's assumption for 5 deg/s), smoothed by a local linear
@@ -36,9 +50,8 @@ and, averaging ``r`` over a window of ``window_fraction`` of the constant-veloci
     EC = E(q(P2)) - E(q(P0))                        length-dependent rise over the fast range
     VC = mean r over [P1, P1 + window]              velocity-dependent part before any reflex
     NC = mean r over [P2 - window, P2] - VC         the rise during the constant-velocity phase
-    IC = I max a over [P0, P1]                      inertia known (argument or metadata)
-       = max r over [P0, P1] - VC                   otherwise: the early fast-torque peak above the
-                                                    slow curve, less the viscous part
+    IC = I max a over [P0, P1]                      I given (argument or metadata) or estimated
+                                                    (estimate_inertia; I = 0 gives IC 0)
     RT = mean slow torque before its movement
 
 The neural component is the rise of the elastic-free resistance during the constant-velocity
@@ -76,6 +89,27 @@ and the failed gates named in ``warnings``.)
   the end line is extended). The healthy robot elbow (shared data, 20-90 deg/s against 10 deg/s)
   reaches at most 0.54 deg beyond.
 
+Reflex in the slow stretch
+--------------------------
+E(q) is only elastic if the slow stretch is reflex-free (NeuroFlexor's assumption at 5 deg/s,
+ANCHORS 5.1; the TSRT model of ANCHORS 6 says why it can fail: where the tonic stretch reflex
+threshold lies inside the range, even a slow stretch recruits the muscle past it). When the slow
+Trial has an ``emg_<muscle>`` channel its stretched muscle is checked for an EMG onset during the
+slow movement (:func:`myoreflex.measures.threshold.dsrt`, Hodges & Bui 1996 onset); an onset
+sets ``slow_reflex`` True, gives its angle ``slow_reflex_angle_deg``, and emits
+:class:`SlowReflexWarning`: the elastic curve then holds reflex torque past that angle, and EC is
+overestimated and NC underestimated there. Without EMG, ``slow_reflex`` is None (not checked).
+A simulated stroke elbow (``stroke`` 1.0) stretched at 5 deg/s has flexor EMG from ~135 deg.
+
+Repeated stretches
+------------------
+The NeuroFlexor averages nine fast traces (ANCHORS 5.1). A fast Trial holding several stretches
+(each a movement with its own constant-velocity phase, :func:`segment_stretches`) is decomposed
+stretch by stretch; the components reported are the means, and the neural component carries its
+spread: ``neural_sd_nm`` (sample SD) and ``neural_ci95_nm`` (the 95 % t-interval of the mean,
+``mean +- t(0.975, n-1) sd / sqrt(n)``). One stretch gives None for both. The time points and
+angles are those of the first stretch.
+
 The measure is :func:`measure` (also named :func:`decompose`), returning a
 :class:`DecompositionMeasures` record.
 
@@ -87,12 +121,14 @@ Med 45:630; Pennati et al. 2016 J NeuroEng Rehabil 13:30; Andringa et al. 2019 F
 from __future__ import annotations
 
 import dataclasses
+import warnings as _warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
-from myoreflex.errors import ParameterError, RecordingError, describe
+from myoreflex.errors import MyoreflexWarning, ParameterError, RecordingError, describe
 from myoreflex.measures import Method, Record
 from myoreflex.measures.gates import Gate, GateResult, evaluate
 from myoreflex.registry import Registry
@@ -158,6 +194,17 @@ def same_joint(slow: Trial, fast: Trial) -> GateResult:
     second = tuple(fast.metadata[k] for k in keys)
     got = "; ".join(f"{k} {a!r} and {b!r}" for k, a, b in zip(keys, first, second) if a != b)
     return SAME_JOINT.result((first, second), got or None)
+
+
+MAX_CHANNEL_LAG_S = 0.15
+"""Largest delay (s) between the torque and the angle channels that :func:`estimate_inertia` tries.
+
+The healthy robot elbow (shared data) needs 18-100 ms; 0.15 s leaves room without letting the
+braking of one end of the movement explain the torque of the other (its corners last ~0.2 s)."""
+
+
+class SlowReflexWarning(MyoreflexWarning):
+    """The slow stretch of a decomposition shows reflex EMG, so its torque is not purely elastic."""
 
 
 VELOCITY_PLATEAU_FRACTION = 0.98  # P1 / P2: at least 98 % of the plateau velocity
@@ -279,6 +326,57 @@ def stretch_phases(trial: Trial) -> StretchPhases:
     return StretchPhases(p0, p1, p2, end, plateau, velocity, acceleration)
 
 
+def segment_stretches(trial: Trial) -> list[Trial]:
+    """Split a Trial holding several stretches into one Trial per stretch.
+
+    A stretch is a run of samples with velocity above 10 % of the plateau velocity (as in
+    :func:`stretch_phases`; the plateau of the fastest increasing movement) holding at least 3
+    samples at 98 % of it; returns to the start (negative velocity) are not stretches. Each piece
+    is the stretch with the rest around it: from the end of the movement before it (of either
+    sign: speed above 10 % of the plateau) to the start of the movement after it, so that its
+    rest holds no return movement; its metadata ``segment`` is its 1-based position. A Trial with
+    one stretch is returned whole, in a list.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.arange(0.0, 7.0, 0.01)
+    >>> up = lambda t0: np.clip(t - t0, 0, 1) - np.clip(t - t0 - 1.5, 0, 1)  # 1 rad/s, back at -1 rad/s
+    >>> trial = Trial(t, {"angle": Channel(up(0.5) + up(3.5), "rad")})
+    >>> [(p.metadata["segment"], round(float(p.time[0]), 2), round(float(p.time[-1]), 2))
+    ...  for p in segment_stretches(trial)]
+    [(1, 0.0, 1.99), (2, 3.01, 4.99)]
+    """
+    angle = _finite_channel(trial, "angle", "joint angle, rad")
+    velocity = (
+        _finite_channel(trial, "angular_velocity", "rad/s") if "angular_velocity" in trial
+        else np.gradient(angle, trial.time)
+    )
+    if not np.max(velocity) > 0:
+        stretch_phases(trial)  # raises the error of a Trial without a stretch
+    positive = np.clip(velocity, 0.0, None)
+    plateau = float(np.median(velocity[velocity >= 0.8 * np.max(velocity)]))
+    plateau = float(np.median(positive[np.abs(positive - plateau) <= 0.05 * plateau]))
+    moving = velocity >= VELOCITY_START_FRACTION * plateau
+    busy = np.flatnonzero(np.abs(velocity) >= VELOCITY_START_FRACTION * plateau)
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], moving.astype(np.int8), [0]])))
+    runs = [
+        (int(a), int(b) - 1) for a, b in zip(edges[::2], edges[1::2])
+        if np.count_nonzero(velocity[a:b] >= VELOCITY_PLATEAU_FRACTION * plateau) >= 3
+    ]
+    if len(runs) < 2:
+        return [trial]
+    t = trial.time
+    pieces = []
+    for number, (first, last) in enumerate(runs, start=1):
+        before, after = busy[busy < first], busy[busy > last]
+        start = t[before[-1] + 1] if before.size else t[0]
+        stop = t[after[0] - 1] if after.size else t[-1]
+        pieces.append(trial.window(float(start), float(stop)).with_metadata(segment=number))
+    return pieces
+
+
 def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0,
                   extrapolate: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """Torque of the slow stretch as a function of angle, ``E(q)`` (N m), by local linear fits.
@@ -361,6 +459,15 @@ class DecompositionMeasures(Record):
     method: str
     reference: str
     warnings: tuple[str, ...] = ()  # failed quality gates, measured anyway (lenient=True)
+    inertia_kg_m2: float | None = None  # the inertia used: given, or estimated (estimate_inertia)
+    channel_lag_s: float = 0.0  # torque leads the angle by this (s; estimated with the inertia)
+    n_stretches: int = 1  # fast stretches decomposed (components are their means)
+    neural_sd_nm: float | None = None  # SD of NC across the fast stretches (None for one)
+    neural_ci95_nm: tuple[float, float] | None = None  # 95 % t-interval of the mean NC
+    neural_per_stretch_nm: tuple[float, ...] = ()
+    slow_reflex: bool | None = None  # reflex EMG in the slow stretch; None: no EMG to check
+    slow_reflex_angle_deg: float | None = None  # its onset angle
+    slow_reflex_note: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON contract of ``assess stretch --json`` plus the details."""
@@ -397,6 +504,19 @@ class DecompositionMeasures(Record):
             "slow_velocity_deg_s": self.slow_velocity_deg_s,
             "fast_velocity_deg_s": self.fast_velocity_deg_s,
             "inertial_method": self.inertial_method,
+            "inertia_kg_m2": self.inertia_kg_m2,
+            "channel_lag_s": self.channel_lag_s,
+            "neural_uncertainty": {
+                "n_stretches": self.n_stretches,
+                "sd_nm": self.neural_sd_nm,
+                "ci95_nm": None if self.neural_ci95_nm is None else list(self.neural_ci95_nm),
+                "per_stretch_nm": list(self.neural_per_stretch_nm),
+            },
+            "slow_reflex": {
+                "detected": self.slow_reflex,
+                "onset_angle_deg": self.slow_reflex_angle_deg,
+                "note": self.slow_reflex_note,
+            },
             "method": self.method,
             "reference": self.reference,
             "warnings": list(self.warnings),
@@ -413,13 +533,62 @@ def _inertia(fast: Trial, slow: Trial, inertia_kg_m2: float | None) -> float | N
     return value
 
 
-def _residual(fast: Trial, phases: StretchPhases, elastic, inertia: float | None, span: slice) -> np.ndarray:
-    """``T_fast - E(q) [- I a]`` over ``span`` (N m)."""
+def _shifted(values: np.ndarray, span: slice, lag: int) -> np.ndarray:
+    """``values`` over ``span`` read ``lag`` samples later (clamped at the ends)."""
+    index = np.arange(values.size)[span] + lag
+    return values[np.clip(index, 0, values.size - 1)]
+
+
+def _residual(fast: Trial, phases: StretchPhases, elastic, inertia: float | None, span: slice,
+              lag: int = 0) -> np.ndarray:
+    """``T_fast - E(q) [- I a(t + lag)]`` over ``span`` (N m)."""
     torque = _finite_channel(fast, "torque", "N m")[span]
     residual = torque - elastic(fast["angle"][span])
     if inertia is not None:
-        residual = residual - inertia * phases.acceleration[span]
+        residual = residual - inertia * _shifted(phases.acceleration, span, lag)
     return residual
+
+
+def estimate_inertia(slow: Trial, fast: Trial, *, smoothing_deg: float = 2.0,
+                     max_lag_s: float = MAX_CHANNEL_LAG_S) -> tuple[float, float]:
+    """Inertia (kg m^2) and torque-to-angle delay (s) that best explain the fast torque's transients.
+
+    Least squares of ``T_fast - E(q)`` on ``[a(t + lag), 1]`` over the fast movement (P0 to its
+    end), for every ``lag`` within ``+-max_lag_s``; returns the slope ``I`` (0 where negative) and
+    the ``lag`` of the smallest squared error (positive: the torque leads the angle). Why the
+    whole movement and why the lag: module notes (Lindberg et al. 2011 IC = I a, ANCHORS 5.1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> def ramp(v):  # 0 -> 1 rad, torque 2 q + 0.05 q' + 0.01 q''
+    ...     t = np.arange(0, 1.0 + 1 / v, 0.001)
+    ...     w = v * (np.clip((t - 0.5) / 0.05, 0, 1) - np.clip((t - 0.5 - 1 / v) / 0.05, 0, 1))
+    ...     q = np.concatenate([[0.0], np.cumsum(w[1:] + w[:-1]) * 0.0005])  # trapezoids
+    ...     torque = 2 * q + 0.05 * w + 0.01 * np.gradient(w, t)
+    ...     return Trial(t, {"angle": Channel(q, "rad"), "torque": Channel(torque, "N m")})
+    >>> inertia, lag = estimate_inertia(ramp(0.1), ramp(4.0))
+    >>> round(inertia, 3), lag
+    (0.01, 0.0)
+    """
+    phases = stretch_phases(fast)
+    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=True)
+    span = slice(phases.p0, phases.end + 1)
+    residual = _residual(fast, phases, elastic, None, span)
+    dt = float(np.median(np.diff(fast.time)))
+    most = int(round(max_lag_s / dt))
+    best = (np.inf, 0.0, 0)
+    for lag in range(-most, most + 1):
+        design = np.column_stack([_shifted(phases.acceleration, span, lag), np.ones(residual.size)])
+        coef, *_ = np.linalg.lstsq(design, residual, rcond=None)
+        error = float(np.sum((residual - design @ coef) ** 2))
+        if error < best[0] - 1e-15:
+            best = (error, float(coef[0]), lag)
+    _, inertia, lag = best
+    if not inertia > 0:
+        return 0.0, 0.0
+    return inertia, lag * dt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -444,18 +613,21 @@ def resistance_residual(
 ) -> ResistanceResidual:
     """The neural resistance of ``fast`` over time: ``T_fast - E(q) [- I a] - VC`` from P0 on.
 
-    The same quantities as :func:`decompose` (whose NC is this residual averaged at P2), kept as a
-    time series for catch and clonus detection (:mod:`myoreflex.measures.clinical`). The fast
-    Trial's angle must stay within the slow stretch's range, holds included.
+    The same quantities as :func:`decompose` (whose NC is this residual averaged at P2; the same
+    inertia, given or estimated, and channel delay), kept as a time series for catch and clonus
+    detection (:mod:`myoreflex.measures.clinical`). Of a fast Trial with several stretches, the
+    first. The fast Trial's angle must stay within the slow stretch's range, holds included.
     """
+    fast = segment_stretches(fast)[0]
     decomposition = measure(
         slow, fast, inertia_kg_m2=inertia_kg_m2, smoothing_deg=smoothing_deg, window_fraction=window_fraction
     )
     phases = stretch_phases(fast)
     elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
     span = slice(phases.p0, None)
+    lag = int(round(decomposition.channel_lag_s / float(np.median(np.diff(fast.time)))))
     neural = (
-        _residual(fast, phases, elastic, _inertia(fast, slow, inertia_kg_m2), span) - decomposition.viscous_nm
+        _residual(fast, phases, elastic, decomposition.inertia_kg_m2, span, lag) - decomposition.viscous_nm
     )
     return ResistanceResidual(fast.time[span], fast["angle"][span], neural, decomposition.viscous_nm, phases,
                               decomposition)
@@ -485,8 +657,19 @@ def _lindberg(
     elastic = elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=extrapolate)
     angle = fast["angle"]
     inertia = _inertia(fast, slow, inertia_kg_m2)
+    lag_s, lag = 0.0, 0
+    if inertia is None:
+        inertia, lag_s = estimate_inertia(slow, fast, smoothing_deg=smoothing_deg)
+        lag = int(round(lag_s / float(np.median(np.diff(fast.time)))))
+        inertial_method = (
+            f"inertia {inertia:.3g} kg m^2 estimated from the fast movement (least squares of T - E(q) on "
+            f"the acceleration, torque leading the angle by {lag_s * 1e3:.0f} ms) x peak acceleration "
+            "between P0 and P1"
+        )
+    else:
+        inertial_method = f"inertia {inertia:g} kg m^2 x peak acceleration between P0 and P1"
     p0, p1, p2 = phases.p0, phases.p1, phases.p2
-    residual = _residual(fast, phases, elastic, inertia, slice(p0, p2 + 1))
+    residual = _residual(fast, phases, elastic, inertia, slice(p0, p2 + 1), lag)
     n_window = max(1, round(window_fraction * (p2 - p1 + 1)))
     at_p1 = p1 - p0
     at_p2 = p2 - p0
@@ -494,14 +677,7 @@ def _lindberg(
     neural = float(np.mean(residual[at_p2 - n_window + 1 : at_p2 + 1])) - viscous
     e0, e2 = elastic(np.array([angle[p0], angle[p2]]))
     elastic_nm = float(e2 - e0)
-    if inertia is not None:
-        inertial = float(inertia * np.max(phases.acceleration[p0 : p1 + 1]))
-        inertial_method = f"inertia {inertia:g} kg m^2 x peak acceleration between P0 and P1"
-    else:
-        inertial = float(np.max(residual[: at_p1 + 1]) - viscous)
-        inertial_method = (
-            "peak of the fast torque above the slow curve between P0 and P1, less VC (inertia unknown)"
-        )
+    inertial = float(inertia * np.max(_shifted(phases.acceleration, slice(p0, p1 + 1), lag)))
     rest = slow.time < slow.time[slow_phases.p0]
     slow_torque = slow["torque"]
     resting = (
@@ -540,6 +716,7 @@ def _lindberg(
         p0_angle_deg=float(angle[p0] / DEG), p1_angle_deg=float(angle[p1] / DEG), p2_angle_deg=float(angle[p2] / DEG),
         slow_velocity_deg_s=slow_phases.plateau_velocity / DEG, fast_velocity_deg_s=phases.plateau_velocity / DEG,
         inertial_method=inertial_method, method="lindberg2011", reference=LINDBERG_2011,
+        inertia_kg_m2=inertia, channel_lag_s=lag_s,
     )
 
 
@@ -557,6 +734,7 @@ def measure(
     smoothing_deg: float = 2.0,
     window_fraction: float = 0.1,
     lenient: bool = False,
+    muscle: str | None = None,
 ) -> DecompositionMeasures:
     """Split the resistance to ``fast`` into inertial, elastic, viscous and neural components.
 
@@ -571,7 +749,7 @@ def measure(
         components in N (``F = T / lever_arm_m``) and the Pennati et al. 2016 flags.
     inertia_kg_m2 : float, optional
         Moment of inertia of the moved segment and device (kg m^2); else the Trial metadata key
-        ``inertia_kg_m2``; else IC is estimated from the early torque peak (see module notes).
+        ``inertia_kg_m2``; else estimated from the fast movement (:func:`estimate_inertia`).
     method : {"lindberg2011"}
         The decomposition (see :data:`METHODS`).
     smoothing_deg : float
@@ -583,12 +761,16 @@ def measure(
         ranges; module notes) raises :class:`~myoreflex.errors.QualityGateError`. True: the
         components are computed anyway (E(q) extended along its end lines) with the failed gates
         named in ``warnings``.
+    muscle : str, optional
+        The stretched muscle whose EMG in ``slow`` is checked for a reflex (default the first
+        ``emg_<muscle>`` channel; module notes, :func:`slow_reflex`).
 
     Returns
     -------
     DecompositionMeasures
         Components in N m (and N), resting tension, flags, time points, the method and ``warnings``
-        (empty when every gate passed).
+        (empty when every gate passed); the inertia used, the NC's spread over repeated fast
+        stretches, and ``slow_reflex`` (module notes).
 
     Notes
     -----
@@ -618,11 +800,89 @@ def measure(
         raise ParameterError(describe("window_fraction", "a fraction in (0, 0.5]", window_fraction))
     if not smoothing_deg > 0:
         raise ParameterError(describe("smoothing_deg", "an angle > 0 deg", smoothing_deg))
-    warnings = evaluate(f"`{slow.source}` (slow) and `{fast.source}` (fast)",
-                        [same_joint(slow, fast), _overlap(slow, fast, smoothing_deg)], lenient=lenient)
-    result = entry.function(slow, fast, lever_arm_m=lever_arm_m, inertia_kg_m2=inertia_kg_m2,
-                            smoothing_deg=smoothing_deg, window_fraction=window_fraction, extrapolate=lenient)
-    return dataclasses.replace(result, warnings=warnings)
+    reflex, reflex_angle, reflex_note = slow_reflex(slow, muscle=muscle)
+    results, warnings = [], []
+    for piece in segment_stretches(fast):
+        for message in evaluate(f"`{slow.source}` (slow) and `{piece.source}` (fast)",
+                                [same_joint(slow, piece), _overlap(slow, piece, smoothing_deg)], lenient=lenient):
+            if message not in warnings:
+                warnings.append(message)
+        results.append(entry.function(slow, piece, lever_arm_m=lever_arm_m, inertia_kg_m2=inertia_kg_m2,
+                                      smoothing_deg=smoothing_deg, window_fraction=window_fraction,
+                                      extrapolate=lenient))
+    result = _average(results)
+    return dataclasses.replace(result, warnings=tuple(warnings), slow_reflex=reflex,
+                               slow_reflex_angle_deg=reflex_angle, slow_reflex_note=reflex_note)
+
+
+def _average(results: list[DecompositionMeasures]) -> DecompositionMeasures:
+    """One record from the decompositions of repeated fast stretches: mean components, NC spread."""
+    first = results[0]
+    neural = tuple(r.neural_nm for r in results)
+    if len(results) == 1:
+        return dataclasses.replace(first, neural_per_stretch_nm=neural)
+    n = len(results)
+    mean = {
+        name: float(np.mean([getattr(r, name) for r in results]))
+        for name in ("inertial_nm", "elastic_nm", "viscous_nm", "neural_nm")
+    }
+    sd = float(np.std(neural, ddof=1))
+    half = float(stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n))
+    at_hand = {}
+    flags = dict(first.flags)
+    if first.lever_arm_m is not None:
+        at_hand = {name.replace("_nm", "_n"): value / first.lever_arm_m for name, value in mean.items()}
+        flags = {name: bool(at_hand[f"{name}_n"] > cut) for name, cut in PENNATI_CUTOFFS_N.items()}
+    inertia = [r.inertia_kg_m2 for r in results]
+    return dataclasses.replace(
+        first, **mean, **at_hand, flags=flags, n_stretches=n, neural_sd_nm=sd,
+        neural_ci95_nm=(mean["neural_nm"] - half, mean["neural_nm"] + half), neural_per_stretch_nm=neural,
+        inertia_kg_m2=None if None in inertia else float(np.mean(inertia)),
+        inertial_method=f"{first.inertial_method} (first of {n} stretches; IC is their mean)",
+    )
+
+
+def slow_reflex(slow: Trial, *, muscle: str | None = None) -> tuple[bool | None, float | None, str]:
+    """Whether the slow stretch of a decomposition shows reflex EMG, and from which angle (deg).
+
+    Returns ``(detected, onset_angle_deg, note)``: ``detected`` None when the Trial has no
+    ``emg_<muscle>`` channel (or too little rest for an EMG baseline; the note says which). The
+    onset is :func:`myoreflex.measures.threshold.dsrt`'s (Hodges & Bui 1996 on the stretched
+    muscle, ``muscle`` or the first EMG channel) during the movement; an onset emits
+    :class:`SlowReflexWarning` (why it matters: module notes, ANCHORS 5.1 and 6).
+
+    Examples
+    --------
+    >>> import numpy as np, warnings
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 12, 12001)
+    >>> q = np.clip((t - 1) * 0.1, 0, 1)                 # 0.1 rad/s from 0 to 1 rad
+    >>> emg = np.where(q > 0.6, 0.2, 0.0)              # reflex EMG from 0.6 rad (34.4 deg)
+    >>> slow = Trial(t, {"angle": Channel(q, "rad"), "emg_flexors": Channel(emg, "1")}, {"source": "slow.csv"})
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     detected, angle, note = slow_reflex(slow)
+    >>> detected, round(angle, 1), caught[0].category.__name__
+    (True, 34.4, 'SlowReflexWarning')
+    """
+    if not slow.emg_names():
+        return None, None, "no EMG channel in the slow stretch: not checked"
+    from myoreflex.measures.threshold import dsrt  # threshold imports this module
+
+    try:
+        found = dsrt(slow, muscle=muscle)
+    except RecordingError as exc:
+        return None, None, f"not checked: {exc}"
+    if found.dsrt_deg is None:
+        return False, None, f"no EMG onset in `emg_{found.muscle}` during the slow stretch"
+    note = (
+        f"`{slow.source}`, channel `emg_{found.muscle}`: reflex EMG from {found.dsrt_deg:.1f} deg during the "
+        f"slow stretch ({found.plateau_velocity_deg_s:.1f} deg/s); its torque is not purely elastic past that "
+        "angle, so EC is overestimated and NC underestimated there (the NeuroFlexor assumes a reflex-free slow "
+        "stretch, ANCHORS 5.1)"
+    )
+    _warnings.warn(note, SlowReflexWarning, stacklevel=3)
+    return True, found.dsrt_deg, note
 
 
 def _overlap(slow: Trial, fast: Trial, smoothing_deg: float) -> GateResult:
