@@ -186,16 +186,39 @@ def test_activation_step_response_switch_limit_matches_closed_form():
 
 
 def test_activation_step_response_default_smoothing_matches_quadrature():
-    """De Groote's b = 0.1 blends activation and deactivation rates almost half-and-half, so the
-    rise to 1 - 1/e takes 23.2 ms (not 1.05 tau_a) and the fall to 1/e 28.4 ms. The reference is an
-    independent quadrature of dt = da / (k(a, e) (e - a)); tolerance as in the switch-limit test."""
+    """With b = 10 (OpenSim's recommendation, opensim-core #3990 / #4007) the full-step responses
+    are those of the switch limit to 0.1 ms: rise to 1 - 1/e in 15.8 ms, fall to 1/e in 42.9 ms
+    (with the paper's b = 0.1 they were 23.2 and 28.4 ms: almost the same speed both ways). The
+    reference is an independent quadrature of dt = da / (k(a, e) (e - a)); tolerance as in the
+    switch-limit test."""
     rate = lambda a, e: float(M._activation_rate_constant(a, e, DEFAULT))  # noqa: E731
     rise = quad(lambda a: 1.0 / (rate(a, 1.0) * (1.0 - a)), 0.0, 1.0 - 1.0 / math.e, epsabs=1e-12)[0]
     fall = quad(lambda a: 1.0 / (rate(a, 0.0) * a), 1.0 / math.e, 1.0, epsabs=1e-12)[0]
-    assert rise == pytest.approx(0.0232, abs=1e-4)
-    assert fall == pytest.approx(0.0284, abs=1e-4)
+    assert rise == pytest.approx(0.0158, abs=1e-4)
+    assert fall == pytest.approx(0.0429, abs=1e-4)
     assert _crossing_time(DEFAULT, 0.0, 1.0, 1.0 - 1.0 / math.e, 1e-3) == pytest.approx(rise, abs=2.5e-4)
     assert _crossing_time(DEFAULT, 1.0, 0.0, 1.0 / math.e, 1e-3) == pytest.approx(fall, abs=2.5e-4)
+
+
+@pytest.mark.reference
+def test_reflex_sized_deactivation_and_activation_times_are_in_the_published_ranges():
+    """The reflex's activations are small (about 0.2 in a spastic pendulum), so the time constants
+    that matter are those of a = 0.2 -> 0 and 0 -> 0.2, measured here as 63 % times of the activation
+    ODE alone (fine step, 0.1 ms). Published: deactivation 40-60 ms (De Groote et al. 2016 tau_d 60
+    ms, Thelen 2003 50 ms, Millard et al. 2013 40 ms; ANCHORS 2.2), accepted 40-80 ms by issue 14;
+    activation 10-15 ms (Millard 10, De Groote and Thelen 15 ms), the full 0 -> 1 step reaching
+    1 - 1/e at 1.05 tau_a in the switch limit (16 ms for tau_a = 15 ms). Measured with b = 10:
+    fall 53.6 ms, rise 10.0 ms (0 -> 0.2) and 15.8 ms (0 -> 1). With the paper's b = 0.1 the fall
+    took 18.6 ms, below the range: this test fails for it (checked below)."""
+    dt = 1e-4
+    fall = _crossing_time(DEFAULT, 0.2, 0.0, 0.2 / math.e, dt)
+    assert 0.040 <= fall <= 0.080
+    assert fall == pytest.approx(0.0536, abs=5e-4)
+    for excitation in (0.2, 1.0):
+        rise = _crossing_time(DEFAULT, 0.0, excitation, excitation * (1.0 - 1.0 / math.e), dt)
+        assert 0.010 - 1e-4 <= rise <= 1.0518 * 0.015 + 1e-4, (excitation, rise)
+    paper = eqx.tree_at(lambda p: p.activation_smoothing, DEFAULT, 0.1)
+    assert _crossing_time(paper, 0.2, 0.0, 0.2 / math.e, dt) < 0.020  # the bug issue 14 names: 19 ms
 
 
 def test_activation_step_is_second_order():
