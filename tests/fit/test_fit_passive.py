@@ -97,7 +97,7 @@ def test_passive_fit_of_the_tutorial_trace_finds_its_baseline_torque_and_damping
 def test_fit_result_records_intervals_provenance_and_the_json_contract(fitted):
     for name, (low, high) in fitted.ci95.items():
         assert low < fitted.params[name] < high
-    assert set(fitted.to_dict()) == {"params", "ci95", "rmse_deg", "converged"}
+    assert {"params", "ci95", "rmse_deg", "converged"} <= set(fitted.to_dict())  # documented keys; more are added
     assert fitted.to_dict()["ci95"]["damping"] == list(fitted.ci95["damping"])
     assert '"rmse_deg"' in fitted.to_json()
     assert fitted.data["source"] == "DataPendulum.csv"

@@ -61,7 +61,7 @@ def test_the_noise_is_estimated_and_the_torque_fits_to_the_noise(recovered):
     assert recovered.noise_sd["torque_Nm"] >= white["torque_Nm"]
     assert recovered.rmse_nm == pytest.approx(0.2, rel=0.1)
     out = recovered.to_dict()
-    assert set(out) == {"params", "ci95", "rmse_deg", "converged", "rmse_nm"}
+    assert {"params", "ci95", "rmse_deg", "converged", "rmse_nm"} <= set(out)  # documented keys; more are added
     assert out["rmse_deg"] is None  # the angle is prescribed
     channels = {(trace.channel, trace.unit) for trace in recovered.traces}
     assert channels == {("torque", "N m"), ("emg_elbow_flexors", "1")}

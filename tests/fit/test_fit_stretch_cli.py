@@ -66,7 +66,7 @@ def test_fit_stretch_json_contract_and_plot(subjects, tmp_path):
     result = runner.invoke(app, command)
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)
-    assert set(out) == {"params", "ci95", "rmse_deg", "converged", "rmse_nm"}
+    assert {"params", "ci95", "rmse_deg", "converged", "rmse_nm"} <= set(out)  # documented keys; more are added
     assert out["rmse_deg"] is None and out["converged"] is True
     assert out["rmse_nm"] == pytest.approx(0.2, rel=0.15)  # the noise put in
     assert set(out["params"]) == set(out["ci95"]) == set(FREE)

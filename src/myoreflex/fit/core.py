@@ -440,18 +440,21 @@ def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[b
 
 
 def convergence(z_start, z_star, grad, hessian, positive_definite: bool, *, names: Sequence[str],
-                checked: Sequence[bool]) -> dict:
+                checked: Sequence[bool], z_first=None) -> dict:
     """The convergence test of a fit: it moved, its gradient is small, its Hessian positive definite.
 
     ``moved``: every ``checked`` (free) parameter moved more than :data:`MOVED_Z` from the start of
-    the optimiser run that won (a fit left at its starting values has found nothing, whatever its
-    optimiser's stopping rule said); ``decrement``: the Newton decrement ``g^T H^-1 g`` at the optimum
+    the optimiser run that won and, when given, from ``z_first`` (``params0``, the prior's centre: a
+    parameter the data do not see is pulled back there exactly from a drawn start) -- a fit left at
+    its starting values has found nothing, whatever its optimiser's stopping rule said; ``decrement``: the Newton decrement ``g^T H^-1 g`` at the optimum
     below :data:`CONVERGED_DECREMENT` (the projected gradient is small, see there);
     ``positive_definite``: the Hessian of ``F`` there is (a minimum, not a saddle). Returns those
     three, ``unmoved`` (the names that did not move), ``converged`` (all three) and ``reasons``.
     """
     z_start, z_star = np.asarray(z_start, dtype=float), np.asarray(z_star, dtype=float)
-    unmoved = [n for n, c, a, b in zip(names, checked, z_start, z_star) if c and abs(b - a) <= MOVED_Z]
+    z_first = z_start if z_first is None else np.asarray(z_first, dtype=float)
+    unmoved = [n for n, c, a, f, b in zip(names, checked, z_start, z_first, z_star)
+               if c and min(abs(b - a), abs(b - f)) <= MOVED_Z]
     grad = np.asarray(grad, dtype=float)
     if positive_definite and np.all(np.isfinite(grad)):
         decrement = float(grad @ np.linalg.solve(hessian, grad))
@@ -1092,7 +1095,7 @@ def estimate(
     sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
     correlations = correlation_matrix(lap.covariance)
     test = convergence(z_starts[best], z_best, lap.gradient, lap.hessian, lap.positive_definite,
-                       names=names, checked=checked)
+                       names=names, checked=checked, z_first=z_first)
     verdicts = identification(problem, z_best, lap.covariance, checked=checked, unmoved=test["unmoved"])
     messages = identifiability(problem, z_best, lap.covariance, checked=checked, unmoved=test["unmoved"])
     laplace_at = time.perf_counter()
