@@ -12,6 +12,7 @@ from myoreflex.measures.clinical import (
     MAS_GRADES,
     ashworth_from_pendulum,
     ashworth_from_stretch,
+    neural_threshold_nm_for,
     pendulum_pt_score,
     tardieu,
 )
@@ -73,6 +74,15 @@ def test_torque_catch_comes_after_the_emg_onset(wrist):
     emg, torque = tardieu(wrist["stroke"]), tardieu(wrist["stroke"], catch="torque_rise")
     assert torque.r1_deg > emg.r1_deg
     assert tardieu(wrist["healthy"], catch="torque_rise").r1_deg is None
+    # Both angles are reported as two named measures whichever one R1 takes.
+    for result in (emg, torque):
+        assert result.emg_onset_deg == pytest.approx(emg.r1_deg)
+        assert result.mechanical_catch_deg == pytest.approx(torque.r1_deg)
+        assert result.mechanical_catch_deg > result.emg_onset_deg
+    healthy = tardieu(wrist["healthy"])
+    assert healthy.emg_onset_deg is None and healthy.mechanical_catch_deg is None
+    # The simulated wrist names its joint: the wrist threshold (Pennati 2016), unscaled.
+    assert emg.neural_threshold_nm == pytest.approx(DEFAULT_NEURAL_THRESHOLD_NM)
 
 
 @pytest.mark.reference
@@ -92,9 +102,9 @@ def test_ashworth_like_from_the_stretch_grades_stroke_above_healthy(wrist):
 
 @pytest.mark.reference
 @pytest.mark.xfail(strict=True, reason="the healthy knee preset swings 13 times in the default 20 s against the "
-                   "8 of healthy adults (ANCHORS 4.1), so its PT score (0.134) reads MAS 1 and is no lower than "
-                   "cerebral palsy's (0.132); cut at 10 s it read 0.086 -> MAS 0. The presets' damping is "
-                   "calibrated on real recordings in issue 14, which must make this pass")
+                   "8 of healthy adults (ANCHORS 4.1) and its swing is unbalanced (area ratio 0.15 against 0.09), "
+                   "so its six-parameter PT score (0.246) reads MAS 1, not 0 (cerebral palsy 0.7: 1.49, MAS 4). "
+                   "The presets' damping is calibrated on real recordings in issue 14, which must make this pass")
 def test_pendulum_grade_of_cerebral_palsy_is_above_healthy():
     knee = default_params("knee")
     healthy = ashworth_from_pendulum(PendulumTest().run(knee))
@@ -107,8 +117,11 @@ def test_pendulum_grade_of_cerebral_palsy_is_above_healthy():
 
 def test_pendulum_grade_is_an_estimate_with_its_rule_and_disclaimer():
     palsy = ashworth_from_pendulum(PendulumTest().run(apply_condition(default_params("knee"), "cerebral_palsy", 0.7)))
-    assert palsy.grade == "1" and palsy.inputs["pt_score"] > 0.12  # CP 0.7: PT 0.132 -> MAS 1
+    # CP 0.7 reads above MAS 0 (found PT 1.49 -> MAS 4, driven by its one-sided swing: area ratio 0.82).
+    assert palsy.rank >= 1 and palsy.inputs["pt_score"] > 0.12
     assert palsy.estimate and "Popovic" in palsy.rule and palsy.disclaimer == DISCLAIMER
+    assert MAS_GRADES.index(palsy.grade_low) <= palsy.rank <= MAS_GRADES.index(palsy.grade_high)
+    assert set(palsy.inputs["not_computed"]) == {"omega_min_over_amplitude"}
 
 
 @pytest.mark.reference
@@ -131,15 +144,28 @@ def test_pendulum_score_on_the_public_traces(data_dir):
         angle_sign=-1,
     )
     score_tutorial, used = pendulum_pt_score(tutorial)
-    score_spastic, _ = pendulum_pt_score(spastic)
+    score_spastic, used_spastic = pendulum_pt_score(spastic)
+    # Six of the seven parameters (omega_min / A0 is not computable, module notes).
+    assert set(used) == {"r2n", "n_oscillations", "peak_velocity_over_amplitude_1_s", "frequency_hz",
+                         "return_ratio", "area_ratio"}
     # By hand from ANCHORS 4.3 (R2n 1.01, N 7, 370/73.2 = 5.05 1/s, f = 1/1.10 s) against 0.91, 8,
-    # 4.5, 1.0: (0.110 + 0.125 + 0.122 + 0.091) / 7 = 0.064; the traces' own values give 0.065.
-    assert score_tutorial == pytest.approx(0.064, abs=0.005)
-    assert set(used) == {"r2n", "n_oscillations", "peak_velocity_over_amplitude_1_s", "frequency_hz"}
-    # CP1 right (R2n 0.76, N 4, 182/44.3, f = 1/0.86 s): 0.131 -> MAS 1.
-    assert score_spastic == pytest.approx(0.131, abs=0.005)
-    assert ashworth_from_pendulum(tutorial).grade == "0"
-    assert ashworth_from_pendulum(spastic).grade == "1"
+    # 4.5, 1.0: (0.110 + 0.125 + 0.122 + 0.091) / 7 = 0.064 (the traces' own values 0.065); plus
+    # A2/A0 = 0.50 against 0.787: 0.365 / 7 = 0.052; area ratio 0.077 below 0.09 adds 0 (one-sided):
+    # 0.117, just under the MAS-0 bound 0.12.
+    assert used["return_ratio"]["value"] == pytest.approx(0.50, abs=0.01)
+    assert used["area_ratio"]["term"] == 0.0
+    assert score_tutorial == pytest.approx(0.117, abs=0.005)
+    # CP1 right (R2n 0.76, N 4, 182/44.3, f = 1/0.86 s): 0.131 as before, plus A2/A0 0.24 (0.099)
+    # and a one-sided swing, area ratio 0.40 ((0.40 - 0.09) / 0.63 = 0.496): 0.726 -> MAS 3.
+    assert used_spastic["area_ratio"]["value"] == pytest.approx(0.40, abs=0.01)
+    assert score_spastic == pytest.approx(0.726, abs=0.01)
+    tutorial_grade, spastic_grade = ashworth_from_pendulum(tutorial), ashworth_from_pendulum(spastic)
+    assert tutorial_grade.grade == "0" and spastic_grade.grade == "3"
+    # The grade interval over the two healthy reference sets (literature, Pendulastic controls):
+    # tutorial 0.117 and 0.093, both MAS 0; CP1 right 0.726 and 0.740, both MAS 3.
+    assert (tutorial_grade.grade_low, tutorial_grade.grade_high) == ("0", "0")
+    assert (spastic_grade.grade_low, spastic_grade.grade_high) == ("3", "3")
+    assert spastic_grade.inputs["pt_score_controls"] == pytest.approx(0.740, abs=0.01)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -232,3 +258,62 @@ def test_ashworth_like_stretch_rule_follows_the_catch_position():
     assert ashworth_from_stretch(slow, _ramp(4.0, reflex=True), neural_threshold_nm=0.3).grade == "3"
     assert ashworth_from_stretch(slow, _ramp(4.0)).grade == "0"
     assert ashworth_from_stretch(slow, _ramp(4.0, reflex=True)).as_dict()["estimate"] is True
+
+
+def test_neural_threshold_is_joint_specific():
+    # The wrist's is Pennati's 3.5 N at 0.095 m; the others are scaled by the stretched muscle's
+    # maximal isometric moment (labelled assumption, module notes), so they rise with joint size.
+    wrist, how = neural_threshold_nm_for("wrist")
+    assert wrist == pytest.approx(3.5 * 0.095) and "Pennati" in how
+    elbow, how = neural_threshold_nm_for("elbow")
+    knee, _ = neural_threshold_nm_for("knee")
+    assert wrist < elbow < knee and how.startswith("SCALED")
+    # Elbow: between the healthy robot elbow's |NC| (< 0.3 N m, test_decomposition) and the 7.2 N m
+    # reflex torque of a stroke elbow (McPherson et al. 2019 curve, shared data SOURCE.md).
+    assert 0.3 < elbow < 7.2
+    assert neural_threshold_nm_for(None)[0] == pytest.approx(DEFAULT_NEURAL_THRESHOLD_NM)
+    with pytest.raises(ParameterError, match="joint"):
+        neural_threshold_nm_for("shoulder")
+    # Used by default from the Trial's joint metadata; a given number overrides it.
+    slow, fast = _ramp(0.2), _ramp(4.0, reflex=True)
+    grade = ashworth_from_stretch(slow.with_metadata(joint="elbow"), fast.with_metadata(joint="elbow"))
+    assert grade.inputs["neural_threshold_nm"] == pytest.approx(elbow)
+    assert grade.inputs["threshold_source"].startswith("SCALED")
+    assert tardieu([slow, fast], neural_threshold_nm=0.5).neural_threshold_nm == 0.5
+
+
+def _repeated(gains, *, rate=1000.0):
+    """Fast stretches (4 rad/s) one after another with reflex gains ``gains``, each back to 0 at rest."""
+    times, angles, torques, emgs = [], [], [], []
+    offset = 0.0
+    for gain in gains:
+        one = _ramp(4.0, reflex=True)
+        reflex = one["torque"] - one["angle"]
+        back = np.linspace(1.0, 0.0, int(0.5 * rate))
+        rest = np.zeros(int(0.5 * rate))
+        angles.append(np.concatenate([one["angle"], back, rest]))
+        torques.append(np.concatenate([one["angle"] + gain * reflex, back, rest]))
+        emgs.append(np.concatenate([one["emg_flexors"], 0 * back, rest]))
+        times.append(offset + np.arange(angles[-1].size) / rate)
+        offset = times[-1][-1] + 1 / rate
+    return Trial(np.concatenate(times), {"angle": Channel(np.concatenate(angles), "rad"),
+                                         "torque": Channel(np.concatenate(torques), "N m"),
+                                         "emg_flexors": Channel(np.concatenate(emgs), "1")},
+                 {"source": "repeated.csv"})
+
+
+def test_ashworth_from_stretch_gives_a_grade_interval():
+    slow = _ramp(0.2)
+    # One fast stretch: the interval is the one grade.
+    single = ashworth_from_stretch(slow, _ramp(4.0, reflex=True))
+    assert single.grade_low == single.grade == single.grade_high and "one fast stretch" in single.interval_note
+    # Repeated stretches whose NC straddles the threshold: the interval spans 0 to the catch grade.
+    repeated = _repeated([0.2, 1.0, 1.8])
+    nc = ashworth_from_stretch(slow, repeated, neural_threshold_nm=100.0).inputs
+    low, high = nc["neural_ci95_nm"]
+    threshold = nc["neural_nm"]  # the mean NC: inside its own 95 % interval
+    graded = ashworth_from_stretch(slow, repeated, neural_threshold_nm=threshold)
+    assert low < threshold < high
+    assert graded.grade_low == "0" and MAS_GRADES.index(graded.grade_high) >= 2  # catch leaves 60 % of range
+    assert MAS_GRADES.index(graded.grade_low) <= graded.rank <= MAS_GRADES.index(graded.grade_high)
+    assert "95 % interval over 3 stretches" in graded.interval_note

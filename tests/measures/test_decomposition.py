@@ -10,8 +10,8 @@ from myoreflex.io import read_csv
 from myoreflex.measures.decomposition import (
     NEUROFLEXOR_LEVER_ARM_M,
     PENNATI_CUTOFFS_N,
-    decompose,
     SlowReflexWarning,
+    decompose,
     estimate_inertia,
     resistance_residual,
     segment_stretches,

@@ -12,12 +12,17 @@ defined in ANCHORS 10:
 
 What is derivable from an instrumented stretch, and how
 --------------------------------------------------------
-R1 ("catch"): with ``catch="emg_onset"`` (default) the DSRT of the fastest stretch, the angle at
-EMG onset of the stretched muscle while stretching (:func:`myoreflex.measures.threshold.dsrt`, the
-one reflex-onset angle of myoreflex): the catch is the stretch reflex; with
-``catch="torque_rise"`` the first angle at which the neural resistance
-(:func:`myoreflex.measures.decomposition.resistance_residual`: fast torque less the slow, elastic
-curve, less the viscous part) exceeds ``neural_threshold_nm``; use it when there is no EMG.
+Two catch angles, both reported whenever the recording allows (``emg_onset_deg`` and
+``mechanical_catch_deg``): the EMG-onset angle, the DSRT of the fastest stretch, the angle at EMG
+onset of the stretched muscle while stretching (:func:`myoreflex.measures.threshold.dsrt`, the one
+reflex-onset angle of myoreflex); and the mechanical catch angle, the first angle at which the
+neural resistance (:func:`myoreflex.measures.decomposition.resistance_residual`: fast torque less
+the slow, elastic curve, less the inertial and viscous parts) exceeds ``neural_threshold_nm``. The
+EMG onset comes first: the reflex torque follows its EMG by the electromechanical delay and needs
+time to build up, so at V3 the mechanical catch lies further into the range. The clinician's R1 is
+the angle where the catch is FELT (ANCHORS 10), i.e. the mechanical one; R1 here is the one chosen
+by ``catch=``: ``"emg_onset"`` (default, kept for continuity; it precedes the felt catch) or
+``"torque_rise"`` (the mechanical catch; use it when there is no EMG).
 R2: the largest angle reached in the slowest stretch. A motor-driven stretch reaches the range the
 device was set to, so R2 there is the programmed end unless the device stops on a torque limit.
 Angles are in the Trial's convention (deg; positive stretches the tested muscle).
@@ -39,29 +44,60 @@ Quality X, from the fastest stretch:
 - 5 (joint immobile) is not derivable from a motor-driven stretch (the motor imposes the movement)
   and is never returned.
 
-``neural_threshold_nm`` defaults to :data:`DEFAULT_NEURAL_THRESHOLD_NM`, the Pennati et al. 2016
-neural cut-off (3.5 N) at the assumed NeuroFlexor lever arm (0.095 m): 0.33 N m. It is a wrist
-number; for other joints pass one.
+Neural threshold per joint
+--------------------------
+The one published neural cut-off is the wrist's: Pennati et al. 2016, 3.5 N at the NeuroFlexor
+hand platform (ANCHORS 5.2), 0.33 N m at the assumed 0.095 m lever arm
+(:data:`DEFAULT_NEURAL_THRESHOLD_NM`). No cut-off in N m is sourced for the elbow, knee or ankle
+(the NeuroFlexor foot module's is not in ANCHORS 5.2). ``neural_threshold_nm=None`` (default)
+therefore SCALES the wrist number by the size of the joint, a labelled assumption of ours: the
+reflex torque a muscle can add is a fraction of its maximal moment, so the cut-off is scaled by
+the stretched muscle's maximal isometric moment ``F_max x moment arm`` from
+:func:`myoreflex.model.default_params` of the joint (whose muscle parameters carry their sources)
+over the wrist's (:func:`neural_threshold_nm_for`): with the presets at the time of writing, elbow x5.4
+(1.8 N m), knee x13 (4.4 N m), ankle x17 (5.5 N m). A Trial without ``joint`` metadata gets the
+wrist number. Pass a number to override; the record says which was used.
 
 Ashworth-like grades
 --------------------
 Pendulum: the Popovic-Maneski et al. 2018 PT score ``PT = sum_j |P_j - P_Hj| / (7 P_Hj)`` over
 their seven parameters, mapped to MAS by their thresholds (ANCHORS 4.1, from a public
-implementation; paper values unverified): PT <= 0.12 -> 0, <= 0.28 -> 1, <= 0.44 -> 1+, <= 0.60
--> 2, <= 0.78 -> 3, else 4. We compute the four parameters that :func:`myoreflex.measures.pendulum.
-measure` gives and for which ANCHORS 4.1 has a healthy reference (:data:`POPOVIC_HEALTHY`): R2n
-(0.91), number of oscillations N (8), peak angular velocity over the plateau amplitude
-omega_max / A0 (4.5 1/s) and the oscillation frequency f = 1 / first period (1.0 Hz, the middle
-of 0.9-1.1 Hz). The other three (A2/A0, omega_min/A0, area ratio) have no sourced healthy value
-here; they enter as 0, so the score is a lower bound of the full seven-parameter score (the
-published 1/7 weighting is kept so that the thresholds keep their meaning).
+implementation, cekennedy04/Pendulastic ``pendulastic_pt_score.py``; paper values unverified):
+PT <= 0.12 -> 0, <= 0.28 -> 1, <= 0.44 -> 1+, <= 0.60 -> 2, <= 0.78 -> 3, else 4. Of the seven,
+six are computed (:func:`pendulum_parameters`, from :func:`myoreflex.measures.pendulum.measure`
+and the angle trace), with the definitions of that implementation:
+
+- R2n, number of oscillations N, omega_max / A0 (peak angular velocity over the plateau amplitude,
+  1/s) and the frequency f = 1 / first period, from :func:`myoreflex.measures.pendulum.measure`;
+- A2/A0: the largest return towards the start (above the plateau) within 1.5 periods after the
+  first flexion peak, over A0 (``phi_max_ratio`` there);
+- area ratio ``|P+ - P-| / (P+ + P-)``: the areas of the angle above and below the plateau from
+  the release to the end of the recording; scored only above its reference (:data:`ONE_SIDED`).
+
+The seventh, omega_min / A0 (the smallest angular speed while the leg is more than 1 deg from the
+plateau), is NOT used: the angular velocity passes through zero at every reversal, where the leg
+is far from the plateau, so that minimum is 0 in continuous time and on a sampled trace measures
+the sampling, not the leg (the implementation's healthy reference is 0.002 1/s, "near-zero by
+physics"). Its term is 0 and the published 1/7 weighting is kept, so the score is a lower bound of
+the seven-parameter score by at most that term.
+
+Healthy references (:data:`POPOVIC_HEALTHY`) come in two sets, both quoted in ANCHORS 4.1 or that
+implementation: the literature values (R2n 0.91, N 8, omega_max / A0 4.5 1/s) and that
+implementation's 13 controls (R2n 1.012, N 7, omega_max / A0 5.692 1/s, f 1.10 Hz, A2/A0 0.787,
+area ratio 0.09; :data:`POPOVIC_CONTROLS`). The grade uses the literature set (f 1.0 Hz, the middle
+of 0.9-1.1 Hz; the controls' values for A2/A0 and the area ratio, which the literature set lacks);
+the grade under the controls' set is also computed, and the two bound the reported grade interval
+(``grade_low``, ``grade_high``): how much the grade depends on which healthy reference is right.
 
 Instrumented stretch: a HEURISTIC rule of ours, not validated against MAS (NeuroFlexor NC agreed
 poorly with MAS: Pennati et al. 2016, ANCHORS 5.2): NC <= threshold -> 0; otherwise by the
 fraction ``f`` of the range left after the catch (R1 of the fastest stretch; 1 without a catch):
 f <= 0.25 -> 1 ("catch at the end of the range"), f <= 0.5 -> 1+ ("catch, then resistance through
 less than half the range"), else 2 ("through most of the range"), and 3 when also NC >= 3 x
-threshold ("considerable increase"). 4 (rigid) is not derivable from a motor-driven stretch.
+threshold ("considerable increase"). 4 (rigid) is not derivable from a motor-driven stretch. The
+grade interval (``grade_low``, ``grade_high``) is the rule applied at both ends of the neural
+component's 95 % interval when the fast Trial holds repeated stretches
+(:mod:`myoreflex.measures.decomposition`, module notes), and at the one NC otherwise.
 
 The measure of a stretch series is :func:`measure` (also named :func:`tardieu`), returning a
 :class:`TardieuMeasures` record; the Ashworth-like grades are :class:`AshworthMeasures` records,
@@ -82,7 +118,9 @@ from myoreflex.measures import Method, Record, pendulum
 from myoreflex.measures.decomposition import (
     NEUROFLEXOR_LEVER_ARM_M,
     PENNATI_CUTOFFS_N,
+    decompose,
     resistance_residual,
+    segment_stretches,
     stretch_phases,
 )
 from myoreflex.measures.emg import emg_clean, emg_envelope
@@ -104,6 +142,44 @@ MAS_GRADES = ("0", "1", "1+", "2", "3", "4")
 
 DEFAULT_NEURAL_THRESHOLD_NM = PENNATI_CUTOFFS_N["neural"] * NEUROFLEXOR_LEVER_ARM_M
 """Neural resistance counted as abnormal (N m): Pennati's 3.5 N at 0.095 m, 0.33 N m (a wrist number)."""
+THRESHOLD_REFERENCE_JOINT = "wrist"
+
+
+def _max_moment(joint: str) -> float:
+    from myoreflex.model import default_params  # the model is only needed for this scaling
+
+    params = default_params(joint)
+    return float(params.agonist.max_isometric_force) * abs(float(params.agonist_geometry.moment_arm))
+
+
+def neural_threshold_nm_for(joint: str | None) -> tuple[float, str]:
+    """Neural resistance counted as abnormal at ``joint`` (N m), and how it was obtained.
+
+    The wrist's Pennati et al. 2016 cut-off (:data:`DEFAULT_NEURAL_THRESHOLD_NM`) times the
+    stretched muscle's maximal isometric moment at ``joint`` over the wrist's (a labelled scaling
+    by the joint's size, module notes); ``None`` or ``"wrist"`` gives the wrist number.
+
+    Examples
+    --------
+    >>> value, how = neural_threshold_nm_for("elbow")
+    >>> value > DEFAULT_NEURAL_THRESHOLD_NM, how.startswith("SCALED")
+    (True, True)
+    >>> neural_threshold_nm_for(None)[0] == DEFAULT_NEURAL_THRESHOLD_NM
+    True
+    """
+    if joint is None or joint == THRESHOLD_REFERENCE_JOINT:
+        how = "Pennati et al. 2016 wrist cut-off, 3.5 N at 0.095 m (ANCHORS 5.2)"
+        return DEFAULT_NEURAL_THRESHOLD_NM, how if joint else how + "; the Trial names no joint"
+    try:
+        scale = _max_moment(joint) / _max_moment(THRESHOLD_REFERENCE_JOINT)
+    except (ParameterError, KeyError, ValueError) as exc:
+        raise ParameterError(describe("joint", "a joint with a preset (wrist, elbow, knee, ankle)", joint,
+                                      f"pass neural_threshold_nm ({exc})")) from None
+    how = (
+        f"SCALED (assumption): the wrist cut-off 0.33 N m (Pennati et al. 2016) x {scale:.2f}, the {joint}'s maximal "
+        "isometric moment (F_max x moment arm of default_params) over the wrist's"
+    )
+    return DEFAULT_NEURAL_THRESHOLD_NM * scale, how
 
 RELEASE_FRACTION = 0.2  # a release: the neural resistance falls by 20 % of its rise after the catch
 CLONUS_BAND_HZ = (3.0, 12.0)  # ankle clonus beats at ~5-8 Hz; a generous band
@@ -114,7 +190,9 @@ CLONUS_ENVELOPE_HZ = 50.0
 """Low-pass corner (Hz) of the envelope of an EMG in V searched for clonus: the Hodges & Bui 1996
 corner of :mod:`myoreflex.measures.emg`, far above the 3-12 Hz beats it must keep."""
 
-#: Healthy references of the pendulum parameters used in the PT score (ANCHORS 4.1).
+PENDULASTIC = "cekennedy04/Pendulastic pendulastic_pt_score.py (control medians, n = 13) [V-code]"
+
+#: Healthy references of the pendulum parameters used in the PT score (ANCHORS 4.1; module notes).
 POPOVIC_HEALTHY: Mapping[str, tuple[float, str]] = {
     "r2n": (0.91, "literature value quoted with Popovic-Maneski 2018 (ANCHORS 4.1)"),
     "n_oscillations": (8.0, "literature value quoted with Popovic-Maneski 2018 (ANCHORS 4.1)"),
@@ -129,7 +207,30 @@ POPOVIC_HEALTHY: Mapping[str, tuple[float, str]] = {
             "for the tutorial leg (ANCHORS 4.3)"
         ),
     ),
+    "return_ratio": (0.787, PENDULASTIC + "; A2/A0, no literature value quoted"),
+    "area_ratio": (0.09, PENDULASTIC + "; |P+ - P-| / P_total, no literature value quoted"),
 }
+#: The other healthy reference set: the Pendulastic controls for every parameter (module notes).
+POPOVIC_CONTROLS: Mapping[str, tuple[float, str]] = {
+    "r2n": (1.012, PENDULASTIC + " (ANCHORS 4.1: 1.01)"),
+    "n_oscillations": (7.0, PENDULASTIC + " (ANCHORS 4.1: 7)"),
+    "peak_velocity_over_amplitude_1_s": (5.692, PENDULASTIC + " (ANCHORS 4.1: 5.7)"),
+    "frequency_hz": (1.10, PENDULASTIC),
+    "return_ratio": (0.787, PENDULASTIC),
+    "area_ratio": (0.09, PENDULASTIC),
+}
+NOT_COMPUTED = {
+    "omega_min_over_amplitude": (
+        "the smallest angular speed more than 1 deg from the plateau is 0 at every reversal in continuous "
+        "time: on a sampled trace it measures the sampling, not the leg (module notes)"
+    ),
+}
+"""Popovic-Maneski parameters left out of the PT score, with why."""
+ONE_SIDED = ("area_ratio",)
+"""Parameters scored only above their reference: the area ratio's ideal is 0 (a balanced swing,
+Popovic-Maneski 2018 via Pendulastic), so scored both ways around its 0.09 median a perfectly
+balanced swing would add 1/7 = 0.14, above the MAS-0 bound by itself (Pendulastic scores it one-sided
+too). The others keep the symmetric ``|P - P_H|`` of ANCHORS 4.1."""
 POPOVIC_N_PARAMETERS = 7
 #: PT score upper bounds of MAS 0, 1, 1+, 2, 3 (Popovic-Maneski 2018 via ANCHORS 4.1); above: 4.
 POPOVIC_MAS_THRESHOLDS = (0.12, 0.28, 0.44, 0.60, 0.78)
@@ -153,6 +254,10 @@ class TardieuMeasures(Record):
     estimate: bool = True
     disclaimer: str = DISCLAIMER
     reference: str = TARDIEU
+    emg_onset_deg: float | None = None  # angle at EMG onset of the fastest stretch (DSRT); None: no onset/EMG
+    mechanical_catch_deg: float | None = None  # neural resistance above threshold; None: none or no torque pair
+    neural_threshold_nm: float | None = None  # the threshold used
+    threshold_source: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -166,6 +271,9 @@ class AshworthMeasures(Record):
     estimate: bool = True
     disclaimer: str = DISCLAIMER
     reference: str = BOHANNON_SMITH
+    grade_low: str | None = None  # interval of grades (module notes: what it spans, per rule)
+    grade_high: str | None = None
+    interval_note: str = ""
 
 
 def _velocity(trial: Trial) -> float:
@@ -278,7 +386,7 @@ def tardieu(
     *,
     catch: str = "emg_onset",
     muscle: str | None = None,
-    neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
+    neural_threshold_nm: float | None = None,
     inertia_kg_m2: float | None = None,
 ) -> TardieuMeasures:
     """Tardieu R1, R2, R2 - R1 and quality X estimated from stretches at several velocities.
@@ -291,14 +399,16 @@ def tardieu(
         accepted (R1, R2 and X from the EMG, no neural component).
     catch : {"emg_onset", "torque_rise"}
         How R1 is found (:data:`CATCH_METHODS`).
-    neural_threshold_nm : float
-        Neural resistance counted as abnormal (N m).
+    neural_threshold_nm : float, optional
+        Neural resistance counted as abnormal (N m); default :func:`neural_threshold_nm_for` of the
+        fast Trial's joint (module notes).
 
     Returns
     -------
     TardieuMeasures
         Marked ``estimate=True`` with the disclaimer; X is None only when neither torque nor EMG
-        allows a judgement.
+        allows a judgement. ``emg_onset_deg`` and ``mechanical_catch_deg`` are both given where
+        the recording allows, whichever ``catch`` picks for R1.
 
     Examples
     --------
@@ -314,10 +424,16 @@ def tardieu(
     >>> r = tardieu([ramp(0.2, False), ramp(4.0, True)])
     >>> round(r.r1_deg, 1), round(r.r2_deg, 1), r.quality_x, r.estimate
     (22.9, 57.3, 1, True)
+    >>> round(r.emg_onset_deg, 1), r.mechanical_catch_deg > r.emg_onset_deg  # torque needs time to build
+    (22.9, True)
     """
     catch_method = CATCH_METHODS.lookup(catch)
     ordered = _sorted_stretches(stretches)
     slow, fast = ordered[0], ordered[-1]
+    if neural_threshold_nm is None:
+        neural_threshold_nm, threshold_source = neural_threshold_nm_for(fast.joint)
+    else:
+        threshold_source = "given"
     residual = None
     neural = None
     with_torque = "torque" in slow and "torque" in fast
@@ -336,7 +452,12 @@ def tardieu(
         )
     r1, catch_index = catch_method.function(fast, muscle, residual=residual, threshold=neural_threshold_nm)
     r2 = float(np.max(slow["angle"]) / DEG)
-    onset = r1 is not None if catch == "emg_onset" else (has_emg and _catch_emg(fast, muscle)[0] is not None)
+    emg_onset = _catch_emg(fast, muscle)[0] if has_emg else None
+    mechanical = (
+        _catch_torque(fast, muscle, residual=residual, threshold=neural_threshold_nm)[0]
+        if residual is not None else None
+    )
+    onset = emg_onset is not None
     resisting = (neural is not None and neural > neural_threshold_nm) or bool(onset)
     clonus_s, censored = (None, False)
     if catch_index is not None:
@@ -366,7 +487,8 @@ def tardieu(
         r1_deg=r1, r2_deg=r2, dynamic_component_deg=None if r1 is None else r2 - r1, quality_x=x,
         quality_reason=reason, catch_method=catch, fastest_velocity_deg_s=_velocity(fast),
         slowest_velocity_deg_s=_velocity(slow), neural_nm=neural, clonus_duration_s=clonus_s,
-        clonus_censored=censored,
+        clonus_censored=censored, emg_onset_deg=emg_onset, mechanical_catch_deg=mechanical,
+        neural_threshold_nm=neural_threshold_nm, threshold_source=threshold_source,
     )
 
 
@@ -374,47 +496,109 @@ def _grade(rank: int) -> str:
     return MAS_GRADES[rank]
 
 
-def pendulum_pt_score(
-    trial: Trial, *, channel: str = "angle", references: Mapping[str, tuple[float, str]] = POPOVIC_HEALTHY
-) -> tuple[float, dict[str, Any]]:
-    """Popovic-Maneski 2018 PT score from the parameters computable by :func:`pendulum.measure`.
+def pendulum_parameters(trial: Trial, *, channel: str = "angle") -> dict[str, float | None]:
+    """The six Popovic-Maneski PT-score parameters computable from a pendulum trace (module notes).
 
-    ``PT = sum_j |P_j - P_Hj| / (7 P_Hj)`` over ``references`` (the other of the seven terms are
-    0, see the module notes). Returns the score and the parameters used.
+    Returns ``r2n``, ``n_oscillations``, ``peak_velocity_over_amplitude_1_s`` (1/s),
+    ``frequency_hz`` (None without a full period), ``return_ratio`` (A2/A0) and ``area_ratio``;
+    omega_min / A0 is not computed (:data:`NOT_COMPUTED`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 10, 1001)   # released 70 deg from rest, damped at 1 Hz
+    >>> q = 70 * np.pi / 180 * (1 - np.exp(-0.6 * t) * np.cos(2 * np.pi * t))
+    >>> p = pendulum_parameters(Trial(t, {"angle": Channel(q, "rad")}))
+    >>> round(p["return_ratio"], 2), round(p["frequency_hz"], 2)   # A2/A0 = exp(-0.6 x 1 s)
+    (0.55, 1.0)
     """
     metrics = pendulum.measure(trial, channel=channel)
-    values = {
+    amplitude = metrics.plateau_amplitude_deg
+    sign = 1.0 if metrics.start_angle_deg >= metrics.plateau_deg else -1.0
+    t = trial.time
+    phi = sign * (trial[channel] / DEG - metrics.plateau_deg)  # deg, + towards the start
+    after = t >= metrics.release_time_s
+    first_peak = metrics.release_time_s + metrics.time_to_first_peak_s
+    span = 1.5 * metrics.period_s if metrics.period_s is not None else 2.5  # Pendulastic's window
+    window = (t > first_peak) & (t <= first_peak + span)
+    returned = float(np.max(phi[window])) if np.any(window) else 0.0
+    def area(y, x):  # trapezoids (np.trapezoid needs numpy 2)
+        return float(np.sum(0.5 * (y[1:] + y[:-1]) * np.diff(x)))
+
+    above = area(np.clip(phi[after], 0, None), t[after])
+    below = area(np.clip(-phi[after], 0, None), t[after])
+    return {
         "r2n": metrics.r2n,
         "n_oscillations": float(metrics.n_oscillations),
-        "peak_velocity_over_amplitude_1_s": metrics.peak_velocity_deg_s / metrics.plateau_amplitude_deg,
+        "peak_velocity_over_amplitude_1_s": metrics.peak_velocity_deg_s / amplitude,
         "frequency_hz": None if metrics.period_s is None else 1.0 / metrics.period_s,
+        "return_ratio": max(returned, 0.0) / amplitude,
+        "area_ratio": float(abs(above - below) / (above + below)) if above + below > 0 else 1.0,
     }
-    score = 0.0
-    used = {}
+
+
+def _score(values: Mapping[str, float | None], references: Mapping[str, tuple[float, str]]):
+    score, used = 0.0, {}
     for name, (healthy, _) in references.items():
         value = values.get(name)
         if value is None:
             continue
-        term = abs(value - healthy) / (POPOVIC_N_PARAMETERS * healthy)
+        deviation = max(value - healthy, 0.0) if name in ONE_SIDED else abs(value - healthy)
+        term = deviation / (POPOVIC_N_PARAMETERS * healthy)
         score += term
         used[name] = {"value": value, "healthy": healthy, "term": term}
     return score, used
 
 
-def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthMeasures:
-    score, used = pendulum_pt_score(trial, channel=channel)
-    rank = next(
+def pendulum_pt_score(
+    trial: Trial, *, channel: str = "angle", references: Mapping[str, tuple[float, str]] = POPOVIC_HEALTHY
+) -> tuple[float, dict[str, Any]]:
+    """Popovic-Maneski 2018 PT score from the six parameters of :func:`pendulum_parameters`.
+
+    ``PT = sum_j |P_j - P_Hj| / (7 P_Hj)`` over ``references`` (omega_min / A0 is 0, see the
+    module notes). Returns the score and the parameters used.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 10, 1001)
+    >>> q = 70 * np.pi / 180 * (1 - np.exp(-0.6 * t) * np.cos(2 * np.pi * t))
+    >>> score, used = pendulum_pt_score(Trial(t, {"angle": Channel(q, "rad")}))
+    >>> len(used), score < POPOVIC_MAS_THRESHOLDS[0]
+    (6, True)
+    """
+    return _score(pendulum_parameters(trial, channel=channel), references)
+
+
+def _rank(score: float) -> int:
+    return next(
         (i for i, bound in enumerate(POPOVIC_MAS_THRESHOLDS) if score <= bound), len(POPOVIC_MAS_THRESHOLDS)
     )
+
+
+def _ashworth_pendulum(trial: Trial, *, channel: str = "angle") -> AshworthMeasures:
+    values = pendulum_parameters(trial, channel=channel)
+    score, used = _score(values, POPOVIC_HEALTHY)
+    control_score, _ = _score(values, POPOVIC_CONTROLS)
+    rank, control_rank = _rank(score), _rank(control_score)
     rule = (
-        f"Popovic-Maneski 2018 PT score over {len(used)} of 7 parameters (others 0: a lower bound); "
-        "MAS 0/1/1+/2/3 up to PT 0.12/0.28/0.44/0.60/0.78, else 4"
+        f"Popovic-Maneski 2018 PT score over {len(used)} of 7 parameters (omega_min/A0 not computable: 0, a "
+        "lower bound); MAS 0/1/1+/2/3 up to PT 0.12/0.28/0.44/0.60/0.78, else 4"
     )
     return AshworthMeasures(
         _grade(rank),
         rank,
         rule,
-        {"pt_score": score, "parameters": used, "thresholds": POPOVIC_MAS_THRESHOLDS, "source": POPOVIC_2018},
+        {"pt_score": score, "pt_score_controls": control_score, "parameters": used,
+         "not_computed": dict(NOT_COMPUTED), "thresholds": POPOVIC_MAS_THRESHOLDS, "source": POPOVIC_2018},
+        grade_low=_grade(min(rank, control_rank)),
+        grade_high=_grade(max(rank, control_rank)),
+        interval_note=(
+            f"grades under the two healthy reference sets: literature {_grade(rank)} (PT {score:.3f}), "
+            f"Pendulastic controls {_grade(control_rank)} (PT {control_score:.3f})"
+        ),
     )
 
 
@@ -440,14 +624,16 @@ def ashworth_from_stretch(
     *,
     catch: str = "emg_onset",
     muscle: str | None = None,
-    neural_threshold_nm: float = DEFAULT_NEURAL_THRESHOLD_NM,
+    neural_threshold_nm: float | None = None,
     inertia_kg_m2: float | None = None,
 ) -> AshworthMeasures:
     """Ashworth-like grade from a slow and a fast stretch by a HEURISTIC rule (ESTIMATE, see module notes).
 
-    ``0`` when the neural component is at or below ``neural_threshold_nm``; else by the fraction of
-    the range left after the catch: <= 1/4 -> 1, <= 1/2 -> 1+, more -> 2; 3 when also the neural
-    component is at least 3 x the threshold.
+    ``0`` when the neural component is at or below ``neural_threshold_nm`` (default: the fast
+    Trial's joint's, :func:`neural_threshold_nm_for`); else by the fraction of the range left
+    after the catch: <= 1/4 -> 1, <= 1/2 -> 1+, more -> 2; 3 when also the neural component is at
+    least 3 x the threshold. ``grade_low``/``grade_high``: the rule at both ends of the neural
+    component's 95 % interval over repeated fast stretches (the one grade for a single stretch).
 
     Examples
     --------
@@ -463,36 +649,55 @@ def ashworth_from_stretch(
     '3'
     """
     catch_method = CATCH_METHODS.lookup(catch)
-    residual = resistance_residual(slow, fast, inertia_kg_m2=inertia_kg_m2)
-    neural = residual.decomposition.neural_nm
-    phases = stretch_phases(fast)
-    start = float(fast["angle"][phases.p0] / DEG)
-    end = float(np.max(fast["angle"]) / DEG)
-    catch_deg, _ = catch_method.function(fast, muscle, residual=residual, threshold=neural_threshold_nm)
-    left = 1.0 if catch_deg is None else (end - catch_deg) / (end - start)
-    if neural <= neural_threshold_nm:
-        rank = 0
-    elif left <= 0.25:
-        rank = 1
-    elif left <= 0.5:
-        rank = 2
-    elif neural >= 3 * neural_threshold_nm:
-        rank = 4
+    if neural_threshold_nm is None:
+        neural_threshold_nm, threshold_source = neural_threshold_nm_for(fast.joint)
     else:
-        rank = 3
+        threshold_source = "given"
+    residual = resistance_residual(slow, fast, inertia_kg_m2=inertia_kg_m2)
+    decomposition = decompose(slow, fast, inertia_kg_m2=inertia_kg_m2, muscle=muscle)
+    neural = decomposition.neural_nm
+    first = residual.decomposition
+    fast_one = segment_stretches(fast)[0]
+    start = float(first.p0_angle_deg)
+    end = float(np.max(fast_one["angle"]) / DEG)
+    catch_deg, _ = catch_method.function(fast_one, muscle, residual=residual, threshold=neural_threshold_nm)
+    left = 1.0 if catch_deg is None else (end - catch_deg) / (end - start)
+
+    def rule_rank(nc: float) -> int:
+        if nc <= neural_threshold_nm:
+            return 0
+        if left <= 0.25:
+            return 1
+        if left <= 0.5:
+            return 2
+        return 4 if nc >= 3 * neural_threshold_nm else 3
+
+    rank = rule_rank(neural)
+    if decomposition.neural_ci95_nm is not None:
+        low, high = (rule_rank(v) for v in decomposition.neural_ci95_nm)
+        interval_note = (
+            f"the rule at the ends of the neural component's 95 % interval over {decomposition.n_stretches} "
+            f"stretches ({decomposition.neural_ci95_nm[0]:.3f} to {decomposition.neural_ci95_nm[1]:.3f} N m)"
+        )
+    else:
+        low = high = rank
+        interval_note = "one fast stretch: no spread of the neural component to carry into an interval"
     rule = (
         "HEURISTIC (not validated): neural component vs threshold, then the fraction of the range after the "
         "catch (<= 1/4 -> 1, <= 1/2 -> 1+, else 2; 3 when NC >= 3 x threshold)"
     )
     inputs = {
         "neural_nm": neural,
+        "neural_ci95_nm": decomposition.neural_ci95_nm,
         "neural_threshold_nm": neural_threshold_nm,
+        "threshold_source": threshold_source,
         "catch_deg": catch_deg,
         "catch_method": catch,
         "range_deg": (start, end),
         "fraction_after_catch": left,
     }
-    return AshworthMeasures(_grade(rank), rank, rule, inputs)
+    return AshworthMeasures(_grade(rank), rank, rule, inputs, grade_low=_grade(low), grade_high=_grade(high),
+                            interval_note=interval_note)
 
 
 ASHWORTH_RULES = Registry("Ashworth rule", {

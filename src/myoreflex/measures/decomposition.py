@@ -577,7 +577,7 @@ def estimate_inertia(slow: Trial, fast: Trial, *, smoothing_deg: float = 2.0,
     span = slice(phases.p0, phases.end + 1)
     residual = _residual(fast, phases, elastic, None, span)
     dt = float(np.median(np.diff(fast.time)))
-    most = int(round(max_lag_s / dt))
+    most = round(max_lag_s / dt)
     best = (np.inf, 0.0, 0)
     for lag in range(-most, most + 1):
         design = np.column_stack([_shifted(phases.acceleration, span, lag), np.ones(residual.size)])
@@ -625,7 +625,7 @@ def resistance_residual(
     phases = stretch_phases(fast)
     elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
     span = slice(phases.p0, None)
-    lag = int(round(decomposition.channel_lag_s / float(np.median(np.diff(fast.time)))))
+    lag = round(decomposition.channel_lag_s / float(np.median(np.diff(fast.time))))
     neural = (
         _residual(fast, phases, elastic, decomposition.inertia_kg_m2, span, lag) - decomposition.viscous_nm
     )
@@ -660,7 +660,7 @@ def _lindberg(
     lag_s, lag = 0.0, 0
     if inertia is None:
         inertia, lag_s = estimate_inertia(slow, fast, smoothing_deg=smoothing_deg)
-        lag = int(round(lag_s / float(np.median(np.diff(fast.time)))))
+        lag = round(lag_s / float(np.median(np.diff(fast.time))))
         inertial_method = (
             f"inertia {inertia:.3g} kg m^2 estimated from the fast movement (least squares of T - E(q) on "
             f"the acceleration, torque leading the angle by {lag_s * 1e3:.0f} ms) x peak acceleration "
