@@ -147,8 +147,9 @@ def test_batched_parameters_equal_the_per_subject_presets():
     rows = validate_rows(sample_population(15, seed=2, conditions={name: 1.0 for name in CONDITIONS}))
     rows[0] = {**rows[0], "motoneuron.gain": 0.02}
     batch = build_params(rows)
-    presets = [apply_condition(default_params("knee", body_mass=r["body_mass_kg"], height=r["height_m"]),
-                               r["condition"], r["severity"]) for r in rows]
+    presets = [apply_condition(myoreflex.subject_params("knee", myoreflex.Subject(
+        age_years=r["age_years"], sex=r["sex"], body_mass_kg=r["body_mass_kg"], height_m=r["height_m"])),
+        r["condition"], r["severity"]) for r in rows]
     expected = stack_params(presets)
     got, want = jax.tree_util.tree_leaves(batch), jax.tree_util.tree_leaves(expected)
     gain = get_param(batch, "motoneuron.gain")
@@ -712,3 +713,80 @@ def test_result_csv_cells_cannot_start_a_formula(recordings, tmp_path):
     rows = read_results(result.table)
     assert rows[0]["subject"] == '=HYPERLINK("http://x")' and rows[0]["group"] == "@SUM(A1)"
     assert rows[1]["subject"] == "-cmd" and rows[1]["group"] == "+1" and rows[1]["status"] == "ERROR"
+
+
+# ---------------------------------------------------------------------------------------------
+# Subjects: age and sex columns, children's populations (issue 14 item 1)
+
+
+def test_population_of_children_follows_the_cdc_growth_charts():
+    from myoreflex.subjects import median_body
+
+    rows = sample_population(400, seed=5, ages=(8.0, 12.0))
+    assert all(8.0 <= row["age_years"] <= 12.0 for row in rows)
+    for sex in ("female", "male"):
+        group = [row for row in rows if row["sex"] == sex]
+        # CDC 2000 medians at 10 years; the LMS draws are skewed (weight) and the ages spread over
+        # 8-12 years, so the sample median is compared with a band, not an SE: 3 % of height, 10 %
+        # of mass (the 8- and 12-year medians differ by 17 % and 45 %).
+        mass, height = median_body(10.0, sex)
+        assert np.median([row["height_m"] for row in group]) == pytest.approx(height, rel=0.03)
+        assert np.median([row["body_mass_kg"] for row in group]) == pytest.approx(mass, rel=0.10)
+    with pytest.raises(ParameterError, match="ages"):
+        sample_population(5, ages=(1.0, 10.0))
+    with pytest.raises(ParameterError, match="ages"):
+        sample_population(5, ages=(30.0, 20.0))
+
+
+def test_adult_rows_keep_the_bodies_they_had_before_ages_existed():
+    # The age has its own random stream: an adult's body comes from the same draws as before.
+    rng = np.random.default_rng([3, 0])
+    rng.choice(2, p=[0.5, 0.5])
+    sex = "male" if rng.random() < 0.5 else "female"
+    body = ANTHROPOMETRY[sex]
+    height = float(np.clip(body["height_mean_m"] + body["height_sd_m"] * rng.standard_normal(), 1.45, 2.10))
+    row = sample_population(1, seed=3)[0]
+    assert row["sex"] == sex and row["height_m"] == round(height, 3) and 20 <= row["age_years"] <= 80
+
+
+def test_manifest_age_and_sex_columns_fill_the_body_and_scale_the_muscles(tmp_path):
+    manifest = tmp_path / "children.csv"
+    manifest.write_text("subject,condition,severity,body_mass_kg,height_m,age_years,sex\n"
+                        "girl,cerebral_palsy,0.5,,,10,female\n"
+                        "given,healthy,0,40,1.5,10,\n"
+                        "adult,healthy,0,75,1.75,,\n")
+    rows = read_manifest(manifest)
+    girl = myoreflex.Subject(age_years=10, sex="female").resolved()
+    assert rows[0]["body_mass_kg"] == girl.body_mass_kg and rows[0]["height_m"] == girl.height_m
+    assert rows[1]["sex"] is None and rows[1]["body_mass_kg"] == 40.0
+    batch = build_params(rows)
+    force = np.asarray(get_param(batch, "agonist.max_isometric_force"))
+    assert force[0] < force[1] < force[2] == default_params("knee").agonist.max_isometric_force
+    assert read_manifest(write_table(rows, tmp_path / "again.csv")) == validate_rows(rows)
+
+
+@pytest.mark.parametrize(
+    "cells,column,expected",
+    [("1,female", "age_years", "an age in years in [2, 100]"), ("10,girl", "sex", "female or male")],
+)
+def test_bad_age_or_sex_cells_name_the_row_and_column(tmp_path, cells, column, expected):
+    manifest = tmp_path / "bad.csv"
+    manifest.write_text("subject,condition,severity,body_mass_kg,height_m,age_years,sex\n"
+                        f"A,healthy,0,30,1.3,{cells}\n")
+    with pytest.raises(ParameterError) as error:
+        read_manifest(manifest)
+    assert f"column `{column}`" in str(error.value) and expected in str(error.value) and "row 1" in str(error.value)
+
+
+def test_fitter_presets_use_the_rows_age_and_sex():
+    from myoreflex.cohort.fitters import subject_preset
+
+    common = {"body_mass_kg": 75.0, "height_m": 1.75, "condition": "healthy", "severity": 0.0}
+    adult = subject_preset("knee", {}, **common)
+    child = subject_preset("knee", {"age_years": "9", "sex": "male"}, **common)
+    expected = myoreflex.subject_params("knee", myoreflex.Subject(age_years=9, sex="male"))
+    assert float(child.agonist.max_isometric_force) == float(expected.agonist.max_isometric_force)
+    assert float(child.limb.inertia) < float(adult.limb.inertia)
+    assert adult.agonist.max_isometric_force == default_params("knee").agonist.max_isometric_force
+    with pytest.raises(ParameterError, match="column `sex`"):
+        subject_preset("knee", {"subject": "s1", "sex": "boy"}, **common)

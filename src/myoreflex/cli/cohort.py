@@ -66,14 +66,24 @@ def cohort_population(
     seed: Seed = 0,
     stroke_fraction: Annotated[float, typer.Option(help="fraction with stroke; the rest healthy",
                                                    callback=number(0.0, 1.0))] = 0.5,
+    min_age_years: Annotated[float, typer.Option(
+        "--min-age-years", help="youngest age drawn (years; under 20: CDC 2000 growth-chart bodies)",
+        callback=number(2.0, 100.0, unit="years"))] = 20.0,
+    max_age_years: Annotated[float, typer.Option(
+        "--max-age-years", help="oldest age drawn (years); ages are uniform between the two",
+        callback=number(2.0, 100.0, unit="years"))] = 80.0,
 ):
-    """Draw a virtual population into a manifest CSV (conditions, severities, body sizes)."""
+    """Draw a virtual population into a manifest CSV (conditions, severities, ages, sexes, body
+    sizes; columns subject, condition, severity, body_mass_kg, height_m, sex, age_years, seed)."""
     check_output(out, "--out", suffixes=(".csv",))
+    if max_age_years < min_age_years:
+        fail("--max-age-years", f"an age >= --min-age-years ({min_age_years:g})", max_age_years)
     from myoreflex.cohort.population import sample_population
     from myoreflex.io.results import write_table
 
     conditions = {"healthy": 1.0 - stroke_fraction, "stroke": stroke_fraction}
-    rows = sample_population(n, conditions={k: v for k, v in conditions.items() if v > 0}, seed=seed)
+    rows = sample_population(n, conditions={k: v for k, v in conditions.items() if v > 0}, seed=seed,
+                             ages=(min_age_years, max_age_years))
     typer.echo(f"{len(rows)} subjects -> {run(lambda: write_table(rows, out))}")
 
 
@@ -115,7 +125,7 @@ def chosen_protocol(protocol: str, velocity_deg_s: Optional[float], settings: Op
 
 @app.command("simulate")
 def cohort_simulate_command(
-    manifest: Annotated[Path, typer.Argument(help="manifest CSV: subject, condition, severity, body_mass_kg, height_m")],
+    manifest: Annotated[Path, typer.Argument(help="manifest CSV: subject, condition, severity, body_mass_kg, height_m[, age_years, sex]")],
     out: Out = Path("cohort_results.parquet"),
     protocol: Annotated[str, typer.Option(help="a protocol (see `myoreflex simulate --help`): pendulum, stretch, "
                                                "manual_stretch, perturbation, ...")] = "pendulum",
@@ -192,7 +202,7 @@ def _rejected(result) -> str:
 def cohort_fit_command(
     manifest: Annotated[Path, typer.Argument(
         help="manifest CSV: subject, file (a subject's stretches separated by ';', relative to the manifest)"
-             "[, body_mass_kg, height_m, seed]")],
+             "[, body_mass_kg, height_m, age_years, sex, seed]")],
     out: Out = Path("cohort_fits.parquet"),
     test: Annotated[str, typer.Option(help="what each subject's files hold: stretch or pendulum")] = "stretch",
     joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist (stretch fits)")] = "elbow",

@@ -3,9 +3,10 @@
 A fitter is a frozen dataclass called as ``fitter(trials, row) -> {column: value}`` by
 :func:`myoreflex.cohort.cohort_fit`; its fields are the fit's settings (they enter the cohort's
 resume keys and provenance). Each subject's start and prior centre is its preset: the joint's
-default parameters for the body in the row's ``body_mass_kg`` and ``height_m`` columns (the
-fitter's defaults when the row has none), under the fitter's condition and severity
-(:func:`subject_preset`); the row's ``seed`` replaces the fitter's.
+parameters for the subject in the row's ``age_years``, ``sex``, ``body_mass_kg`` and ``height_m``
+columns (:func:`myoreflex.subjects.subject_params`; a missing mass or height comes from the
+growth charts when the row gives age or sex, else from the fitter's defaults), under the fitter's
+condition and severity (:func:`subject_preset`); the row's ``seed`` replaces the fitter's.
 """
 
 from __future__ import annotations
@@ -40,13 +41,44 @@ def row_number(row: Mapping, column: str, default: float, bounds: tuple[float, f
                    low=low, high=high)
 
 
+def row_subject(row: Mapping, *, body_mass_kg: float, height_m: float):
+    """The :class:`myoreflex.subjects.Subject` of a manifest row: ``age_years``, ``sex``,
+    ``body_mass_kg`` and ``height_m`` from its columns (checked: age in [2, 100] years, sex female or
+    male, mass and height within :data:`~myoreflex.physiology.limb.BODY_MASS_BOUNDS_KG` and
+    :data:`~myoreflex.physiology.limb.HEIGHT_BOUNDS_M`). A missing mass or height comes from the
+    growth charts when the row gives age or sex, else from ``body_mass_kg`` and ``height_m``.
+
+    Examples
+    --------
+    >>> row_subject({"age_years": "10", "sex": "female"}, body_mass_kg=75.0, height_m=1.75).resolved().height_m
+    1.3799945509583336
+    >>> row_subject({}, body_mass_kg=60.0, height_m=1.7)
+    Subject(age_years=None, sex=None, body_mass_kg=60.0, height_m=1.7)
+    """
+    from myoreflex.subjects import AGE_BOUNDS_YEARS, SEXES, Subject
+
+    def empty(column):
+        value = row.get(column)
+        return value is None or (isinstance(value, str) and not value.strip())
+
+    age = None if empty("age_years") else row_number(row, "age_years", 0.0, AGE_BOUNDS_YEARS)
+    sex = None if empty("sex") else str(row["sex"]).strip()
+    if sex is not None and sex not in SEXES:
+        raise ParameterError(describe(f"subject `{row.get('subject')}`, column `sex`", " or ".join(SEXES),
+                                      repr(row["sex"])))
+    known = age is not None or sex is not None
+    mass = None if known and empty("body_mass_kg") else row_number(row, "body_mass_kg", body_mass_kg,
+                                                                    BODY_MASS_BOUNDS_KG)
+    height = None if known and empty("height_m") else row_number(row, "height_m", height_m, HEIGHT_BOUNDS_M)
+    return Subject(age_years=age, sex=sex, body_mass_kg=mass, height_m=height)
+
+
 def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: float, condition: str,
                    severity: float):
-    """A cohort subject's start and prior centre: ``apply_condition(default_params(joint, mass,
-    height), condition, severity)``, mass and height from the row's ``body_mass_kg`` and
-    ``height_m`` columns when it has them (checked against
-    :data:`~myoreflex.physiology.limb.BODY_MASS_BOUNDS_KG` and
-    :data:`~myoreflex.physiology.limb.HEIGHT_BOUNDS_M`).
+    """A cohort subject's start and prior centre: ``apply_condition(subject_params(joint, subject),
+    condition, severity)`` for the row's subject (:func:`row_subject`: age, sex, mass and height
+    columns, the fitter's ``body_mass_kg`` and ``height_m`` where the row gives neither body nor age
+    and sex).
 
     Examples
     --------
@@ -54,13 +86,16 @@ def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: f
     ...                         condition="healthy", severity=0.0)
     >>> preset.joint
     'knee'
+    >>> child = subject_preset("knee", {"age_years": "8", "sex": "male"}, body_mass_kg=75.0, height_m=1.75,
+    ...                        condition="healthy", severity=0.0)
+    >>> float(child.agonist.max_isometric_force) < float(preset.agonist.max_isometric_force)
+    True
     """
     from myoreflex.conditions import apply_condition
-    from myoreflex.model import default_params
+    from myoreflex.subjects import subject_params
 
-    mass = row_number(row, "body_mass_kg", body_mass_kg, BODY_MASS_BOUNDS_KG)
-    height = row_number(row, "height_m", height_m, HEIGHT_BOUNDS_M)
-    return apply_condition(default_params(joint, body_mass=mass, height=height), condition, severity)
+    subject = row_subject(row, body_mass_kg=body_mass_kg, height_m=height_m)
+    return apply_condition(subject_params(joint, subject), condition, severity)
 
 
 def result_columns(result: FitResult) -> dict:

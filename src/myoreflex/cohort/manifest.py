@@ -8,6 +8,14 @@ virtual subjects, dotted parameter paths (``motoneuron.gain``) that override the
 Body mass and height are checked against :data:`myoreflex.physiology.limb.BODY_MASS_BOUNDS_KG` and
 :data:`~myoreflex.physiology.limb.HEIGHT_BOUNDS_M`, declared once for every place a person is given.
 
+Optional subject columns (:data:`SUBJECT_COLUMNS`, any manifest): ``age_years`` (2-100 years) and
+``sex`` (``female`` or ``male``), empty cells meaning unknown. A virtual subject's empty
+``body_mass_kg`` or ``height_m`` cell is filled from them by the CDC 2000 growth-chart medians
+(:meth:`myoreflex.subjects.Subject.resolved`; the reference adult, 75 kg and 1.75 m, when age and
+sex are unknown too), and the validated row carries the filled value. Each virtual subject's
+parameters are :func:`myoreflex.subjects.subject_params` of its row (muscles and passive tissue
+scaled to the body).
+
 Columns that would be echoed and ignored are refused before any work: a model-variant choice
 (``spindle``, ``tendon``, ``feedback``, ``spindle_model``, ``reflex_mode``, any ``*_model``,
 ``*_mode`` or ``*_variant``: variants are chosen for a whole run with ``default_params(spindle=,
@@ -40,6 +48,8 @@ from myoreflex.params import get_param, has_param, parameter_table, with_overrid
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
 
 VIRTUAL_COLUMNS = ("condition", "severity", "body_mass_kg", "height_m")
+SUBJECT_COLUMNS = ("age_years", "sex")
+"""Optional columns of any manifest: the subject's age (years) and sex (module doc)."""
 FILE_SEPARATOR = ";"
 """Separates the recordings of one subject in a manifest's ``file`` cell (:func:`cohort_fit`)."""
 
@@ -89,7 +99,7 @@ def _check_columns(columns: Sequence[str], source: str, joint: str, recordings: 
     preset = default_params(joint)
     numeric = {row.path for row in parameter_table(preset)}
     for column in columns:
-        if column in VIRTUAL_COLUMNS or column in ("subject", "seed"):
+        if column in VIRTUAL_COLUMNS or column in SUBJECT_COLUMNS or column in ("subject", "seed"):
             continue
         path = column.strip()
         if path in numeric or not has_param(preset, path):
@@ -113,6 +123,35 @@ def _number(value, where: str, expected: str, *, low=-math.inf, high=math.inf) -
     if not (math.isfinite(number) and low <= number <= high):
         raise ParameterError(describe(where, expected, repr(value)))
     return number
+
+
+def _empty(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _subject_cells(row: Mapping[str, Any], where) -> dict:
+    """The row's ``age_years`` and ``sex`` checked (None when empty), only for the columns it has."""
+    from myoreflex.subjects import AGE_BOUNDS_YEARS, SEXES
+
+    cells = {}
+    if "age_years" in row:
+        low, high = AGE_BOUNDS_YEARS
+        cells["age_years"] = None if _empty(row["age_years"]) else _number(
+            row["age_years"], where("age_years"), f"an age in years in [{low:g}, {high:g}], or empty",
+            low=low, high=high)
+    if "sex" in row:
+        sex = row["sex"]
+        if not _empty(sex) and str(sex).strip() not in SEXES:
+            raise ParameterError(describe(where("sex"), " or ".join(SEXES) + ", or empty", repr(sex)))
+        cells["sex"] = None if _empty(sex) else str(sex).strip()
+    return cells
+
+
+def row_subject(row: Mapping[str, Any]):
+    """The :class:`myoreflex.subjects.Subject` of a validated row (columns it lacks are unknown)."""
+    from myoreflex.subjects import Subject
+
+    return Subject(**{name: row.get(name) for name in ("age_years", "sex", "body_mass_kg", "height_m")})
 
 
 def validate_rows(
@@ -184,7 +223,7 @@ def validate_rows(
             raise ParameterError(describe(where("subject"), "a unique subject id",
                                           f"{subject!r}, already in row {seen[subject]}"))
         seen[subject] = number
-        clean = {**row, "subject": subject}
+        clean = {**row, "subject": subject, **_subject_cells(row, where)}
         if recordings:
             file = row.get("file")
             names = [] if file is None else [name.strip() for name in str(file).split(FILE_SEPARATOR)]
@@ -203,11 +242,14 @@ def validate_rows(
             clean["severity"] = _number(row.get("severity"), where("severity"), "a number in [0, 1]",
                                         low=0.0, high=1.0)
             low, high = BODY_MASS_BOUNDS_KG
-            clean["body_mass_kg"] = _number(row.get("body_mass_kg"), where("body_mass_kg"),
-                                            f"a body mass in kg in [{low:g}, {high:g}]", low=low, high=high)
+            clean["body_mass_kg"] = None if _empty(row.get("body_mass_kg")) else _number(
+                row.get("body_mass_kg"), where("body_mass_kg"), f"a body mass in kg in [{low:g}, {high:g}]",
+                low=low, high=high)
             low, high = HEIGHT_BOUNDS_M
-            clean["height_m"] = _number(row.get("height_m"), where("height_m"),
-                                        f"a height in m in [{low:g}, {high:g}]", low=low, high=high)
+            clean["height_m"] = None if _empty(row.get("height_m")) else _number(
+                row.get("height_m"), where("height_m"), f"a height in m in [{low:g}, {high:g}]", low=low, high=high)
+            body = row_subject(clean).resolved()  # empty body cells: growth-chart medians
+            clean["body_mass_kg"], clean["height_m"] = body.body_mass_kg, body.height_m
             for path in overrides:
                 value = row.get(path)
                 if value is None or (isinstance(value, str) and not value.strip()):
@@ -295,14 +337,16 @@ def as_rows(rows, joint: str) -> list[dict]:
 def build_params(rows: Sequence[Mapping[str, Any]], *, joint: str = "knee"):
     """One batched parameter tree (leading axis = subject) for validated virtual-subject rows.
 
-    Each subject starts from ``default_params(joint, body_mass=, height=)``; the subjects' named
+    Each subject starts from :func:`myoreflex.subjects.subject_params` of its row (age, sex, body
+    mass and height: segments, muscles and passive tissue for that body); the subjects' named
     conditions are then applied to the whole batch at once, each member at its own severity
     (members of other conditions are left exactly as they are), and finally the rows' dotted-path
-    overrides. The result equals ``stack_params([apply_condition(default_params(...), c, s), ...])``
+    overrides. The result equals ``stack_params([apply_condition(subject_params(...), c, s), ...])``
     (tested), without a tree rebuild per subject.
     """
-    trees = [default_params(joint, body_mass=float(r["body_mass_kg"]), height=float(r["height_m"]))
-             for r in rows]
+    from myoreflex.subjects import subject_params
+
+    trees = [subject_params(joint, row_subject(r)) for r in rows]
     batch = jax.tree_util.tree_map(lambda *leaves: np.asarray(leaves, dtype=float), *trees)
     batch = apply_conditions(batch, [r["condition"] for r in rows], [float(r["severity"]) for r in rows])
     columns: list[str] = []
