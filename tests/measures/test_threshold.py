@@ -229,3 +229,53 @@ def test_simulated_healthy_elbow_threshold_is_beyond_the_range(elbow_series):
     r = tsrt(elbow_series["healthy"])
     assert r.estimable is False and r.position == "above" and r.outside_range is True
     assert r.n_excluded == len(VELOCITIES) and r.range_deg == pytest.approx((80.0, 160.0), abs=0.01)
+
+
+# ------------------------------------------------------------------------------------------------
+# Loop latency (issue 14 item 6): the EMG starts a latency after the threshold is crossed.
+
+
+def _late(trial, latency_s):
+    """``trial`` with its EMG starting ``latency_s`` later (the reflex loop's latency)."""
+    shift = round(latency_s * trial.sampling_rate)
+    emg = trial["emg_biceps"]
+    late = np.concatenate([np.full(shift, emg[0]), emg[:-shift]])
+    return trial.with_channels(emg_biceps=Channel(late, trial.unit("emg_biceps")))
+
+
+@pytest.mark.parametrize("latency_s", [0.025, 0.06])
+def test_loop_latency_biases_mu_and_is_removed_by_latency_s(latency_s):
+    # A noise-free lambda-model subject (TSRT 110 deg, mu 0.10 s) whose EMG starts latency_s after
+    # the threshold is crossed (M1 ~25 ms, M2 ~60 ms at the wrist, ANCHORS 3.8). Stretches at
+    # 30-150 deg/s, each crossing its threshold on the constant-velocity plateau.
+    rng = np.random.default_rng(3)
+    velocities = np.array([30.0, 60.0, 90.0, 120.0, 150.0])
+    trials = [_late(_lambda_stretch(v, TRUE_TSRT - TRUE_MU * v, rng=rng, emg_unit="1"), latency_s)
+              for v in velocities]
+    read_at_onset = tsrt(trials)
+    # Each DSRT is late by v d (module notes): 150 deg/s x 60 ms = 9 deg; within one sample
+    # (150 deg/s x 1 ms = 0.15 deg) plus the sample at which the threshold is first reached (0.15).
+    bias = np.array(read_at_onset.dsrt_deg) - (TRUE_TSRT - TRUE_MU * velocities)
+    assert np.allclose(bias, velocities * latency_s, atol=0.35)
+    # So mu comes out as mu - d (within 2 ms) while the intercept TSRT stays within 0.3 deg.
+    assert read_at_onset.mu_s == pytest.approx(TRUE_MU - latency_s, abs=0.002)
+    assert read_at_onset.tsrt_deg == pytest.approx(TRUE_TSRT, abs=0.3)
+    # latency_s removes it: mu and TSRT of the lambda model (2 ms, 0.3 deg), DSRTs within 0.35 deg.
+    corrected = tsrt(trials, latency_s=latency_s)
+    assert corrected.mu_s == pytest.approx(TRUE_MU, abs=0.002)
+    assert corrected.tsrt_deg == pytest.approx(TRUE_TSRT, abs=0.3)
+    assert np.allclose(corrected.dsrt_deg, TRUE_TSRT - TRUE_MU * velocities, atol=0.35)
+    assert corrected.latency_s == latency_s and read_at_onset.latency_s == 0.0
+    # The uncorrected onset angle stays reported per stretch.
+    point = dsrt(trials[-1], latency_s=latency_s)
+    assert point.angle_deg - point.dsrt_deg == pytest.approx(150.0 * latency_s, abs=0.35)
+    # From numbers (constant velocity assumed): the same correction.
+    from_numbers = tsrt(velocities_deg_s=velocities, dsrt_deg=read_at_onset.dsrt_deg, latency_s=latency_s)
+    assert from_numbers.mu_s == pytest.approx(corrected.mu_s, abs=1e-3)
+
+
+def test_latency_must_be_a_duration():
+    with pytest.raises(ParameterError, match="latency_s"):
+        tsrt(velocities_deg_s=[30, 60, 90], dsrt_deg=[100, 95, 90], latency_s=-0.01)
+    with pytest.raises(ParameterError, match="latency_s"):
+        dsrt(_lambda_stretch(60.0, 100.0, rng=np.random.default_rng(0)), latency_s=float("nan"))

@@ -34,6 +34,26 @@ Choices written down (the EMG-onset criterion of Calota 2008 is unverified, ANCH
   reported as such, never clipped. With no onset in any stretch the reflex threshold lies beyond
   the range at every velocity: TSRT is above the range (healthy relaxed muscle, ANCHORS 6).
 
+Loop latency
+------------
+The EMG starts a loop latency ``d`` after the threshold is crossed (afferent conduction, synapse,
+efferent conduction to the muscle: a short-latency M1 of ~25 ms at the wrist, M2 ~60 ms, ANCHORS
+3.8; the model's afferent + efferent delays are 25-35 ms). The angle at EMG onset is therefore the
+threshold angle plus what the joint travels in ``d``: at a constant velocity ``v``,
+
+    DSRT_onset(v) = (TSRT - mu v) + v d = TSRT - (mu - d) v
+
+so each DSRT is late by ``v d`` (6 deg at 200 deg/s with 30 ms), the fitted ``mu`` is ``mu - d``,
+and the intercept TSRT is, to first order, unbiased (at zero velocity the joint does not travel
+during the latency). The relation is exact only when the velocity is constant from the threshold
+crossing to the onset; an onset during the acceleration biases TSRT too (test_threshold.py
+measures both on synthetic lambda-model subjects). Levin & Feldman 1994 and Calota et al. 2008
+read the DSRT at EMG onset (ANCHORS 6), so their mu includes the latency; that is the default here
+(``latency_s=0``). ``latency_s > 0`` (:func:`dsrt`, :func:`tsrt`) reads each DSRT at the angle
+``latency_s`` before the onset (interpolated on the recorded angle, so it holds for any velocity
+profile), and the velocity there: mu is then the lambda model's, for that assumed latency. With
+numbers instead of Trials the correction is ``DSRT - v latency_s`` (constant velocity assumed).
+
 Quality gates (:data:`GATES`, :mod:`myoreflex.measures.gates`; a failed gate raises
 :class:`~myoreflex.errors.QualityGateError`, or with ``lenient=True`` is named in ``warnings``), on
 the stretches the result rests on: the DSRTs regressed, or every stretch when none has an onset
@@ -115,7 +135,7 @@ class DsrtMeasures(Record):
     source: str
 
 
-def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
+def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui", latency_s: float = 0.0,
          **method_params) -> DsrtMeasures:
     """Joint angle at EMG onset of the stretched muscle during one stretch (Levin & Feldman 1994).
 
@@ -128,12 +148,16 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
     method : str
         Onset method, a key of :data:`myoreflex.measures.emg.ONSET_METHODS` (default
         ``hodges_bui``); ``method_params`` are its parameters (``k``, ``min_duration_s``, ...).
+    latency_s : float
+        Loop latency (s) between the threshold crossing and the EMG onset (module notes): the DSRT
+        and its velocity are read this long before the onset. 0 (default): at the onset, as
+        published (Levin & Feldman 1994).
 
     Returns
     -------
     DsrtMeasures
-        The DSRT (None without one), the onset's angle and time, the velocity there, the range and
-        the reason a stretch gives no DSRT.
+        The DSRT (None without one), the onset's angle and time (uncorrected), the velocity at the
+        DSRT, the range and the reason a stretch gives no DSRT.
 
     Examples
     --------
@@ -145,8 +169,12 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
     >>> trial = Trial(t, {"angle": Channel(q, "rad"), "emg_flexors": Channel(emg, "1")})
     >>> round(dsrt(trial).dsrt_deg, 1)
     34.4
+    >>> round(dsrt(trial, latency_s=0.05).dsrt_deg, 1)   # 0.05 s x 1 rad/s = 2.9 deg earlier
+    31.5
     """
     reference = ONSET_METHODS.lookup(method).reference
+    if not (np.isfinite(latency_s) and 0 <= latency_s < 1.0):
+        raise ParameterError(describe("latency_s", "a loop latency in [0, 1) s", latency_s))
     source = trial.source
     names = trial.emg_names()
     if not names:
@@ -188,12 +216,16 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
         return DsrtMeasures(None, None, None, plateau, excluded="no EMG onset during the stretch", **common)
     index = onset.index
     half = max(1, round(ONSET_VELOCITY_WINDOW / float(np.median(np.diff(t)))))
-    velocity = float(np.median(phases.velocity[max(0, index - half) : index + half + 1]) / DEG)
+    crossing = float(onset.time) - latency_s  # when the threshold was crossed (module notes)
+    at = int(np.clip(np.searchsorted(t, crossing), 0, t.size - 1))
+    velocity = float(np.median(phases.velocity[max(0, at - half) : at + half + 1]) / DEG)
     at_onset = float(angle[index] / DEG)
+    threshold = float(np.interp(crossing, t, angle) / DEG) if latency_s > 0 else at_onset
+    common["parameters"]["latency_s"] = latency_s
     if index > phases.end:
         return DsrtMeasures(None, at_onset, onset.time, velocity,
                             excluded="EMG onset after the movement ended", **common)
-    return DsrtMeasures(at_onset, at_onset, onset.time, velocity, excluded=None, **common)
+    return DsrtMeasures(threshold, at_onset, onset.time, velocity, excluded=None, **common)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +255,7 @@ class ThresholdMeasures(Record):
     method: str = "least squares DSRT = TSRT - mu velocity"
     reference: str = LEVIN_FELDMAN_1994
     warnings: tuple[str, ...] = ()  # failed quality gates, measured anyway (lenient=True)
+    latency_s: float = 0.0  # loop latency removed from each DSRT (0: DSRT at EMG onset, mu includes it)
 
     def as_dict(self) -> dict[str, Any]:
         out = super().as_dict()
@@ -242,6 +275,7 @@ def tsrt(
     joint_range_deg: tuple[float, float] | None = None,
     confidence: float = 0.95,
     lenient: bool = False,
+    latency_s: float = 0.0,
     **dsrt_options,
 ) -> ThresholdMeasures:
     """Tonic stretch reflex threshold and velocity sensitivity from stretches at several velocities.
@@ -261,6 +295,9 @@ def tsrt(
         False (default): a failed quality gate (:data:`GATES`: at least 3 stretches over a velocity
         span of half the fastest; module notes) raises :class:`~myoreflex.errors.QualityGateError`.
         True: the result is returned with the failed gates named in ``warnings``.
+    latency_s : float
+        Loop latency (s) removed from each DSRT (module notes; :func:`dsrt`). 0 (default): DSRTs
+        at EMG onset, as published, so that ``mu`` includes the latency (``mu - latency``).
 
     Returns
     -------
@@ -287,12 +324,14 @@ def tsrt(
     """
     if not 0 < confidence < 1:
         raise ParameterError(describe("confidence", "a level in (0, 1)", confidence))
+    if not (np.isfinite(latency_s) and 0 <= latency_s < 1.0):
+        raise ParameterError(describe("latency_s", "a loop latency in [0, 1) s", latency_s))
     if stretches is not None:
         if velocities_deg_s is not None or dsrt_deg is not None:
             raise ParameterError(
                 describe("tsrt arguments", "either stretches or velocities_deg_s and dsrt_deg", "both")
             )
-        points = [dsrt(trial, **dsrt_options) for trial in stretches]
+        points = [dsrt(trial, latency_s=latency_s, **dsrt_options) for trial in stretches]
         # Velocity at the onset for the regression; the plateau velocity to name an excluded one.
         velocities = [p.plateau_velocity_deg_s if p.excluded else p.velocity_deg_s for p in points]
         angles = [p.dsrt_deg for p in points]
@@ -309,7 +348,8 @@ def tsrt(
                 )
             )
         velocities = [float(v) for v in velocities_deg_s]
-        angles = [None if a is None or not np.isfinite(a) else float(a) for a in dsrt_deg]
+        angles = [None if a is None or not np.isfinite(a) else float(a) - v * latency_s
+                  for a, v in zip(dsrt_deg, velocities)]
         reasons = [None if a is not None else "no EMG onset during the stretch" for a in angles]
     if len(velocities) == 0:
         raise ParameterError(describe("stretches", "at least one stretch", "none"))
@@ -342,6 +382,7 @@ def tsrt(
         "excluded": excluded,
         "confidence": confidence,
         "warnings": warnings,
+        "latency_s": latency_s,
     }
 
     def not_estimable(note, outside, position):
