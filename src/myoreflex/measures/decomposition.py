@@ -17,7 +17,7 @@ samples within 5 % of the median of those above 80 % of the peak velocity):
 - ``P0`` start: the last sample before the velocity plateau with ``w < 0.1 w_p``;
 - ``P1`` the first sample with ``w >= 0.98 w_p`` (end of the acceleration: Lindberg's P1 is the
   early force peak after the acceleration; we take the point once the motor is at speed, so that
-  little inertial torque is left in it and none needs to be known);
+  little inertial torque is left in it);
 - ``P2`` the last sample with ``w >= 0.98 w_p`` (end of the constant-velocity phase).
 
 Inertia. Lindberg's IC is the mass of hand and platform times its acceleration (ANCHORS 5.1):
@@ -43,7 +43,7 @@ Elastic curve ``E(q)``: the torque of the slow stretch as a function of angle (a
 reflex-free and velocity-free; NeuroFlexor's assumption for 5 deg/s), smoothed by a local linear
 fit within +-``smoothing_deg`` of each angle. The residual of the fast stretch is
 
-    r(t) = T_fast(t) - E(q_fast(t)) - I a(t)            (the I a term only when I is known)
+    r(t) = T_fast(t) - E(q_fast(t)) - I a(t + lag)      (I given, lag 0; or both estimated)
 
 and, averaging ``r`` over a window of ``window_fraction`` of the constant-velocity phase (noise):
 
