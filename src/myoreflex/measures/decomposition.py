@@ -373,7 +373,10 @@ def segment_stretches(trial: Trial) -> list[Trial]:
         before, after = busy[busy < first], busy[busy > last]
         start = t[before[-1] + 1] if before.size else t[0]
         stop = t[after[0] - 1] if after.size else t[-1]
-        pieces.append(trial.window(float(start), float(stop)).with_metadata(segment=number))
+        piece = trial.window(float(start), float(stop))
+        # The file's stretch onset is the first stretch's: a later piece finds its own (P0).
+        metadata = {k: v for k, v in piece.metadata.items() if k != "stretch_onset_s" or number == 1}
+        pieces.append(dataclasses.replace(piece, metadata={**metadata, "segment": number}))
     return pieces
 
 
