@@ -167,6 +167,13 @@ def assess_stretch(
         flag = out["flags"].get(name) if out.get("flags") else None
         mark = " ABOVE healthy cut-off" if flag else ""
         typer.echo(f"  {name:10s} {value:8.3f}{mark}")
+    if result.n_stretches > 1 and result.neural_ci95_nm is not None:
+        low, high = result.neural_ci95_nm
+        typer.echo(f"  neural over {result.n_stretches} fast stretches: sd {result.neural_sd_nm:.3f}, "
+                   f"95 % interval {low:.3f} to {high:.3f}")
+    typer.echo(f"  {result.inertial_method}")
+    if result.slow_reflex:
+        typer.echo(f"  WARNING: {result.slow_reflex_note}")
     print_warnings(result.warnings)
     typer.echo(DISCLAIMER)
 
