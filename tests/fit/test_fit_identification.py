@@ -90,7 +90,11 @@ def test_profiles_rise_for_identified_parameters_and_stay_flat_for_unseen_ones()
     at_limits = [d for d, v in zip(amplitude["delta"], amplitude["values"])
                  if min(abs(v - lim) for lim in result.ci95["amplitude"]) < 1e-9]
     assert len(at_limits) == 2 and all(d == pytest.approx(core.PROFILE_RISE, rel=0.2) for d in at_limits)
+    # The likelihood-ratio interval read off the grid agrees with the Laplace one (10 % of its width).
+    low, high = result.ci95["amplitude"]
+    assert amplitude["ci95"] == pytest.approx([low, high], abs=0.1 * (high - low))
     assert unused["flat"] and max(unused["rise_low"], unused["rise_high"]) < 1e-6
+    assert unused["ci95"] == [None, None]
     assert result.identified["unused"] is False
     assert any("flat" in r for r in result.identification["unused"]["reasons"])
     assert any("profile likelihood is flat" in m for m in result.not_identified)

@@ -84,14 +84,17 @@ def fit_pendulum_command(
     """Fit reflex and passive parameters of the knee model to one pendulum recording.
 
     The recording must pass the pendulum's quality gates, as for ``assess pendulum``; ``--lenient``
-    fits it anyway and names the failed gates in ``warnings``. Without ``--angle-sign`` the sign is
+    fits it anyway and names the failed gates in ``warnings``. The preset is the knee of the body
+    given, its motor-neuron threshold set to 0 pps unless freed (``fixed`` in the JSON; see
+    ``myoreflex.fit.pendulum.DEFAULT_FREE``). Without ``--angle-sign`` the sign is
     found from the swing: a leg released from extension falls into flexion. ``--json`` adds to the
     documented keys ``identified`` (and why), ``convergence``, ``quality`` (good below 5 deg RMSE),
     ``angle_sign`` and, with ``--profile``, ``profiles``.
     """
     from myoreflex.fit import FitSettings, fit_pendulum
-    from myoreflex.fit.pendulum import DEFAULT_FREE
+    from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
     from myoreflex.model import default_params
+    from myoreflex.params import with_overrides
 
     _check_fit_options(method, body_mass_kg, height_m)
     check_free(free, "knee")
@@ -100,8 +103,10 @@ def fit_pendulum_command(
     converted = conversions(scale, offset, unit)
     trial, sign = pendulum_with_sign(file, coordinate, angle_sign, converted)
 
+    fixed = {path: value for path, value in DEFAULT_START.items() if path not in (free or DEFAULT_FREE)}
+
     def body():
-        params0 = default_params("knee", body_mass=body_mass_kg, height=height_m)
+        params0 = with_overrides(default_params("knee", body_mass=body_mass_kg, height=height_m), fixed)
         options = {"free": free} if free else {}
         settings = FitSettings(method=method, seed=seed, profile=tuple(profile or ()))
         return fit_pendulum(trial, params0, settings=settings, lenient=lenient, **options)
@@ -109,7 +114,7 @@ def fit_pendulum_command(
     result = run(body)
     _report_fit(result, f"Pendulum fit: {file.name}",
                 lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg ({out['quality']}), "
-                f"converged {out['converged']}", plot, as_json, extra=sign)
+                f"converged {out['converged']}", plot, as_json, extra={**sign, "fixed": fixed})
 
 
 def _echo_params(out: dict):

@@ -5,11 +5,12 @@ Public API::
     fit_pendulum(trial, params0, *, free=[...], window_s, dt, settings=FitSettings()) -> FitResult
     fit_passive_pendulum(trial, limb, *, free=["baseline_torque", "damping"], ...) -> FitResult
     fit_stretch(trials, params0, *, free=[...], emg=False, dt, settings=FitSettings()) -> FitResult
-    FitSettings(method="map" | "nuts", starts, seed, noise_sd, num_warmup, num_samples, num_chains)
+    FitSettings(method="map" | "nuts", starts, seed, noise_sd, num_warmup, num_samples, num_chains, profile)
     fit_model(model, trials, params0, *, free, bounds, settings) -> FitResult   (any fit model)
     PendulumModel, StretchModel: the fit models behind the three fit functions
     passive_limb(mass, com_distance, inertia) -> LimbParams
     align_pendulum(trial, *, window_s) -> PendulumWindow
+    swing_direction(trial) -> +1.0 | -1.0   (the sign that makes knee flexion positive)
     synthetic_pendulum(params, *, noise_sd_deg, seed) -> Trial
     synthetic_stretches(params, velocities_deg_s, *, noise_sd_nm, noise_sd_emg, seed) -> list[Trial]
     prepare_stretch(trial, *, dt, ...) -> StretchRecording
@@ -29,6 +30,7 @@ from myoreflex.fit.pendulum import (
     fit_passive_pendulum,
     fit_pendulum,
     passive_limb,
+    swing_direction,
 )
 from myoreflex.fit.pipeline import FitModel, Prepared, fit_model
 from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
@@ -55,5 +57,6 @@ __all__ = [
     "passive_limb",
     "prepare_stretch",
     "synthetic_pendulum",
+    "swing_direction",
     "synthetic_stretches",
 ]

@@ -440,14 +440,18 @@ def identifiability(problem: Problem, z_star, covariance, *, checked: Sequence[b
 
 
 def convergence(z_start, z_star, grad, hessian, positive_definite: bool, *, names: Sequence[str],
-                checked: Sequence[bool], z_first=None) -> dict:
+                checked: Sequence[bool], z_first=None, as_step: bool = False) -> dict:
     """The convergence test of a fit: it moved, its gradient is small, its Hessian positive definite.
 
     ``moved``: every ``checked`` (free) parameter moved more than :data:`MOVED_Z` from the start of
     the optimiser run that won and, when given, from ``z_first`` (``params0``, the prior's centre: a
     parameter the data do not see is pulled back there exactly from a drawn start) -- a fit left at
     its starting values has found nothing, whatever its optimiser's stopping rule said; ``decrement``: the Newton decrement ``g^T H^-1 g`` at the optimum
-    below :data:`CONVERGED_DECREMENT` (the projected gradient is small, see there);
+    below :data:`CONVERGED_DECREMENT` (the projected gradient is small, see there); with ``as_step``,
+    ``grad`` is the Gauss-Newton step ``h`` still left to the optimum of the objective the optimiser
+    minimised and the decrement is ``h^T H h``, that step's length squared in the metric of ``H``
+    (the intervals' Hessian: the intervals' noise differs from the optimiser's white noise when the
+    residuals are autocorrelated, so the two gradients differ);
     ``positive_definite``: the Hessian of ``F`` there is (a minimum, not a saddle). Returns those
     three, ``unmoved`` (the names that did not move), ``converged`` (all three) and ``reasons``.
     """
@@ -456,7 +460,9 @@ def convergence(z_start, z_star, grad, hessian, positive_definite: bool, *, name
     unmoved = [n for n, c, a, f, b in zip(names, checked, z_start, z_first, z_star)
                if c and min(abs(b - a), abs(b - f)) <= MOVED_Z]
     grad = np.asarray(grad, dtype=float)
-    if positive_definite and np.all(np.isfinite(grad)):
+    if as_step:
+        decrement = float(grad @ hessian @ grad) if np.all(np.isfinite(grad)) else np.inf
+    elif positive_definite and np.all(np.isfinite(grad)):
         decrement = float(grad @ np.linalg.solve(hessian, grad))
     else:
         decrement = float(grad @ np.linalg.lstsq(hessian, grad, rcond=None)[0]) if np.all(np.isfinite(grad)) else np.inf
@@ -470,6 +476,26 @@ def convergence(z_start, z_star, grad, hessian, positive_definite: bool, *, name
         reasons.append("the Hessian is not positive definite (not a minimum)")
     return {"converged": not reasons, "moved": not unmoved, "unmoved": unmoved, "decrement": decrement,
             "positive_definite": bool(positive_definite), "reasons": reasons}
+
+
+def _crossings(z_fixed, delta, side, problem: Problem, j: int) -> list:
+    """Where the profile first rises through :data:`PROFILE_RISE` on each side of the optimum (linear in
+    ``z`` between grid points, mapped to the parameter's scale): the likelihood-ratio 95 % interval
+    of the grid's resolution; None on a side that never rises that far (bounded there by the prior only)."""
+    out = []
+    for direction in (-1, 1):
+        points = sorted(((abs(z - z_fixed[0]), z, d) for z, d, s in zip(z_fixed, delta, side) if s == direction))
+        previous_z, previous_d, found = z_fixed[0], 0.0, None
+        for _, z, d in points:
+            if d >= PROFILE_RISE:
+                fraction = (PROFILE_RISE - previous_d) / (d - previous_d) if d > previous_d else 1.0
+                z_cross = previous_z + min(max(fraction, 0.0), 1.0) * (z - previous_z)
+                found = float(to_constrained(np.array([z_cross]), problem.low[j], problem.high[j],
+                                             problem.bounded[j])[0])
+                break
+            previous_z, previous_d = z, max(d, previous_d)
+        out.append(found)
+    return out
 
 
 PROFILE_MAX_ITER = 30
@@ -505,8 +531,9 @@ def profile(problem: Problem, z_star, sigma, covariance, j: int) -> dict:
     parameter's own prior term is left out, the other parameters' priors are kept (a profile
     posterior; Raue et al. 2009 Bioinformatics 25:1923).
 
-    Returns ``{"values", "delta", "side", "rise_low", "rise_high", "flat", "one_sided",
-    "better_optimum"}``: the grid on the parameter's scale (SI), ``F - F*`` there, which side of the
+    Returns ``{"ci95", "values", "delta", "side", "rise_low", "rise_high", "flat", "one_sided",
+    "better_optimum"}``: the likelihood-ratio 95 % interval read off the grid (:func:`_crossings`; None
+    on a side that stays below the rise), the grid on the parameter's scale (SI), ``F - F*`` there, which side of the
     optimum each point is (-1, 0, 1), the largest rise on each side, ``flat`` when neither side rises
     by :data:`PROFILE_RISE` (the likelihood-ratio 95 % interval then spans the prior's 95 % range:
     not identified), ``one_sided`` when one side does not (bounded on the other side only), and
@@ -531,6 +558,7 @@ def profile(problem: Problem, z_star, sigma, covariance, j: int) -> dict:
     x = problem.values(np.insert(np.zeros((offsets.size, len(z_star) - 1)), j, z_fixed, axis=1))[:, j]
     order = np.argsort(x)
     return {
+        "ci95": _crossings(z_fixed, delta, side, problem, j),
         "values": [float(v) for v in x[order]],
         "delta": [float(d) for d in delta[order]],
         "side": [int(v) for v in side[order]],
@@ -1036,6 +1064,7 @@ def estimate(
     k = len(names)
     z_first = np.asarray(z_first, dtype=float)
     current = noise.initial()
+    optimised_sd = current  # the noise sd of the last optimisation: its gradient vanishes at its optimum
     sigma = noise.sigma(current)
     rng = np.random.default_rng(seed)
     candidates = z_first + rng.standard_normal((SCREEN * batch, k)) * np.asarray(spread, dtype=float)
@@ -1065,6 +1094,7 @@ def estimate(
             current = white
             if settled:
                 break
+            optimised_sd = current
             refined = levenberg_marquardt(
                 problem, z_best[None], noise.sigma(current), initial=(r_best[None], jac_best[None])
             )
@@ -1094,8 +1124,13 @@ def estimate(
     slope = constrained_slope(z_best, problem.low, problem.high, problem.bounded)  # the delta method
     sd = {name: float(s) for name, s in zip(names, slope * sd_z)}
     correlations = correlation_matrix(lap.covariance)
-    test = convergence(z_starts[best], z_best, lap.gradient, lap.hessian, lap.positive_definite,
-                       names=names, checked=checked, z_first=z_first)
+    # The optimum minimises F with the white-noise sd (step 2), so its gradient is taken there; the
+    # distance it still promises is measured in the intervals' metric (the Laplace Hessian).
+    big_r, big_j = problem.augmented(z_best[None], r_best[None], jac_best[None], noise.sigma(optimised_sd))
+    grad = big_j[0].T @ big_r[0]
+    step_left = np.linalg.lstsq(big_j[0].T @ big_j[0], grad, rcond=None)[0]
+    test = convergence(z_starts[best], z_best, step_left, lap.hessian, lap.positive_definite,
+                       names=names, checked=checked, z_first=z_first, as_step=True)
     verdicts = identification(problem, z_best, lap.covariance, checked=checked, unmoved=test["unmoved"])
     messages = identifiability(problem, z_best, lap.covariance, checked=checked, unmoved=test["unmoved"])
     laplace_at = time.perf_counter()

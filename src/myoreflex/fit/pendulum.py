@@ -77,7 +77,26 @@ RELEASE_SAMPLES = 3
 """Consecutive samples above :data:`RELEASE_VELOCITY` that mark the release (robust to noise)."""
 SMOOTHING_S = 0.15
 """s: Savitzky-Golay window (quadratic) used only to find the release, never for the residuals."""
-DEFAULT_FREE = ("motoneuron.gain", "motoneuron.threshold")
+DEFAULT_FREE = ("motoneuron.gain", "limb.damping", "limb.stiffness", "limb.baseline_torque")
+"""The free parameters of a pendulum fit unless told otherwise, chosen by an identifiability analysis on
+the real children's recordings CP1 right, CP1 left and TD5 (Fisher information of the six candidates
+``motoneuron.gain``, ``motoneuron.threshold``, ``motoneuron.tone``, ``limb.damping``, ``limb.stiffness``,
+``limb.baseline_torque`` at each recording's fit, with the release angle and time; issue 14):
+
+- damping, stiffness and baseline torque (De Groote et al. 2018's passive pendulum and its tone) are
+  jointly identified on all three: 95 % intervals at most 12 % of their prior's, pairwise |r| <= 0.93
+  (stiffness with baseline torque on CP1 right, the largest);
+- the reflex gain is nearly uncorrelated with them (|r| <= 0.06 on all three), so freeing it costs the
+  others nothing; the data pin it near 0 in CP1 left and TD5 and bound it from below in CP1 right;
+- the motor-neuron tone trades against damping (r = -0.85 on TD5) and is left fixed;
+- the threshold is fixed at 0 pps (:data:`DEFAULT_START`): at a threshold the slow swing's afferent
+  rates never reach, the gain has no gradient and the fit stays at its start (issue 14), and above
+  threshold the gain and the threshold trade against each other; with it at 0 the reflex drive is
+  proportional to the spindle input, so the gain alone measures reflex strength.
+"""
+DEFAULT_START = {"motoneuron.threshold": 0.0}
+"""Values ``myoreflex fit pendulum`` gives the preset before fitting :data:`DEFAULT_FREE` (a parameter
+named in ``--free`` keeps the preset's value as its start)."""
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
 NUISANCE = ("initial_angle", "release_time")
 """Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
@@ -444,7 +463,11 @@ def fit_pendulum(
         ``read_opensim(path, angle_channel="knee_angle_r", angle_sign=-1)``.
     params0 : knee :class:`~myoreflex.model.ReflexParams` holding the fixed parameters and the
         first start of the free ones (e.g. ``default_params("knee", body_mass=..., height=...)``).
-    free : dotted paths to estimate; bounds and priors come from each parameter's metadata.
+    free : dotted paths to estimate; bounds and priors come from each parameter's metadata. The
+        default, :data:`DEFAULT_FREE`, was chosen for a preset whose threshold is at
+        :data:`DEFAULT_START` (0 pps), as ``myoreflex fit pendulum`` sets it. At most one of
+        ``motoneuron.threshold``, ``descending.inhibition``, ``descending.facilitation`` (they enter
+        the model only as their sum, :data:`myoreflex.fit.pipeline.SUMMED`).
     window_s : seconds after the release to fit (None: to the end of the recording).
     dt : simulation step (s). 2 ms keeps the swing within 0.2 deg RMS of the 0.5 ms solution and
         halves the time of the simulator's default 1 ms; the fitted reflex gain of the 2 ms model
@@ -470,7 +493,11 @@ def fit_pendulum(
     Returns
     -------
     FitResult (``to_json()`` gives the command-line contract); its ``warnings`` hold the failed
-    gates of a lenient fit, then the identifiability messages.
+    gates of a lenient fit, then the identifiability messages; ``identified`` says per free parameter
+    whether the data identify it (``identification`` why), ``quality`` grades the RMSE
+    (:data:`GOOD_RMSE_DEG`), ``convergence`` the tests behind ``converged``. A recording whose leg
+    falls towards smaller angles (flexion negative) raises :class:`~myoreflex.errors.RecordingError`
+    (:func:`swing_direction`).
 
     Notes
     -----
@@ -488,7 +515,7 @@ def fit_pendulum(
     >>> trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=1)
     >>> result = fit_pendulum(trial, truth, window_s=4.0)  # doctest: +SKIP
     >>> sorted(result.to_dict())                           # doctest: +SKIP
-    ['ci95', 'converged', 'params', 'rmse_deg']
+    ['ci95', 'convergence', 'converged', 'identification', 'identified', 'params', 'quality', 'quality_rule', 'rmse_deg']
     """
     model = PendulumModel(window_s=window_s, dt=dt, channel=channel, initial_angle_sd_deg=initial_angle_sd_deg,
                           release_time_sd_s=release_time_sd_s, lenient=lenient)

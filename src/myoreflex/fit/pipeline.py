@@ -280,6 +280,11 @@ def _profiles(problem: core.Problem, fit: core.Estimate, profiled: Sequence[str]
         curve = core.profile(problem, fit.z, fit.sigma, fit.covariance, fit.names.index(name))
         profiles[name] = curve
         verdict = fit.identification.get(name)
+        if verdict is not None:
+            low_rises, high_rises = curve["ci95"][0] is not None, curve["ci95"][1] is not None
+            verdict["profile"] = {(True, True): "rises on both sides", (False, True): "bounded above only",
+                                  (True, False): "bounded below only", (False, False): "flat"}[low_rises, high_rises]
+            verdict["profile_ci95"] = curve["ci95"]
         if curve["flat"] and verdict is not None:
             reason = (f"its profile likelihood is flat: it rises by less than {core.PROFILE_RISE:.2f} "
                       "(half the chi-square 95 % quantile) over the prior's 95 % range on both sides")

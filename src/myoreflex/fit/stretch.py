@@ -452,7 +452,7 @@ def fit_stretch(
     >>> trials = synthetic_stretches(truth, [60.0, 180.0], seed=1)
     >>> result = fit_stretch(trials, truth, emg=True)  # doctest: +SKIP
     >>> sorted(result.to_dict())                       # doctest: +SKIP
-    ['ci95', 'converged', 'params', 'rmse_deg', 'rmse_nm']
+    ['ci95', 'convergence', 'converged', 'identification', 'identified', 'params', 'rmse_deg', 'rmse_nm']
     """
     model = StretchModel(emg=emg, emg_muscle=emg_muscle, dt=dt, smoothing_s=smoothing_s, gravity_scale=gravity_scale,
                          lenient=lenient)
