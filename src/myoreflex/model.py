@@ -309,6 +309,11 @@ def variants(params: ReflexParams) -> dict[str, str]:
 # reflex-loop delays. Forces, optimal fibre and tendon slack lengths and pennation: lumped groups
 # of Delp et al. 1990 (leg) and Holzbaur et al. 2005 (arm), rounded. Optimal angles: calibrated so
 # the fibres sit near optimal length around the joint's rest position (see tests/test_model.py).
+# Reflex thresholds (pps): calibrated per joint (knee: MotoneuronParams' default), each raised in
+# issue 14 by the resting autogenic Ib inhibition w_Ib Ib_rest that the tendon organ's former
+# cat-sized force scale (4 N) had added to a relaxed muscle at rest, so that a healthy joint keeps
+# the excitability it was calibrated to: knee +55, elbow +37, ankle +52, wrist +21.5 pps
+# (physiology.tendon_organ; now Ib_rest is 1.4-1.6 pps).
 _JOINT_TABLE = {
     "knee": dict(
         names=("quadriceps", "hamstrings"),
@@ -329,7 +334,7 @@ _JOINT_TABLE = {
         # stretches (SpasticMyoElbow data, |T| < 0.7 N m over 80-160 deg; ANCHORS 11).
         passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
         reflex_gain=0.0006,
-        reflex_threshold=270.0,
+        reflex_threshold=307.0,
         loop_delay=0.030,
         limb=dict(
             neutral_angle=110 * DEG,
@@ -348,7 +353,7 @@ _JOINT_TABLE = {
         arms=(0.050, 0.040),
         optimal=(0.0, -10 * DEG),
         reflex_gain=0.0006,
-        reflex_threshold=420.0,
+        reflex_threshold=472.0,
         loop_delay=0.035,
         limb=dict(
             neutral_angle=-10 * DEG,
@@ -370,7 +375,7 @@ _JOINT_TABLE = {
         passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
         optimal=(0.0, 0.0),
         reflex_gain=0.0006,
-        reflex_threshold=310.0,
+        reflex_threshold=331.5,
         loop_delay=0.025,
         limb=dict(
             neutral_angle=0.0,
@@ -621,7 +626,7 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
     # One zero-time step gives the consistent outputs (force, normalised length) at rest.
     _, out = jax.vmap(muscle_step, in_axes=(0, 0, 0, 0, None))(muscle_state, activation, lmt, muscles, dt)
     force_norm = out.tendon_force / muscles.max_isometric_force
-    active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal)
+    active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal) / muscles.max_isometric_force
     spindle_state, ia, ii = params.spindle.rest(out.fibre_length_norm, **_spindle_inputs(params, muscles, activation))
     gto_state = jax.vmap(tendon_organ_equilibrium, in_axes=(0, None))(active_force, params.tendon_organ)
     ib = tendon_organ_rate_static(active_force, params.tendon_organ)
@@ -722,8 +727,9 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     )
     # Tendon organs sit in series with the muscle fibres and signal actively generated force; they
     # are nearly silent in passive stretch (Houk & Henneman 1967 J Neurophysiol 30:466), so they
-    # see the active fibre force along the tendon rather than the total tendon force.
-    active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal)
+    # see the active fibre force along the tendon rather than the total tendon force, in maximal
+    # isometric forces of each muscle (the tendon organ's force scale is a fraction of F_max).
+    active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal) / muscles.max_isometric_force
     gto_state, ib = jax.vmap(tendon_organ_step, in_axes=(0, 0, None, None))(
         state.tendon_organ, active_force, params.tendon_organ, dt
     )

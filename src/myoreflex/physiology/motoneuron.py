@@ -42,11 +42,13 @@ class MotoneuronParams(eqx.Module):
     """Pool threshold, gain, saturation, baseline tone, time constant and PIC."""
 
     threshold: float = param(
-        150.0,
+        205.0,
         unit="pps",
         bounds=(0.0, 1000.0),
-        source="calibrated: above the Ia rate of a slow passive stretch over the range, so a relaxed "
-        "healthy muscle shows no tonic stretch reflex (Yeo et al. 1998; ANCHORS 6, TSRT outside ROM)",
+        source="calibrated (knee): above the Ia rate of a slow passive stretch over the range, so a relaxed "
+        "healthy muscle shows no tonic stretch reflex (Yeo et al. 1998; ANCHORS 6, TSRT outside ROM); "
+        "150 pps plus the 55 pps of resting autogenic Ib inhibition that the tendon organ's cat-sized force "
+        "scale had added to it before issue 14 (physiology.tendon_organ)",
     )
     gain: float = param(
         0.004,
