@@ -13,7 +13,7 @@ LAYERS = (
     ("errors", "units", "registry", "runtime", "params", "arrays", "fastmath"),  # under every layer
     ("trial",),
     ("physiology",),
-    ("model",),
+    ("model", "subjects"),  # a subject is the model's parameters for a body
     ("conditions",),
     ("simulation",),
     ("measures",),
