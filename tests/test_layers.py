@@ -19,7 +19,7 @@ LAYERS = (
     ("measures",),
     ("protocols",),  # a protocol names the measure that reads its recording
     ("io",),
-    ("fit",),
+    ("fit", "calibration"),
     ("cohort",),
     ("report",),
     ("cli",),

@@ -16,7 +16,7 @@ import sys
 
 import typer
 
-from myoreflex.cli import assess, cohort, fit, params, simulate
+from myoreflex.cli import assess, calibrate, cohort, fit, params, simulate
 from myoreflex.errors import MyoreflexError
 
 
@@ -43,6 +43,7 @@ def make_app() -> typer.Typer:
     app.add_typer(cohort.app, name="cohort")
     app.command("demo")(simulate.demo)
     app.command("params")(params.params)
+    app.command("calibrate")(calibrate.calibrate)
     return app
 
 

@@ -1,0 +1,47 @@
+"""``myoreflex calibrate``: fit the presets' sizes to the public recordings (myoreflex.calibration)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from myoreflex.cli._common import DISCLAIMER, check_output, number, one_of, run
+from myoreflex.calibration import PROBLEMS, run_problem, table
+
+
+def calibrate(
+    problem: Annotated[str, typer.Argument(help=f"what to calibrate: {', '.join(PROBLEMS)}",
+                                           callback=one_of(*PROBLEMS))] = "healthy_knee",
+    data: Annotated[Path, typer.Option(help="folder of the public recordings (../shared/data)")] = Path("../shared/data"),
+    max_evaluations: Annotated[int, typer.Option(help="most simulations per recording set",
+                                                 callback=number(10, 100_000, integer=True))] = 400,
+    out: Annotated[Optional[Path], typer.Option(help="write the result as JSON")] = None,
+):
+    """Fit a preset's sizes so that the model of each recording matches it on every pendulum measure
+    (R1, R2n, first-swing excursion, plateau, swings, peak velocity, its time, period); print the
+    recorded and simulated measures before and after, and which sizes the data do not determine."""
+    if out is not None:
+        from myoreflex.io.results import JSON_SUFFIXES
+
+        check_output(out, "--out", suffixes=JSON_SUFFIXES)
+    with typer.progressbar(length=max_evaluations, label="simulations", file=None) as bar:
+        result = run(lambda: run_problem(problem, data, max_evaluations=max_evaluations,
+                                         progress=lambda done, cost: bar.update(1)))
+    typer.echo(f"{problem}: {PROBLEMS[problem].what}")
+    typer.echo(f"cost {result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} simulations")
+    for f in result.free:
+        flag = "" if result.sensitivity[f.path] >= 0.05 else "  NOT DETERMINED by these recordings"
+        typer.echo(f"  {f.path:42s} {f.kind} {result.sizes[f.path]:.4g}{flag}")
+    typer.echo(table(result.after))
+    if out is not None:
+        from myoreflex.io.results import atomic_path
+
+        def write():
+            with atomic_path(out) as temporary:
+                temporary.write_text(json.dumps(result.as_dict(), indent=2))
+
+        run(write)
+    typer.echo(DISCLAIMER)
