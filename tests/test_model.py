@@ -250,3 +250,58 @@ def test_each_variant_runs_in_a_batch_as_it_runs_alone(spindle, tendon, feedback
             # The batched loop vectorises over members: equal to rounding (a few ulp of each channel's scale).
             np.testing.assert_allclose(batch.trial(i)[name], channel.values, rtol=1e-12, atol=1e-12 * scale,
                                        err_msg=f"{name} of member {i}")
+
+
+# Published reflex onset latencies (s) of each joint's tested muscle in adults (model._JOINT_TABLE gives
+# the sources): patellar T-reflex 16.4-17.4 ms (Chon 1996, Kim 1997) to ~20 ms (ANCHORS 3.8); biceps
+# T-reflex 12-15 ms (ANCHORS 3.8, unverified); Achilles T / soleus H-reflex 30.3-31.0 ms (Kim 1997,
+# Chon 1996, Falco 1994) to 30-35 ms (ANCHORS 3.8); flexor carpi radialis H-reflex 15.9 ms.
+PUBLISHED_LATENCY = {"knee": (0.0164, 0.0174, 0.020), "elbow": (0.012, 0.015), "ankle": (0.0303, 0.031, 0.035),
+                     "wrist": (0.0159,)}
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("joint", JOINTS)
+def test_loop_delay_is_the_joints_published_reflex_latency(joint):
+    """Issue 14: the loop delay (afferent + efferent: receptor to EMG onset) within 20 % of every
+    latency cited for the joint's muscle, at the 1.75 m reference height."""
+    params = default_params(joint)
+    loop = params.delays.afferent + params.delays.efferent
+    assert loop == pytest.approx(model.reflex_latency(joint), rel=1e-12)
+    for published in PUBLISHED_LATENCY[joint]:
+        assert abs(loop - published) <= 0.2 * published, (joint, loop, published)
+
+
+def test_loop_delays_are_ordered_by_path_length_and_scale_with_height():
+    """The arm's loops are shorter than the leg's (biceps < wrist flexors < quadriceps < triceps
+    surae), and each scales in proportion to height (Stam & van Crevel 1989): a 1.38 m child's knee
+    loop is 14.2 ms against 18 ms at 1.75 m."""
+    loops = {joint: model.reflex_latency(joint) for joint in JOINTS}
+    assert loops["elbow"] < loops["wrist"] < loops["knee"] < loops["ankle"]
+    for joint in JOINTS:
+        child, adult = default_params(joint, height=1.38), default_params(joint, height=1.75)
+        child_loop = child.delays.afferent + child.delays.efferent
+        adult_loop = adult.delays.afferent + adult.delays.efferent
+        assert child_loop < adult_loop
+        assert child_loop / adult_loop == pytest.approx(1.38 / 1.75, rel=1e-12)
+    assert model.reflex_latency("knee", 1.38) == pytest.approx(0.0142, abs=1e-4)
+    # the tallest accepted person's longest loop fits the history buffers
+    assert model.reflex_latency("ankle", limb.HEIGHT_BOUNDS_M[1]) <= model.MAX_DELAY
+
+
+def test_threshold_inhibition_and_facilitation_act_only_through_their_sum():
+    """The degeneracy documented in physiology.motoneuron: without a PIC, moving 30 pps from the
+    threshold to the descending inhibition (or adding it to both inhibition and facilitation) leaves
+    the simulation unchanged to rounding; lowering the threshold alone changes it (the check that
+    the test can fail)."""
+    stroke = apply_condition(default_params("knee"), "stroke", 0.7)
+    theta, inhibition = stroke.motoneuron.threshold, stroke.descending.inhibition
+    run = lambda p: simulate(p, PendulumTest(duration=2.0), record=("angle", "emg"))  # noqa: E731
+    reference = run(stroke)
+    for overrides in ({"motoneuron.threshold": theta - 30.0, "descending.inhibition": inhibition + 30.0},
+                      {"descending.inhibition": inhibition + 30.0, "descending.facilitation": 30.0}):
+        moved = run(with_overrides(stroke, overrides))
+        np.testing.assert_allclose(moved["angle"], reference["angle"], rtol=0, atol=1e-9)
+        np.testing.assert_allclose(moved["emg_quadriceps"], reference["emg_quadriceps"], rtol=0, atol=1e-9)
+    changed = run(with_overrides(stroke, {"motoneuron.threshold": theta - 30.0}))
+    assert np.max(np.abs(changed["angle"] - reference["angle"])) > 1e-3

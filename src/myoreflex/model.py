@@ -43,6 +43,10 @@ has no ``agonist.tendon_strain_at_unit_force``; a force-feedback loop has ``forc
 of the spinal loop's ``circuit.*``, ``delays.*``, ``motoneuron.*`` and ``descending.*`` only
 ``motoneuron.tone`` and ``descending.gamma_dynamic`` / ``gamma_static``. (A Prochazka spindle
 ignores the fusimotor rates, which stay in the loop's descending control.)
+
+Degenerate parameters: in the spinal loop ``motoneuron.threshold``, ``descending.inhibition`` and
+``descending.facilitation`` act only through ``threshold + inhibition - facilitation`` (exactly, while
+``motoneuron.pic_amplitude`` is 0; :mod:`myoreflex.physiology.motoneuron`), so a fit frees one of them.
 """
 
 from __future__ import annotations
@@ -102,7 +106,10 @@ MAX_DELAY = 0.060  # s; the history buffers hold this much (static), delays abov
 
 DELP = "Delp et al. 1990 IEEE TBME 37:757 (OpenSim gait model), lumped and rounded"
 HOLZBAUR = "Holzbaur et al. 2005 Ann Biomed Eng 33:829 (OpenSim upper-limb model), lumped and rounded"
-LATENCY = "ANCHORS 3.8: reflex latencies (wrist M1 25 ms V-abs; others unverified); Falisse 2018: 30 ms"
+LATENCY = ("published tendon/H-reflex onset latencies by muscle, scaled with height (Stam & van Crevel 1989 "
+           "J Neurol 236:231: latencies linear in height); values and sources in model._JOINT_TABLE")
+REFERENCE_HEIGHT = 1.75
+"""Body height (m) at which the joint table's reflex latencies apply; delays scale in proportion to it."""
 
 
 class MuscleGeometry(eqx.Module):
@@ -119,10 +126,19 @@ class MuscleGeometry(eqx.Module):
 
 
 class DelayParams(eqx.Module):
-    """Afferent (receptor to spinal cord) and efferent (cord to muscle) conduction delays."""
+    """Afferent (receptor to spinal cord) and efferent (cord to muscle) conduction delays.
 
-    afferent: float = param(0.010, unit="s", bounds=(0.0, MAX_DELAY / 2), source=LATENCY + "; half the loop")
-    efferent: float = param(0.010, unit="s", bounds=(0.0, MAX_DELAY / 2), source=LATENCY + "; half the loop")
+    Their sum is the reflex latency from the receptor to the EMG onset (afferent conduction,
+    central synaptic delay, efferent conduction): what a tendon-tap (T) or H-reflex latency
+    measures. The muscle's electromechanical delay (EMG to force) is not in it: the pool's lag
+    (``motoneuron.time_constant``) and activation dynamics (``agonist.activation_time``) add that.
+    :func:`default_params` sets the sum per joint and height (:func:`reflex_latency`) and splits it
+    in half; only the sum enters the loop's dynamics (the afferents are read after the one, the drive
+    after the other, and nothing acts in between but the pool).
+    """
+
+    afferent: float = param(0.009, unit="s", bounds=(0.0, MAX_DELAY / 2), source=LATENCY + "; half the loop")
+    efferent: float = param(0.009, unit="s", bounds=(0.0, MAX_DELAY / 2), source=LATENCY + "; half the loop")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +221,7 @@ class SpinalLoop(ReflexParams):
     --------
     >>> loop = default_params("knee")
     >>> type(loop).__name__, loop.circuit.ia_weight, loop.delays.afferent
-    ('SpinalLoop', 1.0, 0.01)
+    ('SpinalLoop', 1.0, 0.009)
     """
 
     reference: ClassVar[str] = PDB + "; delays: " + LATENCY
@@ -321,7 +337,10 @@ _JOINT_TABLE = {
         antagonist=(2075.0, 0.10, 0.33, 10.0),  # biceps femoris LH + semimembranosus + semitendinosus
         arms=(0.040, 0.030),
         optimal=(85 * DEG, 30 * DEG),
-        loop_delay=0.020,
+        # Patellar T-reflex onset latency (quadriceps): 17.4 +- 1.6 ms (Chon et al. 1996 J Korean Acad
+        # Rehabil Med 20:28, 50 adults) and 16.4 +- 1.6 ms (Kim et al. 1997 ibid. 21:310, 48 adults),
+        # shorter adults; about 20 ms in ANCHORS 3.8 (unverified): 18 ms at 1.75 m.
+        loop_delay=0.018,
         limb=dict(neutral_angle=80 * DEG),
     ),
     "elbow": dict(
@@ -335,7 +354,11 @@ _JOINT_TABLE = {
         passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
         reflex_gain=0.0006,
         reflex_threshold=307.0,
-        loop_delay=0.030,
+        # Biceps T-reflex onset latency 12-15 ms (ANCHORS 3.8, unverified; linear in height, Stam &
+        # van Crevel 1989, and in arm length, Isik et al. 2004 Neurol India 52:350): 13 ms. The
+        # shortest loop of the four: the arm's path to the cervical cord is the shortest (the former
+        # 30 ms, Falisse's lumped delay, was longer than the knee's).
+        loop_delay=0.013,
         limb=dict(
             neutral_angle=110 * DEG,
             limit_low_angle=35 * DEG,
@@ -354,7 +377,10 @@ _JOINT_TABLE = {
         optimal=(0.0, -10 * DEG),
         reflex_gain=0.0006,
         reflex_threshold=472.0,
-        loop_delay=0.035,
+        # Achilles T-reflex onset latency (soleus): 30.3 +- 3.2 ms (Kim et al. 1997), 31.0 +- 3.0 ms
+        # (Chon et al. 1996); soleus H-reflex 30.8 +- 2.6 ms (healthy elderly, Falco et al. 1994
+        # Muscle Nerve 17:161); 30-35 ms in ANCHORS 3.8: 32 ms at 1.75 m.
+        loop_delay=0.032,
         limb=dict(
             neutral_angle=-10 * DEG,
             limit_low_torque=0.18,
@@ -376,7 +402,11 @@ _JOINT_TABLE = {
         optimal=(0.0, 0.0),
         reflex_gain=0.0006,
         reflex_threshold=331.5,
-        loop_delay=0.025,
+        # Flexor carpi radialis H-reflex onset latency 15.9 +- 1.3 ms (120 arms, Curr J Neurol /
+        # Iran J Neurol, cjn.tums.ac.ir article 39298; linear in arm length): 16 ms. (The wrist's
+        # stretch-evoked M1 of about 25 ms, ANCHORS 3.8, adds the stretch's rise to the spindle's
+        # threshold, which the model's spindle produces itself.)
+        loop_delay=0.016,
         limb=dict(
             neutral_angle=0.0,
             limit_low_angle=-80 * DEG,
@@ -392,6 +422,33 @@ _JOINT_TABLE = {
 }
 
 
+def reflex_latency(joint: str, height: float = REFERENCE_HEIGHT) -> float:
+    """The reflex loop's delay (s) for a joint and a body height (m): the published T- or H-reflex
+    onset latency of the joint's tested muscle at 1.75 m (:data:`REFERENCE_HEIGHT`), scaled in
+    proportion to height.
+
+    Notes
+    -----
+    Reflex latencies grow linearly with height, arm and leg length, because they are mostly
+    conduction along a path that grows with the body (Stam & van Crevel 1989 J Neurol 236:231,
+    biceps, triceps, quadriceps and triceps surae; Kuruoglu & Oh 1993 Electromyogr Clin
+    Neurophysiol 33:347). Proportional scaling neglects the ~1 ms central synaptic delay (a few %
+    of a leg's latency) and the slower conduction of young children's nerves (Péréon et al. 2004
+    Clin Neurophysiol, 268 subjects aged 0-80: T-reflex conduction velocity grows with the log of age), which
+    shortens a small child's latency less than its height does.
+
+    Examples
+    --------
+    >>> round(reflex_latency("knee") * 1e3, 1), round(reflex_latency("knee", 1.38) * 1e3, 1)
+    (18.0, 14.2)
+    >>> round(reflex_latency("elbow") * 1e3, 1) < round(reflex_latency("knee") * 1e3, 1)
+    True
+    """
+    if joint not in _JOINT_TABLE:
+        raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
+    return _JOINT_TABLE[joint]["loop_delay"] * height / REFERENCE_HEIGHT
+
+
 def default_params(
     joint: str = "knee",
     *,
@@ -404,7 +461,8 @@ def default_params(
     """A healthy adult's parameters for one joint (defaults: 75 kg, 1.75 m), in the chosen variants.
 
     Segment mass, centre of mass and inertia come from Winter 2009 for the given body mass and
-    height; muscles from Delp et al. 1990 / Holzbaur et al. 2005; loop delays from ANCHORS 3.8.
+    height; muscles from Delp et al. 1990 / Holzbaur et al. 2005; loop delays from the joint's
+    published reflex latency scaled with height (:func:`reflex_latency`).
     ``spindle``, ``tendon`` and ``feedback`` name the variants (:data:`SPINDLES`, :data:`TENDONS`,
     :data:`FEEDBACKS`); the parameter set holds theirs only.
 
@@ -427,7 +485,7 @@ def default_params(
     spindle_model, muscle_model, loop = SPINDLES.lookup(spindle), TENDONS.lookup(tendon), FEEDBACKS.lookup(feedback)
     spec = _JOINT_TABLE[joint]
     segment = limb_mod.segment_from_anthropometry(joint, body_mass, height)
-    half = spec["loop_delay"] / 2
+    half = reflex_latency(joint, height) / 2
     parts = dict(
         limb=LimbParams(**{**segment, **spec["limb"]}),
         agonist=_muscle(muscle_model, *spec["agonist"], **spec.get("passive", {})),

@@ -6,6 +6,11 @@ fusimotor (gamma) drive sets spindle sensitivity. A cortical or capsular lesion 
 cortical facilitation of the inhibitory dorsal reticulospinal tract, so the reflex is released
 (Sheean 2002; Li & Francisco 2015, "New insights into the pathophysiology of post-stroke
 spasticity"). Here these influences are three numbers and two fusimotor rates.
+
+Facilitation and inhibition add to the pool's net input (pps) and so act on the reflex only through
+``theta + inhibition - facilitation`` with the pool's threshold ``theta``
+(:mod:`myoreflex.physiology.motoneuron`, "Identifiability"): without a persistent inward current the
+three are exactly degenerate, and a fit must free at most one of them.
 """
 
 from __future__ import annotations

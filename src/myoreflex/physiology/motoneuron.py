@@ -15,6 +15,15 @@ current (PIC) term is a two-state (bistable) extension in the spirit of Booth et
 self-sustaining depolarisation that keeps the pool firing after its input falls (plateau
 potentials); its amplitude ``A_pic`` is 0 by default, so the pool is monostable until a condition
 (spinal cord injury, cramp) raises it.
+
+Identifiability. The threshold ``theta`` and the descending facilitation and inhibition
+(:mod:`myoreflex.physiology.descending`, added into ``u`` by
+:func:`myoreflex.physiology.spinal_circuit.net_input`) enter the drive only through their sum
+``theta + D_inh - D_fac``: any two parameter sets with the same sum give exactly the same simulation
+while ``A_pic = 0`` (the default, and the healthy, stroke and cerebral palsy presets). Fitted together
+they are exactly degenerate; fit one (conventionally the threshold) and hold the others. With a PIC
+(``A_pic > 0``) the descending terms also shift the PIC's activation against ``theta_pic``, so two
+combinations are identifiable: ``theta + D_inh - D_fac`` and ``theta_pic + D_inh - D_fac``.
 """
 
 from __future__ import annotations
