@@ -11,12 +11,11 @@ import json
 
 import numpy as np
 import pytest
+from test_pipeline import NOISE_SD, TRUTH, Decay, DecayModel, _recording
 
 from myoreflex.errors import ParameterError
 from myoreflex.fit import FitSettings, NotIdentifiedWarning, core, fit_model
 from myoreflex.fit.pipeline import SUMMED
-
-from test_pipeline import NOISE_SD, TRUTH, Decay, DecayModel, _recording
 
 
 def test_a_clean_fit_is_converged_identified_and_says_why_in_its_json():

@@ -78,10 +78,13 @@ def test_fit_stretch_json_contract_and_plot(subjects, tmp_path):
 
 
 def test_fit_stretch_text_report(subjects):
+    # with the gain's profile likelihood (issue 14): one more optimisation, one more line
     _, files, _ = subjects
-    result = runner.invoke(app, ["fit", "stretch", *map(str, files["s1"]), *START])
+    result = runner.invoke(app, ["fit", "stretch", *map(str, files["s1"]), *START, "--profile", FREE[0]])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
+    profile = [line for line in lines if line.strip().startswith(f"profile {FREE[0]}: rise")]
+    assert len(profile) == 1 and "(flat)" not in profile[0]  # 2 velocities x 0.2 N m noise identify the gain
     assert lines[0].startswith(f"Stretch fit of {len(files['s1'])} ") and "torque RMSE" in lines[0]
     assert "converged True" in lines[0]
     for path in FREE:  # one line per parameter with its interval

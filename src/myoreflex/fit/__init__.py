@@ -56,7 +56,7 @@ __all__ = [
     "fit_stretch",
     "passive_limb",
     "prepare_stretch",
-    "synthetic_pendulum",
     "swing_direction",
+    "synthetic_pendulum",
     "synthetic_stretches",
 ]

@@ -79,20 +79,26 @@ SMOOTHING_S = 0.15
 """s: Savitzky-Golay window (quadratic) used only to find the release, never for the residuals."""
 DEFAULT_FREE = ("motoneuron.gain", "limb.damping", "limb.stiffness", "limb.baseline_torque")
 """The free parameters of a pendulum fit unless told otherwise, chosen by an identifiability analysis on
-the real children's recordings CP1 right, CP1 left and TD5 (Fisher information of the six candidates
-``motoneuron.gain``, ``motoneuron.threshold``, ``motoneuron.tone``, ``limb.damping``, ``limb.stiffness``,
-``limb.baseline_torque`` at each recording's fit, with the release angle and time; issue 14):
+the real children's recordings CP1 right, CP1 left and TD5 (issue 14): the Laplace posterior (Fisher
+information of the data plus the prior) of the six candidates ``motoneuron.gain``,
+``motoneuron.threshold``, ``motoneuron.tone``, ``limb.damping``, ``limb.stiffness``,
+``limb.baseline_torque`` with the release angle and time, at each recording's fit of this set (child
+muscles 500/300 N as in tests/fit/test_fit_children.py, threshold at 0 and at 30 pps):
 
 - damping, stiffness and baseline torque (De Groote et al. 2018's passive pendulum and its tone) are
-  jointly identified on all three: 95 % intervals at most 12 % of their prior's, pairwise |r| <= 0.93
-  (stiffness with baseline torque on CP1 right, the largest);
+  jointly identified on all three: 95 % intervals at most 12 % as wide as their prior's, pairwise
+  |r| <= 0.93 (stiffness with baseline torque on CP1 right, the largest);
 - the reflex gain is nearly uncorrelated with them (|r| <= 0.06 on all three), so freeing it costs the
-  others nothing; the data pin it near 0 in CP1 left and TD5 and bound it from below in CP1 right;
+  others nothing. Its information is one-sided, which the Laplace approximation cannot show and the
+  profile (``FitSettings(profile=...)``, ``--profile``) does: the swing bounds it above in CP1 left and
+  TD5 (no reflex) and below in CP1 right (above too with the adult-scaled muscles of the plain preset);
 - the motor-neuron tone trades against damping (r = -0.85 on TD5) and is left fixed;
-- the threshold is fixed at 0 pps (:data:`DEFAULT_START`): at a threshold the slow swing's afferent
-  rates never reach, the gain has no gradient and the fit stays at its start (issue 14), and above
-  threshold the gain and the threshold trade against each other; with it at 0 the reflex drive is
-  proportional to the spindle input, so the gain alone measures reflex strength.
+- the threshold carries no information at all at 30 pps (posterior sd = prior sd on all three) and
+  trades against the gain (in fits from 2 starts the gain of CP1 right falls from 0.016 to 0.0057 1/pps when the
+  threshold goes from 0 to 30 pps, at the same RMSE): it is fixed at 0 pps (:data:`DEFAULT_START`).
+  With it at 0 the reflex drive is proportional to the spindle input, so the gain alone measures the
+  reflex; at the preset's 150 pps the slow swing's afferent rates never reach it, the gain has no
+  gradient and the fit stayed at its start (issue 14).
 """
 DEFAULT_START = {"motoneuron.threshold": 0.0}
 """Values ``myoreflex fit pendulum`` gives the preset before fitting :data:`DEFAULT_FREE` (a parameter
