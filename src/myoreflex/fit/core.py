@@ -538,7 +538,9 @@ def profile(problem: Problem, z_star, sigma, covariance, j: int) -> dict:
     by :data:`PROFILE_RISE` (the likelihood-ratio 95 % interval then spans the prior's 95 % range:
     not identified), ``one_sided`` when one side does not (bounded on the other side only), and
     ``better_optimum`` when a point found a lower ``F`` than the optimum's (the reported fit is then
-    a local optimum).
+    a local optimum), and ``converged_points``: how many of the 7 re-optimisations met their stopping
+    rule within :data:`PROFILE_MAX_ITER` iterations (the others stopped early, so their ``delta`` may
+    overstate the profile: a rise there is an upper bound, a flat side stays flat).
     """
     z_star = np.asarray(z_star, dtype=float)
     sd = float(np.sqrt(covariance[j, j]))
