@@ -78,4 +78,7 @@ def test_fit_pendulum_text_report_names_a_file_whatever_its_characters(manifest)
     first = result.stdout.splitlines()[0]
     assert first.startswith("Pendulum fit of s1 {knee}.csv: RMSE ") and "converged True" in first
     assert any(line.strip().startswith(GAIN) and "95 % [" in line for line in result.stdout.splitlines()[1:])
+    # issue 14: the sign found from the swing (a synthetic recording is flexion positive) and the grade
+    assert "angle sign 1 (detected from the swing direction)" in result.stdout
+    assert "RMSE " in first and ("(good)" in first) == ("POOR FIT" not in result.stdout)
     assert "not a medical device" in result.stdout

@@ -165,6 +165,15 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
         return
     typer.echo(summary(out))
     _echo_params(out)
+    if "angle_sign" in out:
+        typer.echo(f"  angle sign {out['angle_sign']:g} ({out['angle_sign_source']})")
+    for path, value in (out.get("fixed") or {}).items():
+        typer.echo(f"  fixed {path} = {value:g}")
+    if out.get("quality") == "poor":
+        typer.echo(f"  POOR FIT: {out['quality_rule']}; check the body size, the preset and the recording")
+    for name, ok in (out.get("identified") or {}).items():
+        if not ok:
+            typer.echo(f"  NOT IDENTIFIED: {name}")
     if not out["converged"]:
         for reason in out.get("convergence", {}).get("reasons", ()):
             typer.echo(f"  NOT CONVERGED: {reason}")
