@@ -238,7 +238,7 @@ def cohort_fit_command(
 
     if test not in ("stretch", "pendulum"):
         fail("--test", "stretch or pendulum", test)
-    check_stretch_fit_options(condition, severity, method, 75.0, 1.75)
+    check_stretch_fit_options(condition, severity, method)
     check_joint(joint)
     check_free(free, "knee" if test == "pendulum" else joint)
     check_output(out, "--out", inputs=[manifest])

@@ -10,26 +10,32 @@ import typer
 
 from myoreflex.cli._common import (
     DISCLAIMER,
+    AgeYears,
     AngleSign,
     AsJson,
+    BodyMassKg,
     Coordinate,
+    HeightM,
     Lenient,
     Offset,
     PlotFile,
     Scale,
     Seed,
     Segment,
+    Sex,
     Unit,
     check_common,
     check_joint,
     check_plot,
     conversions,
     fail,
+    make_subject,
     number,
     one_of,
     read_pendulum_file,
     read_stretches,
     run,
+    subject_json,
 )
 
 app = typer.Typer(help="Fit the model to a patient's recordings, with uncertainty.", no_args_is_help=True)
@@ -70,8 +76,10 @@ def fit_pendulum_command(
     free: Annotated[Optional[list[str]], typer.Option(
         "--free", help="parameter path to fit; repeat (default myoreflex.fit.pendulum.DEFAULT_FREE)")] = None,
     profile: Profile = None,
-    body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the leg's anthropometry")] = 75.0,
-    height_m: Annotated[float, typer.Option(help="body height (m) for the leg's anthropometry")] = 1.75,
+    age_years: AgeYears = None,
+    sex: Sex = None,
+    body_mass_kg: BodyMassKg = None,
+    height_m: HeightM = None,
     method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
     seed: Seed = 0,
     scale: Scale = None,
@@ -84,8 +92,9 @@ def fit_pendulum_command(
     """Fit reflex and passive parameters of the knee model to one pendulum recording.
 
     The recording must pass the pendulum's quality gates, as for ``assess pendulum``; ``--lenient``
-    fits it anyway and names the failed gates in ``warnings``. The preset is the knee of the body
-    given, its motor-neuron threshold set to 0 pps unless freed (``fixed`` in the JSON; see
+    fits it anyway and names the failed gates in ``warnings``. The preset is the knee of the subject
+    given (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``: ``myoreflex.subjects``,
+    muscles and passive tissue scaled to the body; none: the 75 kg, 1.75 m adult), its motor-neuron threshold set to 0 pps unless freed (``fixed`` in the JSON; see
     ``myoreflex.fit.pendulum.DEFAULT_FREE``). Without ``--angle-sign`` the sign is
     found from the swing: a leg released from extension falls into flexion. ``--json`` adds to the
     documented keys ``identified`` (and why), ``convergence``, ``quality`` (good below 5 deg RMSE),
@@ -93,10 +102,11 @@ def fit_pendulum_command(
     """
     from myoreflex.fit import FitSettings, fit_pendulum
     from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
-    from myoreflex.model import default_params
     from myoreflex.params import with_overrides
+    from myoreflex.subjects import subject_params
 
-    _check_fit_options(method, body_mass_kg, height_m)
+    _check_fit_options(method)
+    subject = make_subject(age_years, sex, body_mass_kg, height_m)
     check_free(free, "knee")
     check_free_together(free or DEFAULT_FREE, profile)
     check_plot(plot, inputs=[file])
@@ -106,7 +116,7 @@ def fit_pendulum_command(
     fixed = {path: value for path, value in DEFAULT_START.items() if path not in (free or DEFAULT_FREE)}
 
     def body():
-        params0 = with_overrides(default_params("knee", body_mass=body_mass_kg, height=height_m), fixed)
+        params0 = with_overrides(subject_params("knee", subject), fixed)
         options = {"free": free} if free else {}
         settings = FitSettings(method=method, seed=seed, profile=tuple(profile or ()))
         return fit_pendulum(trial, params0, settings=settings, lenient=lenient, **options)
@@ -114,7 +124,8 @@ def fit_pendulum_command(
     result = run(body)
     _report_fit(result, f"Pendulum fit: {file.name}",
                 lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg ({out['quality']}), "
-                f"converged {out['converged']}", plot, as_json, extra={**sign, "fixed": fixed})
+                f"converged {out['converged']}", plot, as_json,
+                extra={**sign, "fixed": fixed, "subject": subject_json(subject)})
 
 
 def _echo_params(out: dict):
@@ -135,19 +146,12 @@ SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for
                                              callback=number(0.0, 1000.0, unit="ms"))]
 
 
-def _check_fit_options(method, body_mass_kg, height_m):
-    """The options every fit command has: the method and the body the preset is scaled to."""
+def _check_fit_options(method):
+    """The fit method (the subject's options check themselves)."""
     from myoreflex.fit import METHODS
-    from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
 
     if method not in METHODS:
         fail("--method", " or ".join(METHODS), method)
-    low, high = BODY_MASS_BOUNDS_KG
-    if not low <= body_mass_kg <= high:
-        fail("--body-mass-kg", f"a body mass in [{low:g}, {high:g}] kg", body_mass_kg)
-    low, high = HEIGHT_BOUNDS_M
-    if not low <= height_m <= high:
-        fail("--height-m", f"a height in [{low:g}, {high:g}] m", height_m)
 
 
 def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool, extra=None):
@@ -219,9 +223,9 @@ def check_free_together(free, profile):
             fail("--profile", f"a free parameter ({', '.join(free)})", name)
 
 
-def check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m):
+def check_stretch_fit_options(condition, severity, method):
     check_common(condition, severity)
-    _check_fit_options(method, body_mass_kg, height_m)
+    _check_fit_options(method)
 
 
 def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], speed: Optional[str],
@@ -261,8 +265,10 @@ def fit_stretch_command(
     emg_muscle: EmgMuscle = None,
     condition: StartCondition = "healthy",
     severity: StartSeverity = 0.0,
-    body_mass_kg: Annotated[float, typer.Option(help="body mass (kg) for the limb's anthropometry")] = 75.0,
-    height_m: Annotated[float, typer.Option(help="body height (m) for the limb's anthropometry")] = 1.75,
+    age_years: AgeYears = None,
+    sex: Sex = None,
+    body_mass_kg: BodyMassKg = None,
+    height_m: HeightM = None,
     method: FitMethod = "map",
     seed: Seed = 0,
     smoothing_ms: SmoothingMs = 0.0,
@@ -284,7 +290,8 @@ def fit_stretch_command(
     """
     from myoreflex.fit import FitSettings, fit_stretch
 
-    check_stretch_fit_options(condition, severity, method, body_mass_kg, height_m)
+    check_stretch_fit_options(condition, severity, method)
+    subject = make_subject(age_years, sex, body_mass_kg, height_m)
     if joint is not None:
         check_joint(joint)
         check_free(free, joint)
@@ -304,10 +311,9 @@ def fit_stretch_command(
     def body():
         from myoreflex.conditions import apply_condition
         from myoreflex.errors import RecordingError
-        from myoreflex.model import default_params
+        from myoreflex.subjects import subject_params
 
-        preset = default_params(joint, body_mass=body_mass_kg, height=height_m)
-        params0 = apply_condition(preset, condition, severity)
+        params0 = apply_condition(subject_params(joint, subject), condition, severity)
         options = {"free": free} if free else {}
         try:
             return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, smoothing_s=smoothing_ms / 1000.0,
@@ -319,6 +325,7 @@ def fit_stretch_command(
     result = run(body)
     _report_fit(result, f"{joint} stretch fit",
                 lambda out: f"Stretch fit of {len(trials)} {joint} recordings: "
-                f"torque RMSE {out['rmse_nm']:.3f} N m, converged {out['converged']}", plot, as_json)
+                f"torque RMSE {out['rmse_nm']:.3f} N m, converged {out['converged']}", plot, as_json,
+                extra={"subject": subject_json(subject)})
 
 
