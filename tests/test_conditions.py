@@ -15,7 +15,7 @@ from myoreflex.conditions import (
 )
 from myoreflex.errors import ParameterError
 from myoreflex.model import default_params
-from myoreflex.params import get_param, has_param, parameter_table, stack_params, unstack_params
+from myoreflex.params import get_param, has_param, parameter_table, stack_params, unstack_params, with_overrides
 
 SPINAL = default_params("knee")
 FORCE = default_params("elbow", spindle="prochazka", tendon="rigid", feedback="force")
@@ -109,8 +109,31 @@ def test_unknown_condition_and_bad_severity_are_refused_with_the_one_message_sha
 def test_describe_condition_lists_every_change_with_its_source(condition):
     text = describe_condition(condition)
     lines = text.splitlines()
-    assert lines[0] == f"{condition}: {CONDITIONS[condition].lesion}"
-    assert len(lines) == 1 + len(CONDITIONS[condition].changes)
-    for line, change in zip(lines[1:], CONDITIONS[condition].changes, strict=True):
+    c = CONDITIONS[condition]
+    assert lines[0] == f"{condition}: {c.lesion}"
+    assert len(lines) == 1 + len(c.changes) + len(c.fusimotor)
+    for line, change in zip(lines[1:1 + len(c.changes)], c.changes, strict=True):
         assert line.strip().startswith(change.path) and line.endswith(f"[{change.source}]")
         assert change.source  # every change cites where its direction comes from
+    for line, change in zip(lines[1 + len(c.changes):], c.fusimotor, strict=True):
+        assert line.strip().startswith(f"hypothesis (fusimotor=True): {change.path}")
+        assert change.source.startswith("HYPOTHESIS, opt-in") and line.endswith(f"[{change.source}]")
+
+
+@pytest.mark.parametrize("params", [SPINAL, FORCE], ids=["spinal", "force"])
+@pytest.mark.parametrize("condition", ["stroke", "spinal_cord_injury", "multiple_sclerosis", "cerebral_palsy"])
+def test_the_fusimotor_hypothesis_is_opt_in(params, condition):
+    """Issue 14: no preset raises the fusimotor drive unless asked (Wilson et al. 1999 found little
+    fusimotor overactivity after stroke); fusimotor=True adds exactly the 4x dynamic gamma drive."""
+    assert all(change.path != "descending.gamma_dynamic" for change in CONDITIONS[condition].changes)
+    plain = apply_condition(params, condition, 0.7)
+    assert plain.descending.gamma_dynamic == params.descending.gamma_dynamic
+    with_gamma = apply_condition(params, condition, 0.7, fusimotor=True)
+    expected = params.descending.gamma_dynamic * (1.0 + severity_weight(0.7) * (4.0 - 1.0))
+    assert with_gamma.descending.gamma_dynamic == pytest.approx(expected, rel=1e-12)
+    assert eqx.tree_equal(with_overrides(with_gamma, {"descending.gamma_dynamic": params.descending.gamma_dynamic}),
+                          plain) is True  # nothing else differs
+    assert eqx.tree_equal(CONDITIONS[condition](params, 0.7, fusimotor=True), with_gamma) is True
+    batch = apply_conditions(stack_params([params] * 2), [condition, "healthy"], [0.7, 0.0], fusimotor=True)
+    assert eqx.tree_equal(batch, stack_params([with_gamma, params])) is True
+    assert eqx.tree_equal(apply_condition(params, "healthy", 1.0, fusimotor=True), params) is True

@@ -206,12 +206,17 @@ def test_a_joint_held_still_stays_at_rest_and_its_torque_balances_the_limb(spind
     _, obs = _hold(params, angle)
     for name in ("excitation", "activation", "force", "ia", "ii", "ib", "fibre_length_norm", "torque"):
         values = np.asarray(getattr(obs, name))
-        # Drift over 500 steps, relative. The solvers' fixed points hold to ~1e-12, but the pool's
-        # resting drive below threshold (softplus, ~1e-9) is not in the initial activation (the tone
-        # alone), which creeps towards it: measured at most 4e-8. The power-law spindle's |v|^0.6 has
-        # an infinite slope at rest and turns the fibre velocity of that creep (~1e-9 l_opt/s) into
-        # ~1e-3 pps: measured 1.1e-5 of its Ia.
-        tolerance = 1e-4 if (name, spindle) == ("ia", "prochazka") else 1e-7
+        # Drift over 500 steps, relative. The solvers' fixed points hold to ~1e-13 and the resting
+        # excitation (tone plus the pool's softplus tail below threshold) is in the initial activation
+        # (model.initial_state, since issue 14): measured 4e-14 (Mileusnic), 6e-8 (power law, rigid
+        # tendon). The power-law spindle's |v|^0.6 has an infinite slope at rest and turns the fibre
+        # velocity of the compliant tendon's settling (~1e-9 l_opt/s) into ~1e-3 pps, which since
+        # issue 14 reaches the excitation, the stroke preset's antagonist pool now firing at rest
+        # (lower threshold): measured 3.5e-3 of its Ia, 1.1e-4 of the excitation (before: 1.1e-5 of
+        # the Ia, the pool silent).
+        tolerance = 5e-7
+        if (spindle, tendon) == ("prochazka", "compliant"):
+            tolerance = 1e-2 if name == "ia" else 5e-4
         np.testing.assert_allclose(values, np.broadcast_to(values[0], values.shape), rtol=tolerance, atol=1e-12,
                                    err_msg=name)
     force = np.asarray(obs.force[0])
