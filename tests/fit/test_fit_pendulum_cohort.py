@@ -1,7 +1,10 @@
 """`myoreflex cohort fit --test pendulum` on two synthetic pendulum recordings written as CSV.
 
 Subject 2's truth has a 30 % higher reflex gain than subject 1's (the stroke knee preset at
-severity 0.7, which is also where every fit starts), so the table must tell them apart.
+severity 0.7 with the motor-neuron threshold at 0 pps, which is also where every fit starts), so the
+table must tell them apart. The cohort fit frees what ``myoreflex fit pendulum`` frees
+(:data:`myoreflex.fit.pendulum.DEFAULT_FREE`) and fixes the threshold at its
+:data:`~myoreflex.fit.pendulum.DEFAULT_START` (0 pps), so the truths share that threshold.
 """
 
 import csv
@@ -14,6 +17,7 @@ from myoreflex.cohort import PendulumFitter, read_results
 from myoreflex.conditions import apply_condition
 from myoreflex.errors import RecordingError
 from myoreflex.fit import synthetic_pendulum
+from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
 from myoreflex.model import default_params
 from myoreflex.params import get_param, with_overrides
 from myoreflex.units import DEG
@@ -25,7 +29,7 @@ GAIN = "motoneuron.gain"
 @pytest.fixture(scope="module")
 def manifest(tmp_path_factory):
     folder = tmp_path_factory.mktemp("pendulums")
-    preset = apply_condition(default_params("knee"), "stroke", 0.7)
+    preset = with_overrides(apply_condition(default_params("knee"), "stroke", 0.7), DEFAULT_START)
     truths = {"s1": preset, "s2": with_overrides(preset, {GAIN: 1.3 * float(get_param(preset, GAIN))})}
     path = folder / "manifest.csv"
     with open(path, "w", newline="") as stream:
@@ -50,11 +54,25 @@ def test_cohort_fit_of_pendulum_recordings_recovers_each_subjects_gain(manifest)
     assert result.exit_code == 0, result.output
     rows = {row["subject"]: row for row in read_results(out)}
     assert set(rows) == {"s1", "s2"} and all(row["status"] == "OK" for row in rows.values())
+    # the pendulum fit's free set, not the stretch fit's gain + threshold (nearly degenerate on a swing)
+    for row in rows.values():
+        assert all(path in row for path in DEFAULT_FREE) and "motoneuron.threshold" not in row
     for subject, gain in gains.items():
         row = rows[subject]
         assert float(row[f"{GAIN}_ci95_low"]) <= gain <= float(row[f"{GAIN}_ci95_high"])
         assert float(row["rmse_deg"]) < 2.0  # noise 1 deg
     assert float(rows["s2"][GAIN]) > 1.15 * float(rows["s1"][GAIN])
+
+
+def test_pendulum_fitter_fixes_the_threshold_like_fit_pendulum_unless_it_is_freed():
+    fitter = PendulumFitter(condition="stroke", severity=0.7)
+    assert fitter.free == DEFAULT_FREE and fitter.fixed == tuple(sorted(DEFAULT_START.items()))
+    assert float(get_param(fitter.params0(), "motoneuron.threshold")) == DEFAULT_START["motoneuron.threshold"]
+    freed = PendulumFitter(free=["motoneuron.gain", "motoneuron.threshold"], condition="stroke", severity=0.7)
+    preset = apply_condition(default_params("knee"), "stroke", 0.7)
+    assert freed.fixed == () and float(get_param(freed.params0(), "motoneuron.threshold")) == pytest.approx(
+        float(get_param(preset, "motoneuron.threshold")))
+    assert PendulumFitter(fixed={"motoneuron.threshold": 30.0}).fixed == (("motoneuron.threshold", 30.0),)
 
 
 def test_pendulum_fitter_wants_one_recording_per_subject():

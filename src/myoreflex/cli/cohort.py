@@ -228,12 +228,14 @@ def cohort_fit_command(
     """Fit the model to every subject's recordings; an interrupted run resumes where it stopped.
 
     ``--test stretch``: each subject's motorized stretches (torque, optionally EMG). ``--test pendulum``:
-    one pendulum recording per subject (knee; ``--coordinate`` picks the angle channel of CSV, .mot/.sto and C3D files).
+    one pendulum recording per subject (knee; ``--coordinate`` picks the angle channel of CSV, .mot/.sto and C3D files),
+    fitted as ``myoreflex fit pendulum`` fits it: its default free set, the threshold fixed at 0 pps unless freed.
     One row per subject: each free parameter with its 95 % interval, the fit's RMSE (rmse_nm or
     rmse_deg), converged, not_identified, warnings, status, provenance. A recording that fails a
     quality gate is an ERROR row naming it; ``--lenient`` fits it and names the gate in ``warnings``.
     """
     from myoreflex.cohort import PendulumFitter, StretchFitter, cohort_fit, read_manifest
+    from myoreflex.fit.pendulum import DEFAULT_FREE as PENDULUM_FREE
     from myoreflex.fit.stretch import DEFAULT_FREE
 
     if test not in ("stretch", "pendulum"):
@@ -245,7 +247,8 @@ def cohort_fit_command(
     options = _reader_options(angle_sign, conversions(scale, offset, unit))
     rows = run(lambda: read_manifest(manifest))
     if test == "pendulum":
-        fitter = PendulumFitter(free=tuple(free or DEFAULT_FREE), condition=condition, severity=severity,
+        # as `myoreflex fit pendulum`: the pendulum's free set, the threshold fixed at 0 pps unless freed
+        fitter = PendulumFitter(free=tuple(free or PENDULUM_FREE), condition=condition, severity=severity,
                                 method=method, seed=seed, lenient=lenient)
         if coordinate:
             options["angle_channel"] = coordinate

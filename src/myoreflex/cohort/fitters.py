@@ -20,6 +20,8 @@ from typing import ClassVar
 from myoreflex.cohort.manifest import _number
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.fit import FitResult, FitSettings, NotIdentifiedWarning, fit_pendulum, fit_stretch
+from myoreflex.fit.pendulum import DEFAULT_FREE as PENDULUM_FREE
+from myoreflex.fit.pendulum import DEFAULT_START as PENDULUM_START
 from myoreflex.fit.stretch import DEFAULT_FREE
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
 from myoreflex.trial import Trial
@@ -170,17 +172,42 @@ class _SubjectFit:
 class PendulumFitter(_SubjectFit):
     """:func:`~myoreflex.fit.fit_pendulum` for one subject of a cohort (module doc).
 
-    Each subject needs exactly one pendulum recording. Returned columns: for each free parameter
-    ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``; ``rmse_deg``, ``converged``,
+    Each subject needs exactly one pendulum recording. By default it frees what ``myoreflex fit
+    pendulum`` frees (:data:`myoreflex.fit.pendulum.DEFAULT_FREE`: reflex gain, damping, stiffness,
+    baseline torque) and, like it, gives each subject's preset the values of
+    :data:`myoreflex.fit.pendulum.DEFAULT_START` (motor-neuron threshold 0 pps) that are not freed:
+    ``fixed`` (``{path: value}``, kept as sorted pairs; None: that default). Returned columns: for each
+    free parameter ``p``, ``p``, ``p_ci95_low`` and ``p_ci95_high``; ``rmse_deg``, ``converged``,
     ``noise_sd_deg``, ``not_identified``, ``warnings`` (:func:`result_columns`) and ``fit_s`` (seconds).
 
     Examples
     --------
-    >>> PendulumFitter(condition="cerebral_palsy", severity=0.5).free
-    ('motoneuron.gain', 'motoneuron.threshold')
+    >>> fitter = PendulumFitter(condition="cerebral_palsy", severity=0.5)
+    >>> fitter.free
+    ('motoneuron.gain', 'limb.damping', 'limb.stiffness', 'limb.baseline_torque')
+    >>> fitter.fixed
+    (('motoneuron.threshold', 0.0),)
+    >>> PendulumFitter(free=["motoneuron.gain", "motoneuron.threshold"]).fixed  # a freed threshold keeps the preset's
+    ()
     """
 
     joint: ClassVar[str] = "knee"
+    free: tuple[str, ...] = PENDULUM_FREE
+    fixed: Mapping[str, float] | tuple[tuple[str, float], ...] | None = None
+
+    def __post_init__(self):
+        super().__post_init__()
+        fixed = self.fixed
+        if fixed is None:
+            fixed = {path: value for path, value in PENDULUM_START.items() if path not in self.free}
+        pairs = fixed.items() if isinstance(fixed, Mapping) else fixed
+        object.__setattr__(self, "fixed", tuple(sorted((str(path), float(value)) for path, value in pairs)))
+
+    def params0(self, row: Mapping | None = None):
+        """The subject's start and prior centre: its body's preset under the condition, with ``fixed``."""
+        from myoreflex.params import with_overrides
+
+        return with_overrides(super().params0(row), dict(self.fixed))
 
     def fit(self, trials: Sequence[Trial], params0, settings: FitSettings, row: Mapping) -> FitResult:
         if len(trials) != 1:
