@@ -7,6 +7,7 @@ what (a parameter path, or a file and a channel), what was expected, what was gi
 from __future__ import annotations
 
 import enum
+import math
 
 
 def describe(what: str, expected: str, got: object, hint: str = "") -> str:
@@ -80,3 +81,17 @@ def require_extra(module: str, extra: str):
                 f'install it with: pip install "myoreflex[{extra}]"',
             )
         ) from exc
+
+
+def checked_number(value, where: str, expected: str, *, low: float = -math.inf, high: float = math.inf) -> float:
+    """``value`` as a finite float in [low, high], or a :class:`ParameterError` naming ``where`` and
+    ``expected`` (a bool is not a number here)."""
+    if isinstance(value, bool):
+        raise ParameterError(describe(where, expected, repr(value)))
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(describe(where, expected, repr(value))) from None
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ParameterError(describe(where, expected, repr(value)))
+    return number

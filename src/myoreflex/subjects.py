@@ -65,11 +65,10 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import numpy as np
 
-from myoreflex.errors import ParameterError, describe
+from myoreflex.errors import ParameterError, checked_number, describe
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
 
 SEXES = ("female", "male")
@@ -222,16 +221,7 @@ def _checked_number(name: str, value, bounds: tuple[float, float], unit: str) ->
     if value is None:
         return None
     low, high = bounds
-    expected = f"a number in [{low:g}, {high:g}] {unit}"
-    if isinstance(value, bool):
-        raise ParameterError(describe(name, expected, repr(value)))
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(describe(name, expected, repr(value))) from None
-    if not (math.isfinite(number) and low <= number <= high):
-        raise ParameterError(describe(name, expected, repr(value)))
-    return number
+    return checked_number(value, name, f"a number in [{low:g}, {high:g}] {unit}", low=low, high=high)
 
 
 @dataclasses.dataclass(frozen=True)

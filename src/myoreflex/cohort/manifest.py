@@ -31,7 +31,6 @@ so that the cohort verbs know the manifest's folder (recordings must lie inside 
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -42,7 +41,7 @@ import jax
 import numpy as np
 
 from myoreflex.conditions import CONDITIONS, apply_conditions
-from myoreflex.errors import ParameterError, describe
+from myoreflex.errors import ParameterError, checked_number, describe
 from myoreflex.model import JOINTS, default_params
 from myoreflex.params import get_param, has_param, parameter_table, with_overrides
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
@@ -115,14 +114,7 @@ def _parameter_bounds(joint: str) -> dict[str, tuple[tuple[float, float], str]]:
     return {row.path: (row.bounds, row.unit) for row in parameter_table(default_params(joint))}
 
 
-def _number(value, where: str, expected: str, *, low=-math.inf, high=math.inf) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ParameterError(describe(where, expected, repr(value))) from None
-    if not (math.isfinite(number) and low <= number <= high):
-        raise ParameterError(describe(where, expected, repr(value)))
-    return number
+_number = checked_number  # the manifest's cells: a finite number in range, or one line naming the cell
 
 
 def _empty(value) -> bool:
