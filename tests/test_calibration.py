@@ -66,6 +66,8 @@ def test_bad_sizes_problems_and_folders_are_refused(tmp_path):
         run_problem("healthy_knee", tmp_path / "missing")
     result = CliRunner().invoke(app, ["calibrate", "nope"])
     assert result.exit_code == 2 and "healthy_knee" in result.output
+    result = CliRunner().invoke(app, ["calibrate", "healthy_knee", "--data", str(tmp_path / "missing")])
+    assert result.exit_code == 2 and "--data" in result.output and "simulations" not in result.output
 
 
 def test_cerebral_palsy_calibration_on_cp1_improves_every_measure_it_can(data_dir, tmp_path):

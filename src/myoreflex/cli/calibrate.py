@@ -8,8 +8,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from myoreflex.cli._common import DISCLAIMER, check_output, number, one_of, run
 from myoreflex.calibration import PROBLEMS, run_problem, table
+from myoreflex.cli._common import DISCLAIMER, check_output, fail, number, one_of, run
 
 
 def calibrate(
@@ -23,6 +23,8 @@ def calibrate(
     """Fit a preset's sizes so that the model of each recording matches it on every pendulum measure
     (R1, R2n, first-swing excursion, plateau, swings, peak velocity, its time, period); print the
     recorded and simulated measures before and after, and which sizes the data do not determine."""
+    if not data.is_dir():
+        fail("--data", "the folder of the public recordings (../shared/data)", str(data))
     if out is not None:
         from myoreflex.io.results import JSON_SUFFIXES
 
