@@ -17,7 +17,8 @@ normalised errors, which takes the integer swing count and the peak-picked measu
 (no gradient needed; a few hundred 20 s pendulum simulations of ~10-20 ms each). Bounds are kept by
 optimising in a bounded transform. The result says, per recording and measure, the recorded and
 simulated value and whether it matches, and per free size how much the cost changes when it moves
-by 10 % (:attr:`Calibration.sensitivity`): a size the data hardly feel is named as not determined.
+by 10 % (:attr:`Calibration.sensitivity`): a size the data hardly feel is named as not determined, one
+pressed against its bound as such (:attr:`Calibration.at_bound`: the data want it further).
 
 Run ``python -m myoreflex.calibration --data ../shared/data`` (or ``myoreflex calibrate``) to print
 the table; ``--out calibration.json`` writes it.
@@ -250,11 +251,18 @@ class Calibration:
     def not_determined(self) -> list[str]:
         return [path for path, change in self.sensitivity.items() if change < NOT_DETERMINED]
 
+    @property
+    def at_bound(self) -> list[str]:
+        """Sizes the fit pressed against a bound: the data want them further than allowed."""
+        return [f.path for f in self.free
+                if min(self.sizes[f.path] - f.low, f.high - self.sizes[f.path]) < 0.01 * (f.high - f.low)]
+
     def as_dict(self) -> dict:
         return {
             "sizes": {f.path: {"kind": f.kind, "value": self.sizes[f.path], "bounds": [f.low, f.high],
                                "start": f.start, "source": f.source,
                                "determined": self.sensitivity[f.path] >= NOT_DETERMINED,
+                               "at_bound": f.path in self.at_bound,
                                "cost_change_for_10_percent": self.sensitivity[f.path]} for f in self.free},
             "cost_before": self.cost_before, "cost_after": self.cost_after, "evaluations": self.evaluations,
             "before": [row for c in self.before for row in c.rows()],
@@ -307,13 +315,16 @@ def calibrate(models: Mapping[str, tuple[Any, Any]], free: Sequence[Free], *, ma
     best = sum(c.cost for c in after)
     sensitivity = {}
     for i, f in enumerate(free):
+        # a 10 % move (at least 2 % of the range, for a size near 0), each way the bounds allow; a size
+        # pressed against a bound is judged on the side it can move to (and named in at_bound)
+        step = max(0.1 * abs(sizes[i]), 0.02 * (f.high - f.low))
         moved = []
-        for factor in (0.9, 1.1):
+        for sign in (-1.0, 1.0):
             trial_sizes = sizes.copy()
-            step = trial_sizes[i] * (factor - 1.0) if f.kind == "scale" or trial_sizes[i] != 0 else 0.1 * (f.high - f.low)
-            trial_sizes[i] = float(np.clip(trial_sizes[i] + step, f.low, f.high))
-            moved.append(sum(c.cost for c in comparisons(trial_sizes)) - best)
-        sensitivity[f.path] = float(min(moved))
+            trial_sizes[i] = float(np.clip(sizes[i] + sign * step, f.low, f.high))
+            if abs(trial_sizes[i] - sizes[i]) > 0.5 * step:
+                moved.append(sum(c.cost for c in comparisons(trial_sizes)) - best)
+        sensitivity[f.path] = float(min(moved)) if moved else 0.0
     return Calibration(free, {f.path: float(s) for f, s in zip(free, sizes)}, tuple(before), tuple(after),
                        float(sum(c.cost for c in before)), float(best), count, sensitivity)
 
