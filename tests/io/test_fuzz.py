@@ -423,18 +423,10 @@ def c3d_recordings(draw):
 @fuzz("c3d")
 @given(c3d_recordings(), st.data())
 def test_c3d_reader_gives_a_trial_or_a_clear_error(folder, case, data):
-    ezc3d = pytest.importorskip("ezc3d")
+    from test_read_c3d import write_c3d  # skips without ezc3d, as that module does
+
     labels, units, rate, signals, options, fault = case
-    c3d = ezc3d.c3d()
-    c3d["parameters"]["POINT"]["RATE"]["value"] = [100.0]
-    c3d["parameters"]["POINT"]["LABELS"]["value"] = ()
-    c3d["parameters"]["ANALOG"]["RATE"]["value"] = [rate]
-    c3d["parameters"]["ANALOG"]["LABELS"]["value"] = tuple(labels)
-    c3d["parameters"]["ANALOG"]["UNITS"]["value"] = tuple(units)
-    c3d["data"]["analogs"] = signals[None]
-    c3d["data"]["points"] = np.zeros((4, 0, signals.shape[1] // int(rate / 100)))
-    path = folder / "fuzz.c3d"
-    c3d.write(str(path))
+    path = write_c3d(folder / "fuzz.c3d", signals, labels, units, rate)
     path.write_bytes(damaged(data.draw, path.read_bytes(), fault))
     check_outcome(read_c3d, path, **options)
 
