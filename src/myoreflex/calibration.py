@@ -181,11 +181,12 @@ class Comparison:
                 for name in MEASURES if name in self.errors]
 
 
-def compare(name: str, params, trial) -> Comparison:
-    """Simulate the model of one recording and compare every measure (:data:`MEASURES`)."""
+def compare(name: str, params, trial, measured=None) -> Comparison:
+    """Simulate the model of one recording and compare every measure (:data:`MEASURES`);
+    ``measured``: the recording's measures, if already computed."""
     from myoreflex.protocols import PendulumTest
 
-    measured = PendulumTest.measure(trial)
+    measured = PendulumTest.measure(trial) if measured is None else measured
     simulated = simulate_like(params, trial, measured)
     recorded = {k: measured.as_dict()[k] for k in MEASURES}
     model = {k: simulated.as_dict()[k] for k in MEASURES}
@@ -290,13 +291,8 @@ def calibrate(models: Mapping[str, tuple[Any, Any]], free: Sequence[Free], *, ma
     count = 0
 
     def comparisons(sizes) -> list[Comparison]:
-        out = []
-        for name, (params, trial) in models.items():
-            simulated = simulate_like(with_sizes(params, free, sizes), trial, measured[name])
-            recorded = {k: measured[name].as_dict()[k] for k in MEASURES}
-            model = {k: simulated.as_dict()[k] for k in MEASURES}
-            out.append(Comparison(name, recorded, model, normalised_errors(recorded, model)))
-        return out
+        return [compare(name, with_sizes(params, free, sizes), trial, measured[name])
+                for name, (params, trial) in models.items()]
 
     def cost(x) -> float:
         nonlocal count

@@ -35,7 +35,7 @@ def calibrate(
     typer.echo(f"{problem}: {PROBLEMS[problem].what}")
     typer.echo(f"cost {result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} simulations")
     for f in result.free:
-        flag = "" if result.sensitivity[f.path] >= 0.05 else "  NOT DETERMINED by these recordings"
+        flag = "  NOT DETERMINED by these recordings" if f.path in result.not_determined else ""
         flag += "  AT ITS BOUND" if f.path in result.at_bound else ""
         typer.echo(f"  {f.path:42s} {f.kind} {result.sizes[f.path]:.4g}{flag}")
     typer.echo(table(result.after))
