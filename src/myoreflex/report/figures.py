@@ -73,7 +73,12 @@ def _emg_axis(ax, trials, labels):
         ax.set_ylim(1.15 * lowest, 1.15 * highest)
     ax.set_ylabel("EMG (normalised excitation)")
     ax.set_xlabel("time (s)")
-    ax.legend(fontsize=7, loc="upper right")
+    if ax.lines:
+        ax.legend(fontsize=7, loc="upper right")
+    else:  # a recording without EMG: say so rather than draw an empty scale and legend
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no EMG in the recording", transform=ax.transAxes, ha="center", va="center",
+                color="grey")
 
 
 def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Pendulum test", *,
