@@ -139,8 +139,9 @@ def fit_figure(result, title: str = "Model fit"):
     """Every fitted channel of a :class:`~myoreflex.fit.FitResult` against time: data and fitted model.
 
     One row per channel (angle, torque, EMG), one column per recording (stretch), from
-    ``result.traces``; the title gives the RMSE and whether the fit converged; ``result.warnings``
-    (failed quality gates of a lenient fit, identifiability) are printed in red above it.
+    ``result.traces``; the title gives the RMSE (with its quality grade) and whether the fit
+    converged; ``result.warnings`` (failed quality gates of a lenient fit, identifiability) are
+    printed in red above it.
 
     Examples
     --------
@@ -168,7 +169,9 @@ def fit_figure(result, title: str = "Model fit"):
         if channels.index(trace.channel) == len(channels) - 1:
             ax.set_xlabel("time (s)")
     axes[0][0].legend(fontsize=7)
-    errors = [f"RMSE {result.rmse_deg:.2f} deg" if result.rmse_deg is not None else "",
+    quality = getattr(result, "quality", None)
+    errors = [f"RMSE {result.rmse_deg:.2f} deg" + (f" ({quality})" if quality else "") if result.rmse_deg is not None
+              else "",
               f"RMSE {result.rmse_nm:.2f} N m" if getattr(result, "rmse_nm", None) is not None else ""]
     summary = ", ".join(e for e in errors if e)
     fig.suptitle(f"{title}: {summary}, converged {result.converged}", fontsize=10)
