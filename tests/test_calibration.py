@@ -81,3 +81,15 @@ def test_cerebral_palsy_calibration_on_cp1_improves_every_measure_it_can(data_di
     before = {row["measure"]: row for row in saved["before"]}
     assert sum(row["match"] for row in after.values()) > sum(row["match"] for row in before.values())
     assert set(saved["sizes"]) == {f.path for f in PROBLEMS["cerebral_palsy"].free}
+
+
+def test_published_group_values_are_compared_on_the_measures_they_give():
+    # ANCHORS 4.1: healthy adults R1 about 1.6 (Bajd & Bowman 1982), about 7 swings (PT-score controls).
+    from myoreflex.calibration import PUBLISHED, compare
+    from myoreflex.model import default_params
+
+    target = PUBLISHED["healthy_adult"]
+    result = compare(target.name, default_params("knee"), target)
+    assert set(result.errors) == {"r1", "n_oscillations"}
+    assert abs(result.errors["r1"]) <= 1.0  # the preset's healthy adult: R1 within 0.1 of 1.6
+

@@ -15,7 +15,14 @@ from myoreflex.conditions import (
 )
 from myoreflex.errors import ParameterError
 from myoreflex.model import default_params
-from myoreflex.params import get_param, has_param, parameter_table, stack_params, unstack_params, with_overrides
+from myoreflex.params import (
+    get_param,
+    has_param,
+    parameter_table,
+    stack_params,
+    unstack_params,
+    with_overrides,
+)
 
 SPINAL = default_params("knee")
 FORCE = default_params("elbow", spindle="prochazka", tendon="rigid", feedback="force")
@@ -137,3 +144,18 @@ def test_the_fusimotor_hypothesis_is_opt_in(params, condition):
     batch = apply_conditions(stack_params([params] * 2), [condition, "healthy"], [0.7, 0.0], fusimotor=True)
     assert eqx.tree_equal(batch, stack_params([with_gamma, params])) is True
     assert eqx.tree_equal(apply_condition(params, "healthy", 1.0, fusimotor=True), params) is True
+
+
+def test_a_change_can_name_its_joints_and_shift_by_the_limbs_gravity_moment():
+    from myoreflex.conditions import Change
+    from myoreflex.subjects import Subject, subject_params
+    from myoreflex.units import GRAVITY
+
+    change = Change("limb.damping", "test", gravity_shift=0.1, joints=("knee",))
+    for subject in (None, Subject(age_years=6)):
+        knee = subject_params("knee", subject)
+        moment = knee.limb.mass * GRAVITY * knee.limb.com_distance
+        assert change.applies_to(knee)
+        assert change.apply(0.0, 1.0, knee) == pytest.approx(0.1 * moment)  # in proportion to the limb
+    assert not change.applies_to(subject_params("elbow"))
+    assert "m g l_c" in change.describe() and "(at the knee)" in change.describe()

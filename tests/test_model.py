@@ -85,7 +85,7 @@ MUSCLE = ("max_isometric_force optimal_fibre_length tendon_slack_length pennatio
           "tendon_strain_at_unit_force passive_strain_at_unit_force passive_shape fibre_damping activation_time "
           "deactivation_time activation_smoothing")
 DEFAULT_PATHS = {
-    "limb": "mass com_distance inertia damping stiffness neutral_angle baseline_torque limit_low_torque "
+    "limb": "mass com_distance inertia damping stiffness neutral_angle baseline_torque srs_torque_ratio srs_elastic_limit srs_recovery_time srs_still_speed limit_low_torque "
             "limit_low_slope limit_low_angle limit_high_torque limit_high_slope limit_high_angle",
     "agonist": MUSCLE,
     "antagonist": MUSCLE,
@@ -106,7 +106,7 @@ DEFAULT_PATHS = {
 @pytest.mark.parametrize("joint", JOINTS)
 def test_the_default_loop_keeps_every_parameter_path(joint):
     expected = {f"{part}.{name}" for part, names in DEFAULT_PATHS.items() for name in names.split()}
-    assert len(expected) == 132
+    assert len(expected) == 136
     assert _paths(default_params(joint)) == expected
 
 

@@ -6,15 +6,15 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_plausibility import consistent_limb
 
-from myoreflex.conditions import CONDITIONS, apply_condition
 from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS as CONTRACT_KEYS
+from myoreflex.conditions import CONDITIONS, apply_condition
 from myoreflex.measures.pendulum import measure
 from myoreflex.model import default_params
 from myoreflex.params import parameter_table, stack_params, with_overrides
 from myoreflex.protocols.pendulum import PENDULUM_DT, PendulumTest
 from myoreflex.simulation import DEFAULT_DT, simulate, simulate_batch
-from test_plausibility import consistent_limb
 
 
 # cerebral_palsy at severity 1 is the most step-sensitive preset (first swing excursion; PENDULUM_DT).

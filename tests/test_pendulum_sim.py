@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from myoreflex.conditions import apply_condition
 from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS as CONTRACT_KEYS
+from myoreflex.conditions import apply_condition
 from myoreflex.measures.pendulum import measure
 from myoreflex.model import default_params
-from myoreflex.protocols.pendulum import PendulumTest
 from myoreflex.params import stack_params
+from myoreflex.physiology.limb import LimbParams
+from myoreflex.protocols.pendulum import PendulumTest
 from myoreflex.simulation import simulate, simulate_batch, simulate_passive
 from myoreflex.trial import Channel, Trial
-from myoreflex.physiology.limb import LimbParams
 from myoreflex.units import DEG
 
 

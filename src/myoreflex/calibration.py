@@ -124,6 +124,40 @@ RECORDINGS = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class Published:
+    """Published group values of a pendulum test, compared like a recording on the measures they
+    give: the model of the population's typical subject, released from ``release_angle_deg`` and
+    swung ``duration_s``. ``read`` returns the target itself (there is no file)."""
+
+    name: str
+    measures: dict
+    condition: str
+    severity: float
+    source: str
+    age_years: float | None = None  # None: the 75 kg, 1.75 m reference adult
+    release_angle_deg: float = 0.0
+    duration_s: float = 20.0
+
+    def read(self, data_dir: Path):
+        return self
+
+    def subject(self, data_dir: Path):
+        from myoreflex.subjects import Subject
+
+        return Subject() if self.age_years is None else Subject(age_years=self.age_years)
+
+
+# Healthy adults' pendulum (ANCHORS 4.1-4.2): R1 about 1.6, the normaliser of R2n (Bajd & Bowman 1982,
+# a constant verified through implementations); about 7 swings (the seven-parameter PT score's healthy
+# controls, n = 13: N 7, R2n 1.01; cekennedy04/Pendulastic, paper values unverified).
+PUBLISHED = {
+    "healthy_adult": Published(
+        "healthy adults", {"r1": 1.6, "n_oscillations": 7}, "healthy", 0.0,
+        "Bajd & Bowman 1982 (R1 1.6); Popovic-Maneski et al. 2018 controls (N 7), via ANCHORS 4.1"),
+}
+
+
 def normalised_errors(recorded: Mapping[str, float], simulated: Mapping[str, float]) -> dict[str, float]:
     """Each measure's error over its tolerance (ratios absolute / 0.1, others relative / 0.15).
 
@@ -148,13 +182,19 @@ def normalised_errors(recorded: Mapping[str, float], simulated: Mapping[str, flo
 
 
 def simulate_like(params, trial, recorded=None):
-    """The model's pendulum measures when released from the recording's own start angle (the
-    protocol's default 20 s); ``recorded``: the recording's measures, if already computed."""
+    """The model's pendulum measures when released from the recording's own start angle and swung
+    as long as the recording swings after its release; ``recorded``: the recording's measures, if
+    already computed.
+
+    The same length matters: a recording cut a few seconds after the release counts only the
+    swings it holds and reads its plateau from its last second, so a 20 s simulation of the same leg
+    would count more swings and settle nearer its true rest (R1 and R2n divide by the plateau)."""
     from myoreflex.protocols import PendulumTest
     from myoreflex.simulation import simulate
 
     recorded = PendulumTest.measure(trial) if recorded is None else recorded
-    test = PendulumTest(release_angle=float(recorded.start_angle_deg) * DEG)
+    swing_s = float(trial.time[-1]) - float(recorded.release_time_s)
+    test = PendulumTest(release_angle=float(recorded.start_angle_deg) * DEG, duration=min(max(swing_s, 0.5), 120.0))
     return PendulumTest.measure(simulate(params, test, throw=False), lenient=True)
 
 
@@ -186,10 +226,21 @@ def compare(name: str, params, trial, measured=None) -> Comparison:
     ``measured``: the recording's measures, if already computed."""
     from myoreflex.protocols import PendulumTest
 
-    measured = PendulumTest.measure(trial) if measured is None else measured
-    simulated = simulate_like(params, trial, measured)
-    recorded = {k: measured.as_dict()[k] for k in MEASURES}
-    model = {k: simulated.as_dict()[k] for k in MEASURES}
+    if isinstance(trial, Published):
+        from myoreflex.simulation import simulate
+
+        recorded = dict(trial.measures)
+        test = PendulumTest(release_angle=trial.release_angle_deg * DEG, duration=trial.duration_s)
+        run = lambda: PendulumTest.measure(simulate(params, test, throw=False), lenient=True)  # noqa: E731
+    else:
+        measured = PendulumTest.measure(trial) if measured is None else measured
+        recorded = {k: measured.as_dict()[k] for k in MEASURES}
+        run = lambda: simulate_like(params, trial, measured)  # noqa: E731
+    try:
+        simulated = run().as_dict()
+    except RecordingError:  # the model's leg does not swing (held by its tone): nothing matches
+        simulated = {}
+    model = {k: simulated.get(k) for k in recorded}
     return Comparison(name, recorded, model, normalised_errors(recorded, model))
 
 
@@ -227,10 +278,23 @@ def _from_unit(free: Sequence[Free], x) -> np.ndarray:
 
 
 def with_sizes(params, free: Sequence[Free], sizes) -> Any:
-    """``params`` with each free size applied to its parameter."""
-    from myoreflex.params import get_param, with_overrides
+    """``params`` with each free size applied to its parameter, kept inside the parameter's
+    declared bounds (a size whose product leaves them acts as at the bound)."""
+    from myoreflex.params import bounds_of, get_param, with_overrides
 
-    return with_overrides(params, {f.path: f.apply(get_param(params, f.path), float(s)) for f, s in zip(free, sizes)})
+    values = {}
+    for f, size in zip(free, sizes):
+        low, high = bounds_of(params, f.path)
+        values[f.path] = float(np.clip(f.apply(get_param(params, f.path), float(size)), low, high))
+    return with_overrides(params, values)
+
+
+def _near_bound(f: Free, size: float) -> bool:
+    """Within 1 % of the range of a bound (of the log range for a scale whose range starts above 0)."""
+    low, high, value = f.low, f.high, size
+    if f.kind == "scale" and low > 0:
+        low, high, value = math.log(low), math.log(high), math.log(max(size, 1e-300))
+    return min(value - low, high - value) < 0.01 * (high - low)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -247,6 +311,7 @@ class Calibration:
     cost_after: float
     evaluations: int
     sensitivity: dict
+    checks: tuple[Comparison, ...] = ()  # held-out recordings, compared after, not fitted
 
     @property
     def not_determined(self) -> list[str]:
@@ -255,8 +320,7 @@ class Calibration:
     @property
     def at_bound(self) -> list[str]:
         """Sizes the fit pressed against a bound: the data want them further than allowed."""
-        return [f.path for f in self.free
-                if min(self.sizes[f.path] - f.low, f.high - self.sizes[f.path]) < 0.01 * (f.high - f.low)]
+        return [f.path for f in self.free if _near_bound(f, self.sizes[f.path])]
 
     def as_dict(self) -> dict:
         return {
@@ -268,17 +332,37 @@ class Calibration:
             "cost_before": self.cost_before, "cost_after": self.cost_after, "evaluations": self.evaluations,
             "before": [row for c in self.before for row in c.rows()],
             "after": [row for c in self.after for row in c.rows()],
+            "held_out_checks": [row for c in self.checks for row in c.rows()],
             "tolerances": {"ratios": RATIO_TOLERANCE, "relative": RELATIVE_TOLERANCE},
         }
 
 
+def _scrambled_starts(free: Sequence[Free], count: int, seed: int) -> np.ndarray:
+    """``count`` quasi-random sizes spread over the free sizes' box (a scrambled Sobol sequence,
+    Sobol 1967; SciPy): uniform for shifts and for scales whose range starts at 0, log-uniform for
+    the other scales (a multiplier is as likely halved as doubled)."""
+    from scipy.stats import qmc
+
+    unit = qmc.Sobol(len(free), scramble=True, seed=seed).random(count)
+    columns = []
+    for f, u in zip(free, unit.T):
+        if f.kind == "scale" and f.low > 0:
+            columns.append(np.exp(np.log(f.low) + u * (np.log(f.high) - np.log(f.low))))
+        else:
+            columns.append(f.low + u * (f.high - f.low))
+    return np.column_stack(columns)
+
+
 def calibrate(models: Mapping[str, tuple[Any, Any]], free: Sequence[Free], *, max_evaluations: int = 400,
-              progress: Callable[[int, float], None] | None = None) -> Calibration:
+              starts: int = 0, seed: int = 0, progress: Callable[[int, float], None] | None = None) -> Calibration:
     """Fit the ``free`` sizes so that each model matches its recording on every measure.
 
     ``models``: recording name -> (the model's parameters before the sizes, the recording's Trial).
     Every recording's comparison enters one cost, the sum of squared normalised errors (capped at
-    10 per measure, so one failed peak count cannot swamp the rest).
+    10 per measure, so one failed peak count cannot swamp the rest). ``starts``: first evaluate that
+    many quasi-random sizes over the box (:func:`_scrambled_starts`; a count of swings and
+    peak-picked measures make the cost a landscape of plateaus and steps with local minima), then
+    refine the best of them and the given start by Nelder-Mead; ``max_evaluations`` counts both.
     """
     from scipy.optimize import minimize
 
@@ -287,7 +371,8 @@ def calibrate(models: Mapping[str, tuple[Any, Any]], free: Sequence[Free], *, ma
     free = tuple(free)
     if not free:
         raise ParameterError(describe("free sizes", "at least one", "none"))
-    measured = {name: PendulumTest.measure(trial) for name, (_, trial) in models.items()}
+    measured = {name: None if isinstance(trial, Published) else PendulumTest.measure(trial)
+                for name, (_, trial) in models.items()}
     count = 0
 
     def comparisons(sizes) -> list[Comparison]:
@@ -304,8 +389,15 @@ def calibrate(models: Mapping[str, tuple[Any, Any]], free: Sequence[Free], *, ma
 
     start = np.array([f.start for f in free])
     before = comparisons(start)
-    result = minimize(cost, _to_unit(free, start), method="Nelder-Mead",
-                      options={"maxfev": max_evaluations, "xatol": 1e-3, "fatol": 1e-4, "adaptive": True})
+    best_start, best_cost = start, sum(c.cost for c in before)
+    if starts > 0:
+        for sizes in _scrambled_starts(free, starts, seed):
+            value = cost(_to_unit(free, sizes))
+            if value < best_cost:
+                best_start, best_cost = sizes, value
+    result = minimize(cost, _to_unit(free, best_start), method="Nelder-Mead",
+                      options={"maxfev": max(max_evaluations - count, 1), "xatol": 1e-3, "fatol": 1e-4,
+                               "adaptive": True})
     sizes = _from_unit(free, result.x)
     after = comparisons(sizes)
     best = sum(c.cost for c in after)
@@ -330,7 +422,8 @@ def table(comparisons: Sequence[Comparison]) -> str:
     lines = ["| recording | measure | recorded | simulated | error / tolerance | match |", "| --- | --- | --- | --- | --- | --- |"]
     for c in comparisons:
         for row in c.rows():
-            lines.append(f"| {row['recording']} | {row['measure']} | {row['recorded']:.3g} | {row['simulated']:.3g} | "
+            simulated = "no swing" if row["simulated"] is None else f"{row['simulated']:.3g}"
+            lines.append(f"| {row['recording']} | {row['measure']} | {row['recorded']:.3g} | {simulated} | "
                          f"{row['error']:+.2f} | {'yes' if row['match'] else 'no'} |")
     return "\n".join(lines)
 
@@ -344,14 +437,17 @@ class Problem:
     recordings: tuple[str, ...]
     free: tuple[Free, ...]
     what: str
+    checks: tuple[str, ...] = ()  # recordings compared after the fit, not fitted (held out)
+    starts: int = 0  # quasi-random starts before Nelder-Mead (calibrate)
+    restarts: int = 1  # independent runs (seeds seed, seed + 1, ...); the best is kept
 
-    def models(self, data_dir: Path) -> dict:
+    def models(self, data_dir: Path, keys: Sequence[str] | None = None) -> dict:
         from myoreflex.conditions import apply_condition
         from myoreflex.subjects import subject_params
 
         out = {}
-        for key in self.recordings:
-            recording = RECORDINGS[key]
+        for key in self.recordings if keys is None else keys:
+            recording = RECORDINGS[key] if key in RECORDINGS else PUBLISHED[key]
             params = apply_condition(subject_params("knee", recording.subject(data_dir)), recording.condition,
                                      recording.severity)
             out[recording.name] = (params, recording.read(data_dir))
@@ -361,26 +457,35 @@ class Problem:
 DE_VLUGT = "de Vlugt et al. 2010 (tissue stiffness and viscosity at the spastic joint)"
 PROBLEMS = {
     "healthy_knee": Problem(
-        "healthy_knee", ("td5", "tutorial"),
-        (Free("limb.damping", "scale", 0.2, 20.0, 1.0, "De Groote et al. 2018 tutorial: fitted B 0.173 N m s/rad"),
-         Free("agonist.passive_strain_at_unit_force", "scale", 0.4, 2.5, 1.0, "De Groote et al. 2016 e0 = 0.6"),
-         Free("antagonist.passive_strain_at_unit_force", "scale", 0.4, 2.5, 1.0, "De Groote et al. 2016 e0 = 0.6"),
-         Free("limb.stiffness", "scale", 0.0, 5.0, 1.0, "weak linear joint stiffness (model.py)"),
-         Free("limb.baseline_torque", "shift", -3.0, 3.0, 0.0, "De Groote et al. 2018: baseline torque T_b")),
-        "the healthy knee's passive parts, on two typically developing children's pendulum tests"),
+        "healthy_knee", ("td5", "healthy_adult"),
+        (Free("limb.damping", "scale", 0.1, 200.0, 1.0, "De Groote et al. 2018 tutorial: fitted B 0.173 N m s/rad"),
+         Free("limb.stiffness", "scale", 0.0, 3.0, 1.0, "weak linear joint stiffness (model.py)"),
+         Free("limb.baseline_torque", "scale", 0.0, 3.0, 1.0, "De Groote et al. 2018: baseline torque T_b"),
+         Free("limb.srs_torque_ratio", "scale", 0.1, 1.85, 1.0, "De Groote et al. 2017: 280 x 5.7e-3 = 1.6"),
+         Free("limb.srs_recovery_time", "scale", 0.05, 10.0, 1.0, "thixotropy: seconds (assumed 2 s)"),
+         Free("limb.srs_elastic_limit", "scale", 0.2, 10.0, 1.0, "De Groote et al. 2017: 5.7e-3 l_opt"),
+         Free("limb.srs_still_speed", "scale", 0.1, 20.0, 1.0, "thixotropy: re-forming when still (assumed)")),
+        "the healthy knee's passive parts and short-range stiffness, on a typically developing child's "
+        "pendulum test (TD5) and healthy adults' published R1 and swing count; the tutorial child, healthy "
+        "too, held out as a check",
+        checks=("tutorial",), starts=256),
     "cerebral_palsy": Problem(
         "cerebral_palsy", ("cp1_right",),
-        (Free("motoneuron.gain", "scale", 0.2, 5.0, 1.0, "McPherson et al. 2019 (raised reflex gain)"),
-         Free("motoneuron.threshold", "scale", 0.1, 3.0, 1.0, "Powers et al. 1989 (lowered threshold)"),
-         Free("motoneuron.tone", "shift", -0.03, 0.08, 0.0, "De Groote et al. 2018 (raised tone)"),
-         Free("limb.damping", "scale", 0.3, 5.0, 1.0, DE_VLUGT),
+        (Free("motoneuron.gain", "scale", 0.1, 10.0, 1.0, "McPherson et al. 2019 (raised reflex gain)"),
+         Free("motoneuron.threshold", "scale", 0.2, 5.0, 1.0, "Powers et al. 1989 (lowered threshold)"),
+         Free("limb.baseline_torque", "scale", 0.3, 6.0, 1.0, "De Groote et al. 2018 (raised tone)"),
+         Free("limb.damping", "shift", 0.0, 1.0, 0.0, DE_VLUGT),
+         Free("limb.stiffness", "shift", 0.0, 10.0, 0.0, DE_VLUGT),
+         Free("limb.srs_torque_ratio", "scale", 0.1, 2.0, 1.0, "De Groote et al. 2018 (short-range stiffness)"),
          Free("antagonist_geometry.optimal_angle", "shift", -0.3, 0.3, 0.0,
-              "van der Krogt et al. 2016 (shortened hamstrings)")),
-        "cerebral palsy at severity 0.7 on top of the preset, on the spastic knee of CP1"),
+              "van der Krogt et al. 2016 (hamstring length)")),
+        "cerebral palsy at severity 0.7 on top of the preset, on the spastic knee of CP1",
+        starts=1024, restarts=8),
 }
 
 
-def run_problem(name: str, data_dir: str | Path, *, max_evaluations: int = 400, progress=None) -> Calibration:
+def run_problem(name: str, data_dir: str | Path, *, max_evaluations: int = 400, seed: int = 0,
+                progress=None) -> Calibration:
     """Run one of :data:`PROBLEMS` against the recordings in ``data_dir`` (``../shared/data``)."""
     if name not in PROBLEMS:
         raise ParameterError(describe("calibration", f"one of {', '.join(PROBLEMS)}", repr(name)))
@@ -389,4 +494,134 @@ def run_problem(name: str, data_dir: str | Path, *, max_evaluations: int = 400, 
         raise RecordingError(describe(f"`{data_dir}`", "the folder of public recordings (../shared/data)",
                                       "no such folder"))
     problem = PROBLEMS[name]
-    return calibrate(problem.models(data_dir), problem.free, max_evaluations=max_evaluations, progress=progress)
+    models = problem.models(data_dir)
+    runs = [calibrate(models, problem.free, max_evaluations=max_evaluations,
+                      starts=min(problem.starts, max_evaluations // 2), seed=seed + k, progress=progress)
+            for k in range(problem.restarts)]
+    result = min(runs, key=lambda run: run.cost_after)
+    result = dataclasses.replace(result, evaluations=sum(run.evaluations for run in runs))
+    if not problem.checks:
+        return result
+    checks = [compare(name, with_sizes(params, problem.free, [result.sizes[f.path] for f in problem.free]), trial)
+              for name, (params, trial) in problem.models(data_dir, problem.checks).items()]
+    return dataclasses.replace(result, checks=tuple(checks))
+
+
+PRESETS_MODULE = Path(__file__).with_name("calibrated.py")
+"""The generated module of calibrated preset values (:func:`write_presets`), read by the presets."""
+SECTIONS = {"healthy_knee": "HEALTHY_KNEE", "cerebral_palsy": "CEREBRAL_PALSY_KNEE"}
+"""Which dictionary of :data:`PRESETS_MODULE` each calibration writes."""
+GRAVITY_SHIFTED = ("limb.damping", "limb.stiffness")
+"""Condition changes of passive joint moments written in units of the limb's gravity moment
+(``m g l_c``), so that they scale with the subject (:class:`myoreflex.conditions.Change`)."""
+
+
+def _subject_model(name: str, data_dir: Path):
+    problem = PROBLEMS[name]
+    key = problem.recordings[0]
+    recording = RECORDINGS[key] if key in RECORDINGS else PUBLISHED[key]
+    params = next(iter(problem.models(data_dir, problem.recordings[:1]).values()))[0]
+    return recording, params
+
+
+def preset_values(name: str, result: Calibration, data_dir: str | Path) -> dict[str, float]:
+    """The reference adult's healthy preset values (75 kg, 1.75 m) that the ``healthy_knee`` sizes give.
+
+    The sizes were fitted at the recording's subject (a child): a size-free parameter carries over as
+    it is; a scaled one (:data:`myoreflex.subjects.SCALED_PATHS`) is carried back to the adult by its
+    size scale, ``adult = adult_now + (subject_new - subject_now) / scale`` (exact for a multiplier).
+    """
+    from myoreflex.model import default_params
+    from myoreflex.params import get_param
+    from myoreflex.subjects import SCALED_PATHS, size_scales
+
+    problem = PROBLEMS[name]
+    recording, params = _subject_model(name, Path(data_dir))
+    scales = size_scales(recording.subject(Path(data_dir)))
+    fitted = with_sizes(params, problem.free, [result.sizes[f.path] for f in problem.free])
+    adult = default_params("knee")
+    values = {}
+    for f in problem.free:
+        kind = next((kind for kind, paths in SCALED_PATHS.items() if f.path in paths), None)
+        scale = 1.0 if kind is None else scales[kind]
+        now = float(get_param(params, f.path))
+        values[f.path] = float(get_param(adult, f.path)) + (float(get_param(fitted, f.path)) - now) / scale
+    return values
+
+
+def condition_sizes(name: str, result: Calibration, data_dir: str | Path) -> dict[str, tuple[str, float]]:
+    """The knee's own condition changes at severity 1 that the ``cerebral_palsy`` sizes give.
+
+    The sizes act on the condition at the recording's severity ``s`` (weight ``w = w(s)``,
+    :func:`myoreflex.conditions.severity_weight`) on top of the knee's current own change of each
+    parameter (multiplier ``m``, shift ``d``); composed, the change at severity 1 becomes
+    ``m' = 1 + (k (1 + w (m - 1)) - 1) / w`` for a size ``k`` and ``d' = d + delta / w`` for a shift
+    ``delta`` (damping and stiffness in units of the subject's ``m g l_c``, :data:`GRAVITY_SHIFTED`).
+    """
+    from myoreflex.calibrated import CEREBRAL_PALSY_KNEE
+    from myoreflex.conditions import severity_weight
+    from myoreflex.units import GRAVITY
+
+    recording, params = _subject_model(name, Path(data_dir))
+    weight = severity_weight(recording.severity)
+    gravity_moment = float(params.limb.mass * GRAVITY * params.limb.com_distance)
+    sizes = {}
+    for f in PROBLEMS[name].free:
+        size = result.sizes[f.path]
+        if f.kind == "scale":
+            current = CEREBRAL_PALSY_KNEE.get(f.path, ("scale", 1.0))[1]
+            # a multiplier stays >= 0 at severity 1 (a scale linear in w cannot shrink faster)
+            sizes[f.path] = ("scale", max(1.0 + (size * (1.0 + weight * (current - 1.0)) - 1.0) / weight, 0.0))
+        else:
+            kind = "gravity_shift" if f.path in GRAVITY_SHIFTED else "shift"
+            unit = gravity_moment if kind == "gravity_shift" else 1.0
+            sizes[f.path] = (kind, CEREBRAL_PALSY_KNEE.get(f.path, (kind, 0.0))[1] + size / (weight * unit))
+    return sizes
+
+
+def write_presets(name: str, result: Calibration, data_dir: str | Path, path: Path = PRESETS_MODULE,
+                  when: str | None = None) -> Path:
+    """Write a calibration's preset values into the module the presets read (:data:`PRESETS_MODULE`):
+    ``healthy_knee`` the healthy knee's adult values, ``cerebral_palsy`` the knee's own
+    cerebral-palsy changes at severity 1; atomically, each with what it was fitted to and how well."""
+    import datetime
+
+    from myoreflex import calibrated
+    from myoreflex.io.results import atomic_path
+
+    if name not in SECTIONS:
+        raise ParameterError(describe("--write-presets", f"one of the calibrations {', '.join(SECTIONS)}", repr(name)))
+    values = preset_values(name, result, data_dir) if name == "healthy_knee" else condition_sizes(name, result, data_dir)
+    if name == "healthy_knee" and any(not key.startswith("limb.") for key in values):
+        raise ParameterError(describe("calibrated presets", "limb parameters only (the knee preset reads limb.*)",
+                                      sorted(values)))
+    when = when or datetime.date.today().isoformat()
+    matched = "; ".join(f"{c.recording} {sum(abs(e) <= 1.0 for e in c.errors.values())} of {len(c.errors)}"
+                        for c in result.after + result.checks)
+    provenance = dict(calibrated.PROVENANCE)
+    provenance[name] = (f"{when}: {PROBLEMS[name].what}. Measures within tolerance: {matched}. Cost "
+                        f"{result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} simulations; "
+                        f"not determined: {', '.join(result.not_determined) or 'none'}; at a bound: "
+                        f"{', '.join(result.at_bound) or 'none'}.")
+    sections = {section: getattr(calibrated, section) for section in SECTIONS.values()}
+    sections[SECTIONS[name]] = values
+    lines = [
+        '"""Calibrated preset values. GENERATED by ``myoreflex calibrate PROBLEM --write-presets``',
+        "(myoreflex.calibration); do not edit by hand, rerun the calibration.",
+        "",
+        "HEALTHY_KNEE: the healthy knee's passive parts and short-range stiffness for the 75 kg, 1.75 m",
+        "reference adult (myoreflex.model's knee preset). CEREBRAL_PALSY_KNEE: the knee's own cerebral-palsy",
+        "changes at severity 1, ``path: (kind, size)`` (myoreflex.conditions). PROVENANCE: what each was",
+        "fitted to and how well.",
+        '"""',
+        "",
+        "PROVENANCE = {",
+        *(f"    {key!r}: {text!r}," for key, text in provenance.items()),
+        "}",
+        "",
+    ]
+    for section, entries in sections.items():
+        lines += [f"{section} = {{", *(f"    {key!r}: {value!r}," for key, value in entries.items()), "}", ""]
+    with atomic_path(path) as temporary:
+        temporary.write_text("\n".join(lines))
+    return path

@@ -35,10 +35,11 @@ import dataclasses
 
 import numpy as np
 
+from myoreflex.calibrated import CEREBRAL_PALSY_KNEE
 from myoreflex.errors import ParameterError, describe
 from myoreflex.model import ReflexParams
 from myoreflex.params import get_param, has_param, with_overrides
-from myoreflex.units import DEG
+from myoreflex.units import DEG, GRAVITY
 
 SHEEAN = "Sheean 2002; Li & Francisco 2015 (loss of dorsal reticulospinal inhibition after cortical/capsular lesions)"
 POWERS = "Powers, Campbell & Rymer 1989 Ann Neurol 25:32 (reduced stretch-reflex threshold)"
@@ -71,18 +72,38 @@ def severity_weight(severity: float) -> float:
 
 @dataclasses.dataclass(frozen=True)
 class Change:
-    """One parameter change at severity 1: ``scale`` (multiplier) or ``shift`` (additive, SI)."""
+    """One parameter change at severity 1: ``scale`` (multiplier), ``shift`` (additive, SI) or
+    ``gravity_shift`` (additive, in units of the limb's gravity moment ``m g l_c``, so that a
+    child's joint changes in proportion to its size); at the ``joints`` named (None: every joint)."""
 
     path: str
     source: str
     scale: float | None = None
     shift: float | None = None
+    gravity_shift: float | None = None
+    joints: tuple[str, ...] | None = None
 
-    def apply(self, value, severity: float):
+    def apply(self, value, severity: float, params: ReflexParams | None = None):
         weight = severity_weight(severity)
         if self.scale is not None:
             return value * (1.0 + weight * (self.scale - 1.0))
+        if self.gravity_shift is not None:
+            limb = params.limb
+            return value + weight * self.gravity_shift * limb.mass * GRAVITY * limb.com_distance
         return value + weight * self.shift
+
+    def applies_to(self, params: ReflexParams) -> bool:
+        return (self.joints is None or params.joint in self.joints) and has_param(params, self.path)
+
+    def describe(self) -> str:
+        if self.scale is not None:
+            how = f"x{self.scale:.3g}"
+        elif self.gravity_shift is not None:
+            how = f"{self.gravity_shift:+.3g} m g l_c"
+        else:
+            how = f"{self.shift:+.3g}"
+        where = "" if self.joints is None else f" (at the {', '.join(self.joints)})"
+        return f"{self.path} {how} at severity 1{where}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,8 +151,17 @@ _STIFFER_TISSUE = (
     Change("agonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),
     Change("antagonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),
     Change("limb.damping", DE_VLUGT, scale=2.2),
+    # With the calibrated knee changes adopted (myoreflex.calibrated), the knee's tone becomes its
+    # baseline torque (De Groote et al. 2018) and this shift is to leave the knee (joints=...): a raised
+    # resting activation also raises short-range stiffness, which CP1's pendulum does not show.
     Change("motoneuron.tone", DE_GROOTE_2018, shift=0.032),
 )
+CALIBRATED_CP = "calibrated on CP1's spastic knee pendulum (myoreflex.calibration; generated into myoreflex.calibrated)"
+_CALIBRATED_KNEE = tuple(
+    Change(path, CALIBRATED_CP, joints=("knee",), **{kind: value}) for path, (kind, value) in CEREBRAL_PALSY_KNEE.items()
+)
+"""The cerebral-palsy changes of the knee calibrated on CP1's spastic pendulum, on top of the shared
+ones (a scale composes with a shared scale of the same parameter)."""
 
 
 def _spinal_release(reciprocal_scale: float, pic_shift: float) -> tuple[Change, ...]:
@@ -175,7 +205,8 @@ CONDITIONS: dict[str, Condition] = {
             # without it severity 0.7 gives R2n 0.76, 4 flexion peaks and a first period of
             # 0.86 s, the spastic CP trace's values (ANCHORS 4.3, CP1 right).
             Change("antagonist_geometry.optimal_angle", KROGT, shift=5 * DEG),
-        ),
+        )
+        + _CALIBRATED_KNEE,
         FUSIMOTOR_HYPOTHESIS,
     ),
 }
@@ -218,7 +249,10 @@ def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor
     severity = _check_severity(severity)
     if severity.ndim == 0:
         severity = float(severity)
-    overrides = {c.path: c.apply(get_param(params, c.path), severity) for c in changes if has_param(params, c.path)}
+    overrides = {}
+    for c in changes:  # two changes of one path (a shared one and a joint's own) compose
+        if c.applies_to(params):
+            overrides[c.path] = c.apply(overrides.get(c.path, get_param(params, c.path)), severity, params)
     return with_overrides(params, overrides)
 
 
@@ -255,6 +289,5 @@ def describe_condition(condition: str) -> str:
     lines = [f"{c.name}: {c.lesion}"]
     for label, changes in (("", c.changes), ("hypothesis (fusimotor=True): ", c.fusimotor)):
         for change in changes:
-            how = f"x{change.scale:g}" if change.scale is not None else f"{change.shift:+g}"
-            lines.append(f"  {label}{change.path} {how} at severity 1  [{change.source}]")
+            lines.append(f"  {label}{change.describe()}  [{change.source}]")
     return "\n".join(lines)

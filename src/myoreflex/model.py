@@ -61,6 +61,7 @@ import jax
 import jax.numpy as jnp
 
 from myoreflex.arrays import stack
+from myoreflex.calibrated import HEALTHY_KNEE
 from myoreflex.errors import ParameterError, describe
 from myoreflex.params import check_choices, check_parts, choice, param, part_classes, recast
 from myoreflex.physiology import limb as limb_mod
@@ -341,7 +342,9 @@ _JOINT_TABLE = {
         # Rehabil Med 20:28, 50 adults) and 16.4 +- 1.6 ms (Kim et al. 1997 ibid. 21:310, 48 adults),
         # shorter adults; about 20 ms in ANCHORS 3.8 (unverified): 18 ms at 1.75 m.
         loop_delay=0.018,
-        limb=dict(neutral_angle=80 * DEG),
+        # Damping, stiffness, baseline torque and short-range stiffness: calibrated on a typically
+        # developing child's pendulum test (myoreflex.calibration, generated into myoreflex.calibrated).
+        limb=dict(neutral_angle=80 * DEG, **{path.removeprefix("limb."): value for path, value in HEALTHY_KNEE.items()}),
     ),
     "elbow": dict(
         names=("elbow_flexors", "elbow_extensors"),
@@ -565,6 +568,7 @@ class LoopState(eqx.Module):
     feedback: object
     previous_force: jax.Array  # (2,) normalised tendon force at the last step, for dF/dt
     previous_stiffness: jax.Array  # (2,) musculotendon stiffness at the last step (N/m), for the limb
+    short_range: limb_mod.ShortRangeState  # the muscles' short-range bonds at the joint (thixotropy)
 
 
 class Observation(eqx.Module):
@@ -676,8 +680,27 @@ REST_PASSES = 3
 """Fixed-point passes of :func:`initial_state` (tone, then tone plus the resting feedback drive)."""
 
 
-def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
+def tone_torque(active_fibre_force, activation, tone, muscles: MuscleParams, geometry: MuscleGeometry):
+    """The tonic joint torque that short-range stiffness scales with (N m, >= 0): the share of each
+    muscle's active fibre force that its resting tone drives (``tone / activation`` of it), along
+    its tendon, times its moment arm, summed over both muscles.
+
+    Short-range stiffness grows with the attached cross-bridges, hence with active force (Cui et al.
+    2008); De Groote et al. 2018 scaled it with the muscles' tone, and so does the model: the bonds of
+    a muscle held still at its tone. A reflex burst's cross-bridges cycle while the joint moves and
+    are not counted (with them a spastic leg locked at its release angle). The limb's baseline torque,
+    a constant moment without cross-bridges in the model, does not count either
+    (:func:`myoreflex.physiology.limb.short_range_step`)."""
+    tonic = jnp.minimum(tone / jnp.maximum(activation, 1e-12), 1.0)
+    along = active_fibre_force * tonic * jnp.cos(muscles.pennation_at_optimal)
+    return jnp.sum(geometry.moment_arm * along, axis=0)
+
+
+def initial_state(params: ReflexParams, angle, dt: float, short_range_bound=1.0) -> LoopState:
     """The loop at rest at ``angle``: muscles, receptors and feedback in equilibrium, buffers filled.
+
+    ``short_range_bound``: the fraction of the muscles' short-range bonds attached at the start (1
+    after the limb was held still, the usual start; 0 right after it was moved).
 
     The resting excitation is the tone plus the feedback's resting drive (a pool just below its
     threshold still gives the softplus tail of its curve): a first pass at the tone alone finds that
@@ -713,6 +736,9 @@ def initial_state(params: ReflexParams, angle, dt: float) -> LoopState:
             feedback=feedback,
             previous_force=force_norm,
             previous_stiffness=out.stiffness,
+            short_range=limb_mod.short_range_rest(
+                angle, tone_torque(out.active_fibre_force, out.activation, tone, muscles, geometry), short_range_bound,
+                params.limb),
         )
 
     state = at_rest(stack([tone, tone]))
@@ -785,11 +811,11 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
         # over the step the torque is tau(q) - K_i dt w+, so w+ = (w + dt a) / (1 + dt^2 K_i / I).
         # Physiological swings stay far below (the presets' pendulums reach K = 16-27 N m/rad, the
         # knee's I / dt^2 is about 7000 N m/rad at 8 ms), so they run the plain explicit update.
-        torque_now = muscle_torque(state.previous_force * muscles.max_isometric_force, geometry)
+        torque_now = muscle_torque(state.previous_force * muscles.max_isometric_force, geometry) + state.short_range.torque
         acceleration = limb_mod.angular_acceleration(
             state.angle, state.angular_velocity, torque_now, lp, gravity_scale
         )
-        joint_stiffness = jnp.sum(geometry.moment_arm**2 * state.previous_stiffness, axis=0)
+        joint_stiffness = jnp.sum(geometry.moment_arm**2 * state.previous_stiffness, axis=0) + state.short_range.stiffness
         implicit = jnp.maximum(joint_stiffness * (dt * dt) / lp.inertia - 1.0, 0.0)
         angular_velocity = (state.angular_velocity + dt * acceleration) / (1.0 + implicit)
         angle = state.angle + dt * angular_velocity
@@ -798,7 +824,10 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     muscle_state, out = jax.vmap(muscle_step, in_axes=(0, 0, 0, 0, None))(state.muscle, excitation, lmt, muscles, dt)
     force = out.tendon_force
     force_norm = force / muscles.max_isometric_force
-    torque_muscles = muscle_torque(force, geometry)
+    short_range = limb_mod.short_range_step(
+        state.short_range, angle, angular_velocity,
+        tone_torque(out.active_fibre_force, out.activation, params.motoneuron.tone, muscles, geometry), lp, dt)
+    torque_muscles = muscle_torque(force, geometry) + short_range.torque
 
     # 3. Receptors.
     spindle_state, ia, ii = params.spindle.step(
@@ -825,7 +854,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
         torque = torque_muscles
 
     new_state = LoopState(angle, angular_velocity, muscle_state, spindle_state, gto_state, feedback, force_norm,
-                          out.stiffness)
+                          out.stiffness, short_range)
     observation = Observation(angle, angular_velocity, torque, excitation, muscle_state.activation, force, ia, ii, ib,
                               out.fibre_length_norm)
     return new_state, observation

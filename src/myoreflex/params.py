@@ -189,6 +189,18 @@ def _field(tree: eqx.Module, path: str) -> dataclasses.Field:
     return next(field for field in dataclasses.fields(parent) if field.name == name)
 
 
+def bounds_of(tree: eqx.Module, path: str) -> tuple[float, float]:
+    """The declared bounds of the parameter at ``path`` (:func:`param`).
+
+    Examples
+    --------
+    >>> from myoreflex.model import default_params
+    >>> bounds_of(default_params("knee"), "limb.damping")
+    (0.0, 5.0)
+    """
+    return _field(tree, path).metadata["bounds"]
+
+
 def _replace_at(tree: eqx.Module, names: Sequence[str], value: Any) -> eqx.Module:
     """A copy of ``tree`` with the field at ``names`` (a split dotted path) replaced."""
     head, *rest = names

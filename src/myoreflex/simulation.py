@@ -98,13 +98,16 @@ class Drive:
 
     ``kinematics`` is None for a free swing, or a function ``t -> (q, q', q'')`` evaluated on the
     step grid (NumPy, outside jit). ``gravity_scale`` is 1 for a vertical swing and 0 for a
-    movement in the horizontal plane.
+    movement in the horizontal plane. ``short_range_bound`` is the fraction of the muscles'
+    short-range bonds attached at the start: 1 after the limb was held still (the usual start), 0
+    right after it was moved (thixotropy, :func:`myoreflex.physiology.limb.short_range_step`).
     """
 
     initial_angle: float
     duration: float
     gravity_scale: float = 1.0
     kinematics: object = None
+    short_range_bound: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -254,7 +257,8 @@ def _checked(obs: model.Observation, arms) -> jax.Array:
 
 
 def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribed: bool,
-             gravity_scale: float = 1.0, record_every: int = 1, batched: bool = False, check: bool = False):
+             gravity_scale: float = 1.0, record_every: int = 1, batched: bool = False, check: bool = False,
+             short_range_bound=1.0):
     """The reflex loop from rest at ``initial_angle`` through ``kinematics``, traceable (jit/vmap/grad).
 
     ``kinematics`` is ``(q, q', q'')``, three arrays over the steps ``dt, 2 dt, ...`` (the
@@ -271,6 +275,8 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
     the blocks (of ``block`` steps, :func:`_scan_blocks`) that ended with every maximum inside its
     limit. The maxima only grow, so the first step outside lies in the block after them: counted
     per block rather than per step, which keeps the check to a maximum per quantity and step.
+
+    ``short_range_bound``: the short-range bonds attached at the start (:class:`Drive`).
     """
     n_buffer = model.buffer_length(dt)
     n_steps = kinematics[0].shape[0]
@@ -294,7 +300,8 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
     # A batch broadcasts (2, batch) per-muscle arrays against (batch,) parameters on purpose.
     with jax.numpy_rank_promotion("allow" if batched else jax.config.jax_numpy_rank_promotion):
         seen = (jnp.full(limit.shape, -jnp.inf), jnp.zeros(limit.shape[1:], dtype=jnp.int32)) if check else ()
-        carry = (model.initial_state(params, initial_angle, dt), jnp.asarray(1, dtype=jnp.int32), seen)
+        carry = (model.initial_state(params, initial_angle, dt, short_range_bound), jnp.asarray(1, dtype=jnp.int32),
+                 seen)
         n_records = n_steps // record_every
         (_, _, seen), outputs = _scan_blocks(one, carry, tuple(kinematics), n_records, record_every,
                                              calm_blocks if check else None)
@@ -309,10 +316,10 @@ def _compiled(record_every: int, dt: float, prescribed: bool, gravity_scale: flo
     def observe(obs):
         return tuple(getattr(obs, CHANNELS[name][0]) for name in record)
 
-    def run(params, initial_angle, kinematics):
+    def run(params, initial_angle, short_range_bound, kinematics):
         outputs, (peak, calm, limit, _) = run_loop(
             params, initial_angle, kinematics, dt, observe, prescribed=prescribed, gravity_scale=gravity_scale,
-            record_every=record_every, batched=batched, check=True)
+            record_every=record_every, batched=batched, check=True, short_range_bound=short_range_bound)
 
         def member_finite(o):  # per batch member (axis 1 of a time-first output)
             axes = tuple(a for a in range(o.ndim) if a != 1) if batched else None
@@ -523,7 +530,7 @@ def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batch
         check_kinematics(protocol.name, params.joint, drive.initial_angle, kinematics, dt)
     run = _compiled(int(record_every), float(dt), drive.kinematics is not None, float(drive.gravity_scale),
                     record, batched)
-    inputs = (np.asarray(drive.initial_angle, dtype=float), kinematics)
+    inputs = (np.asarray(drive.initial_angle, dtype=float), np.asarray(drive.short_range_bound, dtype=float), kinematics)
     meta = {"source": "myoreflex simulation", "protocol": protocol.name, "joint": params.joint, "dt_s": float(dt),
             "rate_hz": 1.0 / (record_every * dt), **protocol.metadata(), **(metadata or {})}
     return _Prepared(run, inputs, time, record, float(dt), meta, int(record_every), n_steps)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from myoreflex.cohort import engine as cohort
 from myoreflex.cli import app
+from myoreflex.cohort import engine as cohort
 from myoreflex.cohort import read_results
 from myoreflex.conditions import apply_condition
 from myoreflex.fit import synthetic_stretches

@@ -18,7 +18,11 @@ def calibrate(
     data: Annotated[Path, typer.Option(help="folder of the public recordings (../shared/data)")] = Path("../shared/data"),
     max_evaluations: Annotated[int, typer.Option(help="most simulations per recording set",
                                                  callback=number(10, 100_000, integer=True))] = 400,
+    seed: Annotated[int, typer.Option(help="seed of the quasi-random starts",
+                                      callback=number(0, 2**31 - 1, integer=True))] = 0,
     out: Annotated[Optional[Path], typer.Option(help="write the result as JSON")] = None,
+    write_presets: Annotated[bool, typer.Option(
+        help="write the calibrated values into the presets (myoreflex/calibrated.py)")] = False,
 ):
     """Fit a preset's sizes so that the model of each recording matches it on every pendulum measure
     (R1, R2n, first-swing excursion, plateau, swings, peak velocity, its time, period); print the
@@ -29,8 +33,8 @@ def calibrate(
         from myoreflex.io.results import JSON_SUFFIXES
 
         check_output(out, "--out", suffixes=JSON_SUFFIXES)
-    with typer.progressbar(length=max_evaluations, label="simulations", file=None) as bar:
-        result = run(lambda: run_problem(problem, data, max_evaluations=max_evaluations,
+    with typer.progressbar(length=max_evaluations * PROBLEMS[problem].restarts, label="simulations", file=None) as bar:
+        result = run(lambda: run_problem(problem, data, max_evaluations=max_evaluations, seed=seed,
                                          progress=lambda done, cost: bar.update(1)))
     typer.echo(f"{problem}: {PROBLEMS[problem].what}")
     typer.echo(f"cost {result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} simulations")
@@ -39,6 +43,13 @@ def calibrate(
         flag += "  AT ITS BOUND" if f.path in result.at_bound else ""
         typer.echo(f"  {f.path:42s} {f.kind} {result.sizes[f.path]:.4g}{flag}")
     typer.echo(table(result.after))
+    if result.checks:
+        typer.echo("held out (not fitted):")
+        typer.echo(table(result.checks))
+    if write_presets:
+        from myoreflex.calibration import write_presets as write
+
+        typer.echo(f"presets written to {run(lambda: write(problem, result, data))}")
     if out is not None:
         from myoreflex.io.results import atomic_path
 

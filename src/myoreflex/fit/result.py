@@ -145,8 +145,8 @@ class FitResult:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
 
         ``rmse_deg`` is null for a stretch fit (the angle is prescribed), which adds ``rmse_nm``
-        (the torque RMSE, N m). A fit with warnings adds ``warnings``: the failed quality gates of a
-        lenient fit and the parameters the data do not identify. Added keys: ``identified``
+        (the torque RMSE, N m). ``warnings`` (always there, empty when none): the failed quality gates of
+        a lenient fit and the parameters the data do not identify. Added keys: ``identified``
         (free parameter -> bool) and ``identification`` (the reasons), ``convergence`` (the tests
         behind ``converged``), ``quality`` and ``quality_rule`` when the model grades its fit,
         ``profiles`` when profiles were computed.
@@ -157,8 +157,7 @@ class FitResult:
             "rmse_deg": None if self.rmse_deg is None else float(self.rmse_deg),
             "converged": bool(self.converged),
         }
-        if self.warnings:
-            out["warnings"] = list(self.warnings)
+        out["warnings"] = list(self.warnings)
         if self.rmse_nm is not None:
             out["rmse_nm"] = float(self.rmse_nm)
         if self.identified:

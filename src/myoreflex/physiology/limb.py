@@ -45,6 +45,7 @@ BODY_MASS_BOUNDS_KG = (10.0, 250.0)
 pounds and grams. The one declaration: presets, fits, cohorts and the command line read it."""
 HEIGHT_BOUNDS_M = (0.8, 2.3)
 """Body height accepted wherever a person is given (m); it catches centimetres and inches."""
+DE_GROOTE_2017 = "De Groote, Allen & Ting 2017 J Biomech 55:71 (from Cui et al. 2008 J Biomech 41:1945)"
 ANDERSON = "Anderson 1999 PhD thesis Table G.2, as used in Falisse et al. 2019 (PassiveMomentsData.m)"
 LIMIT_TORQUE_BOUNDS = (0.0, 40.0)
 """Bounds of the range-limit torques ``limit_*_torque`` (N m): Anderson's adult knee values (6.09 and
@@ -175,6 +176,28 @@ class LimbParams(eqx.Module):
         bounds=(-20.0, 20.0),
         source="De Groote et al. 2018: constant baseline torque T_b (0 here: tone comes from the muscles)",
     )
+    srs_torque_ratio: float = param(
+        0.0, unit="1", bounds=(0.0, 3.0),
+        source="0: off in the presets (opt-in; not yet calibrated with the conditions). " + DE_GROOTE_2017 +
+        ": short-range stiffness 280 F / l_opt up to 5.7e-3 l_opt, a force rise of 1.6 F per unit tonic "
+        "force, the value to set to turn it on (module notes)",
+    )
+    srs_elastic_limit: float = param(
+        0.0185, unit="rad", bounds=(1e-3, 0.35),
+        source=DE_GROOTE_2017 + ": elastic limit 5.7e-3 l_opt, as a joint angle 5.7e-3 x 0.13 m (vasti l_opt) / "
+        "0.04 m (moment arm), tendon taken rigid as in De Groote et al. 2018's pendulum",
+    )
+    srs_recovery_time: float = param(
+        2.0, unit="s", bounds=(0.05, 30.0),
+        source="thixotropy (Lakie & Robson 1988 Q J Exp Physiol 73:487; Proske, Morgan & Gregory 1993 Prog "
+        "Neurobiol 41:705): resting stiffness returns within seconds of stillness; the time constant is an "
+        "assumption (module notes)",
+    )
+    srs_still_speed: float = param(
+        0.1, unit="rad/s", bounds=(0.005, 5.0),
+        source="thixotropy: bonds re-form in a muscle held still (Proske et al. 1993); about 6 deg/s, an "
+        "assumption (module notes)",
+    )
     limit_low_torque: float = param(6.09, unit="N m", bounds=LIMIT_TORQUE_BOUNDS, source=ANDERSON + ", knee k1")
     limit_low_slope: float = param(33.94, unit="1/rad", bounds=(1.0, 50.0), source=ANDERSON + ", knee k2")
     limit_low_angle: float = param(-0.13, unit="rad", bounds=(-3.2, 1.0), source=ANDERSON + ", knee theta2")
@@ -257,6 +280,80 @@ def passive_torque(angle, angular_velocity, params: LimbParams):
         - params.baseline_torque
         + limits
     )
+
+
+class ShortRangeState(eqx.Module):
+    """The muscles' short-range bonds: ``anchor`` (rad), the joint angle at which the attached bonds
+    are unstretched; ``bound`` (1), the attached fraction (1 after a still hold); ``torque`` (N m, in
+    +q) and ``stiffness`` (N m/rad, its elastic slope) at the end of the last step."""
+
+    anchor: jax.Array
+    bound: jax.Array
+    torque: jax.Array
+    stiffness: jax.Array
+
+
+def short_range_stiffness(tone_torque, bound, params: LimbParams):
+    """Elastic slope of the short-range bonds (N m/rad): ``k = r_SRS T_tone s / theta_c``."""
+    return params.srs_torque_ratio * tone_torque * bound / params.srs_elastic_limit
+
+
+def short_range_rest(angle, tone_torque, bound, params: LimbParams) -> ShortRangeState:
+    """Bonds at rest at ``angle``: unstretched, ``bound`` of them attached (1 after a still hold,
+    0 right after the limb was moved)."""
+    bound = jnp.broadcast_to(jnp.asarray(bound, dtype=float), jnp.shape(angle))
+    return ShortRangeState(angle, bound, jnp.zeros_like(angle), short_range_stiffness(tone_torque, bound, params))
+
+
+def short_range_step(state: ShortRangeState, angle, angular_velocity, tone_torque, params: LimbParams,
+                     dt) -> ShortRangeState:
+    """Advance the short-range bonds to the joint angle at the end of a step (thixotropy).
+
+    Notes
+    -----
+    Short-range stiffness (SRS) is the stiff elastic response of attached cross-bridges to a small
+    stretch, proportional to the active force: ``k = 280 F / l_opt`` up to a stretch of 5.7e-3 l_opt,
+    where the bonds give (De Groote, Allen & Ting 2017, from Cui et al. 2008; Rack & Westbury 1974).
+    At the joint, as in De Groote et al. 2018's pendulum, it is a torque scaled by the tonic torque
+    ``T_tone``, here the muscles' active torque (:func:`myoreflex.model.tone_torque`)::
+
+        T_SRS = -r_SRS T_tone s clip(q - q_a, -theta_c, theta_c) / theta_c
+
+    with ``r_SRS = 280 x 5.7e-3 = 1.6`` (the force rise at the elastic limit per unit active force)
+    and ``theta_c`` the elastic limit as a joint angle. Past the limit the bonds slip: the anchor
+    ``q_a`` follows the joint at ``theta_c`` behind it and the attached fraction ``s`` falls by
+    ``exp(-slip / theta_c)`` (bonds torn by the slip). While the joint is still the bonds re-form,
+    ``1 - s`` decaying with the recovery time ``tau`` times ``exp(-(q' / w_s)^2)`` (only a joint
+    nearly still, below about ``w_s``, re-forms them), at the joint's current angle. So a muscle
+    held still is stiff for its first degree of movement and slack after moving: thixotropy
+    (Lakie & Robson 1988; Proske et al. 1993), which makes the pendulum's first swing depend on
+    whether the leg was held or moved before the release (Willaert et al. 2020 Front Bioeng
+    Biotechnol 8:920; tests/test_short_range.py). The slip dissipates energy, a friction that
+    stops small late swings (Lin & Rymer 1991: passive swings need amplitude-dependent damping).
+
+    Examples
+    --------
+    >>> p = LimbParams(srs_torque_ratio=1.6)                      # De Groote et al. 2017
+    >>> rest = short_range_rest(0.0, 5.0, 1.0, p)
+    >>> held = short_range_step(rest, 0.01, 0.0, 5.0, p, 0.008)     # within the elastic limit
+    >>> round(float(held.torque), 2), round(float(held.bound), 3)
+    (-4.32, 1.0)
+    >>> moved = short_range_step(held, 0.2, 0.0, 5.0, p, 0.008)     # ten limits further: torn,
+    >>> round(float(moved.bound), 4), round(float(moved.anchor), 4)  # re-forming where it is now
+    (0.004, 0.1997)
+    """
+    limit = params.srs_elastic_limit
+    stretch = angle - state.anchor
+    held = jnp.clip(stretch, -limit, limit)
+    slip = jnp.abs(stretch - held)
+    anchor = angle - held
+    bound = state.bound * jnp.exp(-slip / limit)
+    stillness = jnp.exp(-jnp.square(angular_velocity / params.srs_still_speed))
+    recovered = (1.0 - bound) * -jnp.expm1(-dt / params.srs_recovery_time) * stillness
+    total = bound + recovered
+    anchor = anchor + (angle - anchor) * recovered / jnp.maximum(total, 1e-12)
+    stiffness = short_range_stiffness(tone_torque, total, params)
+    return ShortRangeState(anchor, total, -stiffness * (angle - anchor), stiffness)
 
 
 def angular_acceleration(angle, angular_velocity, muscle_torque, params: LimbParams, gravity_scale=1.0):

@@ -48,10 +48,15 @@ class PendulumTest(Protocol):
     release_angle: float = setting(0.0, unit="rad", doc="knee flexion at release (0 = full extension)",
                                    bounds=(-0.35, 1.6))
     duration: float = setting(20.0, unit="s", doc="recorded swing after the release", bounds=(0.5, 120.0))
+    held_still: float = setting(
+        1.0, unit="1", bounds=(0.0, 1.0),
+        doc="short-range stiffness present at release: 1 when the leg was held still before it (the usual "
+            "test), 0 when it was moved up and down just before (Willaert et al. 2020's movement condition)")
 
     def drive(self, joint: str = "knee") -> Drive:
         self.check_joint(joint)
-        return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0)
+        return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0,
+                     short_range_bound=self.held_still)
 
     @classmethod
     def measure(cls, trial: Trial, *, lenient: bool = False):
