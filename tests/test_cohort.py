@@ -272,7 +272,7 @@ def test_simulate_writes_one_row_per_subject_with_status_and_provenance(referenc
     assert calls[0] == (0, N_SUBJECTS) and calls[-1] == (N_SUBJECTS, N_SUBJECTS)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
     provenance = json.loads(result.provenance.read_text())
-    assert provenance["settings"]["protocol"] == {"name": "pendulum", "release_angle": 0.0, "duration": 10.0}
+    assert provenance["settings"]["protocol"] == {"name": "pendulum", "release_angle": 0.0, "duration": 10.0, "held_still": 1.0}
     assert provenance["n_subjects"] == N_SUBJECTS and provenance["seeds"] == [7]
     assert provenance["status_counts"] == result.status_counts and provenance["scheduler"] == "in-process"
     assert not (result.table.parent / "cohort.parquet.parts").exists()  # cleaned after success

@@ -10,7 +10,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "myoreflex"
 
 LAYERS = (
-    ("errors", "units", "registry", "runtime", "params", "arrays", "fastmath"),  # under every layer
+    ("errors", "units", "registry", "runtime", "params", "arrays", "fastmath", "calibrated"),  # under every layer
     ("trial",),
     ("physiology",),
     ("model", "subjects"),  # a subject is the model's parameters for a body
