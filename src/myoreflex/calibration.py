@@ -181,21 +181,17 @@ def normalised_errors(recorded: Mapping[str, float], simulated: Mapping[str, flo
     return errors
 
 
-def simulate_like(params, trial, recorded=None):
-    """The model's pendulum measures when released from the recording's own start angle and swung
-    as long as the recording swings after its release; ``recorded``: the recording's measures, if
-    already computed.
+def pendulum_like(trial, recorded):
+    """The virtual pendulum test of a recording: released from the recording's own start angle and
+    swung as long as the recording swings after its release (``recorded``: its measures).
 
     The same length matters: a recording cut a few seconds after the release counts only the
     swings it holds and reads its plateau from its last second, so a 20 s simulation of the same leg
     would count more swings and settle nearer its true rest (R1 and R2n divide by the plateau)."""
     from myoreflex.protocols import PendulumTest
-    from myoreflex.simulation import simulate
 
-    recorded = PendulumTest.measure(trial) if recorded is None else recorded
     swing_s = float(trial.time[-1]) - float(recorded.release_time_s)
-    test = PendulumTest(release_angle=float(recorded.start_angle_deg) * DEG, duration=min(max(swing_s, 0.5), 120.0))
-    return PendulumTest.measure(simulate(params, test, throw=False), lenient=True)
+    return PendulumTest(release_angle=float(recorded.start_angle_deg) * DEG, duration=min(max(swing_s, 0.5), 120.0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -225,19 +221,17 @@ def compare(name: str, params, trial, measured=None) -> Comparison:
     """Simulate the model of one recording and compare every measure (:data:`MEASURES`);
     ``measured``: the recording's measures, if already computed."""
     from myoreflex.protocols import PendulumTest
+    from myoreflex.simulation import simulate
 
     if isinstance(trial, Published):
-        from myoreflex.simulation import simulate
-
         recorded = dict(trial.measures)
         test = PendulumTest(release_angle=trial.release_angle_deg * DEG, duration=trial.duration_s)
-        run = lambda: PendulumTest.measure(simulate(params, test, throw=False), lenient=True)  # noqa: E731
     else:
         measured = PendulumTest.measure(trial) if measured is None else measured
         recorded = {k: measured.as_dict()[k] for k in MEASURES}
-        run = lambda: simulate_like(params, trial, measured)  # noqa: E731
+        test = pendulum_like(trial, measured)
     try:
-        simulated = run().as_dict()
+        simulated = PendulumTest.measure(simulate(params, test, throw=False), lenient=True).as_dict()
     except RecordingError:  # the model's leg does not swing (held by its tone): nothing matches
         simulated = {}
     model = {k: simulated.get(k) for k in recorded}
