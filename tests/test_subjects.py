@@ -173,3 +173,33 @@ def test_subject_is_frozen_and_compares_by_value():
     with pytest.raises(dataclasses.FrozenInstanceError):
         subject.age_years = 11
     assert Subject(age_years=10) == Subject(age_years=10.0)
+
+
+def test_subject_from_an_ipsa_file_reads_its_body_at_run_time():
+    from myoreflex import datasets
+    from myoreflex.subjects import subject_from_file
+
+    body = subject_from_file(datasets.path("cp1-right-ankle-stretches"))
+    knee = subject_from_file(datasets.path("cp1-right-knee-stretches"))
+    assert (body.body_mass_kg, body.height_m) == (knee.body_mass_kg, knee.height_m)  # one child, two files
+    assert body.age_years is None and body.sex is None  # nothing else is read
+
+
+def test_subject_from_a_file_without_a_body_is_one_clear_error(tmp_path):
+    import scipy.io
+
+    from myoreflex.errors import RecordingError
+    from myoreflex.subjects import subject_from_file
+
+    csv = tmp_path / "trace.csv"
+    csv.write_text("time_s,knee_angle_deg\n0,1\n")
+    with pytest.raises(RecordingError, match=r"trace\.csv.*IPSA \.mat"):
+        subject_from_file(csv)
+    bare = tmp_path / "bare.mat"
+    scipy.io.savemat(bare, {"data": [[0.0, 1.0]]})
+    with pytest.raises(RecordingError, match=r"bare\.mat.*pinfo"):
+        subject_from_file(bare)
+    missing = tmp_path / "missing.mat"
+    scipy.io.savemat(missing, {"allsegments": {"pinfo": {"weight": -9999.0, "body_length": -9999.0}}})
+    with pytest.raises(RecordingError, match=r"missing\.mat.*body_mass_kg"):
+        subject_from_file(missing)

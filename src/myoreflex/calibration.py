@@ -57,20 +57,15 @@ TD5_AGE_YEARS = 10.0
 
 
 def ipsa_body(relative_path: str) -> Callable[[Path], tuple[float, float]]:
-    """The body (mass kg, height m) in an IPSA file's ``pinfo`` (``weight``, ``body_length``), read
-    at run time: the project never copies a participant's metadata into its files."""
+    """The body (mass kg, height m) in an IPSA file's ``pinfo``, read at run time
+    (:func:`myoreflex.subjects.subject_from_file`): the project never copies a participant's
+    metadata into its files."""
 
     def read(data_dir: Path) -> tuple[float, float]:
-        import scipy.io
+        from myoreflex.subjects import subject_from_file
 
-        path = Path(data_dir) / relative_path
-        try:
-            raw = scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False)["allsegments"]
-            pinfo = (raw[0] if hasattr(raw, "__len__") else raw).pinfo
-            return float(pinfo.weight), float(pinfo.body_length)
-        except (OSError, KeyError, AttributeError, ValueError, IndexError) as error:
-            raise RecordingError(describe(f"`{path}`", "an IPSA file whose pinfo holds weight and body_length",
-                                          f"{type(error).__name__}: {error}")) from None
+        body = subject_from_file(Path(data_dir) / relative_path)
+        return body.body_mass_kg, body.height_m
 
     return read
 

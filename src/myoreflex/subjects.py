@@ -285,6 +285,41 @@ class Subject:
         )
 
 
+def subject_from_file(path) -> Subject:
+    """The subject whose body a recording's metadata gives: a KU Leuven IPSA ``.mat`` file's
+    ``pinfo`` (``weight`` kg, ``body_length`` m), read at run time and never copied anywhere (the
+    same struct holds a birth date, which is not read).
+
+    Examples
+    --------
+    >>> from myoreflex import datasets
+    >>> body = subject_from_file(datasets.path("cp1-right-ankle-stretches"))
+    >>> 20 < body.body_mass_kg < 100 and 1.0 < body.height_m < 2.0
+    True
+    """
+    from pathlib import Path
+
+    import scipy.io
+
+    from myoreflex.errors import RecordingError
+
+    path = Path(path)
+    expected = "an IPSA .mat file whose pinfo holds weight (kg) and body_length (m)"
+    if path.suffix.lower() != ".mat":
+        raise RecordingError(describe(f"`{path.name}`", expected, f"a {path.suffix or 'suffix-less'} file"))
+    try:
+        raw = scipy.io.loadmat(path, squeeze_me=True, struct_as_record=False, variable_names=["allsegments"])
+        segments = raw["allsegments"]
+        pinfo = (segments[0] if hasattr(segments, "__len__") else segments).pinfo
+        mass, height = float(pinfo.weight), float(pinfo.body_length)
+    except (OSError, KeyError, AttributeError, ValueError, IndexError, TypeError, NotImplementedError) as error:
+        raise RecordingError(describe(f"`{path.name}`", expected, f"{type(error).__name__}: {error}")) from None
+    try:
+        return Subject(body_mass_kg=mass, height_m=height)
+    except ParameterError as error:  # -9999 and other placeholders for a missing value
+        raise RecordingError(describe(f"`{path.name}` pinfo", expected, str(error))) from None
+
+
 def size_scales(subject: Subject | None = None) -> dict[str, float]:
     """The subject's scale factors relative to :data:`REFERENCE_BODY` (module doc).
 
