@@ -232,3 +232,22 @@ def test_a_crash_of_scipys_reader_is_a_clear_error(tmp_path, monkeypatch, helper
     monkeypatch.undo()
     (trial,) = read_ipsa(path)  # a fresh helper, the real script
     assert trial.metadata["lever_arm_m"] == 0.12
+
+
+@pytest.mark.parametrize("layout", ["signature at 512", "header text only", "plain HDF5"])
+def test_an_hdf5_mat_file_points_to_v7_and_h5py(tmp_path, layout):
+    # MATLAB v7.3 files are HDF5 with a 512-byte user block (HDF5 File Format Spec 3.0, II.A)
+    path = tmp_path / "v73.mat"
+    if layout == "plain HDF5":
+        h5py = pytest.importorskip("h5py")
+        with h5py.File(path, "w") as store:
+            store["allsegments"] = [1.0, 2.0]
+    elif layout == "signature at 512":
+        path.write_bytes(b"garbled text header".ljust(512, b"\0") + b"\x89HDF\r\n\x1a\n" + bytes(512))
+    else:
+        path.write_bytes(b"MATLAB 7.3 MAT-file, Platform: GLNXA64".ljust(128, b" ") + bytes(64))
+    with pytest.raises(RecordingError) as info:
+        read_ipsa(path)
+    message = str(info.value)
+    assert "v73.mat" in message and "HDF5" in message and "'-v7'" in message and "h5py" in message
+    assert "corrupt" not in message

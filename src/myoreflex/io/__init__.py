@@ -11,14 +11,20 @@ Trial's metadata holds the standard keys of :class:`~myoreflex.trial.Trial` the 
 scale). Bad input raises :class:`~myoreflex.errors.RecordingError` naming the file, the channel and
 what was expected. Readers only read.
 
-=================  ===================================  ==========================================
-suffix             reader                               gives
-=================  ===================================  ==========================================
-``.csv``, ``.txt``  :func:`read_csv`                     one Trial
-``.mot``, ``.sto``  :func:`read_opensim`                 one Trial
-``.c3d``           :func:`read_c3d` (``c3d`` extra)     one Trial
-``.mat``           :func:`read_ipsa` (KU Leuven IPSA)   one Trial per stretch segment
-=================  ===================================  ==========================================
+===================  ===========================================  ========================================
+file name ends in    reader                                       gives
+===================  ===========================================  ========================================
+``.csv``, ``.txt``   :func:`read_csv`                             one Trial
+``.tsv``             :func:`read_csv`                             one Trial
+``_motion.tsv``      :func:`read_bids_motion` (Motion-BIDS)       one Trial (sidecars next to it)
+``_emg.edf``, .bdf   :func:`read_bids_emg` (``bids-emg`` extra)   one Trial (EMG-BIDS)
+``.mot``, ``.sto``   :func:`read_opensim`                         one Trial
+``.c3d``             :func:`read_c3d` (``c3d`` extra)             one Trial
+``.mat``             :func:`read_ipsa` (KU Leuven IPSA)           one Trial per stretch segment
+===================  ===========================================  ========================================
+
+:func:`write_bids_motion` writes a Trial as a Motion-BIDS triple that :func:`read_bids_motion`
+reads back.
 
 Units from the user
 -------------------
@@ -65,6 +71,7 @@ from pathlib import Path
 
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.io._checks import MAX_BYTES, MAX_SAMPLES, Conversion, parse_conversions
+from myoreflex.io.bids import read_bids_emg, read_bids_motion, write_bids_motion
 from myoreflex.io.c3d import read_c3d
 from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
@@ -76,12 +83,30 @@ READERS = Registry("reader", {
     ".csv": read_csv,
     ".txt": read_csv,
     ".tsv": read_csv,
+    "_motion.tsv": read_bids_motion,
+    "_emg.edf": read_bids_emg,
+    "_emg.bdf": read_bids_emg,
     ".mot": read_opensim,
     ".sto": read_opensim,
     ".c3d": read_c3d,
     ".mat": read_ipsa,
 }, error=RecordingError)
-"""The reader of each file suffix (lower case)."""
+"""The reader of each file suffix (lower case); a key that starts with ``_`` is a name ending
+(a BIDS suffix, ``_motion.tsv``) and wins over the plain suffix."""
+
+
+def reader_for(path: str | Path):
+    """The reader of a file: the longest name ending in :data:`READERS` (``_motion.tsv``), else its
+    suffix; an unknown suffix raises :class:`~myoreflex.errors.RecordingError` listing the known ones."""
+    name = Path(path).name.lower()
+    endings = sorted((key for key in READERS if key.startswith("_") and name.endswith(key)), key=len, reverse=True)
+    if endings:
+        return READERS.lookup(endings[0])
+    suffix = Path(path).suffix.lower()
+    if suffix not in READERS:
+        raise RecordingError(describe(f"`{Path(path).name}`", f"a suffix among {sorted(READERS)}",
+                                      repr(suffix or "(none)")))
+    return READERS.lookup(suffix)
 
 
 def read_trials(path: str | Path, **options) -> list[Trial]:
@@ -101,11 +126,7 @@ def read_trials(path: str | Path, **options) -> list[Trial]:
     ['N m']
     """
     name = Path(path).name
-    suffix = Path(path).suffix.lower()
-    if suffix not in READERS:
-        raise RecordingError(describe(f"`{name}`", f"a suffix among {sorted(READERS)}",
-                                      repr(suffix or "(none)")))
-    reader = READERS.lookup(suffix)
+    reader = reader_for(path)
     taken = [p.name for p in inspect.signature(reader).parameters.values() if p.kind is p.KEYWORD_ONLY]
     unknown = sorted(set(options) - set(taken))
     if unknown:
@@ -138,5 +159,5 @@ def read_trial(path: str | Path, **options) -> Trial:
     return trials[0]
 
 
-__all__ = ["MAX_BYTES", "MAX_SAMPLES", "READERS", "Conversion", "parse_conversions", "read_c3d", "read_csv", "read_ipsa", "read_opensim",
-           "read_trial", "read_trials"]
+__all__ = ["MAX_BYTES", "MAX_SAMPLES", "READERS", "Conversion", "parse_conversions", "read_bids_emg", "read_bids_motion", "read_c3d",
+           "read_csv", "read_ipsa", "read_opensim", "read_trial", "read_trials", "reader_for", "write_bids_motion"]

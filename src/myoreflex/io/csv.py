@@ -2,9 +2,11 @@
 
 Header convention
 -----------------
-One header line, then one row per sample; ``,`` ``;`` or tab separated (detected from the header);
-blank lines and leading lines that start with ``#`` are ignored. Every column name ends with its
-unit as a suffix, ``<quantity>_<unit>``:
+One header line, then one row per sample; ``,`` ``;`` or tab separated (detected from the header,
+counting only separators outside double quotes); blank lines and leading lines that start with
+``#`` are ignored. Cells may be quoted as spreadsheets write them (RFC 4180: ``"knee, angle_deg"``,
+``""`` for a quote inside); quoted cells are split by Python's :mod:`csv` tokenizer, never by a
+plain split. Every column name ends with its unit as a suffix, ``<quantity>_<unit>``:
 
 =================================  ==================================  =====================
 suffix (any case)                  example                             becomes (SI)
@@ -33,6 +35,13 @@ Units from the user: ``conversions={key: Conversion(scale, offset, unit)}`` read
 column (``knee_V``) or the channel it becomes (``angle``). A column ``knee_angle_V`` with
 ``conversions={"angle": Conversion(35.68, unit="deg")}`` becomes the ``angle`` in rad.
 
+Decimal comma. European spreadsheets write ``0,01`` and separate fields by ``;`` (or a tab).
+``decimal=","`` reads such numbers; ``decimal="."`` refuses them. By default (``decimal=None``)
+the rule is: with a ``,`` delimiter the decimal mark is ``.``; with any other delimiter a comma
+inside a cell can only be a decimal comma, so it is read as one. A number with both marks (a
+thousands separator, ``1.234,5``) is refused, never guessed. ``metadata["decimal"]`` records the
+mark the file used.
+
 Limits: a file above ``max_bytes`` (:data:`MAX_BYTES`, 256 MiB) or with more than ``max_samples``
 data rows (:data:`MAX_SAMPLES`, 10 million) is refused before its data are read (the row count as
 soon as it is passed). The file is read in blocks and parsed in chunks of rows straight into
@@ -42,6 +51,7 @@ it under 10x).
 
 from __future__ import annotations
 
+import csv as _csv
 import math
 import re
 from collections.abc import Mapping
@@ -117,7 +127,28 @@ MAX_BYTES = _checks.MAX_BYTES
 MAX_SAMPLES = _checks.MAX_SAMPLES
 """Most data rows :func:`read_csv` reads by default (10 million); ``max_samples=`` overrides it."""
 _CHUNK_ROWS = 1 << 16
-_MISSING = ("", "nan", "na", "null")
+_MISSING = ("", "nan", "na", "n/a", "null")
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"?')
+
+
+def sniff_delimiter(line: str) -> str:
+    """The delimiter of a header line: the most frequent of ``,`` ``;`` tab outside double quotes
+    (``,`` when there is none)."""
+    bare = _QUOTED.sub("", line)
+    counts = {d: bare.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=counts.get) if max(counts.values()) else ","
+
+
+def split_fields(path: Path, line: str, delimiter: str, number: int | None = None) -> list[str]:
+    """The fields of one line by Python's csv tokenizer (quotes honoured), each stripped."""
+    try:
+        fields = next(_csv.reader([line], delimiter=delimiter, skipinitialspace=True))
+    except _csv.Error as exc:
+        where = f"line {number}" if number is not None else "the header"
+        raise fail(path, None, "delimited text (RFC 4180 quoting)", f"{exc} at {where}") from None
+    return [field.strip() for field in fields]
 
 
 def _read_header(path: Path, lines, delimiter: str | None) -> tuple[list[str], list[str], str]:
@@ -133,9 +164,8 @@ def _read_header(path: Path, lines, delimiter: str | None) -> tuple[list[str], l
     else:
         raise fail(path, None, "a header line and data rows", "no header (empty or comments only)")
     if delimiter is None:
-        counts = {d: line.count(d) for d in (",", ";", "\t")}
-        delimiter = max(counts, key=counts.get) if max(counts.values()) else ","
-    header = [name.strip().strip('"').strip("'") for name in line.split(delimiter)]
+        delimiter = sniff_delimiter(line)
+    header = [name.strip("'").strip() for name in split_fields(path, line, delimiter)]
     while header and header[-1] == "":
         header.pop()
     return header, comments, delimiter
@@ -156,17 +186,26 @@ def _cell_numbers(path: Path, header: list[str], lines: list[str], numbers: list
             try:
                 values[i, k] = float(cell)
             except ValueError:
+                hint = ""
+                if "," in cell and delimiter != ",":
+                    hint = "the file writes decimal commas: pass decimal=','"
+                if "," in cell and "." in cell or cell.count(".") > 1:
+                    hint = "a number with a thousands separator: remove the separators in the file"
                 raise fail(path, header[j], "a number in every cell",
-                           f"{cell!r} at line {number} (corrupt file)") from None
+                           f"{cell!r} at line {number} (corrupt file)", hint) from None
     return values
 
 
 def _read_values(path: Path, lines, header: list[str], delimiter: str, used: list[int],
-                 max_samples: int) -> np.ndarray:
+                 max_samples: int, decimal_comma: bool, seen: dict[str, bool],
+                 width_from: str = "the header") -> np.ndarray:
     """The ``used`` columns of every data row as a ``(len(used), rows)`` array, parsed in chunks.
 
-    Blank lines are skipped; a row with another number of fields than the header (trailing empty
-    fields aside) is an error saying whether the file is truncated (the last row) or corrupt.
+    Blank lines are skipped; a line with a double quote is split by the csv tokenizer and joined
+    again (a quoted cell holding the delimiter is not a number: an error naming it); with
+    ``decimal_comma`` commas become points (``seen["comma"]`` records that one was). A row with
+    another number of fields than the header (trailing empty fields aside) is an error saying
+    whether the file is truncated (the last row) or corrupt.
     """
     width = len(header)
     chunks: list[np.ndarray] = []
@@ -185,6 +224,16 @@ def _read_values(path: Path, lines, header: list[str], delimiter: str, used: lis
     for number, line in lines:
         if not line.strip():
             continue
+        if '"' in line:
+            fields = split_fields(path, line, delimiter, number)
+            for j, field in enumerate(fields):
+                if delimiter in field:
+                    raise fail(path, header[j] if j < width else None, "a number in every cell",
+                               f"{field!r} at line {number} (corrupt file)")
+            line = delimiter.join(fields)
+        if decimal_comma and "," in line:
+            line = line.replace(",", ".")
+            seen["comma"] = True
         if line.count(delimiter) + 1 != width:
             fields = [field.strip() for field in line.split(delimiter)]
             while len(fields) > width and fields[-1] == "":
@@ -192,7 +241,7 @@ def _read_values(path: Path, lines, header: list[str], delimiter: str, used: lis
             if len(fields) != width:
                 is_last = not any(rest.strip() for _, rest in lines)
                 state = "truncated file: the last row" if is_last else f"corrupt row at line {number}"
-                raise fail(path, None, f"{width} fields per row (as in the header)", f"{state} has {len(fields)}")
+                raise fail(path, None, f"{width} fields per row (as in {width_from})", f"{state} has {len(fields)}")
         rows += 1
         _checks.check_samples(path, rows, max_samples, "data rows")
         pending.append(line)
@@ -202,7 +251,7 @@ def _read_values(path: Path, lines, header: list[str], delimiter: str, used: lis
     if pending:
         flush()
     if not rows:
-        raise fail(path, None, "at least one data row after the header", "a header only")
+        raise fail(path, None, "at least one data row", "none" if width_from != "the header" else "a header only")
     return _checks.stack_columns(chunks, len(used))
 
 
@@ -216,6 +265,7 @@ def read_csv(
     angle_sign: float = 1.0,
     torque_sign: float = 1.0,
     delimiter: str | None = None,
+    decimal: str | None = None,
     joint: str | None = None,
     side: str | None = None,
     metadata: Mapping[str, Any] | None = None,
@@ -240,6 +290,8 @@ def read_csv(
         convention into the myoreflex one: positive stretches the tested muscle).
     torque_sign : multiplies ``torque``.
     delimiter : ``","``, ``";"`` or ``"\\t"``; default: detected from the header line.
+    decimal : the decimal mark, ``"."`` or ``","``; default: ``"."`` when the delimiter is ``,``,
+        else a comma in a cell is read as a decimal comma (rule in the module doc).
     joint, side : metadata; default: read from an angle column such as ``knee_angle_l_deg``.
     metadata : extra metadata entries.
     check_angle_units : reject degree columns that look like radians and vice versa (rule in
@@ -282,9 +334,14 @@ def read_csv(
     if delimiter is not None and (not isinstance(delimiter, str) or len(delimiter) != 1
                                   or delimiter in "0123456789.+-eE\"'\r\n"):
         raise fail(path, None, "a one-character delimiter such as , ; or a tab (delimiter=)", repr(delimiter))
+    if decimal not in (None, ".", ","):
+        raise fail(path, None, "decimal='.' or decimal=','", repr(decimal))
     _checks.check_size(path, max_bytes)
     lines = enumerate(_checks.text_lines(path, "UTF-8 text (a CSV file)"), start=1)
     header, comments, delimiter = _read_header(path, lines, delimiter)
+    if decimal == "," and delimiter == ",":
+        raise fail(path, None, "a delimiter other than ',' with decimal=','", "',' as the delimiter",
+                   "pass delimiter=';' (or a tab) if that is what the file uses")
     if not header:
         raise fail(path, None, "a header line of column names", "an empty header line")
     columns = dict(columns or {})
@@ -414,7 +471,9 @@ def read_csv(
             )
 
     used = sorted(header.index(column) for column in specs)
-    values = _read_values(path, lines, header, delimiter, used, max_samples)
+    decimal_comma = decimal == "," or (decimal is None and delimiter != ",")
+    seen = {"comma": False}
+    values = _read_values(path, lines, header, delimiter, used, max_samples, decimal_comma, seen)
     row = {header[j]: k for k, j in enumerate(used)}  # column -> its row of `values`
 
     def converted(column: str) -> np.ndarray:
@@ -453,7 +512,8 @@ def read_csv(
     originals["time"] = _checks.original(time_column, time_label, time_total, time_offset,
                                          **_checks.conversion_record(time_conversion))
 
-    meta: dict[str, Any] = {"format": "csv", **found_meta, "angle_sign": angle_sign}
+    meta: dict[str, Any] = {"format": "csv", **found_meta, "angle_sign": angle_sign, "delimiter": delimiter,
+                            "decimal": "," if seen["comma"] or decimal == "," else "."}
     if comments:
         meta["comments"] = comments
     return _checks.build_trial(path, time, channels, originals, meta, joint=joint, side=side, extra=metadata)

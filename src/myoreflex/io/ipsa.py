@@ -116,11 +116,30 @@ def _decompressed_bytes(data: bytes, budget: int) -> int | None:
     return total
 
 
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+"""First 8 bytes of an HDF5 superblock (HDF5 File Format Specification 3.0, section II.A)."""
+
+
+def is_hdf5_mat(data: bytes) -> bool:
+    """True for a MATLAB v7.3 file: HDF5 with MATLAB's 512-byte user block.
+
+    HDF5 looks for its signature at offset 0, 512, 1024, 2048, ... (HDF5 File Format Specification
+    3.0, section II.A); MATLAB's v7.3 files put a 128-byte text header ("MATLAB 7.3 MAT-file")
+    in a 512-byte user block, so their signature sits at 512. The header text alone, or the
+    signature at 0 (an HDF5 file saved by h5py under a .mat name), are taken as HDF5 too.
+    """
+    return (data[:19] == b"MATLAB 7.3 MAT-file" or data[:8] == HDF5_SIGNATURE
+            or data[512:520] == HDF5_SIGNATURE)
+
+
 def _load(path: Path, max_bytes: int):
     import scipy.io
     from scipy.io.matlab import matfile_version
 
     data = path.read_bytes()  # at most max_bytes (checked); parsed from memory, never read twice
+    if is_hdf5_mat(data):
+        raise fail(path, None, "a MATLAB v5-v7 .mat file (what scipy reads)", "a MATLAB v7.3 file, which is HDF5",
+                   "save it again in MATLAB with save(name, '-v7'), or read it with an HDF5 library (h5py)")
     try:
         version = matfile_version(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - scipy raises MatReadError, ValueError, IndexError... on non-MATLAB files

@@ -18,8 +18,37 @@ OpenSim naming conventions and is written here, never guessed per file):
 - every other column is a rotational coordinate: rad (converted from degrees when
   ``inDegrees=yes``).
 
-Channels keep their column label as name. ``angle_channel=`` additionally exposes one coordinate
-as ``angle`` (and its ``<coordinate>_moment`` as ``torque``, when present), times ``angle_sign``.
+OpenSim 4 tables (Moco solutions, ``StatesTrajectory`` and ``TableReporter`` exports) label each
+column with the path of the component it belongs to. Those labels follow these rules instead
+(the state and control names of OpenSim 4's ``Coordinate`` and muscles, e.g.
+``DeGrooteFregly2016Muscle``, ``Millard2012EquilibriumMuscle``; Dembia et al. 2020, doi
+10.1371/journal.pcbi.1008493):
+
+========================================================  ========================  ==============
+label                                                     channel                   unit (SI)
+========================================================  ========================  ==============
+``/jointset/<joint>/<coord>/value``                       ``<coord>``               rad (m for
+                                                                                    ``*_t[xyz]``)
+``/jointset/<joint>/<coord>/speed``                       ``<coord>_speed``         rad/s (m/s)
+``/jointset/<joint>/<coord>/accel``                       ``<coord>_accel``         rad/s^2 (m/s^2)
+``/forceset/<muscle>/activation``                         ``activation_<muscle>``   1
+``/forceset/<muscle>/normalized_tendon_force``            ``tendon_force_norm_<m>`` 1
+``/forceset/<muscle>/fiber_length``                       ``fibre_length_<muscle>`` m
+``/forceset/<muscle>/implicitderiv_normalized_tendon_...  ``tendon_force_norm_rate_  1/s
+                                                          <muscle>``
+``/forceset/<actuator>`` (a control: excitation)          ``control_<actuator>``    1
+========================================================  ========================  ==============
+
+``inDegrees=yes`` turns rotational values into degrees and speeds into deg/s (accelerations into
+deg/s^2); Moco writes ``inDegrees=no``. Any other path label, and the Lagrange multipliers and
+slack variables of a Moco solution (``lambda_*``, ``gamma_*`` in a file with path labels), have no
+unit in the file: they are left out and listed in ``metadata["skipped_columns"]`` (units are
+never guessed).
+
+Channels keep their column label as name (the coordinate name for path labels). ``angle_channel=``
+additionally exposes one coordinate as ``angle`` (and its ``<coordinate>_moment`` as ``torque``,
+its ``/speed`` as ``angular_velocity``, when present), times ``angle_sign``; for an OpenSim 4
+table it is the coordinate name (``knee_angle_r``) or the full label.
 """
 
 from __future__ import annotations
@@ -38,6 +67,50 @@ from myoreflex.units import DEG
 
 _TRANSLATION = re.compile(r".*_t[xyz]")
 _SIDE = re.compile(r".*_(l|r)")
+_COORDINATE_PATH = re.compile(r"/jointset/(?P<joint>[^/]+)/(?P<coordinate>[^/]+)/(?P<variable>value|speed|accel)")
+_FORCESET_PATH = re.compile(r"/forceset/(?P<actuator>[^/]+)(?:/(?P<variable>[^/]+))?")
+
+#: OpenSim 4 muscle state variable -> (channel prefix, SI unit, dimension)
+MUSCLE_STATES = {
+    "activation": ("activation", "1", "dimensionless"),
+    "normalized_tendon_force": ("tendon_force_norm", "1", "dimensionless"),
+    "fiber_length": ("fibre_length", "m", "length"),
+    "implicitderiv_normalized_tendon_force": ("tendon_force_norm_rate", "1/s", "rate"),
+}
+
+
+def opensim4_column(label: str, degrees: bool | None) -> tuple[str, str, float, str, str] | None:
+    """``(channel, SI unit, factor to SI, file unit, dimension)`` of an OpenSim 4 path label such as
+    ``/jointset/knee_r/knee_angle_r/speed``, or None for a label the rules do not cover (module
+    doc). ``degrees``: the header's ``inDegrees`` (None: not given, read as radians)."""
+    match = _COORDINATE_PATH.fullmatch(label)
+    if match:
+        coordinate, variable = match.group("coordinate"), match.group("variable")
+        channel = coordinate if variable == "value" else f"{coordinate}_{variable}"
+        rate = {"value": "", "speed": "/s", "accel": "/s^2"}[variable]
+        dimension = {"value": "angle", "speed": "angular_velocity", "accel": "angular_acceleration"}[variable]
+        if _TRANSLATION.fullmatch(coordinate.lower()):
+            linear = {"value": "length", "speed": "velocity", "accel": "acceleration"}[variable]
+            return channel, "m" + rate, 1.0, "m" + rate, linear
+        factor, unit = (DEG, "deg") if degrees else (1.0, "rad")
+        return channel, "rad" + rate, factor, unit + rate, dimension
+    match = _FORCESET_PATH.fullmatch(label)
+    if match:
+        actuator, variable = match.group("actuator"), match.group("variable")
+        if variable is None:
+            return f"control_{actuator}", "1", 1.0, "1", "dimensionless"
+        if variable in MUSCLE_STATES:
+            prefix, unit, dimension = MUSCLE_STATES[variable]
+            return f"{prefix}_{actuator}", unit, 1.0, unit, dimension
+    return None
+
+
+def _coordinate_label(labels: Sequence[str], wanted: str) -> str | None:
+    """The column of coordinate ``wanted``: the label itself, or ``/jointset/*/<wanted>/value``."""
+    if wanted in labels:
+        return wanted
+    return next((label for label in labels if (m := _COORDINATE_PATH.fullmatch(label))
+                 and m.group("coordinate") == wanted and m.group("variable") == "value"), None)
 
 
 MAX_BYTES = _checks.MAX_BYTES
@@ -173,8 +246,10 @@ def read_opensim(
     ----------
     path : the file.
     angle_channel : a coordinate label (``knee_angle_r``) to expose also as ``angle`` (rad) and,
-        when the file has ``<coordinate>_moment``, that moment as ``torque`` (N m); both times
-        ``angle_sign``. Its side (``_l``/``_r``) goes to the metadata.
+        when the file has ``<coordinate>_moment``, that moment as ``torque`` (N m), and in an
+        OpenSim 4 table (``/jointset/<joint>/knee_angle_r/value``; the coordinate name or the full
+        label) its ``/speed`` as ``angular_velocity`` (rad/s); all times ``angle_sign``. Its side
+        (``_l``/``_r``) goes to the metadata.
     joint : metadata ``joint``; default: the coordinate label before ``_angle`` / ``_flexion``.
     angle_sign : -1 turns OpenSim's sign into the myoreflex one where they differ (OpenSim's knee
         angle is negative in flexion, myoreflex's knee angle positive in flexion).
@@ -185,7 +260,8 @@ def read_opensim(
     conversions : ``{label or channel: Conversion(scale, offset, unit)}``: the column's values
         become ``value * scale + offset`` in ``unit`` (None: the unit of the rules above), which
         must be of the column's quantity (an angle for a coordinate, a torque for a moment, ...);
-        ``angle`` and ``torque`` name the ``angle_channel`` coordinate and its moment.
+        ``angle``, ``angular_velocity`` and ``torque`` name the ``angle_channel`` coordinate, its
+        speed and its moment.
     check_angle_units : reject a degree-declared ``angle_channel`` that looks like radians, or a
         radian-declared one beyond a full turn (rule in :mod:`myoreflex.io._checks`).
     metadata : extra metadata entries.
@@ -196,7 +272,8 @@ def read_opensim(
     Returns
     -------
     Trial; metadata holds ``header`` (the key=value lines), ``name`` (first line), ``in_degrees``,
-    ``original_channels``, ``rate_hz`` and ``source``.
+    ``original_channels``, ``rate_hz``, ``source`` and, when columns were left out (OpenSim 4 labels
+    without a known unit), ``skipped_columns`` (``{label: reason}``).
 
     Examples
     --------
@@ -237,7 +314,7 @@ def read_opensim(
     if emg_columns is None:
         name_tail = re.split(r"[\\/]", name)[-1]
         is_emg = "emg" in name_tail.lower() or "emg" in path.name.lower()
-        emg = set(data_labels) if is_emg else set()
+        emg = {label for label in data_labels if not label.startswith("/")} if is_emg else set()
     elif emg_columns == "all":
         emg = set(data_labels)
     else:
@@ -249,26 +326,44 @@ def read_opensim(
     if emg and emg_dim != "voltage":
         raise fail(path, "emg_unit", "a voltage unit (V, mV, uV)", emg_unit)
 
-    moment_label = None
+    moment_label = angle_label = speed_label = None
+    coordinate = angle_channel
+    path_labels = any(label.startswith("/") for label in data_labels)
     if angle_channel is not None:
-        wanted = f"{angle_channel.lower()}_moment"
+        angle_label = _coordinate_label(data_labels, angle_channel)
+        found = _COORDINATE_PATH.fullmatch(angle_label or "")
+        if found:
+            coordinate = found.group("coordinate")
+            speed_label = angle_label[: -len("value")] + "speed"
+            speed_label = speed_label if speed_label in data_labels else None
+        wanted = f"{coordinate.lower()}_moment"
         moment_label = next((label for label in data_labels if label.lower() == wanted), None)
-        if angle_channel not in data_labels and moment_label is None:
+        if angle_label is None and moment_label is None:
+            names = [(m.group("coordinate") if (m := _COORDINATE_PATH.fullmatch(label))
+                      and m.group("variable") == "value" else label) for label in data_labels
+                     if not label.startswith("/") or label.endswith("/value")]
             raise fail(
                 path,
                 angle_channel,
-                f"a coordinate (or its _moment) among {data_labels}",
+                f"a coordinate (or its _moment) among {names}",
                 "no such column (asked as angle_channel=)",
             )
 
     degrees = _in_degrees(path, header, in_degrees)
     channels, originals = {}, {}
     units: dict[str, str] = {}  # label -> SI unit of its channel
-    rotational = []
+    channel_of: dict[str, str] = {}  # label -> its channel
+    skipped: dict[str, str] = {}
     for j, label in enumerate(data_labels, start=1):
         lower = label.lower()
-        role = "angle" if label == angle_channel else "torque" if label == moment_label else None
-        if label in emg:
+        role = {angle_label: "angle", moment_label: "torque", speed_label: "angular_velocity"}.get(label)
+        if label.startswith("/") or (path_labels and re.fullmatch(r"(lambda|gamma)_.*", lower)):
+            described = opensim4_column(label, degrees)
+            if described is None:
+                skipped[label] = "an OpenSim 4 label without a known unit (not a coordinate or muscle state)"
+                continue
+            channel, unit, factor, label_unit, dim = described
+        elif label in emg:
             channel = f"emg_{_checks.sanitise_name(label)}"
             unit, factor, label_unit, dim = emg_si, emg_factor, emg_unit, "voltage"
         elif lower.endswith(("_moment", "_torque")):
@@ -278,11 +373,11 @@ def read_opensim(
         elif _TRANSLATION.fullmatch(lower):
             channel, unit, factor, label_unit, dim = label, "m", 1.0, "m", "length"
         else:
-            rotational.append(label)
             channel, unit, dim = label, "rad", "angle"
             factor, label_unit = (DEG, "deg") if degrees else (1.0, "rad")
         conversion = _checks.pick_conversion(conversions, used_keys, label, channel, role)
-        if dim == "angle" and degrees is None and (conversion is None or conversion.unit is None):
+        if (dim in ("angle", "angular_velocity", "angular_acceleration") and degrees is None
+                and (conversion is None or conversion.unit is None)):
             raise fail(
                 path,
                 label,
@@ -295,23 +390,24 @@ def read_opensim(
             conversion.apply(column, inplace=True)
             if conversion.unit is not None:
                 target = role or dim
-                if target in ("angle", "torque"):
+                if target in ("angle", "torque", "angular_velocity"):
                     unit, factor = _checks.require_quantity(path, label, target, conversion.unit, target)
                 else:
                     unit, factor, got = _checks.require_unit(path, label, conversion.unit)
                     if got != dim:
                         raise fail(path, label, f"a {dim} unit for this column", conversion.unit)
                 label_unit = conversion.unit
-        if label == angle_channel and dim == "angle" and check_angle_units:
+        if label == angle_label and dim == "angle" and check_angle_units:
             if abs(factor - DEG) < 1e-12:
-                _checks.check_declared_degrees(path, angle_channel, column)
+                _checks.check_declared_degrees(path, label, column)
             elif factor == 1.0:
-                _checks.check_declared_radians(path, angle_channel, column)
+                _checks.check_declared_radians(path, label, column)
         if channel in channels:
             raise fail(path, label, "labels that give distinct channel names", f"a second `{channel}`")
         column *= factor
         channels[channel] = (column, unit)
         units[label] = unit
+        channel_of[label] = channel
         total = (conversion.scale if conversion else 1.0) * factor
         offset = (conversion.offset if conversion else 0.0) * factor
         originals[channel] = _checks.original(label, label_unit, total, offset,
@@ -322,16 +418,22 @@ def read_opensim(
     _checks.check_all_used(path, conversions, used_keys, [*labels, *channels])
 
     meta: dict[str, Any] = {"format": "opensim", "name": name, "header": dict(header), "in_degrees": degrees}
+    if skipped:
+        meta["skipped_columns"] = skipped
     if angle_channel is not None:
-        if angle_channel in data_labels:
-            if angle_channel not in rotational:
-                got = f"a column in {units[angle_channel]}" + (" (an EMG column)" if angle_channel in emg else "")
-                raise fail(path, angle_channel, "a rotational coordinate", got)
-            channels["angle"] = (channels[angle_channel][0] * angle_sign, "rad")
-            scale = originals[angle_channel]["scale"] * angle_sign
-            originals["angle"] = {**originals[angle_channel], "scale": scale}
-            if "offset" in originals["angle"]:
-                originals["angle"]["offset"] *= angle_sign
+        for label, target, si_unit in ((angle_label, "angle", "rad"), (speed_label, "angular_velocity", "rad/s")):
+            if label is None:
+                continue
+            if units.get(label) != si_unit:
+                what = "a rotational coordinate" if target == "angle" else "the speed of a rotational coordinate"
+                got = (f"a column in {units[label]}" if label in units else "a column without a known unit") + (
+                    " (an EMG column)" if label in emg else "")
+                raise fail(path, label, what, got)
+            source = channel_of[label]
+            channels[target] = (channels[source][0] * angle_sign, si_unit)
+            originals[target] = {**originals[source], "scale": originals[source]["scale"] * angle_sign}
+            if "offset" in originals[target]:
+                originals[target]["offset"] *= angle_sign
         if moment_label is not None:
             if units[moment_label] != "N m":
                 got = f"a column in {units[moment_label]}" + (" (an EMG column)" if moment_label in emg else "")
@@ -340,9 +442,9 @@ def read_opensim(
             originals["torque"] = {**originals[moment_label], "scale": originals[moment_label]["scale"] * angle_sign}
             if "offset" in originals["torque"]:
                 originals["torque"]["offset"] *= angle_sign
-        side = _SIDE.fullmatch(angle_channel.lower())
+        side = _SIDE.fullmatch(coordinate.lower())
         if side:
             meta["side"] = {"l": "left", "r": "right"}[side.group(1)]
-        meta["joint"] = re.split(r"_(?:angle|flexion|extension)", angle_channel.lower())[0]
+        meta["joint"] = re.split(r"_(?:angle|flexion|extension)", coordinate.lower())[0]
         meta["angle_sign"] = angle_sign
     return _checks.build_trial(path, time, channels, originals, meta, joint=joint, extra=metadata)
