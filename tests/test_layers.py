@@ -18,7 +18,7 @@ LAYERS = (
     ("simulation",),
     ("measures",),
     ("protocols",),  # a protocol names the measure that reads its recording
-    ("io",),
+    ("io", "datasets"),  # a dataset is a recording by name, read by io
     ("fit", "calibration"),
     ("cohort",),
     ("report",),

@@ -22,6 +22,7 @@ same keys; measures read them through the attributes. Any other key is allowed a
 from __future__ import annotations
 
 import dataclasses
+import html
 import math
 from collections.abc import Mapping
 from numbers import Integral, Real
@@ -30,7 +31,7 @@ from typing import Any, Generic, TypeVar, overload
 
 import numpy as np
 
-from myoreflex.errors import RecordingError, Status, describe
+from myoreflex.errors import RecordingError, Status, describe, require_extra
 
 T = TypeVar("T", str, float, int)
 
@@ -85,7 +86,28 @@ class MetadataKey(Generic[T]):
         return self.kind(value)
 
 
-@dataclasses.dataclass(frozen=True)
+REPR_MAX_CHARS = 500
+"""Longest ``repr(trial)``, whatever the number of channels or metadata keys."""
+
+
+def _short(text: str, most: int) -> str:
+    """``text`` cut to ``most`` characters, the cut marked by an ellipsis."""
+    return text if len(text) <= most else text[: most - 3] + "..."
+
+
+def _listed(items: list[str], most: int) -> str:
+    """Comma-separated ``items`` within ``most`` characters, ending with ``+N more`` when cut."""
+    shown: list[str] = []
+    for k, item in enumerate(items):
+        rest = len(items) - k - 1
+        tail = f", +{rest} more" if rest else ""
+        if len(", ".join([*shown, item]) + tail) > most:
+            return ", ".join(shown) + f"{', ' if shown else ''}+{len(items) - k} more"
+        shown.append(item)
+    return ", ".join(shown)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class Trial:
     """Time, named channels with units, and metadata. Immutable; validated on construction.
 
@@ -204,6 +226,100 @@ class Trial:
     def emg_names(self) -> list[str]:
         """Muscle names of the ``emg_<muscle>`` channels."""
         return [name[4:] for name in self.channels if name.startswith("emg_")]
+
+    def _rate_text(self) -> str:
+        rate = self.rate_hz if self.rate_hz is not None else self.sampling_rate
+        return f"{rate:.6g} Hz"
+
+    def __repr__(self) -> str:
+        """One line, under :data:`REPR_MAX_CHARS` characters: duration, rate, channels with units,
+        metadata keys, status (never the values: ``trial.to_dataframe()`` shows them).
+
+        Examples
+        --------
+        >>> t = np.linspace(0.0, 2.0, 201)
+        >>> Trial(t, {"angle": Channel(0.5 * t, "rad")}, {"source": "knee.csv", "rate_hz": 100})
+        Trial('knee.csv': 2 s at 100 Hz, 201 samples; channels angle [rad]; metadata source, rate_hz; OK)
+        """
+        channels = [f"{_short(name, 40)} [{_short(c.unit, 12)}]" for name, c in self.channels.items()]
+        keys = [_short(str(key), 30) for key in self.metadata]
+        head = (f"Trial({_short(self.source, 60)!r}: {self.duration:.6g} s at {self._rate_text()}, "
+                f"{self.time.size} samples; channels ")
+        tail = f"; {self.status.name})"
+        room = REPR_MAX_CHARS - 1 - len(head) - len(tail) - len("; metadata ")
+        shown_channels = _listed(channels, max(room * 2 // 3, room - len(", ".join(keys)))) if channels else "none"
+        shown_keys = _listed(keys, room - len(shown_channels)) if keys else "none"
+        return _short(f"{head}{shown_channels}; metadata {shown_keys}{tail}", REPR_MAX_CHARS - 1)
+
+    def _repr_html_(self) -> str:
+        """A small HTML table for notebooks: one row per channel (unit, min, max; at most 30 rows)."""
+        rows = []
+        for name, channel in list(self.channels.items())[:30]:
+            values = channel.values
+            low, high = (f"{np.nanmin(values):.4g}", f"{np.nanmax(values):.4g}") if np.isfinite(values).any() \
+                else ("nan", "nan")
+            rows.append(f"<tr><td>{html.escape(name)}</td><td>{html.escape(channel.unit)}</td>"
+                        f"<td>{low}</td><td>{high}</td></tr>")
+        if len(self.channels) > 30:
+            rows.append(f"<tr><td colspan=4>... {len(self.channels) - 30} more channels</td></tr>")
+        keys = html.escape(_listed([str(key) for key in self.metadata], 300) or "none")
+        caption = html.escape(f"Trial {self.source!r}: {self.duration:.6g} s at {self._rate_text()}, "
+                              f"{self.time.size} samples, {self.status.name}")
+        return (f"<table><caption>{caption}</caption>"
+                "<tr><th>channel</th><th>unit</th><th>min</th><th>max</th></tr>"
+                + "".join(rows) + f"<tr><td colspan=4>metadata: {keys}</td></tr></table>")
+
+    def to_dataframe(self):
+        """The channels as a ``pandas.DataFrame`` indexed by time (s); units in ``df.attrs["units"]``.
+
+        Column names are the channel names (a channel with several values per sample gives
+        ``<name>_0``, ``<name>_1``, ...); ``df.attrs`` also holds ``metadata`` (a dict copy) and
+        ``status``. Needs pandas (``data`` extra).
+
+        Examples
+        --------
+        >>> t = np.linspace(0.0, 1.0, 3)
+        >>> frame = Trial(t, {"angle": Channel(t, "rad")}).to_dataframe()
+        >>> frame.index.name, list(frame.columns), frame.attrs["units"]
+        ('time_s', ['angle'], {'angle': 'rad'})
+        """
+        pandas = require_extra("pandas", "data")
+        columns, units = {}, {}
+        for name, channel in self.channels.items():
+            if channel.values.ndim == 1:
+                columns[name], units[name] = channel.values, channel.unit
+                continue
+            for k, column in enumerate(channel.values.reshape(self.time.size, -1).T):
+                columns[f"{name}_{k}"], units[f"{name}_{k}"] = column, channel.unit
+        frame = pandas.DataFrame(columns, index=pandas.Index(self.time, name="time_s"))
+        frame.attrs.update(units=units,
+                           metadata=dict(self.metadata), status=self.status.name)
+        return frame
+
+    def to_xarray(self):
+        """The channels as an ``xarray.Dataset`` over a ``time`` coordinate (attrs ``units="s"``).
+
+        Each channel is a variable whose ``attrs["units"]`` is its unit (CF convention); the
+        Dataset's attrs hold the metadata whose values are plain numbers or strings, and ``status``.
+        Needs xarray (``data`` extra).
+
+        Examples
+        --------
+        >>> t = np.linspace(0.0, 1.0, 3)
+        >>> data = Trial(t, {"torque": Channel(2 * t, "N m")}, {"joint": "knee"}).to_xarray()
+        >>> data["torque"].attrs["units"], data["time"].attrs["units"], data.attrs["joint"]
+        ('N m', 's', 'knee')
+        """
+        xarray = require_extra("xarray", "data")
+        time = xarray.Variable("time", self.time, {"units": "s", "long_name": "time"})
+        variables = {
+            name: xarray.Variable(("time", *(f"{name}_dim_{k}" for k in range(1, c.values.ndim))), c.values,
+                                  {"units": c.unit})
+            for name, c in self.channels.items()
+        }
+        attrs = {str(key): value for key, value in self.metadata.items()
+                 if isinstance(value, (str, int, float)) and not isinstance(value, bool)}
+        return xarray.Dataset(variables, coords={"time": time}, attrs={**attrs, "status": self.status.name})
 
 
 STANDARD_METADATA: Mapping[str, MetadataKey] = MappingProxyType(

@@ -105,6 +105,7 @@ from myoreflex.cohort.manifest import (
     validate_rows,
 )
 from myoreflex.cohort.population import sample_population
+from myoreflex.cohort.tables import read_table
 from myoreflex.errors import ParameterError, ProtocolError, describe, require_extra
 from myoreflex.io.results import unescape_cell
 from myoreflex.protocols import Protocol
@@ -120,6 +121,7 @@ __all__ = [
     "cohort_simulate",
     "read_manifest",
     "read_results",
+    "read_table",
     "sample_population",
     "validate_rows",
 ]

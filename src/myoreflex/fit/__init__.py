@@ -14,7 +14,8 @@ Public API::
     synthetic_pendulum(params, *, noise_sd_deg, seed) -> Trial
     synthetic_stretches(params, velocities_deg_s, *, noise_sd_nm, noise_sd_emg, seed) -> list[Trial]
     prepare_stretch(trial, *, dt, ...) -> StretchRecording
-    FitResult (.to_dict(), .to_json()), FittedTrace, NotIdentifiedWarning
+    FitResult (.to_dict(), .to_json(), .to_inference_data()), FittedTrace, NotIdentifiedWarning
+    write_posterior(result, "post.nc") -> Path   (NUTS draws by chain, netCDF for arviz.from_netcdf)
 
 A fit model is the contract of :mod:`myoreflex.fit.pipeline` (``prepare`` the recordings into
 arrays, residuals as a pure JAX function); the pipeline does the rest. The fitters of ``cohort
@@ -33,7 +34,7 @@ from myoreflex.fit.pendulum import (
     swing_direction,
 )
 from myoreflex.fit.pipeline import FitModel, Prepared, fit_model
-from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning
+from myoreflex.fit.result import FitResult, FittedTrace, NotIdentifiedWarning, write_posterior
 from myoreflex.fit.stretch import StretchModel, StretchRecording, fit_stretch, prepare_stretch
 from myoreflex.fit.synthetic import synthetic_pendulum, synthetic_stretches
 
@@ -59,4 +60,5 @@ __all__ = [
     "swing_direction",
     "synthetic_pendulum",
     "synthetic_stretches",
+    "write_posterior",
 ]

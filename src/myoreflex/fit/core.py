@@ -639,7 +639,9 @@ def nuts(
     ``step_size=None`` to adapt it by dual averaging, Hoffman & Gelman 2014, with a longer warm-up).
     ``max_tree_depth=4`` caps a trajectory at 15 leapfrog steps, ample here (about 3 to 5 taken).
 
-    Returns the draws ``(num_chains, num_samples, k)`` in ``z`` and a diagnostics dict.
+    Returns the draws ``(num_chains, num_samples, k)`` in ``z`` and a diagnostics dict (``r_hat``,
+    ``ess``, ``divergences``, ``mean_leapfrog_steps``; per draw, shape ``(num_chains, num_samples)``:
+    ``diverging`` and ``n_steps``, the leapfrog steps taken).
     """
     from myoreflex.errors import require_extra
 
@@ -727,6 +729,8 @@ def nuts(
         "ess": ess,
         "divergences": int(diverging.sum()),
         "mean_leapfrog_steps": float(leapfrogs.mean()),
+        "diverging": diverging.astype(bool),
+        "n_steps": leapfrogs.astype(np.int64),
     }
 
 
@@ -1003,7 +1007,9 @@ class Estimate:
     approximation (or the NUTS draws); ``residuals`` the data residuals there (model - data, SI,
     padding included); ``noise_sd`` the per-channel sd used for the intervals,
     ``white_noise_sd`` and ``autocorrelation_time`` its parts; ``history`` one entry per start
-    (and per noise refinement).
+    (and per noise refinement). NUTS only: ``samples`` name -> every draw (chains one after the
+    other), ``chains`` name -> the same draws by chain, shape ``(num_chains, num_samples)``, and
+    ``sample_stats`` (``diverging``, ``n_steps``) of that shape.
     """
 
     names: tuple[str, ...]
@@ -1026,6 +1032,8 @@ class Estimate:
     identification: dict = dataclasses.field(default_factory=dict)  # name -> verdict (:func:`identification`)
     sigma: np.ndarray | None = None  # per-residual noise sd of the intervals (profiles use it)
     covariance: np.ndarray | None = None  # the Laplace covariance in z
+    chains: dict | None = None  # name -> draws (chain, draw), NUTS only
+    sample_stats: dict | None = None  # diverging, n_steps: (chain, draw), NUTS only
 
 
 def estimate(
@@ -1138,7 +1146,7 @@ def estimate(
     laplace_at = time.perf_counter()
 
     converged = test["converged"]
-    ci95, samples, diagnostics = laplace_ci, None, {}
+    ci95, samples, diagnostics, chains, sample_stats = laplace_ci, None, {}, None, None
     if method == "nuts":
         draws, nuts_diagnostics = nuts(
             problem,
@@ -1150,8 +1158,10 @@ def estimate(
             seed=seed,
             step_size=NUTS_STEP_SIZE,
         )
-        x_draws = problem.values(draws.reshape(-1, k))
+        x_draws = problem.values(draws.reshape(-1, k))  # chain after chain
         samples = {name: x_draws[:, j] for j, name in enumerate(names)}
+        chains = {name: x_draws[:, j].reshape(draws.shape[:2]) for j, name in enumerate(names)}
+        sample_stats = {key: nuts_diagnostics[key] for key in ("diverging", "n_steps")}
         ci95 = {
             name: (float(np.percentile(x_draws[:, j], 2.5)), float(np.percentile(x_draws[:, j], 97.5)))
             for j, name in enumerate(names)
@@ -1198,5 +1208,5 @@ def estimate(
         noise_sd=np.asarray(effective, dtype=float), white_noise_sd=np.asarray(white, dtype=float),
         autocorrelation_time=np.asarray(tau, dtype=float), samples=samples, diagnostics=diagnostics,
         history=history, screened_candidates=int(candidates.shape[0]), identification=verdicts,
-        sigma=sigma, covariance=lap.covariance,
+        sigma=sigma, covariance=lap.covariance, chains=chains, sample_stats=sample_stats,
     )

@@ -349,6 +349,8 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         history=fit.history,
         laplace_ci95=fit.laplace_ci95,
         samples=fit.samples,
+        chains=fit.chains,
+        sample_stats=fit.sample_stats,
         traces=tuple(traces),
         identified={name: bool(v["identified"]) for name, v in fit.identification.items()},
         identification=fit.identification,

@@ -1,15 +1,21 @@
-"""What a fit returns: :class:`FitResult`, and the warning raised when the data cannot identify a parameter."""
+"""What a fit returns: :class:`FitResult`, and the warning raised when the data cannot identify a parameter.
+
+A NUTS fit keeps its draws by chain (:attr:`FitResult.chains`); :meth:`FitResult.to_inference_data`
+gives them to ArviZ (trace plots, R-hat, ESS per chain) and :func:`write_posterior` saves them as
+netCDF (``fit --samples-out post.nc``), which ``arviz.from_netcdf`` opens.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from myoreflex.errors import MyoreflexWarning
+from myoreflex.errors import MyoreflexWarning, ParameterError, describe, require_extra
 
 
 class NotIdentifiedWarning(MyoreflexWarning):
@@ -86,7 +92,12 @@ class FitResult:
     noise_sd_deg : the residual standard deviation used in the likelihood (deg), after the
         autocorrelation correction when it was estimated; None for a stretch fit (``noise_sd``).
     laplace_ci95 : the Laplace intervals (equal to ``ci95`` for ``method="map"``).
-    samples : name -> posterior draws (``method="nuts"`` only).
+    samples : name -> posterior draws (``method="nuts"`` only), every chain's draws one chain after
+        the other, shape ``(num_chains * num_samples,)``.
+    chains : name -> the same draws by chain, shape ``(num_chains, num_samples)`` (``method="nuts"``
+        only; ``samples[name] == chains[name].ravel()``).
+    sample_stats : per draw, shape ``(num_chains, num_samples)``: ``diverging`` (bool) and
+        ``n_steps`` (leapfrog steps) (``method="nuts"`` only).
     diagnostics : NUTS diagnostics (R-hat, effective sample size, divergences), timings.
     fitted : ``(time_s, observed_angle_rad, fitted_angle_rad)`` over the fitted window, for plots
         (pendulum fits).
@@ -140,6 +151,8 @@ class FitResult:
     quality_rule: str | None = None
     convergence: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     profiles: Mapping[str, Mapping[str, Any]] | None = None
+    chains: Mapping[str, np.ndarray] | None = None
+    sample_stats: Mapping[str, np.ndarray] | None = None
 
     def to_dict(self) -> dict:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
@@ -180,3 +193,67 @@ class FitResult:
         """Posterior correlation of two free parameters."""
         i, j = self.names.index(first), self.names.index(second)
         return float(self.correlations[i, j])
+
+    def to_inference_data(self):
+        """The NUTS draws as an ArviZ ``InferenceData`` with ``chain`` and ``draw`` dimensions.
+
+        Groups: ``posterior`` (one variable per free parameter, SI; its attrs hold the maximum a
+        posteriori ``map`` and the Laplace interval) and ``sample_stats`` (``diverging``,
+        ``n_steps``). Needs arviz and xarray (``data`` extra); with arviz 1.x, which has no
+        ``InferenceData``, the same groups come as an ``xarray.DataTree``.
+
+        A ``method="map"`` fit (Laplace approximation) has no chains: it raises
+        :class:`~myoreflex.errors.ParameterError` rather than inventing draws; refit with
+        ``FitSettings(method="nuts")``.
+
+        Examples
+        --------
+        >>> idata = result.to_inference_data()  # doctest: +SKIP
+        >>> dict(idata.posterior.sizes)  # doctest: +SKIP
+        {'chain': 8, 'draw': 40}
+        """
+        if self.chains is None:
+            raise ParameterError(describe(
+                "FitResult.to_inference_data", "a NUTS fit (FitSettings(method='nuts')), whose draws form chains",
+                f"a {self.method!r} fit, which has no draws" if self.method != "nuts" else "a fit without its chains",
+                "refit with FitSettings(method='nuts')"))
+        xarray = require_extra("xarray", "data")
+        arviz = require_extra("arviz", "data")
+        first = next(iter(self.chains.values()))
+        coords = {"chain": np.arange(first.shape[0]), "draw": np.arange(first.shape[1])}
+        posterior = xarray.Dataset(
+            {name: (("chain", "draw"), np.asarray(values, dtype=float),
+                    {"map": float(self.params[name]), "laplace_ci95": list(map(float, self.laplace_ci95[name]))})
+             for name, values in self.chains.items()},
+            coords=coords,
+            attrs={"inference_library": "numpyro", "method": "nuts", "myoreflex_version": str(self.model_version),
+                   "seed": int(self.seed), "source": str(self.data.get("source", ""))},
+        )
+        stats = xarray.Dataset({key: (("chain", "draw"), np.asarray(values))
+                                for key, values in (self.sample_stats or {}).items()}, coords=coords)
+        if hasattr(arviz, "InferenceData"):
+            return arviz.InferenceData(posterior=posterior, sample_stats=stats)
+        return xarray.DataTree.from_dict({"posterior": posterior, "sample_stats": stats})
+
+
+POSTERIOR_SUFFIXES = (".nc",)
+"""Extensions :func:`write_posterior` writes (netCDF-4)."""
+
+
+def write_posterior(result: FitResult, path: str | Path) -> Path:
+    """Save a NUTS fit's draws (:meth:`FitResult.to_inference_data`) as netCDF-4; return the path.
+
+    ``arviz.from_netcdf(path)`` opens it with its ``chain`` and ``draw`` dimensions. Needs arviz,
+    xarray and h5netcdf (``data`` extra). Written atomically (a temporary name, then a rename:
+    :func:`myoreflex.io.results.atomic_path`); ``path`` is checked first
+    (:func:`myoreflex.io.results.check_output`: a ``.nc`` suffix, an existing writable folder).
+    A Laplace fit raises :class:`~myoreflex.errors.ParameterError` (no chains).
+    """
+    from myoreflex.io.results import atomic_path, check_output
+
+    path = check_output(path, suffixes=POSTERIOR_SUFFIXES, what="posterior samples")
+    inference = result.to_inference_data()
+    require_extra("h5netcdf", "data")
+    with atomic_path(path) as temporary:
+        inference.to_netcdf(str(temporary), engine="h5netcdf")
+    return path

@@ -9,7 +9,7 @@ Trial's metadata holds the standard keys of :class:`~myoreflex.trial.Trial` the 
 (``source`` = the file name, ``format``, ``rate_hz``, ``joint``, ``side``, ``subject``, ...) and
 ``original_channels`` (``{channel: {"name", "unit", "scale", ...}}``, SI value = file value x
 scale). Bad input raises :class:`~myoreflex.errors.RecordingError` naming the file, the channel and
-what was expected. Readers only read.
+what was expected. Readers only read; the writers are :func:`write_trial` and :func:`write_bids_motion`.
 
 ===================  ===========================================  ========================================
 file name ends in    reader                                       gives
@@ -21,10 +21,12 @@ file name ends in    reader                                       gives
 ``.mot``, ``.sto``   :func:`read_opensim`                         one Trial
 ``.c3d``             :func:`read_c3d` (``c3d`` extra)             one Trial
 ``.mat``             :func:`read_ipsa` (KU Leuven IPSA)           one Trial per stretch segment
+``.parquet``         :func:`read_parquet` (``parquet`` extra)      one Trial (as :func:`write_trial` wrote it)
 ===================  ===========================================  ========================================
 
-:func:`write_bids_motion` writes a Trial as a Motion-BIDS triple that :func:`read_bids_motion`
-reads back.
+:func:`write_trial` writes a Trial to ``.csv``, OpenSim ``.mot`` or ``.parquet`` (round trips exact
+but for the ``.mot``'s degrees); :func:`write_bids_motion` writes a Motion-BIDS triple that
+:func:`read_bids_motion` reads back.
 
 Units from the user
 -------------------
@@ -76,6 +78,7 @@ from myoreflex.io.c3d import read_c3d
 from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
 from myoreflex.io.opensim import read_opensim
+from myoreflex.io.writers import read_parquet, write_trial
 from myoreflex.registry import Registry
 from myoreflex.trial import Trial
 
@@ -90,6 +93,7 @@ READERS = Registry("reader", {
     ".sto": read_opensim,
     ".c3d": read_c3d,
     ".mat": read_ipsa,
+    ".parquet": read_parquet,
 }, error=RecordingError)
 """The reader of each file suffix (lower case); a key that starts with ``_`` is a name ending
 (a BIDS suffix, ``_motion.tsv``) and wins over the plain suffix."""
@@ -160,4 +164,5 @@ def read_trial(path: str | Path, **options) -> Trial:
 
 
 __all__ = ["MAX_BYTES", "MAX_SAMPLES", "READERS", "Conversion", "parse_conversions", "read_bids_emg", "read_bids_motion", "read_c3d",
-           "read_csv", "read_ipsa", "read_opensim", "read_trial", "read_trials", "reader_for", "write_bids_motion"]
+           "read_csv", "read_ipsa", "read_opensim", "read_parquet", "read_trial", "read_trials", "reader_for",
+           "write_bids_motion", "write_trial"]

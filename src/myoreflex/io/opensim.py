@@ -15,6 +15,8 @@ OpenSim naming conventions and is written here, never guessed per file):
   ``emg_unit`` (V unless told otherwise);
 - ``*_moment`` / ``*_torque``: N m; ``*_force``: N; ``*_tx``, ``*_ty``, ``*_tz``: translational
   coordinates, m;
+- ``<coordinate>_speed``: that coordinate's speed, rad/s (deg/s when ``inDegrees=yes``; m/s for a
+  translational one), exposed as ``angular_velocity`` with ``angle_channel``;
 - every other column is a rotational coordinate: rad (converted from degrees when
   ``inDegrees=yes``).
 
@@ -336,6 +338,8 @@ def read_opensim(
             coordinate = found.group("coordinate")
             speed_label = angle_label[: -len("value")] + "speed"
             speed_label = speed_label if speed_label in data_labels else None
+        elif angle_label is not None:  # a plain coordinate column and, when written, its <coordinate>_speed
+            speed_label = next((label for label in data_labels if label.lower() == f"{angle_label.lower()}_speed"), None)
         wanted = f"{coordinate.lower()}_moment"
         moment_label = next((label for label in data_labels if label.lower() == wanted), None)
         if angle_label is None and moment_label is None:
@@ -372,6 +376,11 @@ def read_opensim(
             channel, unit, factor, label_unit, dim = label, "N", 1.0, "N", "force"
         elif _TRANSLATION.fullmatch(lower):
             channel, unit, factor, label_unit, dim = label, "m", 1.0, "m", "length"
+        elif lower.endswith("_speed") and _TRANSLATION.fullmatch(lower.removesuffix("_speed")):
+            channel, unit, factor, label_unit, dim = label, "m/s", 1.0, "m/s", "velocity"
+        elif lower.endswith("_speed"):  # a coordinate's speed column (as write_trial writes it)
+            channel, unit, dim = label, "rad/s", "angular_velocity"
+            factor, label_unit = (DEG, "deg/s") if degrees else (1.0, "rad/s")
         else:
             channel, unit, dim = label, "rad", "angle"
             factor, label_unit = (DEG, "deg") if degrees else (1.0, "rad")
