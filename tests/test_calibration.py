@@ -64,6 +64,8 @@ def test_bad_sizes_problems_and_folders_are_refused(tmp_path):
         run_problem("nope", tmp_path)
     with pytest.raises(RecordingError, match="no such folder"):
         run_problem("healthy_knee", tmp_path / "missing")
+    with pytest.raises(RecordingError, match=r"--data.*missing kuleuven-td-pendulum-excerpt"):
+        run_problem("healthy_knee", tmp_path)  # a folder without TD5 and the tutorial child
     result = CliRunner().invoke(app, ["calibrate", "nope"])
     assert result.exit_code == 2 and "healthy_knee" in result.output
     result = CliRunner().invoke(app, ["calibrate", "healthy_knee", "--data", str(tmp_path / "missing")])

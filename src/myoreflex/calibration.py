@@ -473,16 +473,40 @@ PROBLEMS = {
 }
 
 
-def run_problem(name: str, data_dir: str | Path, *, max_evaluations: int = 400, seed: int = 0,
+def data_folder(data_dir: str | Path | None = None) -> Path:
+    """The folder of recordings a calibration reads (the shared data layout, ``<folder>/<path>``):
+    ``data_dir`` when given, else ``$MYOREFLEX_DATA``, else the recordings that ship with the package
+    (:mod:`myoreflex.datasets`: CP1's, enough for ``cerebral_palsy``)."""
+    import os
+
+    from myoreflex import datasets
+
+    folder = Path(data_dir or os.environ.get(datasets.DATA_ENV) or datasets.FILES)
+    if not folder.is_dir():
+        raise RecordingError(describe(f"`{folder}`", "the folder of public recordings (../shared/data)",
+                                      "no such folder"))
+    return folder
+
+
+def _missing(problem: Problem, data_dir: Path) -> list[str]:
+    """The recordings of ``problem`` (fitted and held out) that ``data_dir`` lacks."""
+    return [RECORDINGS[key].path for key in problem.recordings + problem.checks
+            if key in RECORDINGS and not (data_dir / RECORDINGS[key].path).is_file()]
+
+
+def run_problem(name: str, data_dir: str | Path | None = None, *, max_evaluations: int = 400, seed: int = 0,
                 progress=None) -> Calibration:
-    """Run one of :data:`PROBLEMS` against the recordings in ``data_dir`` (``../shared/data``)."""
+    """Run one of :data:`PROBLEMS` against the recordings in ``data_dir`` (:func:`data_folder`)."""
     if name not in PROBLEMS:
         raise ParameterError(describe("calibration", f"one of {', '.join(PROBLEMS)}", repr(name)))
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise RecordingError(describe(f"`{data_dir}`", "the folder of public recordings (../shared/data)",
-                                      "no such folder"))
+    data_dir = data_folder(data_dir)
     problem = PROBLEMS[name]
+    missing = _missing(problem, data_dir)
+    if missing:
+        raise RecordingError(describe(
+            f"calibration {name} in `{data_dir}`", "every recording it reads (those without a licence "
+            "to redistribute do not ship: pass --data with the project's shared data folder)",
+            f"missing {', '.join(missing)}"))
     models = problem.models(data_dir)
     runs = [calibrate(models, problem.free, max_evaluations=max_evaluations,
                       starts=min(problem.starts, max_evaluations // 2), seed=seed + k, progress=progress)
