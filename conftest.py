@@ -4,16 +4,25 @@ JAX is configured as the command line configures it; float64 is on for the unit 
 docstring examples of the physiology parts, which call pure JAX functions directly (myoreflex runs
 them in float64, :mod:`myoreflex.runtime`; the public API needs no switch, which
 tests/test_runtime.py checks in a fresh process); implicit rank promotion raises; the shared data
-folder is located.
+folder is located; compiled code is kept in a temporary folder of this session, never in the
+user's cache (``MYOREFLEX_CACHE_DIR``, which the commands run in subprocesses inherit).
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import jax
 import pytest
 
 import myoreflex
+
+if "MYOREFLEX_CACHE_DIR" not in os.environ:
+    _CACHE = tempfile.mkdtemp(prefix="myoreflex-test-cache-")
+    os.environ["MYOREFLEX_CACHE_DIR"] = _CACHE
+    atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 myoreflex.configure()
 jax.config.update("jax_enable_x64", True)

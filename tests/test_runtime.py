@@ -73,5 +73,52 @@ def test_configure_restores_xla_flags_and_counts_the_cores():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.strip().splitlines()[-1])
+    assert out.pop("cache_dir").endswith(f"jax-{jax_version()}")
     assert out == {"compute_devices": 2, "small_loops": True, "applied": True, "same": True, "devices": 3,
                    "again": 2, "spare": True}
+
+
+def jax_version() -> str:
+    import jax
+
+    return jax.__version__
+
+
+KEPT = textwrap.dedent("""
+    import json, sys
+    import myoreflex
+    seen = []
+    myoreflex.configure(notice=lambda: seen.append("compile"))
+    trial = myoreflex.simulate(myoreflex.default_params("knee"), myoreflex.PendulumTest(duration=10.0))
+    print(json.dumps({"r1": myoreflex.PendulumTest.measure(trial).r1, "notices": seen}))
+""")
+
+
+def test_compiled_code_is_kept_between_processes_and_gives_the_same_numbers(tmp_path):
+    env = {**{k: v for k, v in os.environ.items() if k != "MYOREFLEX_NO_CACHE"}, "MYOREFLEX_CACHE_DIR": str(tmp_path)}
+
+    def once(extra=None):
+        result = subprocess.run([sys.executable, "-c", KEPT], capture_output=True, text=True,
+                                env={**env, **(extra or {})}, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    first, second = once(), once()
+    assert first["notices"] == ["compile"] and second["notices"] == []  # the second process compiles nothing
+    assert list((tmp_path / f"jax-{jax_version()}" / "traces").glob("*.jaxexport"))
+    off = once({"MYOREFLEX_NO_CACHE": "1"})
+    assert first["r1"] == second["r1"] == off["r1"]
+    assert abs(first["r1"] - BEFORE["r1"]) <= 1e-9 * BEFORE["r1"]
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch, tmp_path):
+    from myoreflex.runtime import cache_dir
+
+    monkeypatch.setenv("MYOREFLEX_CACHE_DIR", str(tmp_path))
+    assert cache_dir() == tmp_path / f"jax-{jax_version()}"
+    monkeypatch.delenv("MYOREFLEX_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if sys.platform.startswith("linux"):
+        assert cache_dir() == tmp_path / "xdg" / "myoreflex" / f"jax-{jax_version()}"
+    monkeypatch.setenv("MYOREFLEX_NO_CACHE", "1")
+    assert cache_dir() is None

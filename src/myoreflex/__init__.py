@@ -19,7 +19,6 @@ try:
 except PackageNotFoundError:  # running from a source tree without installation
     __version__ = "0.0.0"
 
-from myoreflex.conditions import CONDITIONS, apply_condition, apply_conditions
 from myoreflex.errors import (
     FitFailed,
     MyoreflexError,
@@ -31,21 +30,37 @@ from myoreflex.errors import (
     SimulationFailed,
     Status,
 )
-from myoreflex.model import ReflexParams, default_params, variants, with_variants
-from myoreflex.params import get_param, parameter_table, stack_params, unstack_params, with_overrides
-from myoreflex.protocols import (
-    PROTOCOLS,
-    ManualStretch,
-    MotorizedStretch,
-    PendulumTest,
-    Protocol,
-    register_protocol,
-)
-from myoreflex.runtime import configure
-from myoreflex.simulation import Drive, SimulationBatch, simulate, simulate_batch
-from myoreflex.subjects import Subject, subject_params
-from myoreflex.trial import Channel, Trial
 from myoreflex.units import DEG, MS
+
+# The rest is imported on first use (PEP 562), so that `myoreflex --help` and a bad option answer
+# before JAX has loaded: name -> the module that defines it.
+_LAZY = {
+    **dict.fromkeys(("CONDITIONS", "apply_condition", "apply_conditions"), "myoreflex.conditions"),
+    **dict.fromkeys(("ReflexParams", "default_params", "variants", "with_variants"), "myoreflex.model"),
+    **dict.fromkeys(("get_param", "parameter_table", "stack_params", "unstack_params", "with_overrides"),
+                    "myoreflex.params"),
+    **dict.fromkeys(("PROTOCOLS", "ManualStretch", "MotorizedStretch", "PendulumTest", "Protocol",
+                     "register_protocol"), "myoreflex.protocols"),
+    "configure": "myoreflex.runtime",
+    **dict.fromkeys(("Drive", "SimulationBatch", "simulate", "simulate_batch"), "myoreflex.simulation"),
+    **dict.fromkeys(("Subject", "subject_params"), "myoreflex.subjects"),
+    **dict.fromkeys(("Channel", "Trial"), "myoreflex.trial"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'myoreflex' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "CONDITIONS",

@@ -45,11 +45,8 @@ from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, ProtocolError, SimulationFailed, Status, describe
 from myoreflex.params import batch_size, validate
 from myoreflex.physiology import limb as limb_mod
-from myoreflex.trial import Channel, Trial
+from myoreflex.trial import DEFAULT_DT, Channel, Trial
 from myoreflex.units import DEG
-
-DEFAULT_DT = 1e-3
-"""Default step (s) of a protocol that does not choose its own (``Protocol.default_dt``)."""
 
 #: Recordable channels: name in the Trial -> (Observation field, unit, per-muscle?)
 CHANNELS = {
@@ -65,7 +62,6 @@ CHANNELS = {
     "fibre_length": ("fibre_length_norm", "1", True),
 }
 UNROLL = 1
-DEFAULT_RECORD = ("angle", "angular_velocity", "torque", "emg", "force", "ia")
 
 MAX_STEPS = 1_000_000
 """Most steps one run may take: 1,000 simulated s at the default 1 ms step (a clinical test lasts

@@ -69,11 +69,8 @@ import dataclasses
 import numpy as np
 
 from myoreflex.errors import ParameterError, checked_number, describe
-from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
+from myoreflex.units import AGE_BOUNDS_YEARS, BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M, SEXES  # noqa: F401 (re-exported)
 
-SEXES = ("female", "male")
-AGE_BOUNDS_YEARS = (2.0, 100.0)
-"""Ages accepted for a subject (years): the CDC 2000 charts start at 2 years; 100 catches months."""
 REFERENCE_BODY = (75.0, 1.75)
 """The body (kg, m) the presets' muscles and passive moments belong to (an assumption, module doc):
 the defaults of :func:`myoreflex.model.default_params` and Winter 2009's reference adult."""

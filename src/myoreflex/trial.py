@@ -36,6 +36,13 @@ from myoreflex.errors import RecordingError, Status, describe, require_extra
 T = TypeVar("T", str, float, int)
 
 
+# Defaults of a simulated Trial, declared here (below the simulator, with nothing heavy imported) so
+# that protocols and the command line can name them without loading JAX (myoreflex.simulation uses them).
+DEFAULT_DT = 1e-3
+"""Default step (s) of a protocol that does not choose its own (``Protocol.default_dt``)."""
+DEFAULT_RECORD = ("angle", "angular_velocity", "torque", "emg", "force", "ia")
+"""The channels a simulation records unless told otherwise (``record=``)."""
+
 @dataclasses.dataclass(frozen=True)
 class Channel:
     """One signal: values sampled at the Trial's times, with its unit."""

@@ -16,3 +16,17 @@ CM = 1e-2
 """One centimetre in metres."""
 GRAVITY = 9.81
 """Standard gravitational acceleration in m/s^2 (the value used by Winter 2009 and OpenSim)."""
+
+
+# The person accepted at the edges (options, manifests, Subject): declared here, where nothing heavy is
+# imported, so that the command line builds its options without loading JAX; physiology.limb and
+# subjects re-export them.
+BODY_MASS_BOUNDS_KG = (10.0, 250.0)
+"""Body mass accepted wherever a person is given (kg): a small child to a heavy adult; it catches
+pounds and grams. The one declaration: presets, fits, cohorts and the command line read it."""
+HEIGHT_BOUNDS_M = (0.8, 2.3)
+"""Body height accepted wherever a person is given (m); it catches centimetres and inches."""
+AGE_BOUNDS_YEARS = (2.0, 100.0)
+"""Age accepted wherever a person is given (years): the CDC 2000 growth charts start at 2 years."""
+SEXES = ("female", "male")
+"""The sexes of the growth charts."""

@@ -7,6 +7,7 @@ myoreflex while working prints one line and exits with code 1.
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
 from pathlib import Path
@@ -21,6 +22,39 @@ DISCLAIMER = "Research and teaching tool, not a medical device: not for diagnosi
 PENDULUM_CONTRACT_KEYS = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations",
                           "peak_velocity_deg_s", "time_to_peak_velocity_s", "period_s")
 """The metrics of the ``simulate pendulum --json`` and ``assess pendulum --json`` contracts (README)."""
+
+CONDITION_NAMES = ("healthy", "stroke", "spinal_cord_injury", "multiple_sclerosis", "cerebral_palsy")
+JOINT_NAMES = ("knee", "elbow", "ankle", "wrist")
+METHOD_NAMES = ("map", "nuts")
+"""The choices that help lists and the shell completes, written here so that ``--help`` imports no
+model: :data:`myoreflex.conditions.CONDITIONS`, :data:`myoreflex.model.JOINTS` and
+:data:`myoreflex.fit.METHODS` decide what is accepted (tests/test_cli_polish.py checks they agree)."""
+
+
+def choices(names, help: str, *flags: str, **options):
+    """A typer option listing ``names`` in help (``[a|b|c]``) and completing them in the shell; the
+    value stays free text, so a bad one gets the command's one-line error (exit 2), not click's."""
+    return typer.Option(*flags, help=help, metavar="[" + "|".join(names) + "]",
+                        autocompletion=lambda: list(names), **options)
+
+
+def shown(value) -> str:
+    """A measure for people: 4 significant digits (``--json`` keeps full precision), ``-`` for none."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def clean_help(text: str | None) -> str | None:
+    """A docstring as command help: reST literals (````x````) and roles (``:mod:`x```) as plain
+    text, each paragraph on one line (the help wraps it to the terminal)."""
+    if not text:
+        return text
+    text = re.sub(r":\w+:`~?([^`]+)`", r"\1", inspect.cleandoc(text)).replace("``", "")
+    paragraphs = re.split(r"\n\s*\n", text)
+    return "\n\n".join(" ".join(line.strip() for line in paragraph.splitlines()) for paragraph in paragraphs)
 
 
 def fail(flag: str, expected: str, got: object) -> None:
@@ -140,7 +174,8 @@ def _scheduler(param: typer.CallbackParam, value):
     return value
 
 
-Condition = Annotated[str, typer.Option(help="healthy, stroke, spinal_cord_injury, multiple_sclerosis, cerebral_palsy")]
+Condition = Annotated[str, choices(CONDITION_NAMES, "the patient's condition")]
+Joint = Annotated[str, choices(JOINT_NAMES, "the joint")]
 Severity = Annotated[float, typer.Option(help="severity of the condition in [0, 1]", callback=number(0.0, 1.0))]
 PlotFile = Annotated[Optional[Path], typer.Option("--plot", help="write a figure to this file (PNG, PDF, SVG)")]
 AsJson = Annotated[bool, typer.Option("--json", help="print machine-readable JSON")]
@@ -157,14 +192,11 @@ Offset = Annotated[Optional[list[str]], typer.Option(
     "--offset", help="CHANNEL=VALUE: add to a channel's scaled values, in its --unit; repeat")]
 Unit = Annotated[Optional[list[str]], typer.Option(
     "--unit", help="CHANNEL=UNIT: the unit of a channel's (scaled) values, e.g. angle=deg; repeat")]
-def _bounds():
-    from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
-    from myoreflex.subjects import AGE_BOUNDS_YEARS, SEXES
+from myoreflex.units import AGE_BOUNDS_YEARS as _AGE  # noqa: E402
+from myoreflex.units import BODY_MASS_BOUNDS_KG as _MASS  # noqa: E402
+from myoreflex.units import HEIGHT_BOUNDS_M as _HEIGHT  # noqa: E402
+from myoreflex.units import SEXES as _SEXES  # noqa: E402
 
-    return AGE_BOUNDS_YEARS, SEXES, BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
-
-
-_AGE, _SEXES, _MASS, _HEIGHT = _bounds()
 AgeYears = Annotated[Optional[float], typer.Option(
     "--age-years", help=f"subject's age in years ({_AGE[0]:g}-{_AGE[1]:g}); fills missing mass and height "
     "from the CDC 2000 growth charts", callback=number(*_AGE, unit="years"))]

@@ -31,6 +31,7 @@ from myoreflex.cli._common import (
     print_warnings,
     read_stretches,
     run,
+    shown,
 )
 from myoreflex.errors import MyoreflexError
 
@@ -72,7 +73,7 @@ def assess_pendulum(
         return
     typer.echo(f"Pendulum test, {file.name}")
     for key in PENDULUM_CONTRACT_KEYS:
-        typer.echo(f"  {key:28s} {values[key]}")
+        typer.echo(f"  {key:28s} {shown(values[key])}")
     print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from myoreflex.cli._common import (
+    JOINT_NAMES,
     AngleSign,
     Coordinate,
     Lenient,
@@ -19,6 +20,7 @@ from myoreflex.cli._common import (
     Unit,
     check_joint,
     check_output,
+    choices,
     conversions,
     fail,
     number,
@@ -39,6 +41,9 @@ from myoreflex.cli.fit import (
 
 app = typer.Typer(help="Run many subjects: virtual populations or manifests of recordings.", no_args_is_help=True)
 
+
+FIT_TESTS = ("stretch", "pendulum")
+"""What ``cohort fit --test`` fits: each subject's motorized stretches, or one pendulum recording."""
 
 AllowOutside = Annotated[bool, typer.Option(
     "--allow-outside", help="read recordings outside the manifest's folder too (../, absolute paths)")]
@@ -129,7 +134,7 @@ def cohort_simulate_command(
     out: Out = Path("cohort_results.parquet"),
     protocol: Annotated[str, typer.Option(help="a protocol (see `myoreflex simulate --help`): pendulum, stretch, "
                                                "manual_stretch, perturbation, ...")] = "pendulum",
-    joint: Annotated[str, typer.Option(help="joint (the pendulum test needs the knee)")] = "knee",
+    joint: Annotated[str, choices(JOINT_NAMES, "joint (the pendulum test needs the knee)")] = "knee",
     velocity_deg_s: Annotated[Optional[float], typer.Option(
         "--velocity-deg-s", help="stretch velocity (deg/s; default 100)",
         callback=setting_range("motorized_stretch", "velocity_deg_s"))] = None,
@@ -204,8 +209,8 @@ def cohort_fit_command(
         help="manifest CSV: subject, file (a subject's stretches separated by ';', relative to the manifest)"
              "[, body_mass_kg, height_m, age_years, sex, seed]")],
     out: Out = Path("cohort_fits.parquet"),
-    test: Annotated[str, typer.Option(help="what each subject's files hold: stretch or pendulum")] = "stretch",
-    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist (stretch fits)")] = "elbow",
+    test: Annotated[str, choices(FIT_TESTS, "what each subject's files hold")] = "stretch",
+    joint: Annotated[str, choices(JOINT_NAMES, "the joint (stretch fits)")] = "elbow",
     coordinate: Coordinate = None,
     free: FreeParams = None,
     emg: UseEmg = False,
@@ -238,8 +243,8 @@ def cohort_fit_command(
     from myoreflex.fit.pendulum import DEFAULT_FREE as PENDULUM_FREE
     from myoreflex.fit.stretch import DEFAULT_FREE
 
-    if test not in ("stretch", "pendulum"):
-        fail("--test", "stretch or pendulum", test)
+    if test not in FIT_TESTS:
+        fail("--test", " or ".join(FIT_TESTS), test)
     check_stretch_fit_options(condition, severity, method)
     check_joint(joint)
     check_free(free, "knee" if test == "pendulum" else joint)

@@ -9,7 +9,10 @@ from typing import Annotated, Optional
 import typer
 
 from myoreflex.cli._common import (
+    CONDITION_NAMES,
     DISCLAIMER,
+    JOINT_NAMES,
+    METHOD_NAMES,
     AgeYears,
     AngleSign,
     AsJson,
@@ -27,6 +30,7 @@ from myoreflex.cli._common import (
     check_common,
     check_joint,
     check_plot,
+    choices,
     conversions,
     fail,
     make_subject,
@@ -46,6 +50,7 @@ DetectedAngleSign = Annotated[Optional[float], typer.Option(
 Profile = Annotated[Optional[list[str]], typer.Option(
     "--profile", help="free parameter whose profile likelihood to compute (adds about one optimisation "
     "each); repeat")]
+FitMethod = Annotated[str, choices(METHOD_NAMES, "map (Laplace intervals) or nuts (full posterior)")]
 
 
 def pendulum_with_sign(file: Path, coordinate, angle_sign: Optional[float], converted):
@@ -80,7 +85,7 @@ def fit_pendulum_command(
     sex: Sex = None,
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
-    method: Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")] = "map",
+    method: FitMethod = "map",
     seed: Seed = 0,
     scale: Scale = None,
     offset: Offset = None,
@@ -139,9 +144,8 @@ FreeParams = Annotated[Optional[list[str]], typer.Option(
 UseEmg = Annotated[bool, typer.Option("--emg/--no-emg", help="also fit the stretched muscle's EMG")]
 EmgMuscle = Annotated[Optional[str], typer.Option(
     help="EMG channel emg_<muscle> to fit; default the agonist's or the first")]
-StartCondition = Annotated[str, typer.Option("--condition", help="preset the fit starts from (prior centre)")]
+StartCondition = Annotated[str, choices(CONDITION_NAMES, "preset the fit starts from (prior centre)", "--condition")]
 StartSeverity = Annotated[float, typer.Option("--severity", help="severity of that preset in [0, 1]")]
-FitMethod = Annotated[str, typer.Option(help="map (Laplace intervals) or nuts (full posterior)")]
 SmoothingMs = Annotated[float, typer.Option(help="Savitzky-Golay window (ms) for a noisy angle; 0 = none",
                                              callback=number(0.0, 1000.0, unit="ms"))]
 
@@ -257,8 +261,7 @@ def fit_stretch_command(
     files: Annotated[list[Path], typer.Argument(
         help="stretch recordings, e.g. one per velocity: CSV (time_s, <joint>_angle_deg, torque_Nm"
              "[, emg_...]), .mot/.sto, C3D or IPSA .mat")],
-    joint: Annotated[Optional[str], typer.Option(
-        help="knee, elbow, ankle or wrist; default the files' joint, else elbow")] = None,
+    joint: Annotated[Optional[str], choices(JOINT_NAMES, "the joint; default the files' joint, else elbow")] = None,
     free: FreeParams = None,
     profile: Profile = None,
     emg: UseEmg = False,

@@ -16,6 +16,7 @@ from myoreflex.cli._common import (
     BodyMassKg,
     Condition,
     HeightM,
+    Joint,
     Severity,
     Sex,
     check_common,
@@ -39,7 +40,7 @@ def _registries():
 
 
 def params(
-    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "knee",
+    joint: Joint = "knee",
     condition: Condition = "healthy",
     severity: Severity = 0.0,
     spindle: Annotated[str, typer.Option(help=VARIANT_HELP["spindle"])] = "mileusnic",

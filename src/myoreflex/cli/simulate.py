@@ -22,6 +22,7 @@ from myoreflex.cli._common import (
     BodyMassKg,
     Condition,
     HeightM,
+    Joint,
     Lenient,
     PlotFile,
     Severity,
@@ -29,6 +30,7 @@ from myoreflex.cli._common import (
     check_common,
     check_joint,
     check_plot,
+    choices,
     fail,
     make_subject,
     preset,
@@ -36,6 +38,7 @@ from myoreflex.cli._common import (
     run,
     save_plot,
     setting_range,
+    shown,
     subject_json,
 )
 
@@ -83,7 +86,7 @@ def simulate_pendulum(
         return
     typer.echo(f"Pendulum test, {condition} (severity {severity:g})")
     for key in PENDULUM_CONTRACT_KEYS:
-        typer.echo(f"  {key:28s} {values[key]}")
+        typer.echo(f"  {key:28s} {shown(values[key])}")
     print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
 
@@ -99,7 +102,7 @@ def stretch_results(joint: str, condition: str, severity: float, velocities_deg_
 
 
 def simulate_stretch(
-    joint: Annotated[str, typer.Option(help="knee, elbow, ankle or wrist")] = "elbow",
+    joint: Joint = "elbow",
     velocity_deg_s: Annotated[Optional[list[float]], typer.Option(
         "--velocity-deg-s", help="stretch velocity (deg/s); repeat for several",
         callback=setting_range("motorized_stretch", "velocity_deg_s"))] = None,
@@ -190,13 +193,13 @@ def protocol_command(name: str):
         typer.echo(f"{name} at the {joint}, {condition} (severity {severity:g})")
         warnings = values.pop("warnings", ())
         for key, value in values.items():
-            typer.echo(f"  {key:28s} {value:.6g}" if isinstance(value, float) else f"  {key:28s} {value}")
+            typer.echo(f"  {key:28s} {shown(value)}")
         print_warnings(warnings)
         typer.echo(DISCLAIMER)
 
     parameters = [
         inspect.Parameter("joint", inspect.Parameter.KEYWORD_ONLY, annotation=str,
-                          default=typer.Option(protocol.joints[0], help=" or ".join(protocol.joints))),
+                          default=choices(protocol.joints, "the joint", default=protocol.joints[0])),
         inspect.Parameter("condition", inspect.Parameter.KEYWORD_ONLY, annotation=Condition, default="healthy"),
         inspect.Parameter("severity", inspect.Parameter.KEYWORD_ONLY, annotation=Severity, default=0.0),
     ]

@@ -36,15 +36,10 @@ import numpy as np
 
 from myoreflex.errors import ParameterError, describe
 from myoreflex.params import param
-from myoreflex.units import DEG, GRAVITY
+from myoreflex.units import BODY_MASS_BOUNDS_KG, DEG, GRAVITY, HEIGHT_BOUNDS_M  # noqa: F401 (re-exported)
 
 WINTER = "Winter 2009, Biomechanics and Motor Control of Human Movement, 4th ed., Table 4.1"
 
-BODY_MASS_BOUNDS_KG = (10.0, 250.0)
-"""Body mass accepted wherever a person is given (kg): a small child to a heavy adult; it catches
-pounds and grams. The one declaration: presets, fits, cohorts and the command line read it."""
-HEIGHT_BOUNDS_M = (0.8, 2.3)
-"""Body height accepted wherever a person is given (m); it catches centimetres and inches."""
 DE_GROOTE_2017 = "De Groote, Allen & Ting 2017 J Biomech 55:71 (from Cui et al. 2008 J Biomech 41:1945)"
 ANDERSON = "Anderson 1999 PhD thesis Table G.2, as used in Falisse et al. 2019 (PassiveMomentsData.m)"
 LIMIT_TORQUE_BOUNDS = (0.0, 40.0)

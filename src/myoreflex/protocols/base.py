@@ -27,12 +27,14 @@ import abc
 import dataclasses
 import math
 import numbers
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from myoreflex.errors import ProtocolError, describe
-from myoreflex.simulation import DEFAULT_DT, DEFAULT_RECORD, Drive
-from myoreflex.trial import Trial
+from myoreflex.trial import DEFAULT_DT, DEFAULT_RECORD, Trial
 from myoreflex.units import DEG
+
+if TYPE_CHECKING:
+    from myoreflex.simulation import Drive
 
 JOINTS = ("knee", "elbow", "ankle", "wrist")
 

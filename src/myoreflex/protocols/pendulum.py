@@ -9,11 +9,13 @@ oscillations.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from myoreflex.protocols.base import Protocol, setting
-from myoreflex.simulation import Drive
 from myoreflex.trial import Trial
+
+if TYPE_CHECKING:
+    from myoreflex.simulation import Drive
 
 PENDULUM_DT = 8e-3
 """The pendulum test's integration step (s): halving it changes every pendulum metric by under 1 %
@@ -54,6 +56,8 @@ class PendulumTest(Protocol):
             "test), 0 when it was moved up and down just before (Willaert et al. 2020's movement condition)")
 
     def drive(self, joint: str = "knee") -> Drive:
+        from myoreflex.simulation import Drive
+
         self.check_joint(joint)
         return Drive(initial_angle=self.release_angle, duration=self.duration, gravity_scale=1.0,
                      short_range_bound=self.held_still)

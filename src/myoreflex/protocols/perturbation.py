@@ -18,16 +18,18 @@ inertia, viscosity and stiffness from it.
 from __future__ import annotations
 
 import dataclasses
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
 from myoreflex.errors import ProtocolError, describe
 from myoreflex.protocols.base import Protocol, setting
 from myoreflex.protocols.stretch import RANGES
-from myoreflex.simulation import Drive
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
+
+if TYPE_CHECKING:
+    from myoreflex.simulation import Drive
 
 
 def multisine(t, *, amplitude: float, low: float, high: float, period: float):
@@ -87,6 +89,8 @@ class MultisinePerturbation(Protocol):
         return 0.5 * (start + end) if self.hold_angle is None else self.hold_angle
 
     def drive(self, joint: str) -> Drive:
+        from myoreflex.simulation import Drive
+
         self.check_joint(joint)
         if not self.high_frequency > self.low_frequency:
             raise ProtocolError(describe("perturbation frequencies", "high_frequency above low_frequency",

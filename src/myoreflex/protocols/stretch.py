@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from myoreflex.errors import ProtocolError, describe
 from myoreflex.protocols._profiles import minimum_jerk, ramp_and_hold
 from myoreflex.protocols.base import Protocol, setting
-from myoreflex.simulation import Drive
 from myoreflex.trial import Trial
 from myoreflex.units import DEG
+
+if TYPE_CHECKING:
+    from myoreflex.simulation import Drive
 
 #: Default stretch range per joint (rad, in the joint convention of physiology.limb).
 RANGES = {
@@ -57,6 +59,8 @@ class MotorizedStretch(Protocol):
     corner: float = setting(0.02, unit="s", doc="raised-cosine corners of the ramp", bounds=(1e-4, 1.0))
 
     def drive(self, joint: str) -> Drive:
+        from myoreflex.simulation import Drive
+
         self.check_joint(joint)
         if not self.velocity > 0:
             raise ProtocolError(describe("stretch velocity", "a speed > 0 deg/s", f"{self.velocity / DEG:g} deg/s"))
@@ -100,6 +104,8 @@ class ManualStretch(Protocol):
     hold: float = setting(0.5, unit="s", doc="hold at the end angle", bounds=(0.0, 60.0))
 
     def drive(self, joint: str) -> Drive:
+        from myoreflex.simulation import Drive
+
         self.check_joint(joint)
         if not self.duration > 0:
             raise ProtocolError(describe("manual stretch duration", "> 0 s", self.duration))
