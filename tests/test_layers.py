@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "myoreflex"
 
 LAYERS = (
     ("errors", "units", "registry", "runtime", "params", "arrays", "fastmath", "calibrated"),  # under every layer
+    ("knowledge",),  # sourced text and the triage rules: nothing of the model
     ("trial",),
     ("physiology",),
     ("model", "subjects"),  # a subject is the model's parameters for a body
