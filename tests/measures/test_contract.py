@@ -16,6 +16,7 @@ from myoreflex.measures import (
     emg,
     impedance,
     manual,
+    motor_units,
     pendulum,
     stretch,
     threshold,
@@ -23,7 +24,7 @@ from myoreflex.measures import (
 from myoreflex.registry import Registry
 from myoreflex.trial import Channel, Trial
 
-MODULES = (pendulum, stretch, decomposition, manual, threshold, clinical, emg, impedance)
+MODULES = (pendulum, stretch, decomposition, manual, threshold, clinical, emg, impedance, motor_units)
 REGISTRIES = (
     emg.ENVELOPE_METHODS,
     emg.ONSET_METHODS,
@@ -31,6 +32,7 @@ REGISTRIES = (
     manual.METHODS,
     clinical.CATCH_METHODS,
     clinical.ASHWORTH_RULES,
+    motor_units.SMOOTHING_METHODS,
 )
 
 

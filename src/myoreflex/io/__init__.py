@@ -77,6 +77,7 @@ from myoreflex.io.bids import read_bids_emg, read_bids_motion, write_bids_motion
 from myoreflex.io.c3d import read_c3d
 from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
+from myoreflex.io.motor_units import read_discharge_times
 from myoreflex.io.opensim import read_opensim
 from myoreflex.io.writers import read_parquet, write_trial
 from myoreflex.registry import Registry
@@ -164,5 +165,5 @@ def read_trial(path: str | Path, **options) -> Trial:
 
 
 __all__ = ["MAX_BYTES", "MAX_SAMPLES", "READERS", "Conversion", "parse_conversions", "read_bids_emg", "read_bids_motion", "read_c3d",
-           "read_csv", "read_ipsa", "read_opensim", "read_parquet", "read_trial", "read_trials", "reader_for",
+           "read_csv", "read_discharge_times", "read_ipsa", "read_opensim", "read_parquet", "read_trial", "read_trials", "reader_for",
            "write_bids_motion", "write_trial"]
