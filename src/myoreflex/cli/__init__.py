@@ -22,7 +22,7 @@ import sys
 
 import typer
 
-from myoreflex.cli import assess, calibrate, cohort, fit, params, simulate
+from myoreflex.cli import assess, calibrate, cohort, extras, fit, params, simulate
 from myoreflex.cli._common import clean_help
 from myoreflex.errors import MyoreflexError
 
@@ -42,6 +42,11 @@ EXAMPLES = {
     ("cohort", "simulate"): "Example: myoreflex cohort simulate population.csv --protocol pendulum --out results.parquet",
     ("cohort", "fit"): "Example: myoreflex cohort fit manifest.csv --test pendulum --out fits.parquet",
     ("params",): "Example: myoreflex params --joint elbow --condition stroke --severity 0.5",
+    ("assess", "motor-units"): "Example: myoreflex assess motor-units units.csv --json",
+    ("datasets", "list"): "Example: myoreflex datasets list",
+    ("report",): "Example: myoreflex report cp1-right-pendulum cp1-right-ankle-stretches --out report.html",
+    ("explain",): "Example: myoreflex explain cramp --json",
+    ("triage",): "Example: myoreflex triage --answers answers.json",
 }
 """Examples shown at the end of a command's help (by command path)."""
 
@@ -86,6 +91,10 @@ def make_app() -> typer.Typer:
     app.command("demo")(simulate.demo)
     app.command("params")(params.params)
     app.command("calibrate")(calibrate.calibrate)
+    app.add_typer(extras.datasets_app, name="datasets")
+    app.command("report")(extras.report)
+    app.command("explain")(extras.explain)
+    app.command("triage")(extras.triage)
     return _polish(app)
 
 

@@ -88,15 +88,35 @@ def preset(joint: str, condition: str, severity: float, subject=None):
     return apply_condition(subject_params(joint, subject), condition, severity)
 
 
-def make_subject(age_years=None, sex=None, body_mass_kg=None, height_m=None):
+def make_subject(age_years=None, sex=None, body_mass_kg=None, height_m=None, body_from=None):
     """The :class:`myoreflex.subjects.Subject` of ``--age-years``, ``--sex``, ``--body-mass-kg`` and
-    ``--height-m`` (each already checked by its option), or None when none was given."""
-    from myoreflex.subjects import Subject
+    ``--height-m`` (each already checked by its option), or None when none was given;
+    ``--body-from FILE`` takes body mass and height from a recording's metadata (an IPSA file's
+    ``pinfo``, :func:`myoreflex.subjects.subject_from_file`), read now and never stored."""
+    from myoreflex.subjects import Subject, subject_from_file
 
     given = {"age_years": age_years, "sex": sex, "body_mass_kg": body_mass_kg, "height_m": height_m}
+    if body_from is not None:
+        if body_mass_kg is not None or height_m is not None:
+            fail("--body-from", "either --body-from or --body-mass-kg/--height-m", "both")
+        body = subject_from_file(body_from)
+        given.update(body_mass_kg=body.body_mass_kg, height_m=body.height_m)
     if all(value is None for value in given.values()):
         return None
     return Subject(**given)
+
+
+def recording_path(param: typer.CallbackParam, value):
+    """A file or folder argument: an existing path as given, else the name of an example recording
+    (:mod:`myoreflex.datasets`, e.g. ``cp1-right-pendulum``), else the path as given (its command
+    then says it is missing). Lists are mapped item by item."""
+    from myoreflex import datasets
+
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        return [datasets.resolve(item) for item in value]
+    return datasets.resolve(value)
 
 
 def subject_json(subject) -> dict:
@@ -208,6 +228,9 @@ BodyMassKg = Annotated[Optional[float], typer.Option(
 HeightM = Annotated[Optional[float], typer.Option(
     "--height-m", help=f"subject's height in m ({_HEIGHT[0]:g}-{_HEIGHT[1]:g}); default: from age and sex, "
     "or 1.75 m", callback=number(*_HEIGHT, unit="m"))]
+BodyFrom = Annotated[Optional[Path], typer.Option(
+    "--body-from", help="take body mass and height from a recording's metadata (an IPSA .mat file's pinfo, "
+    "or a dataset name such as cp1-right-ankle-stretches)", callback=recording_path)]
 Seed = Annotated[int, typer.Option(help="random seed, an integer >= 0", callback=number(0, 2**32 - 1, integer=True))]
 Segment = Annotated[Optional[int], typer.Option(help="segment index in multi-segment files",
                                                 callback=number(0, 1_000_000, integer=True))]
@@ -235,6 +258,26 @@ def check_output(path: Optional[Path], flag: str, *, inputs=(), suffixes=None) -
         raise typer.Exit(code=2) from None
 
 
+TrialOut = Annotated[Optional[Path], typer.Option(
+    "--out", help="write the simulated recording: .csv (reads back exactly), .mot (OpenSim, degrees) or .parquet")]
+
+
+def check_trial_out(path: Optional[Path]) -> Optional[Path]:
+    """``--out`` of a simulation checked before any work (:func:`check_output` with the trial writers)."""
+    from myoreflex.io.writers import WRITERS
+
+    return check_output(path, "--out", suffixes=tuple(WRITERS))
+
+
+def save_trial(trial, path: Path) -> Path:
+    """Write a simulated recording (:func:`myoreflex.io.write_trial`); a ``.mot`` carries the angle,
+    its velocity and the joint torque (OpenSim storage has no unit for normalised excitations)."""
+    from myoreflex.io.writers import write_trial
+
+    channels = [c for c in ("angle", "angular_velocity", "torque") if c in trial] if path.suffix == ".mot" else None
+    return run(lambda: write_trial(trial, path, channels=channels))
+
+
 def check_plot(path: Optional[Path], *, inputs=()) -> Optional[Path]:
     """``--plot`` checked before any work (:func:`check_output` with the figure formats)."""
     return check_output(path, "--plot", inputs=inputs, suffixes=PLOT_SUFFIXES)
@@ -254,8 +297,13 @@ def conversions(scale, offset, unit) -> Optional[dict]:
         raise typer.Exit(code=2) from None
 
 
+Decimal = Annotated[Optional[str], typer.Option(
+    "--decimal", help="a CSV's decimal mark: '.' or ',' (default: ',' only in ';'- or tab-separated files)",
+    callback=one_of(".", ","))]
+
+
 def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str],
-                       converted: Optional[dict] = None):
+                       converted: Optional[dict] = None, decimal: Optional[str] = None):
     """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D);
     ``coordinate`` (``--coordinate``) names the file's angle channel, ``time_column`` a CSV's time,
     ``converted`` the readers' ``conversions`` (:func:`conversions`)."""
@@ -264,7 +312,7 @@ def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float,
     if not path.is_file():
         fail("FILE", "an existing recording file", str(path))
     given = {"angle_sign": angle_sign, "angle_channel": coordinate, "time_column": time_column,
-             "conversions": converted}
+             "conversions": converted, "decimal": decimal}
     trials = read_trials(path, **{name: value for name, value in given.items() if value is not None})
     if len(trials) != 1:
         from myoreflex.errors import RecordingError, describe
@@ -273,12 +321,39 @@ def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float,
     return trials[0]
 
 
+DetectedAngleSign = Annotated[Optional[float], typer.Option(
+    "--angle-sign", help="1, or -1 when the file's flexion is negative; default: found from the swing "
+    "(a leg released from extension falls into flexion)", callback=one_of(1.0, -1.0))]
+
+
+def pendulum_with_sign(file: Path, coordinate, angle_sign: Optional[float], converted, time_column=None,
+                       decimal=None):
+    """The pendulum recording in myoreflex's convention (flexion positive) and the sign that gave it.
+
+    ``angle_sign`` None: the sign is found from the swing (:func:`myoreflex.measures.pendulum.swing_direction`);
+    a sign given that makes the leg fall towards extension is a one-line error (exit 2) naming the other.
+    """
+    from myoreflex.measures.pendulum import swing_direction
+
+    trial = run(lambda: read_pendulum_file(file, coordinate, 1.0 if angle_sign is None else angle_sign, time_column,
+                                           converted, decimal))
+    direction = run(lambda: swing_direction(trial))
+    if angle_sign is None:
+        if direction < 0:
+            trial = run(lambda: read_pendulum_file(file, coordinate, -1.0, time_column, converted, decimal))
+        return trial, {"angle_sign": direction, "angle_sign_source": "detected from the swing direction"}
+    if direction < 0:
+        fail("--angle-sign", f"{-angle_sign:g} for this file (its leg falls towards smaller angles with "
+             f"{angle_sign:g}: flexion would be negative); or leave --angle-sign out to detect it", angle_sign)
+    return trial, {"angle_sign": angle_sign, "angle_sign_source": "given (--angle-sign)"}
+
+
 def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None, *, lenient=False,
-                         converted=None):
+                         converted=None, decimal=None):
     """A pendulum recording and its measures (quality gates checked; ``lenient`` names failures)."""
     from myoreflex.measures.pendulum import measure
 
-    trial = read_pendulum_file(path, coordinate, angle_sign, time_column, converted)
+    trial = read_pendulum_file(path, coordinate, angle_sign, time_column, converted, decimal)
     return trial, measure(trial, lenient=lenient)
 
 

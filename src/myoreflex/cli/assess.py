@@ -15,6 +15,8 @@ from myoreflex.cli._common import (
     AngleSign,
     AsJson,
     Coordinate,
+    Decimal,
+    DetectedAngleSign,
     Lenient,
     Offset,
     PlotFile,
@@ -28,8 +30,11 @@ from myoreflex.cli._common import (
     conversions,
     fail,
     number,
+    one_of,
+    pendulum_with_sign,
     print_warnings,
     read_stretches,
+    recording_path,
     run,
     shown,
 )
@@ -40,9 +45,11 @@ app = typer.Typer(help="Measure real (or simulated) recordings.", no_args_is_hel
 
 @app.command("pendulum")
 def assess_pendulum(
-    file: Annotated[Path, typer.Argument(help="recording: CSV (time_s, <joint>_angle_deg), .mot/.sto or C3D")],
+    file: Annotated[Path, typer.Argument(help="recording: CSV (time_s, <joint>_angle_deg), .mot/.sto, C3D, "
+                                              "Motion-BIDS, or a dataset name (myoreflex datasets list)",
+                                         callback=recording_path)],
     coordinate: Coordinate = None,
-    angle_sign: AngleSign = 1.0,
+    angle_sign: DetectedAngleSign = None,
     time_column: TimeColumn = None,
     scale: Scale = None,
     offset: Offset = None,
@@ -50,17 +57,24 @@ def assess_pendulum(
     lenient: Lenient = False,
     plot: PlotFile = None,
     as_json: AsJson = False,
+    decimal: Decimal = None,
 ):
     """Pendulum-test measures (R1, R2n, swings, peak velocity, period) of one recording.
 
     The recording must pass the pendulum's quality gates (a settled plateau, enough samples per
     swing, a reversing first swing, a damped decay, a quiet rest: ``myoreflex.measures.pendulum``);
-    ``--lenient`` measures it anyway and names the failed gates in ``warnings``.
+    ``--lenient`` measures it anyway and names the failed gates in ``warnings``. Without
+    ``--angle-sign`` the sign is found from the swing (a leg released from extension falls into
+    flexion), so an OpenSim file (flexion negative) reads as it is; ``--json`` says which.
     """
+    from myoreflex.measures.pendulum import measure
+
     check_plot(plot, inputs=[file])
     converted = conversions(scale, offset, unit)
-    trial, metrics = run(lambda: assess_pendulum_file(file, coordinate, angle_sign, time_column, lenient=lenient,
-                                                      converted=converted))
+    if not file.is_file():
+        fail("FILE", "an existing recording file or a dataset name (myoreflex datasets list)", str(file))
+    trial, sign = pendulum_with_sign(file, coordinate, angle_sign, converted, time_column, decimal)
+    metrics = run(lambda: measure(trial, lenient=lenient))
     if plot:
         from myoreflex.report.figures import pendulum_figure, save_figure
 
@@ -69,18 +83,20 @@ def assess_pendulum(
     values = metrics.as_dict()
     if as_json:
         typer.echo(json.dumps({"file": str(file), "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS},
-                               "warnings": list(metrics.warnings)}))
+                               "warnings": list(metrics.warnings), **sign}))
         return
     typer.echo(f"Pendulum test, {file.name}")
     for key in PENDULUM_CONTRACT_KEYS:
         typer.echo(f"  {key:28s} {shown(values[key])}")
+    typer.echo(f"  angle sign {sign['angle_sign']:g} ({sign['angle_sign_source']})")
     print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
 
 
 @app.command("folder")
 def assess_folder(
-    folder: Annotated[Path, typer.Argument(help="folder of pendulum recordings")],
+    folder: Annotated[Path, typer.Argument(help="folder of pendulum recordings (or a dataset folder's name)",
+                                           callback=recording_path)],
     out: Annotated[Path, typer.Option(help="table to write: .csv or .parquet")] = Path("pendulum_metrics.csv"),
     pattern: Annotated[str, typer.Option(help="file pattern inside the folder")] = "*.csv",
     coordinate: Coordinate = None,
@@ -122,8 +138,10 @@ def assess_folder(
 
 @app.command("stretch")
 def assess_stretch(
-    slow: Annotated[Path, typer.Option(help="the slow stretch (reflex-free), e.g. 5 deg/s")],
-    fast: Annotated[Path, typer.Option(help="the fast stretch of the same joint, e.g. 236 deg/s")],
+    slow: Annotated[Path, typer.Option(help="the slow stretch (reflex-free), e.g. 5 deg/s (file or dataset name)",
+                                       callback=recording_path)],
+    fast: Annotated[Path, typer.Option(help="the fast stretch of the same joint, e.g. 236 deg/s",
+                                       callback=recording_path)],
     lever_arm_m: Annotated[Optional[float], typer.Option(
         help="lever arm (m) to give forces at the hand and flags", callback=number(0.01, 2.0, unit="m"))] = None,
     inertia_kg_m2: Annotated[Optional[float], typer.Option(
@@ -181,7 +199,8 @@ def assess_stretch(
 
 @app.command("manual")
 def assess_manual(
-    files: Annotated[list[Path], typer.Argument(help="hand-held stretch recordings (e.g. IPSA .mat files)")],
+    files: Annotated[list[Path], typer.Argument(help="hand-held stretch recordings (e.g. IPSA .mat files, or "
+                                                    "dataset names)", callback=recording_path)],
     slow_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the slow stretches")] = "low",
     fast_speed: Annotated[str, typer.Option(help="metadata stretch_speed of the fast stretches")] = "high",
     lever_arm_m: Annotated[Optional[float], typer.Option(
@@ -230,7 +249,8 @@ def assess_manual(
 
 @app.command("threshold")
 def assess_threshold(
-    files: Annotated[list[Path], typer.Argument(help="stretch recordings at several velocities")],
+    files: Annotated[list[Path], typer.Argument(help="stretch recordings at several velocities (or dataset names)",
+                                                callback=recording_path)],
     muscle: Annotated[Optional[str], typer.Option(help="stretched muscle (emg_<muscle>); default the first")] = None,
     speed: Annotated[Optional[str], typer.Option(help="keep only segments with this stretch_speed label")] = None,
     angle_sign: AngleSign = 1.0,
@@ -268,3 +288,48 @@ def assess_threshold(
     typer.echo(DISCLAIMER)
 
 
+
+
+@app.command("motor-units")
+def assess_motor_units(
+    file: Annotated[Path, typer.Argument(help="discharge times: a CSV with columns unit,time_s, or a DEMUSE-layout "
+                                              ".mat of decomposed high-density EMG", callback=recording_path)],
+    smoothing: Annotated[str, typer.Option(help="discharge-rate smoothing: hanning (2 s window) or polynomial",
+                                           callback=one_of("hanning", "polynomial"))] = "hanning",
+    min_recruitment_difference_s: Annotated[float, typer.Option(
+        help="a test unit is recruited at least this long after its control unit (s)",
+        callback=number(0.0, 60.0, unit="s"))] = 1.0,
+    min_rate_r2: Annotated[float, typer.Option(help="least r^2 of the pair's smoothed rates",
+                                               callback=number(0.0, 1.0))] = 0.7,
+    min_control_modulation_pps: Annotated[float, typer.Option(
+        help="least rate modulation of the control unit while the test unit fires (pps)",
+        callback=number(0.0, 100.0, unit="pps"))] = 0.5,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+):
+    """Recruitment, derecruitment and paired-motor-unit delta-F (Gorassini et al. 2002), the human
+    estimate of persistent inward currents, from motor-unit discharge times."""
+    from myoreflex.io.motor_units import read_discharge_times
+    from myoreflex.measures.motor_units import measure, plot_motor_units
+
+    check_plot(plot, inputs=[file])
+    if not file.is_file():
+        fail("FILE", "an existing file of discharge times", str(file))
+    result = run(lambda: measure(read_discharge_times(file), smoothing=smoothing,
+                                 min_recruitment_difference_s=min_recruitment_difference_s,
+                                 min_rate_r2=min_rate_r2, min_control_modulation_pps=min_control_modulation_pps))
+    if plot:
+        from myoreflex.report.figures import save_figure
+
+        run(lambda: save_figure(plot_motor_units(result), plot))
+    out = {**result.as_dict(), "file": str(file)}
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    delta = out["delta_f_pps"]
+    typer.echo(f"Motor units, {file.name}: {out['n_units']} units")
+    typer.echo(f"  delta-F {shown(delta['mean'])} +- {shown(delta['sd'])} pps over {delta['n_pairs']} pairs")
+    for unit in out["units"]:
+        typer.echo(f"  unit {unit['unit']}: recruited {shown(unit['recruitment_s'])} s, "
+                   f"derecruited {shown(unit['derecruitment_s'])} s")
+    typer.echo(DISCLAIMER)

@@ -8,14 +8,16 @@ from typing import Annotated, Optional
 
 import typer
 
-from myoreflex.calibration import PROBLEMS, run_problem, table
+from myoreflex.calibration import PROBLEMS, data_folder, run_problem, table
 from myoreflex.cli._common import DISCLAIMER, check_output, fail, number, one_of, run
 
 
 def calibrate(
     problem: Annotated[str, typer.Argument(help=f"what to calibrate: {', '.join(PROBLEMS)}",
                                            callback=one_of(*PROBLEMS))] = "healthy_knee",
-    data: Annotated[Path, typer.Option(help="folder of the public recordings (../shared/data)")] = Path("../shared/data"),
+    data: Annotated[Optional[Path], typer.Option(
+        help="folder of the public recordings in the shared data layout (e.g. ../shared/data); default "
+             "$MYOREFLEX_DATA, else the recordings that ship (CP1's: enough for cerebral_palsy)")] = None,
     max_evaluations: Annotated[int, typer.Option(help="most simulations per recording set",
                                                  callback=number(10, 100_000, integer=True))] = 400,
     seed: Annotated[int, typer.Option(help="seed of the quasi-random starts",
@@ -27,7 +29,7 @@ def calibrate(
     """Fit a preset's sizes so that the model of each recording matches it on every pendulum measure
     (R1, R2n, first-swing excursion, plateau, swings, peak velocity, its time, period); print the
     recorded and simulated measures before and after, and which sizes the data do not determine."""
-    if not data.is_dir():
+    if data is not None and not data.is_dir():
         fail("--data", "the folder of the public recordings (../shared/data)", str(data))
     if out is not None:
         from myoreflex.io.results import JSON_SUFFIXES
@@ -49,7 +51,7 @@ def calibrate(
     if write_presets:
         from myoreflex.calibration import write_presets as write
 
-        typer.echo(f"presets written to {run(lambda: write(problem, result, data))}")
+        typer.echo(f"presets written to {run(lambda: write(problem, result, data_folder(data)))}")
     if out is not None:
         from myoreflex.io.results import atomic_path
 

@@ -16,8 +16,10 @@ from myoreflex.cli._common import (
     AgeYears,
     AngleSign,
     AsJson,
+    BodyFrom,
     BodyMassKg,
     Coordinate,
+    DetectedAngleSign,
     HeightM,
     Lenient,
     Offset,
@@ -29,53 +31,32 @@ from myoreflex.cli._common import (
     Unit,
     check_common,
     check_joint,
+    check_output,
     check_plot,
     choices,
     conversions,
     fail,
     make_subject,
     number,
-    one_of,
-    read_pendulum_file,
+    pendulum_with_sign,
     read_stretches,
+    recording_path,
     run,
     subject_json,
 )
 
 app = typer.Typer(help="Fit the model to a patient's recordings, with uncertainty.", no_args_is_help=True)
 
-DetectedAngleSign = Annotated[Optional[float], typer.Option(
-    "--angle-sign", help="1, or -1 when the file's flexion is negative; default: found from the swing "
-    "(a leg released from extension falls into flexion)", callback=one_of(1.0, -1.0))]
 Profile = Annotated[Optional[list[str]], typer.Option(
     "--profile", help="free parameter whose profile likelihood to compute (adds about one optimisation "
     "each); repeat")]
 FitMethod = Annotated[str, choices(METHOD_NAMES, "map (Laplace intervals) or nuts (full posterior)")]
 
 
-def pendulum_with_sign(file: Path, coordinate, angle_sign: Optional[float], converted):
-    """The pendulum recording in myoreflex's convention (flexion positive) and the sign that gave it.
-
-    ``angle_sign`` None: the sign is found from the swing (:func:`myoreflex.fit.pendulum.swing_direction`);
-    a sign given that makes the leg fall towards extension is a one-line error (exit 2) naming the other.
-    """
-    from myoreflex.fit.pendulum import swing_direction
-
-    trial = read_pendulum_file(file, coordinate, 1.0 if angle_sign is None else angle_sign, None, converted)
-    direction = run(lambda: swing_direction(trial))
-    if angle_sign is None:
-        if direction < 0:
-            trial = read_pendulum_file(file, coordinate, -1.0, None, converted)
-        return trial, {"angle_sign": direction, "angle_sign_source": "detected from the swing direction"}
-    if direction < 0:
-        fail("--angle-sign", f"{-angle_sign:g} for this file (its leg falls towards smaller angles with "
-             f"{angle_sign:g}: flexion would be negative); or leave --angle-sign out to detect it", angle_sign)
-    return trial, {"angle_sign": angle_sign, "angle_sign_source": "given (--angle-sign)"}
-
-
 @app.command("pendulum")
 def fit_pendulum_command(
-    file: Annotated[Path, typer.Argument(help="pendulum recording (CSV, .mot/.sto, C3D)")],
+    file: Annotated[Path, typer.Argument(help="pendulum recording (CSV, .mot/.sto, C3D, Motion-BIDS) or a "
+                                              "dataset name", callback=recording_path)],
     coordinate: Coordinate = None,
     angle_sign: DetectedAngleSign = None,
     free: Annotated[Optional[list[str]], typer.Option(
@@ -85,6 +66,7 @@ def fit_pendulum_command(
     sex: Sex = None,
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
+    body_from: BodyFrom = None,
     method: FitMethod = "map",
     seed: Seed = 0,
     scale: Scale = None,
@@ -93,12 +75,16 @@ def fit_pendulum_command(
     lenient: Lenient = False,
     plot: PlotFile = None,
     as_json: AsJson = False,
+    samples_out: Annotated[Optional[Path], typer.Option(
+        "--samples-out", help="with --method nuts: write the posterior draws by chain as netCDF (.nc), "
+        "for arviz.from_netcdf")] = None,
 ):
     """Fit reflex and passive parameters of the knee model to one pendulum recording.
 
     The recording must pass the pendulum's quality gates, as for ``assess pendulum``; ``--lenient``
     fits it anyway and names the failed gates in ``warnings``. The preset is the knee of the subject
-    given (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``: ``myoreflex.subjects``,
+    given (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` or ``--body-from`` an IPSA
+    file's metadata: ``myoreflex.subjects``,
     muscles and passive tissue scaled to the body; none: the 75 kg, 1.75 m adult), its motor-neuron threshold set to 0 pps unless freed (``fixed`` in the JSON; see
     ``myoreflex.fit.pendulum.DEFAULT_FREE``). Without ``--angle-sign`` the sign is
     found from the swing: a leg released from extension falls into flexion. ``--json`` adds to the
@@ -111,7 +97,13 @@ def fit_pendulum_command(
     from myoreflex.subjects import subject_params
 
     _check_fit_options(method)
-    subject = make_subject(age_years, sex, body_mass_kg, height_m)
+    if samples_out is not None:
+        from myoreflex.fit.result import POSTERIOR_SUFFIXES
+
+        if method != "nuts":
+            fail("--samples-out", "--method nuts (a map fit has no posterior draws)", f"--method {method}")
+        check_output(samples_out, "--samples-out", inputs=[file], suffixes=POSTERIOR_SUFFIXES)
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     check_free(free, "knee")
     check_free_together(free or DEFAULT_FREE, profile)
     check_plot(plot, inputs=[file])
@@ -127,6 +119,10 @@ def fit_pendulum_command(
         return fit_pendulum(trial, params0, settings=settings, lenient=lenient, **options)
 
     result = run(body)
+    if samples_out is not None:
+        from myoreflex.fit.result import write_posterior
+
+        run(lambda: write_posterior(result, samples_out))
     _report_fit(result, f"Pendulum fit: {file.name}",
                 lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg ({out['quality']}), "
                 f"converged {out['converged']}", plot, as_json,
@@ -260,7 +256,7 @@ def read_stretch_recordings(files, angle_sign: float, segment: Optional[int], sp
 def fit_stretch_command(
     files: Annotated[list[Path], typer.Argument(
         help="stretch recordings, e.g. one per velocity: CSV (time_s, <joint>_angle_deg, torque_Nm"
-             "[, emg_...]), .mot/.sto, C3D or IPSA .mat")],
+             "[, emg_...]), .mot/.sto, C3D or IPSA .mat, or dataset names", callback=recording_path)],
     joint: Annotated[Optional[str], choices(JOINT_NAMES, "the joint; default the files' joint, else elbow")] = None,
     free: FreeParams = None,
     profile: Profile = None,
@@ -272,6 +268,7 @@ def fit_stretch_command(
     sex: Sex = None,
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
+    body_from: BodyFrom = None,
     method: FitMethod = "map",
     seed: Seed = 0,
     smoothing_ms: SmoothingMs = 0.0,
@@ -294,7 +291,7 @@ def fit_stretch_command(
     from myoreflex.fit import FitSettings, fit_stretch
 
     check_stretch_fit_options(condition, severity, method)
-    subject = make_subject(age_years, sex, body_mass_kg, height_m)
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     if joint is not None:
         check_joint(joint)
         check_free(free, joint)

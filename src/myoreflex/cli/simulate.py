@@ -19,6 +19,7 @@ from myoreflex.cli._common import (
     PENDULUM_CONTRACT_KEYS,
     AgeYears,
     AsJson,
+    BodyFrom,
     BodyMassKg,
     Condition,
     HeightM,
@@ -27,9 +28,11 @@ from myoreflex.cli._common import (
     PlotFile,
     Severity,
     Sex,
+    TrialOut,
     check_common,
     check_joint,
     check_plot,
+    check_trial_out,
     choices,
     fail,
     make_subject,
@@ -37,6 +40,7 @@ from myoreflex.cli._common import (
     print_warnings,
     run,
     save_plot,
+    save_trial,
     setting_range,
     shown,
     subject_json,
@@ -64,16 +68,22 @@ def simulate_pendulum(
     sex: Sex = None,
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
+    body_from: BodyFrom = None,
+    out: TrialOut = None,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
 
-    The subject (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``; default the
-    reference adult, 75 kg and 1.75 m) sets the leg's size and strength (myoreflex.subjects).
+    The subject (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` or ``--body-from``;
+    default the reference adult, 75 kg and 1.75 m) sets the leg's size and strength
+    (myoreflex.subjects). ``--out`` writes the simulated recording (CSV, OpenSim .mot, Parquet).
     """
     check_common(condition, severity)
     check_plot(plot)
-    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m))
+    check_trial_out(out)
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject))
+    if out:
+        save_trial(trial, out)
     if plot:
         from myoreflex.report.figures import pendulum_figure
 
@@ -114,15 +124,22 @@ def simulate_stretch(
     sex: Sex = None,
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
+    body_from: BodyFrom = None,
+    out: TrialOut = None,
 ):
     """Simulate motorized constant-velocity stretches at one or more velocities (for a subject:
-    ``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m``; default the reference adult)."""
+    ``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` or ``--body-from``; default the
+    reference adult). ``--out stretch.csv`` writes each stretch as ``stretch_<velocity>deg_s.csv``."""
     check_common(condition, severity)
     check_joint(joint)
     check_plot(plot)
-    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m))
+    check_trial_out(out)
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     velocities = velocity_deg_s or [5.0, 100.0, 236.0]
     trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities, subject))
+    if out:
+        for velocity, trial in zip(velocities, trials):
+            save_trial(trial, out.with_name(f"{out.stem}_{velocity:g}deg_s{out.suffix}"))
     if plot:
         from myoreflex.report.figures import stretch_figure
 

@@ -75,8 +75,9 @@ RELEASE_VELOCITY = 20 * DEG
 """rad/s: the swing has started when the smoothed velocity exceeds this (ANCHORS 4.1 / 4.3)."""
 RELEASE_SAMPLES = 3
 """Consecutive samples above :data:`RELEASE_VELOCITY` that mark the release (robust to noise)."""
-SMOOTHING_S = 0.15
+SMOOTHING_S = pendulum_measures.SWING_SMOOTHING_S
 """s: Savitzky-Golay window (quadratic) used only to find the release, never for the residuals."""
+swing_direction = pendulum_measures.swing_direction
 DEFAULT_FREE = ("motoneuron.gain", "limb.damping", "limb.stiffness", "limb.baseline_torque")
 """The free parameters of a pendulum fit unless told otherwise, chosen by an identifiability analysis on
 the real children's recordings CP1 right, CP1 left and TD5 (issue 14): the Laplace posterior (Fisher
@@ -203,7 +204,7 @@ def align_pendulum(
     width = min(width, angle.size if angle.size % 2 else angle.size - 1)
     smooth = savgol_filter(angle, width, 2, mode="interp")
     velocity = savgol_filter(angle, width, 2, deriv=1, delta=step, mode="interp")
-    direction = _direction(t, angle, smooth)
+    direction = pendulum_measures.direction_of_rest(t, angle, smooth)
     fast = direction * velocity > RELEASE_VELOCITY
     run = np.convolve(fast.astype(int), np.ones(RELEASE_SAMPLES, dtype=int), mode="valid") == RELEASE_SAMPLES
     if not run.any():
@@ -230,42 +231,6 @@ def align_pendulum(
         warnings=warnings,
         direction=direction,
     )
-
-
-def _direction(t, angle, smooth) -> float:
-    tail = t >= t[-1] - 0.5
-    return float(np.sign(np.median(angle[tail]) - smooth[0]) or 1.0)
-
-
-def swing_direction(trial: Trial, *, channel: str = "angle") -> float:
-    """The sign of the swing of a pendulum recording: +1 when the leg falls towards larger angles.
-
-    A pendulum test releases the shank from full extension and it falls into flexion (Wartenberg
-    1951 Neurology 1:18; Bajd & Bowman 1982 J Biomed Eng 4:90), so the resting angle (median of the
-    last 0.5 s, as :mod:`myoreflex.measures.pendulum`) lies on the flexion side of the release
-    angle (the start of the recording, smoothed as in :func:`align_pendulum`). In myoreflex's
-    convention (knee flexion positive) the swing is +1; a recording that gives -1 has flexion
-    negative (OpenSim's ``knee_angle_r``, the De Groote tutorial) and is read with
-    ``angle_sign=-1``. This is how ``myoreflex fit pendulum`` finds the sign when ``--angle-sign``
-    is left out.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from myoreflex.trial import Channel, Trial
-    >>> t = np.linspace(0.0, 6.0, 601)
-    >>> knee = np.radians(70.0) * (1.0 - np.exp(-t / 1.5) * np.cos(2 * np.pi * t))  # flexion positive
-    >>> swing_direction(Trial(t, {"angle": Channel(knee, "rad")}))
-    1.0
-    >>> swing_direction(Trial(t, {"angle": Channel(-knee, "rad")}))  # OpenSim's sign
-    -1.0
-    """
-    angle = np.asarray(trial[channel], dtype=float)
-    t = trial.time
-    step = float(np.median(np.diff(t)))
-    width = max(5, round(SMOOTHING_S / step) | 1)
-    width = min(width, angle.size if angle.size % 2 else angle.size - 1)
-    return _direction(t, angle, savgol_filter(angle, width, 2, mode="interp"))
 
 
 # ---------------------------------------------------------------------------------------------

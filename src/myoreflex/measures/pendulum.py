@@ -106,6 +106,8 @@ REST_WINDOW = 0.5  # s
 MIN_REST_SAMPLES = 5
 """Fewest samples of the plateau window: a coarse recording's window is its last 5 samples."""
 GATE_SMOOTHING_S = 0.1
+SWING_SMOOTHING_S = 0.15
+"""s: Savitzky-Golay window (quadratic) that smooths the release angle for :func:`swing_direction`."""
 """s: centred moving average applied to the angle before the swing gates (noise; module notes)."""
 GATE_RELEASE_VELOCITY = 50 * DEG
 """rad/s: the swing gates' release, on the smoothed angle: 5 sd above the velocity noise that 1 deg of
@@ -438,3 +440,42 @@ def measure(trial: Trial, *, channel: str = "angle", lenient: bool = False) -> P
         release_time_s=s.release_time,
         warnings=warnings,
     )
+
+
+def direction_of_rest(t, angle, smooth) -> float:
+    """+1 when the resting angle (median of the last 0.5 s) lies above the smoothed start, else -1."""
+    tail = t >= t[-1] - 0.5
+    return float(np.sign(np.median(angle[tail]) - smooth[0]) or 1.0)
+
+
+def swing_direction(trial: Trial, *, channel: str = "angle") -> float:
+    """The sign of the swing of a pendulum recording: +1 when the leg falls towards larger angles.
+
+    A pendulum test releases the shank from full extension and it falls into flexion (Wartenberg
+    1951 Neurology 1:18; Bajd & Bowman 1982 J Biomed Eng 4:90), so the resting angle (median of the
+    last 0.5 s, as :mod:`myoreflex.measures.pendulum`) lies on the flexion side of the release
+    angle (the start of the recording, smoothed over :data:`SWING_SMOOTHING_S`). In myoreflex's
+    convention (knee flexion positive) the swing is +1; a recording that gives -1 has flexion
+    negative (OpenSim's ``knee_angle_r``, the De Groote tutorial) and is read with
+    ``angle_sign=-1``. This is how ``myoreflex fit pendulum`` finds the sign when ``--angle-sign``
+    is left out.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0.0, 6.0, 601)
+    >>> knee = np.radians(70.0) * (1.0 - np.exp(-t / 1.5) * np.cos(2 * np.pi * t))  # flexion positive
+    >>> swing_direction(Trial(t, {"angle": Channel(knee, "rad")}))
+    1.0
+    >>> swing_direction(Trial(t, {"angle": Channel(-knee, "rad")}))  # OpenSim's sign
+    -1.0
+    """
+    from scipy.signal import savgol_filter
+
+    angle = np.asarray(trial[channel], dtype=float)
+    t = trial.time
+    step = float(np.median(np.diff(t)))
+    width = max(5, round(SWING_SMOOTHING_S / step) | 1)
+    width = min(width, angle.size if angle.size % 2 else angle.size - 1)
+    return direction_of_rest(t, angle, savgol_filter(angle, width, 2, mode="interp"))

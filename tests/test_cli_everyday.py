@@ -1,0 +1,146 @@
+"""The everyday loop from the command line (issue 15): example recordings by name, the simulated
+recording written out and read back, the angle sign found from the swing, European CSVs, the body
+read from a file's metadata, the posterior kept by chain; and the commands around the model:
+report, explain, triage, motor units."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from myoreflex import datasets
+from myoreflex.cli import app
+from myoreflex.io import read_trial
+
+runner = CliRunner()
+
+
+def _json(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_datasets_are_listed_and_located():
+    result = runner.invoke(app, ["datasets", "list"])
+    assert result.exit_code == 0 and "cp1-right-pendulum" in result.stdout and "MIT" in result.stdout
+    result = runner.invoke(app, ["datasets", "path", "cp1-right-pendulum"])
+    assert result.stdout.strip() == str(datasets.path("cp1-right-pendulum"))
+    result = runner.invoke(app, ["datasets", "path", "cp9"])
+    assert result.exit_code == 1 and "cp1-right-pendulum" in result.output
+
+
+def test_a_dataset_name_stands_for_its_file_and_the_sign_is_found_from_the_swing():
+    out = _json(["assess", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r", "--json"])
+    # ANCHORS 4.3, CP1 right: R1 1.21, plateau (resting angle) 60.6 deg of flexion.
+    assert out["metrics"]["r1"] == pytest.approx(1.21, abs=0.01)
+    assert out["metrics"]["plateau_deg"] == pytest.approx(60.6, abs=0.2)
+    assert out["angle_sign"] == -1.0 and "detected" in out["angle_sign_source"]
+    given = _json(["assess", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r", "--angle-sign", "-1",
+                   "--json"])
+    assert given["metrics"] == out["metrics"]
+    wrong = runner.invoke(app, ["assess", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r",
+                                "--angle-sign", "1"])
+    assert wrong.exit_code == 2 and "--angle-sign" in wrong.output
+
+
+def test_simulated_pendulum_written_as_mot_and_csv_reads_back_to_the_same_measures(tmp_path):
+    mot, csv = tmp_path / "sim.mot", tmp_path / "sim.csv"
+    simulated = _json(["simulate", "pendulum", "--condition", "stroke", "--severity", "0.5", "--out", str(mot),
+                       "--json"])
+    assessed = _json(["assess", "pendulum", str(mot), "--coordinate", "knee_angle_r", "--json"])
+    for key, value in simulated["metrics"].items():
+        assert assessed["metrics"][key] == pytest.approx(value, rel=1e-9, abs=1e-9), key
+    header = mot.read_text().splitlines()
+    assert "inDegrees=yes" in header and header[header.index("endheader") + 1].split("\t")[:2] == ["time", "knee_angle_r"]
+    _json(["simulate", "pendulum", "--condition", "stroke", "--severity", "0.5", "--out", str(csv), "--json"])
+    back = read_trial(csv)
+    again = read_trial(tmp_path / "sim.mot", angle_channel="knee_angle_r", angle_sign=-1)
+    np.testing.assert_allclose(again["angle"], back["angle"], rtol=1e-12, atol=1e-15)
+    assert set(back.channels) >= {"angle", "angular_velocity", "torque", "emg_quadriceps", "ia_quadriceps"}
+
+
+def test_out_is_checked_before_any_simulation(tmp_path):
+    result = runner.invoke(app, ["simulate", "pendulum", "--out", str(tmp_path / "sim.xlsx")])
+    assert result.exit_code == 2 and "--out" in result.output and ".mot" in result.output
+
+
+def test_a_european_csv_reads_with_its_decimal_comma(tmp_path):
+    trial = datasets.load("cp1-left-pendulum")
+    path = tmp_path / "knee.csv"
+    lines = ["time_s;knee_angle_deg"] + [f"{t:.3f};{np.degrees(a):.4f}".replace(".", ",")
+                                        for t, a in zip(trial.time, trial["angle"])]
+    path.write_text("\n".join(lines) + "\n")
+    european = _json(["assess", "pendulum", str(path), "--decimal", ",", "--json"])
+    original = _json(["assess", "pendulum", "cp1-left-pendulum", "--coordinate", "knee_angle_l", "--json"])
+    assert european["metrics"]["r1"] == pytest.approx(original["metrics"]["r1"], abs=1e-3)
+    bad = runner.invoke(app, ["assess", "pendulum", str(path), "--decimal", ";"])
+    assert bad.exit_code == 2 and "--decimal" in bad.output
+
+
+def test_the_body_comes_from_the_ipsa_metadata_never_both_ways():
+    from myoreflex.subjects import subject_from_file
+
+    body = subject_from_file(datasets.path("cp1-right-ankle-stretches"))
+    out = _json(["simulate", "pendulum", "--body-from", "cp1-right-ankle-stretches", "--json"])
+    assert (out["subject"]["body_mass_kg"], out["subject"]["height_m"]) == (body.body_mass_kg, body.height_m)
+    both = runner.invoke(app, ["simulate", "pendulum", "--body-from", "cp1-right-ankle-stretches",
+                               "--body-mass-kg", "40"])
+    assert both.exit_code == 2 and "--body-from" in both.output
+    not_ipsa = runner.invoke(app, ["simulate", "pendulum", "--body-from", "cp1-right-pendulum"])
+    assert not_ipsa.exit_code == 1 and "IPSA" in not_ipsa.output
+
+
+def test_samples_out_needs_nuts_and_is_checked_first(tmp_path):
+    result = runner.invoke(app, ["fit", "pendulum", "cp1-right-pendulum", "--samples-out", str(tmp_path / "p.nc")])
+    assert result.exit_code == 2 and "--method nuts" in result.output
+    result = runner.invoke(app, ["fit", "pendulum", "cp1-right-pendulum", "--method", "nuts",
+                                 "--samples-out", str(tmp_path / "p.txt")])
+    assert result.exit_code == 2 and ".nc" in result.output
+
+
+@pytest.mark.slow
+def test_nuts_fit_writes_a_posterior_arviz_opens_with_its_chains(tmp_path):
+    arviz = pytest.importorskip("arviz")
+    posterior = tmp_path / "post.nc"
+    result = runner.invoke(app, ["fit", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r",
+                                 "--body-from", "cp1-right-ankle-stretches", "--method", "nuts",
+                                 "--samples-out", str(posterior), "--json"])
+    assert result.exit_code == 0, result.output
+    data = arviz.from_netcdf(posterior)
+    assert data.posterior.sizes["chain"] >= 2 and "motoneuron.gain" in data.posterior
+
+
+def test_report_explain_and_triage(tmp_path):
+    report = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", "cp1-right-pendulum", "--out", str(report)])
+    assert result.exit_code == 0, result.output
+    page = report.read_text()
+    assert "not a medical device" in page and "Bajd" in page
+    found = _json(["explain", "cramp", "--json"])
+    assert found["term"] == "cramp" and found["entries"] and all(e["source"] for e in found["entries"])
+    answers = tmp_path / "answers.json"
+    answers.write_text(json.dumps({"location": "calf", "duration_min": 90, "episodes_per_week": 1,
+                                   "trigger": "night", "signs": []}))
+    advice = _json(["triage", "--answers", str(answers), "--json"])
+    assert advice["advice"] != "self_care" and advice["rules"]  # a cramp over an hour is a red flag
+    answers.write_text(json.dumps({"location": "knee"}))
+    bad = runner.invoke(app, ["triage", "--answers", str(answers)])
+    assert bad.exit_code == 1 and "location" in bad.output
+
+
+def test_assess_motor_units_json_contract(tmp_path):
+    path = tmp_path / "units.csv"
+    rows = ["unit,time_s"] + [f"{u},{t:.4f}" for u in (1, 2) for t in np.arange(0.5 * u, 6.0 - 0.5 * u, 0.08)]
+    path.write_text("\n".join(rows) + "\n")
+    out = _json(["assess", "motor-units", str(path), "--json"])
+    assert set(out) >= {"file", "n_units", "delta_f_pps", "units"} and out["n_units"] == 2
+    assert set(out["delta_f_pps"]) >= {"mean", "sd", "n_pairs"}
+    assert {u["unit"] for u in out["units"]} == {1, 2} or {str(u["unit"]) for u in out["units"]} == {"1", "2"}
+
+
+def test_calibrating_the_healthy_knee_names_the_recordings_that_do_not_ship(monkeypatch):
+    monkeypatch.delenv(datasets.DATA_ENV, raising=False)
+    result = runner.invoke(app, ["calibrate", "healthy_knee"])
+    assert result.exit_code == 1 and "--data" in result.output and "TD5" in result.output
