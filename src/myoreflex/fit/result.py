@@ -120,6 +120,10 @@ class FitResult:
         ``positive_definite``, ``reasons`` (why not converged), ``optimiser`` (its stopping reason).
     profiles : profiled parameter -> its profile (:func:`myoreflex.fit.core.profile`), when asked
         for by ``FitSettings(profile=...)``.
+    base : the parameter set the fit started from, as plain values
+        (:func:`myoreflex.fit.simulate_fit.describe_params`: joint, variants, muscle names, every
+        parameter's value), so that the fitted subject can be rebuilt and re-simulated
+        (:meth:`subject_params`, :meth:`simulate`); None when the fit did not record it.
     """
 
     params: Mapping[str, float]
@@ -153,6 +157,7 @@ class FitResult:
     profiles: Mapping[str, Mapping[str, Any]] | None = None
     chains: Mapping[str, np.ndarray] | None = None
     sample_stats: Mapping[str, np.ndarray] | None = None
+    base: Mapping[str, Any] | None = None
 
     def to_dict(self) -> dict:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
@@ -183,7 +188,33 @@ class FitResult:
             out["quality_rule"] = self.quality_rule
         if self.profiles:
             out["profiles"] = _plain(self.profiles)
+        # What re-simulating the fitted subject needs (myoreflex.fit.simulate_fit): the posterior as
+        # the Laplace approximation (names, sd, correlations, bounds) or the NUTS draws, and the base.
+        out["method"] = self.method
+        out["names"] = list(self.names)
+        out["sd"] = {name: float(value) for name, value in self.sd.items()}
+        out["correlations"] = _plain(np.asarray(self.correlations))
+        out["bounds"] = _plain(dict(self.settings.get("bounds", {})))
+        out["noise_sd"] = _plain(dict(self.noise_sd))
+        out["data"] = _plain(dict(self.data))
+        if self.samples is not None:
+            out["samples"] = {name: _plain(np.asarray(values)) for name, values in self.samples.items()}
+        if self.base is not None:
+            out["base"] = _plain(dict(self.base))
         return out
+
+    def subject_params(self, base=None):
+        """The fitted subject's parameter set: :attr:`base` (or ``base``, the fit's ``params0``) with
+        the fitted values set (:func:`myoreflex.fit.simulate_fit.fitted_params`)."""
+        from myoreflex.fit.simulate_fit import fitted_params
+
+        return fitted_params(self, base)
+
+    def simulate(self, protocol, treatments=(), draws: int = 200, **options):
+        """:func:`myoreflex.fit.simulate_fit.simulate_fit` of this fit."""
+        from myoreflex.fit.simulate_fit import simulate_fit
+
+        return simulate_fit(self, protocol, treatments, draws, **options)
 
     def to_json(self, **dumps_kwargs) -> str:
         """:meth:`to_dict` as a JSON string (``fit ... --json``)."""
