@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[plot,test,c3d,parquet,cluster,fit,datasets,data,bids-emg]"
+	$(BIN)/pip install --quiet -e ".[plot,test,c3d,parquet,cluster,fit,datasets,data,bids-emg,web]"
 	touch $(STAMP)
 
 demo: $(STAMP)

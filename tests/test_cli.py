@@ -122,3 +122,10 @@ def test_bad_subject_options_get_one_line_naming_the_flag(args, flag, given):
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert flag in lines[0] and given in lines[0] and "expected" in lines[0]
+
+
+def test_the_cli_spells_the_pendulum_contract_as_the_measure_does():
+    from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS
+    from myoreflex.measures.pendulum import CONTRACT_KEYS
+
+    assert PENDULUM_CONTRACT_KEYS == CONTRACT_KEYS

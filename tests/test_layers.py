@@ -23,6 +23,7 @@ LAYERS = (
     ("fit", "calibration"),
     ("cohort",),
     ("report",),
+    ("web",),  # the local app: a face over the library, as the command line
     ("cli",),
 )
 LAYER = {name: rank for rank, names in enumerate(LAYERS) for name in names}

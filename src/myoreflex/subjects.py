@@ -317,6 +317,12 @@ def subject_from_file(path) -> Subject:
         raise RecordingError(describe(f"`{path.name}` pinfo", expected, str(error))) from None
 
 
+def subject_json(subject: Subject | None) -> dict:
+    """The resolved subject of the JSON contracts: ``age_years, sex, body_mass_kg, height_m`` (None:
+    the reference adult)."""
+    return dataclasses.asdict((subject or Subject()).resolved())
+
+
 def size_scales(subject: Subject | None = None) -> dict[str, float]:
     """The subject's scale factors relative to :data:`REFERENCE_BODY` (module doc).
 

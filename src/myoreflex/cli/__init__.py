@@ -47,6 +47,7 @@ EXAMPLES = {
     ("report",): "Example: myoreflex report cp1-right-pendulum cp1-right-ankle-stretches --out report.html",
     ("explain",): "Example: myoreflex explain cramp --json",
     ("triage",): "Example: myoreflex triage --answers answers.json",
+    ("serve",): "Example: myoreflex serve --port 8000   (then open http://127.0.0.1:8000)",
 }
 """Examples shown at the end of a command's help (by command path)."""
 
@@ -95,6 +96,7 @@ def make_app() -> typer.Typer:
     app.command("report")(extras.report)
     app.command("explain")(extras.explain)
     app.command("triage")(extras.triage)
+    app.command("serve")(extras.serve)
     return _polish(app)
 
 

@@ -21,7 +21,8 @@ DISCLAIMER = "Research and teaching tool, not a medical device: not for diagnosi
 
 PENDULUM_CONTRACT_KEYS = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations",
                           "peak_velocity_deg_s", "time_to_peak_velocity_s", "period_s")
-"""The metrics of the ``simulate pendulum --json`` and ``assess pendulum --json`` contracts (README)."""
+"""The metrics of the pendulum JSON contracts: :data:`myoreflex.measures.pendulum.CONTRACT_KEYS`, spelled
+out here so that the command line builds without importing the measures (tests/test_cli.py checks they agree)."""
 
 CONDITION_NAMES = ("healthy", "stroke", "spinal_cord_injury", "multiple_sclerosis", "cerebral_palsy")
 JOINT_NAMES = ("knee", "elbow", "ankle", "wrist")
@@ -120,12 +121,10 @@ def recording_path(param: typer.CallbackParam, value):
 
 
 def subject_json(subject) -> dict:
-    """The resolved subject for ``--json`` output: ``age_years, sex, body_mass_kg, height_m``."""
-    import dataclasses
+    """The resolved subject for ``--json`` output (:func:`myoreflex.subjects.subject_json`)."""
+    from myoreflex.subjects import subject_json as resolved
 
-    from myoreflex.subjects import Subject
-
-    return dataclasses.asdict((subject or Subject()).resolved())
+    return resolved(subject)
 
 
 def run(action):
@@ -328,24 +327,21 @@ DetectedAngleSign = Annotated[Optional[float], typer.Option(
 
 def pendulum_with_sign(file: Path, coordinate, angle_sign: Optional[float], converted, time_column=None,
                        decimal=None):
-    """The pendulum recording in myoreflex's convention (flexion positive) and the sign that gave it.
+    """The pendulum recording in myoreflex's convention (flexion positive) and the sign that gave it
+    (:func:`myoreflex.io.read_pendulum`: found from the swing when ``angle_sign`` is None); a sign
+    that contradicts the swing, or an option the file's reader does not take, is a one-line error (exit 2)."""
+    from myoreflex.errors import ParameterError
+    from myoreflex.io import read_pendulum
 
-    ``angle_sign`` None: the sign is found from the swing (:func:`myoreflex.measures.pendulum.swing_direction`);
-    a sign given that makes the leg fall towards extension is a one-line error (exit 2) naming the other.
-    """
-    from myoreflex.measures.pendulum import swing_direction
-
-    trial = run(lambda: read_pendulum_file(file, coordinate, 1.0 if angle_sign is None else angle_sign, time_column,
-                                           converted, decimal))
-    direction = run(lambda: swing_direction(trial))
-    if angle_sign is None:
-        if direction < 0:
-            trial = run(lambda: read_pendulum_file(file, coordinate, -1.0, time_column, converted, decimal))
-        return trial, {"angle_sign": direction, "angle_sign_source": "detected from the swing direction"}
-    if direction < 0:
-        fail("--angle-sign", f"{-angle_sign:g} for this file (its leg falls towards smaller angles with "
-             f"{angle_sign:g}: flexion would be negative); or leave --angle-sign out to detect it", angle_sign)
-    return trial, {"angle_sign": angle_sign, "angle_sign_source": "given (--angle-sign)"}
+    if not file.is_file():
+        fail("FILE", "an existing recording file or a dataset name (myoreflex datasets list)", str(file))
+    given = {"angle_channel": coordinate, "time_column": time_column, "conversions": converted, "decimal": decimal}
+    try:
+        return read_pendulum(file, angle_sign=angle_sign,
+                             **{name: value for name, value in given.items() if value is not None})
+    except MyoreflexError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=2 if isinstance(exc, ParameterError) else 1) from None
 
 
 def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None, *, lenient=False,

@@ -24,6 +24,7 @@ from myoreflex.cli._common import (
     conversions,
     fail,
     number,
+    recording_path,
     run,
     setting_range,
 )
@@ -207,7 +208,7 @@ def _rejected(result) -> str:
 def cohort_fit_command(
     manifest: Annotated[Path, typer.Argument(
         help="manifest CSV: subject, file (a subject's stretches separated by ';', relative to the manifest)"
-             "[, body_mass_kg, height_m, age_years, sex, seed]")],
+             "[, body_mass_kg, height_m, age_years, sex, seed]; or a dataset name", callback=recording_path)],
     out: Out = Path("cohort_fits.parquet"),
     test: Annotated[str, choices(FIT_TESTS, "what each subject's files hold")] = "stretch",
     joint: Annotated[str, choices(JOINT_NAMES, "the joint (stretch fits)")] = "elbow",

@@ -113,3 +113,17 @@ def triage(
         typer.echo(json.dumps(answer))
     else:
         typer.echo(render_triage(answer))
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to bind; 127.0.0.1 is this computer only")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port", callback=number(1, 65535, integer=True))] = 8000,
+):
+    """Start the local browser app (assess, simulate, teach, learn); nothing leaves this computer.
+    Needs the ``web`` extra; docs/app.md walks through it."""
+    from myoreflex.errors import require_extra
+
+    run(lambda: require_extra("fastapi", "web"))
+    from myoreflex.web import serve as start
+
+    run(lambda: start(host, port))

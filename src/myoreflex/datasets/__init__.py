@@ -63,6 +63,7 @@ class Dataset:
     options: dict = dataclasses.field(default_factory=dict)
     url: str | None = None
     sha256: str | None = None
+    derived: bool = False  # written by myoreflex from the source's files (a manifest), not copied from it
 
     @property
     def ships(self) -> bool:
@@ -93,6 +94,12 @@ DATASETS: dict[str, Dataset] = {
                   f"a healthy elbow extended by a robot at {speed} deg/s (angle, torque; 500 Hz)", "Apache-2.0",
                   SPASTIC_MYO_ELBOW)
           for speed in range(10, 100, 10)),
+        Dataset("cp1-pendulum-manifest", "kuleuven-cp-ipsa-pendulum/manifest_cp1_right_pendulum.csv",
+                "a cohort manifest (subject,file) of CP1's right pendulum test, for `cohort fit --test pendulum`",
+                "MIT", KUL_CP, derived=True),
+        Dataset("elbow-stretch-manifest", f"{_ELBOW}/manifest_healthy_elbow.csv",
+                "a cohort manifest (subject,file) of the healthy elbow at 30, 60 and 90 deg/s, for `cohort fit`",
+                "Apache-2.0", SPASTIC_MYO_ELBOW, derived=True),
         Dataset("elbow-stroke-curve", f"{_ELBOW}/data/ref_data_1.csv",
                 "27 angle-torque points of a chronic-stroke elbow, digitised from McPherson et al. 2019 "
                 "(no header: angle deg, torque N m)", "Apache-2.0", SPASTIC_MYO_ELBOW),

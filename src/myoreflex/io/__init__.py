@@ -79,6 +79,7 @@ from myoreflex.io.csv import read_csv
 from myoreflex.io.ipsa import read_ipsa
 from myoreflex.io.motor_units import read_discharge_times
 from myoreflex.io.opensim import read_opensim
+from myoreflex.io.pendulum import read_pendulum
 from myoreflex.io.writers import read_parquet, write_trial
 from myoreflex.registry import Registry
 from myoreflex.trial import Trial
@@ -165,5 +166,5 @@ def read_trial(path: str | Path, **options) -> Trial:
 
 
 __all__ = ["MAX_BYTES", "MAX_SAMPLES", "READERS", "Conversion", "parse_conversions", "read_bids_emg", "read_bids_motion", "read_c3d",
-           "read_csv", "read_discharge_times", "read_ipsa", "read_opensim", "read_parquet", "read_trial", "read_trials", "reader_for",
+           "read_csv", "read_discharge_times", "read_ipsa", "read_opensim", "read_parquet", "read_pendulum", "read_trial", "read_trials", "reader_for",
            "write_bids_motion", "write_trial"]

@@ -155,6 +155,12 @@ GATES = {
 """The quality gates of :func:`measure` (module notes)."""
 
 
+CONTRACT_KEYS = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations",
+                 "peak_velocity_deg_s", "time_to_peak_velocity_s", "period_s")
+"""The metrics of the ``simulate pendulum --json`` and ``assess pendulum --json`` contracts (README;
+keys may be added, never renamed), in the order the command line prints them."""
+
+
 @dataclasses.dataclass(frozen=True)
 class PendulumMeasures(Record):
     """Pendulum-test measures (degrees and seconds at this edge)."""
@@ -174,6 +180,11 @@ class PendulumMeasures(Record):
     release_time_s: float
     method: str = "ANCHORS 4.1 / Bajd & Bowman 1982; peaks by prominence >= 1 deg, parabolic sub-sample peaks"
     warnings: tuple[str, ...] = ()  # failed quality gates, measured anyway (lenient=True); empty when all pass
+
+    def contract(self) -> dict:
+        """The JSON contract's view: ``{"metrics": {CONTRACT_KEYS}, "warnings": [...]}``."""
+        values = self.as_dict()
+        return {"metrics": {key: values[key] for key in CONTRACT_KEYS}, "warnings": list(self.warnings)}
 
 
 def _angle_and_velocity(trial: Trial, channel: str):
