@@ -144,3 +144,44 @@ def test_calibrating_the_healthy_knee_names_the_recordings_that_do_not_ship(monk
     monkeypatch.delenv(datasets.DATA_ENV, raising=False)
     result = runner.invoke(app, ["calibrate", "healthy_knee"])
     assert result.exit_code == 1 and "--data" in result.output and "TD5" in result.output
+
+
+def test_treatments_voluntary_movement_and_motor_neurons_from_the_command_line():
+    plain = _json(["simulate", "pendulum", "--condition", "cerebral_palsy", "--severity", "0.7", "--json"])
+    cut = _json(["simulate", "pendulum", "--condition", "cerebral_palsy", "--severity", "0.7",
+                 "--treatment", "rhizotomy:40", "--json"])
+    assert cut["treatments"] == [{"name": "rhizotomy", "dose": 40.0}] and plain["treatments"] == []
+    assert cut["metrics"]["r2n"] > plain["metrics"]["r2n"]  # fewer afferents, a freer swing (docs/treatments.md)
+    bad = runner.invoke(app, ["simulate", "pendulum", "--treatment", "aspirin"])
+    assert bad.exit_code == 2 and "rhizotomy" in bad.output
+    healthy = _json(["simulate", "voluntary", "--json"])
+    stroke = _json(["simulate", "voluntary", "--condition", "stroke", "--severity", "0.7", "--json"])
+    assert set(stroke["metrics"]) >= {"peak_velocity_deg_s", "movement_time_s", "range_deg",
+                                      "co_contraction_index", "effort"}
+    assert stroke["metrics"]["movement_time_s"] > healthy["metrics"]["movement_time_s"]
+    assert stroke["metrics"]["co_contraction_index"] > healthy["metrics"]["co_contraction_index"]
+    pool = {c: _json(["simulate", "motoneuron", "--condition", c, "--json"]) for c in ("healthy", "spinal_cord_injury")}
+    assert set(pool["healthy"]) == {"condition", "recruitment", "derecruitment", "delta_f_pps"}
+    assert pool["spinal_cord_injury"]["delta_f_pps"] > pool["healthy"]["delta_f_pps"]
+
+
+@pytest.mark.slow
+def test_a_fitted_child_is_simulated_again_as_recorded_and_treated_with_intervals(tmp_path):
+    fit_json = tmp_path / "fit.json"
+    result = runner.invoke(app, ["fit", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r",
+                                 "--body-from", "cp1-right-ankle-stretches", "--json"])
+    assert result.exit_code == 0, result.output
+    fit_json.write_text(result.stdout)
+    rmse_deg = json.loads(result.stdout)["rmse_deg"]
+    recorded = _json(["assess", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r", "--json"])["metrics"]
+    again = _json(["simulate", "pendulum", "--from-fit", str(fit_json), "--json"])["metrics"]
+    # released from the fitted angle and swung as long as the recording: its angles within the fit's RMSE
+    for key in ("first_swing_excursion_deg", "plateau_deg"):
+        assert abs(again[key] - recorded[key]) < rmse_deg, key
+    assert again["n_oscillations"] == recorded["n_oscillations"]
+    assert again["period_s"] == pytest.approx(recorded["period_s"], rel=0.05)
+    treated = _json(["simulate", "pendulum", "--from-fit", str(fit_json), "--treatment", "rhizotomy",
+                     "--draws", "20", "--json"])
+    low, high = treated["ci95"]["first_swing_excursion_deg"]
+    assert low <= treated["metrics"]["first_swing_excursion_deg"] + 1.0 and low < high
+    assert treated["metrics"]["first_swing_excursion_deg"] > again["first_swing_excursion_deg"]

@@ -36,6 +36,7 @@ from myoreflex.cli._common import (
     choices,
     fail,
     make_subject,
+    number,
     preset,
     print_warnings,
     run,
@@ -47,14 +48,45 @@ from myoreflex.cli._common import (
 )
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
+
+
+def _check_treatments(param: typer.CallbackParam, value):
+    """``--treatment NAME[:DOSE]`` values checked before any work (one-line error, exit 2)."""
+    from myoreflex.errors import ParameterError
+    from myoreflex.treatments import parse_treatment
+
+    try:
+        return [parse_treatment(item) for item in value or ()]
+    except ParameterError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+TreatmentOption = Annotated[Optional[list[str]], typer.Option(
+    "--treatment", help="NAME[:DOSE], applied after the condition; repeat to combine (botulinum_toxin, "
+    "baclofen_oral, baclofen_intrathecal, tizanidine, dantrolene, rhizotomy, stretching, casting, cooling, "
+    "warming; doses and sources: docs/treatments.md)", callback=_check_treatments)]
+
+
+def _treated(params, treatments):
+    from myoreflex.treatments import apply_treatments
+
+    return apply_treatments(params, treatments or ())
+
+
+def _treatments_json(treatments) -> list[dict]:
+    from myoreflex.treatments import TREATMENTS
+
+    return [{"name": name, "dose": TREATMENTS[name].default_dose if dose is None else dose}
+            for name, dose in treatments or ()]
 """Protocols with a hand-written command (registry name -> command name)."""
 
 
-def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None):
+def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None, treatments=()):
     from myoreflex.protocols import PendulumTest
 
-    trial = PendulumTest().run(preset("knee", condition, severity, subject), condition=condition,
-                               severity=severity)
+    trial = PendulumTest().run(_treated(preset("knee", condition, severity, subject), treatments),
+                               condition=condition, severity=severity)
     return trial, PendulumTest.measure(trial, lenient=lenient)
 
 
@@ -70,6 +102,13 @@ def simulate_pendulum(
     height_m: HeightM = None,
     body_from: BodyFrom = None,
     out: TrialOut = None,
+    treatment: TreatmentOption = None,
+    from_fit: Annotated[Optional[Path], typer.Option(
+        "--from-fit", help="simulate the subject a `myoreflex fit pendulum --json` output describes (its body, "
+        "preset and fitted values) instead of a condition preset")] = None,
+    draws: Annotated[int, typer.Option(
+        help="with --from-fit: posterior draws to simulate for 95 % intervals of every measure (0: none)",
+        callback=number(0, 10_000, integer=True))] = 0,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
 
@@ -80,8 +119,10 @@ def simulate_pendulum(
     check_common(condition, severity)
     check_plot(plot)
     check_trial_out(out)
+    if from_fit is not None:
+        return _pendulum_from_fit(from_fit, treatment, draws, plot, out, as_json)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
-    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject))
+    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject, treatment))
     if out:
         save_trial(trial, out)
     if plot:
@@ -91,21 +132,64 @@ def simulate_pendulum(
     values = metrics.as_dict()
     if as_json:
         out = {"condition": condition, "severity": severity, "subject": subject_json(subject),
-               "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings)}
+               "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings),
+               "treatments": _treatments_json(treatment)}
         typer.echo(json.dumps(out))
         return
-    typer.echo(f"Pendulum test, {condition} (severity {severity:g})")
+    treated = "".join(f", {name}" + ("" if dose is None else f":{dose:g}") for name, dose in treatment or ())
+    typer.echo(f"Pendulum test, {condition} (severity {severity:g}){treated}")
     for key in PENDULUM_CONTRACT_KEYS:
         typer.echo(f"  {key:28s} {shown(values[key])}")
     print_warnings(metrics.warnings)
     typer.echo(DISCLAIMER)
 
 
-def stretch_results(joint: str, condition: str, severity: float, velocities_deg_s: list[float], subject=None):
+def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_json: bool):
+    """``simulate pendulum --from-fit``: the fitted subject re-simulated (with ``treatments``), each
+    measure with a 95 % interval over ``draws`` posterior draws (myoreflex.fit.simulate_fit)."""
+    from myoreflex.fit.simulate_fit import simulate_fit
+    from myoreflex.protocols import PendulumTest
+    from myoreflex.units import DEG
+
+    if not fit_json.is_file():
+        fail("--from-fit", "the JSON file of `myoreflex fit pendulum --json`", str(fit_json))
+    try:
+        fitted = json.loads(fit_json.read_text())
+        release_angle = float(fitted["params"].get("initial_angle", 0.0))
+        duration = float(fitted["data"]["to_s"]) - float(fitted["params"].get("release_time",
+                                                                               fitted["data"]["from_s"]))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        fail("--from-fit", "the JSON of `myoreflex fit pendulum --json` (params, data)", f"{type(exc).__name__}: {exc}")
+    # the test as recorded: released from the fitted angle, swung as long as the recording after its release
+    test = PendulumTest(release_angle=release_angle, duration=min(max(duration, 1.0), 120.0))
+    result = run(lambda: simulate_fit(fit_json, test, treatments or (), draws=draws))
+    if out:
+        save_trial(result.trial, out)
+    if plot:
+        from myoreflex.report.figures import pendulum_figure
+
+        save_plot(pendulum_figure([result.trial], [f"fit of {fit_json.name}"]), plot)
+    metrics = {k: result.estimate[k] for k in PENDULUM_CONTRACT_KEYS}
+    ci95 = {k: list(result.ci95[k]) for k in PENDULUM_CONTRACT_KEYS if k in result.ci95}
+    if as_json:
+        typer.echo(json.dumps({"from_fit": str(fit_json), "release_angle_deg": test.release_angle / DEG,
+                               "duration_s": test.duration, "metrics": metrics, "ci95": ci95,
+                               "draws": result.draws, "failed_draws": result.failed,
+                               "treatments": _treatments_json(treatments), "warnings": []}))
+        return
+    typer.echo(f"Pendulum test of the subject fitted in {fit_json.name}" + (f" ({result.draws} draws)" if draws else ""))
+    for key in PENDULUM_CONTRACT_KEYS:
+        interval = f"   95 % [{shown(ci95[key][0])}, {shown(ci95[key][1])}]" if key in ci95 else ""
+        typer.echo(f"  {key:28s} {shown(metrics[key])}{interval}")
+    typer.echo(DISCLAIMER)
+
+
+def stretch_results(joint: str, condition: str, severity: float, velocities_deg_s: list[float], subject=None,
+                    treatments=()):
     from myoreflex.protocols import MotorizedStretch
     from myoreflex.units import DEG
 
-    params = preset(joint, condition, severity, subject)
+    params = _treated(preset(joint, condition, severity, subject), treatments)
     trials = [MotorizedStretch(velocity=v * DEG).run(params, condition=condition, severity=severity)
               for v in velocities_deg_s]
     return trials, [MotorizedStretch.measure(t) for t in trials]
@@ -126,6 +210,7 @@ def simulate_stretch(
     height_m: HeightM = None,
     body_from: BodyFrom = None,
     out: TrialOut = None,
+    treatment: TreatmentOption = None,
 ):
     """Simulate motorized constant-velocity stretches at one or more velocities (for a subject:
     ``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` or ``--body-from``; default the
@@ -136,7 +221,7 @@ def simulate_stretch(
     check_trial_out(out)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     velocities = velocity_deg_s or [5.0, 100.0, 236.0]
-    trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities, subject))
+    trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities, subject, treatment))
     if out:
         for velocity, trial in zip(velocities, trials):
             save_trial(trial, out.with_name(f"{out.stem}_{velocity:g}deg_s{out.suffix}"))
@@ -152,7 +237,8 @@ def simulate_stretch(
     ]
     if as_json:
         typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint,
-                               "subject": subject_json(subject), "trials": rows}))
+                               "subject": subject_json(subject), "trials": rows,
+                               "treatments": _treatments_json(treatment)}))
         return
     typer.echo(f"Motorized {joint} stretch, {condition} (severity {severity:g})")
     typer.echo(f"  {'velocity (deg/s)':>17s} {'peak torque (N m)':>18s} {'peak EMG':>9s} {'EMG onset (deg)':>16s}")
@@ -241,6 +327,96 @@ def protocol_command(name: str):
     return command
 
 
+VOLUNTARY_JOINTS = ("elbow", "knee")
+
+
+def simulate_voluntary(
+    joint: Annotated[str, choices(VOLUNTARY_JOINTS, "the joint that extends on purpose")] = "elbow",
+    condition: Condition = "healthy",
+    severity: Severity = 0.0,
+    treatment: TreatmentOption = None,
+    plot: PlotFile = None,
+    as_json: AsJson = False,
+    age_years: AgeYears = None,
+    sex: Sex = None,
+    body_mass_kg: BodyMassKg = None,
+    height_m: HeightM = None,
+    body_from: BodyFrom = None,
+):
+    """Simulate a fast voluntary extension to a target with the stretched muscle's reflex in the loop
+    (myoreflex.protocols.voluntary): peak velocity, movement time, range reached, co-contraction and
+    effort, the cost of spasticity in movement (Levin & Feldman)."""
+    from myoreflex.protocols.voluntary import VoluntaryMovement
+    from myoreflex.units import DEG
+
+    check_common(condition, severity)
+    if joint not in VOLUNTARY_JOINTS:
+        fail("--joint", " or ".join(VOLUNTARY_JOINTS), joint)
+    check_plot(plot)
+    subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
+
+    def body():
+        trial = VoluntaryMovement().run(_treated(preset(joint, condition, severity, subject), treatment))
+        return trial, VoluntaryMovement.measure(trial)
+
+    trial, measures = run(body)
+    if plot:  # the treated movement over the untreated one; without a treatment, over the healthy one
+        from myoreflex.treatments import treatment_figure
+
+        label = f"{condition} {severity:g}"
+        if treatment:
+            before = run(lambda: VoluntaryMovement().run(preset(joint, condition, severity, subject)))
+            labels = (label, label + " + " + ", ".join(name for name, _ in treatment))
+        else:
+            before = run(lambda: VoluntaryMovement().run(preset(joint, "healthy", 0.0, subject)))
+            labels = ("healthy", label)
+        figure = treatment_figure(before, trial, labels=labels)
+        axes = figure.axes[0]
+        axes.axhline(VoluntaryMovement().target_angle(joint) / DEG, color="grey", linestyle=":", label="target")
+        axes.set_title(f"Voluntary {joint} extension")
+        axes.legend(loc="lower right")
+        save_plot(figure, plot)
+    metrics = measures.metrics()
+    if as_json:
+        typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint,
+                               "subject": subject_json(subject), "metrics": metrics,
+                               "treatments": _treatments_json(treatment)}))
+        return
+    typer.echo(f"Voluntary {joint} extension, {condition} (severity {severity:g})")
+    for key, value in metrics.items():
+        typer.echo(f"  {key:28s} {shown(value)}")
+    typer.echo(DISCLAIMER)
+
+
+MOTONEURON_CONDITIONS = {"healthy": "healthy", "spinal_cord_injury": "sci"}
+"""The reduced bistable motor neuron's parameter sets (myoreflex.physiology.bistable) by condition."""
+
+
+def simulate_motoneuron(
+    condition: Annotated[str, choices(tuple(MOTONEURON_CONDITIONS), "the motor neuron's state")] = "healthy",
+    as_json: AsJson = False,
+    seed: Annotated[int, typer.Option(help="seed of the motor units' discharge variability",
+                                      callback=number(0, 2**31 - 1, integer=True))] = 0,
+):
+    """A slow triangular ramp of synaptic drive into a pool of bistable motor neurons (persistent
+    inward currents): recruitment and derecruitment drive and the paired-motor-unit delta-F
+    (Gorassini et al. 2002) of the simulated pool."""
+    from myoreflex.protocols.motoneuron_ramp import motoneuron_ramp
+
+    if condition not in MOTONEURON_CONDITIONS:
+        fail("--condition", " or ".join(MOTONEURON_CONDITIONS), condition)
+    out = {**run(lambda: motoneuron_ramp(MOTONEURON_CONDITIONS[condition], seed=seed)).as_dict(),
+           "condition": condition}
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"Motor-neuron ramp, {condition}")
+    for key, value in out.items():
+        if key != "condition":
+            typer.echo(f"  {key:28s} {shown(value)}")
+    typer.echo(DISCLAIMER)
+
+
 def group() -> typer.Typer:
     """The ``simulate`` command group, with a command for every registered protocol."""
     from myoreflex.protocols import PROTOCOLS
@@ -248,6 +424,8 @@ def group() -> typer.Typer:
     app = typer.Typer(help="Run a virtual clinical test on the reflex-loop model.", no_args_is_help=True)
     app.command("pendulum")(simulate_pendulum)
     app.command("stretch")(simulate_stretch)
+    app.command("voluntary")(simulate_voluntary)
+    app.command("motoneuron")(simulate_motoneuron)
     for name in PROTOCOLS:
         if name not in DEDICATED:
             app.command(name.replace("_", "-"))(protocol_command(name))
