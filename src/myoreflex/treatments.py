@@ -323,6 +323,14 @@ def apply_treatments(params: ReflexParams, treatments: Iterable) -> ReflexParams
     return params
 
 
+def treatments_json(treatments: Iterable) -> list[dict]:
+    """The ``"treatments"`` of the JSON contracts: ``[{"name", "dose"}]``, a default dose filled in
+    (``treatments``: ``"NAME[:DOSE]"`` strings or ``(name, dose)`` pairs)."""
+    pairs = [parse_treatment(item) if isinstance(item, str) else tuple(item) for item in treatments or ()]
+    return [{"name": name, "dose": TREATMENTS[name].default_dose if dose is None else float(dose)}
+            for name, dose in pairs]
+
+
 def describe_treatment(name: str) -> str:
     """A readable account of a treatment: mechanism, dose unit and default, each change with its source."""
     return TREATMENTS.lookup(name).describe()

@@ -71,7 +71,7 @@ def test_api_simulate_treatment_lowers_r1_deficit(client):
     stroke = client.post("/api/simulate", json={"condition": "stroke", "severity": 0.7}).json()
     treated = client.post("/api/simulate", json={"condition": "stroke", "severity": 0.7,
                                                  "treatment": "baclofen_intrathecal"}).json()
-    assert treated["treatment"] == "baclofen_intrathecal"
+    assert [t["name"] for t in treated["treatments"]] == ["baclofen_intrathecal"]
     assert treated["metrics"]["r1"] > stroke["metrics"]["r1"]  # less reflex braking of the first swing
 
 

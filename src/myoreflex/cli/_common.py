@@ -40,12 +40,11 @@ def choices(names, help: str, *flags: str, **options):
 
 
 def shown(value) -> str:
-    """A measure for people: 4 significant digits (``--json`` keeps full precision), ``-`` for none."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+    """A measure for people (:func:`myoreflex.measures.shown`: 4 significant digits; ``--json`` keeps
+    full precision)."""
+    from myoreflex.measures import shown as for_people
+
+    return for_people(value)
 
 
 def clean_help(text: str | None) -> str | None:

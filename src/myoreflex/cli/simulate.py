@@ -75,11 +75,9 @@ def _treated(params, treatments):
 
 
 def _treatments_json(treatments) -> list[dict]:
-    from myoreflex.treatments import TREATMENTS
+    from myoreflex.treatments import treatments_json
 
-    return [{"name": name, "dose": TREATMENTS[name].default_dose if dose is None else dose}
-            for name, dose in treatments or ()]
-"""Protocols with a hand-written command (registry name -> command name)."""
+    return treatments_json(treatments)
 
 
 def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None, treatments=()):

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from myoreflex.errors import MyoreflexWarning, ParameterError, describe, require_extra
+from myoreflex.measures import as_json
 
 
 class NotIdentifiedWarning(MyoreflexWarning):
@@ -25,21 +26,6 @@ class NotIdentifiedWarning(MyoreflexWarning):
     when it is so correlated with another free parameter (|r| > 0.95) that only a combination of
     the two is determined.
     """
-
-
-def _plain(value):
-    """``value`` with NumPy scalars and arrays as plain Python (for JSON); inf as None."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if np.isfinite(value) else None
-    return value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -180,27 +166,27 @@ class FitResult:
             out["rmse_nm"] = float(self.rmse_nm)
         if self.identified:
             out["identified"] = {name: bool(value) for name, value in self.identified.items()}
-            out["identification"] = _plain(self.identification)
+            out["identification"] = as_json(self.identification)
         if self.convergence:
-            out["convergence"] = _plain(self.convergence)
+            out["convergence"] = as_json(self.convergence)
         if self.quality is not None:
             out["quality"] = self.quality
             out["quality_rule"] = self.quality_rule
         if self.profiles:
-            out["profiles"] = _plain(self.profiles)
+            out["profiles"] = as_json(self.profiles)
         # What re-simulating the fitted subject needs (myoreflex.fit.simulate_fit): the posterior as
         # the Laplace approximation (names, sd, correlations, bounds) or the NUTS draws, and the base.
         out["method"] = self.method
         out["names"] = list(self.names)
         out["sd"] = {name: float(value) for name, value in self.sd.items()}
-        out["correlations"] = _plain(np.asarray(self.correlations))
-        out["bounds"] = _plain(dict(self.settings.get("bounds", {})))
-        out["noise_sd"] = _plain(dict(self.noise_sd))
-        out["data"] = _plain(dict(self.data))
+        out["correlations"] = as_json(np.asarray(self.correlations))
+        out["bounds"] = as_json(dict(self.settings.get("bounds", {})))
+        out["noise_sd"] = as_json(dict(self.noise_sd))
+        out["data"] = as_json(dict(self.data))
         if self.samples is not None:
-            out["samples"] = {name: _plain(np.asarray(values)) for name, values in self.samples.items()}
+            out["samples"] = {name: as_json(np.asarray(values)) for name, values in self.samples.items()}
         if self.base is not None:
-            out["base"] = _plain(dict(self.base))
+            out["base"] = as_json(dict(self.base))
         return out
 
     def subject_params(self, base=None):

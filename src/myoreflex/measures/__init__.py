@@ -56,6 +56,26 @@ def as_json(value: Any) -> Any:
     return value
 
 
+def shown(value: Any, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant digits, ``-`` for none or not finite (JSON keeps
+    full precision; the command line, the report and the app print through this).
+
+    Examples
+    --------
+    >>> shown(1.214800721), shown(None), shown(4), shown(float("nan")), shown(True)
+    ('1.215', '-', '4', '-', 'yes')
+    """
+    if value is None:
+        return "-"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.{digits}g}" if math.isfinite(value) else "-"
+    return str(value)
+
+
 class Record:
     """Mixin of the frozen measure records: ``as_dict()`` as plain JSON values (see :func:`as_json`)."""
 

@@ -64,6 +64,7 @@ from myoreflex.errors import (
     describe,
     require_extra,
 )
+from myoreflex.measures import shown
 
 NOTICE = ("Research and teaching tool, not a medical device. These numbers are not a diagnosis and must "
           "not be used for diagnosis or treatment decisions.")
@@ -123,25 +124,6 @@ class _Recording:
 def _e(value: Any) -> str:
     """Any value as escaped HTML text (quotes too: safe inside attributes)."""
     return html.escape(str(value), quote=True)
-
-
-def shown(value: Any, digits: int = 4) -> str:
-    """A number for people: ``digits`` significant digits, ``-`` for none or not finite.
-
-    Examples
-    --------
-    >>> shown(1.214800721), shown(None), shown(4), shown(float("nan"))
-    ('1.215', '-', '4', '-')
-    """
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if math.isfinite(value) else "-"
-    return str(value)
 
 
 def _interval(low: Any, high: Any) -> str:

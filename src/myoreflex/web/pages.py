@@ -10,9 +10,10 @@ script from ``/static`` and nothing from anywhere else; they work offline.
 from __future__ import annotations
 
 import html
-import math
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from myoreflex.measures import shown
 
 NOTICE = ("Research and teaching tool, not a medical device: not for diagnosis or treatment decisions.")
 SECTIONS = (("/assess", "Assess"), ("/simulate", "Simulate"), ("/teach", "Teach"), ("/learn", "Learn"))
@@ -21,23 +22,6 @@ SECTIONS = (("/assess", "Assess"), ("/simulate", "Simulate"), ("/teach", "Teach"
 def e(value: Any) -> str:
     """Any value as escaped HTML text (quotes too: safe inside attributes)."""
     return html.escape(str(value), quote=True)
-
-
-def shown(value: Any, digits: int = 4) -> str:
-    """A number for people: ``digits`` significant digits, ``-`` for none or not finite.
-
-    >>> shown(1.214800721), shown(None), shown(4), shown(float("nan"))
-    ('1.215', '-', '4', '-')
-    """
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.{digits}g}" if math.isfinite(value) else "-"
-    return str(value)
 
 
 def layout(title: str, body: str, *, active: str = "", script: bool = False) -> str:

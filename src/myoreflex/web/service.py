@@ -194,7 +194,7 @@ def simulated(options: SimulationOptions):
 
 def simulate_json(options: SimulationOptions) -> dict:
     """The JSON of ``myoreflex simulate pendulum --json`` (or ``simulate stretch --json``) for
-    ``options``; a treatment, when given, is added as ``"treatment"``."""
+    ``options``, with its ``"treatments"`` as the command line gives them."""
     _, records = simulated(options)
     subject = options.subject()
     out: dict[str, Any] = {"condition": options.condition, "severity": options.severity}
@@ -204,8 +204,9 @@ def simulate_json(options: SimulationOptions) -> dict:
         out.update({"joint": options.joint, "subject": subject_json(subject), "trials": [
             {"velocity_deg_s": v, "peak_torque_nm": s.peak_torque_nm, "peak_emg": s.peak_emg,
              "emg_onset_angle_deg": s.emg_onset_angle_deg} for v, s in zip(options.velocity_deg_s, records)]})
-    if options.treatment:
-        out["treatment"] = options.treatment
+    from myoreflex.treatments import treatments_json
+
+    out["treatments"] = treatments_json([options.treatment] if options.treatment else [])
     return _plain(out)
 
 
