@@ -45,7 +45,7 @@ from myoreflex.arrays import stack
 from myoreflex.errors import ParameterError, ProtocolError, SimulationFailed, Status, describe
 from myoreflex.params import batch_size, validate
 from myoreflex.physiology import limb as limb_mod
-from myoreflex.trial import DEFAULT_DT, Channel, Trial
+from myoreflex.trial import DEFAULT_DT, DEFAULT_RECORD, Channel, Trial  # noqa: F401 (DEFAULT_RECORD re-exported)
 from myoreflex.units import DEG
 
 #: Recordable channels: name in the Trial -> (Observation field, unit, per-muscle?)
