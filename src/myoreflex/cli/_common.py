@@ -262,6 +262,8 @@ TrialOut = Annotated[Optional[Path], typer.Option(
 
 def check_trial_out(path: Optional[Path]) -> Optional[Path]:
     """``--out`` of a simulation checked before any work (:func:`check_output` with the trial writers)."""
+    if path is None:
+        return None
     from myoreflex.io.writers import WRITERS
 
     return check_output(path, "--out", suffixes=tuple(WRITERS))

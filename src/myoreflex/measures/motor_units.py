@@ -57,7 +57,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures import Method, Record
@@ -209,6 +208,8 @@ def _hanning(times: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Instantaneous rate held from each discharge to the next, convolved with a normalised Hanning
     window of :data:`HANNING_WINDOW_S`; near the ends the window is renormalised over the samples
     where the unit fires, so the curve is not pulled toward 0."""
+    from scipy.signal import fftconvolve  # here: scipy.signal takes most of a second to import
+
     inside = (grid >= times[0]) & (grid <= times[-1])
     held = np.zeros(grid.size)
     index = np.clip(np.searchsorted(times, grid[inside], side="right"), 1, times.size - 1)

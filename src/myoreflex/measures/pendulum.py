@@ -90,7 +90,6 @@ import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.signal import find_peaks
 
 from myoreflex.errors import ParameterError, RecordingError, describe
 from myoreflex.measures import Record
@@ -153,6 +152,49 @@ GATES = {
         "filter the angle (as inverse kinematics does), or fit the recording (fit pendulum)"),
 }
 """The quality gates of :func:`measure` (module notes)."""
+
+
+def find_peaks(x, prominence: float) -> tuple[np.ndarray, dict]:
+    """Indices of the local maxima of ``x`` whose topographic prominence is at least ``prominence``.
+
+    The definition of ``scipy.signal.find_peaks(x, prominence=p)``, written here so that measuring
+    a pendulum does not import scipy.signal (most of a second, paid by every command-line call):
+    a peak is a sample higher than its left neighbour and not lower than the samples up to the next
+    lower one (a flat top is one peak, at its middle sample, rounded down); its prominence is its
+    height above the higher of the two lowest points between it and the nearest strictly higher
+    sample on each side (or the end of the signal). tests/measures/test_pendulum.py checks it
+    against scipy on random and real traces.
+
+    Examples
+    --------
+    >>> find_peaks(np.array([0.0, 2.0, 1.0, 3.0, 3.0, 0.0, 0.5, 0.0]), 1.0)[0]
+    array([1, 3])
+    """
+    x = np.asarray(x, dtype=float)
+    peaks = []
+    i, n = 1, x.size
+    while i < n - 1:
+        if x[i - 1] < x[i]:
+            ahead = i + 1
+            while ahead < n - 1 and x[ahead] == x[i]:
+                ahead += 1
+            if x[ahead] < x[i]:
+                peaks.append((i + ahead - 1) // 2)
+                i = ahead
+        i += 1
+    kept = []
+    for peak in peaks:
+        height = x[peak]
+        left = peak
+        while left > 0 and x[left - 1] <= height:
+            left -= 1
+        right = peak
+        while right < n - 1 and x[right + 1] <= height:
+            right += 1
+        base = max(x[left:peak + 1].min(), x[peak:right + 1].min())
+        if height - base >= prominence:
+            kept.append(peak)
+    return np.asarray(kept, dtype=np.intp), {}
 
 
 CONTRACT_KEYS = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations",
