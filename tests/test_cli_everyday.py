@@ -185,3 +185,26 @@ def test_a_fitted_child_is_simulated_again_as_recorded_and_treated_with_interval
     low, high = treated["ci95"]["first_swing_excursion_deg"]
     assert low <= treated["metrics"]["first_swing_excursion_deg"] + 1.0 and low < high
     assert treated["metrics"]["first_swing_excursion_deg"] > again["first_swing_excursion_deg"]
+
+
+def test_simulate_cramp_json_contract_and_choices():
+    prone = _json(["simulate", "cramp", "--condition", "cramp_prone", "--json"])
+    assert set(prone) >= {"condition", "severity", "cramp_threshold_frequency_hz", "cramp_duration_s",
+                          "mean_firing_rate_pps"}
+    healthy = _json(["simulate", "cramp", "--json"])
+    # Miller & Knight 2009: cramp-prone 14.9 Hz against 25.5 Hz (docs/cramps.md)
+    assert prone["cramp_threshold_frequency_hz"] < healthy["cramp_threshold_frequency_hz"]
+    for flag, value in (("--condition", "flu"), ("--relief", "nap")):
+        bad = runner.invoke(app, ["simulate", "cramp", flag, value])
+        assert bad.exit_code == 2 and flag in bad.output
+
+
+@pytest.mark.parametrize("kind", ["calf_cramp", "hemifacial_spasm"])
+def test_a_simulated_spasm_written_and_assessed_from_the_command_line(kind, tmp_path):
+    path = tmp_path / f"{kind}.csv"
+    result = runner.invoke(app, ["simulate", "spasm", "--kind", kind, "--out", str(path), "--seed", "7"])
+    assert result.exit_code == 0, result.output
+    found = _json(["assess", "emg", str(path), "--json"])
+    assert found["kind"] == kind and found["rule"] and found["source"] and "not a diagnosis" in found["notice"].lower()
+    bad = runner.invoke(app, ["simulate", "spasm", "--kind", "tic", "--out", str(path)])
+    assert bad.exit_code == 2 and "--kind" in bad.output

@@ -15,7 +15,7 @@ LAYERS = (
     ("trial",),
     ("physiology",),
     ("model", "subjects"),  # a subject is the model's parameters for a body
-    ("conditions", "treatments"),  # a treatment is a list of changes, as a condition
+    ("conditions", "treatments", "cramps", "spasms"),  # a treatment is a list of changes, as a condition
     ("simulation",),
     ("measures",),
     ("protocols",),  # a protocol names the measure that reads its recording

@@ -12,19 +12,21 @@ from myoreflex.measures import (
     Method,
     Record,
     clinical,
+    cramp,
     decomposition,
     emg,
     impedance,
     manual,
     motor_units,
     pendulum,
+    spasm_emg,
     stretch,
     threshold,
 )
 from myoreflex.registry import Registry
 from myoreflex.trial import Channel, Trial
 
-MODULES = (pendulum, stretch, decomposition, manual, threshold, clinical, emg, impedance, motor_units)
+MODULES = (pendulum, stretch, decomposition, manual, threshold, clinical, emg, impedance, motor_units, cramp, spasm_emg)
 REGISTRIES = (
     emg.ENVELOPE_METHODS,
     emg.ONSET_METHODS,
@@ -33,6 +35,7 @@ REGISTRIES = (
     clinical.CATCH_METHODS,
     clinical.ASHWORTH_RULES,
     motor_units.SMOOTHING_METHODS,
+    spasm_emg.RULES,
 )
 
 

@@ -333,3 +333,27 @@ def assess_motor_units(
         typer.echo(f"  unit {unit['unit']}: recruited {shown(unit['recruitment_s'])} s, "
                    f"derecruited {shown(unit['derecruitment_s'])} s")
     typer.echo(DISCLAIMER)
+
+
+@app.command("emg")
+def assess_emg(
+    file: Annotated[Path, typer.Argument(help="surface EMG recording (channels emg_<muscle> in V; a movement or "
+                                              "stimulus channel when there is one)", callback=recording_path)],
+    as_json: AsJson = False,
+):
+    """Interpretable features of an EMG recording (bursts, firing regularity, spread across muscles,
+    trigger dependence, latencies) and the kind of spasm they fit best, with the rule that decided
+    and its source (myoreflex.measures.spasm_emg). Not a diagnosis."""
+    from myoreflex.io import read_trial
+    from myoreflex.measures import spasm_emg
+
+    if not file.is_file():
+        fail("FILE", "an existing EMG recording", str(file))
+    result = run(lambda: spasm_emg.measure(read_trial(file)))
+    out = {**result.as_dict(), "file": str(file)}
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(result.notice)
+    typer.echo(f"{file.name}: {out['kind']} ({out['rule']})")
+    typer.echo(f"  source: {out['source']}")

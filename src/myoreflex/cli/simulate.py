@@ -415,6 +415,60 @@ def simulate_motoneuron(
     typer.echo(DISCLAIMER)
 
 
+def simulate_cramp(
+    condition: Annotated[str, typer.Option(help="healthy, fatigue, dehydration_salt_loss, low_calcium, low_magnesium, "
+                                                "cold, shortened_position or cramp_prone")] = "healthy",
+    severity: Severity = 1.0,
+    relief: Annotated[Optional[str], typer.Option(
+        help="applied 5 s into the cramp: static_stretch, antagonist_contraction, tendon_stimulation, warming or "
+             "electrolyte_repletion")] = None,
+    as_json: AsJson = False,
+    seed: Annotated[int, typer.Option(help="seed of the motor units' discharge variability",
+                                      callback=number(0, 2**31 - 1, integer=True))] = 0,
+):
+    """An electrically induced cramp (stimulation trains rising in 2 Hz steps from 4 Hz, as in the
+    cramp-threshold-frequency studies) in a pool of bistable motor neurons: the cramp threshold
+    frequency, the cramp's duration and its motor units' mean firing rate (myoreflex.cramps)."""
+    from myoreflex.cramps import CONDITIONS as CRAMP_CONDITIONS
+    from myoreflex.cramps import RELIEFS
+    from myoreflex.protocols.cramp import simulate_cramp as cramp
+
+    if condition not in CRAMP_CONDITIONS:
+        fail("--condition", ", ".join(CRAMP_CONDITIONS), condition)
+    if relief is not None and relief not in RELIEFS:
+        fail("--relief", ", ".join(RELIEFS), relief)
+    out = run(lambda: cramp(condition, severity, relief=relief, seed=seed)).as_dict()
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(f"Electrically induced cramp, {condition} (severity {severity:g})" + (f", {relief}" if relief else ""))
+    for key, value in out.items():
+        if key not in ("condition", "severity"):
+            typer.echo(f"  {key:30s} {shown(value)}")
+    typer.echo(DISCLAIMER)
+
+
+def simulate_spasm(
+    kind: Annotated[str, typer.Option(help="calf_cramp, tension_pain, neck_back_spasm, hemifacial_spasm, "
+                                           "fasciculation or none")],
+    out: Annotated[Path, typer.Option("--out", help="the EMG recording to write: .csv, .parquet")],
+    seed: Annotated[int, typer.Option(help="seed of the motor units and the noise",
+                                      callback=number(0, 2**31 - 1, integer=True))] = 0,
+    duration_s: Annotated[float, typer.Option(help="recording length (s)", callback=number(2.0, 120.0, unit="s"))] = 8.0,
+    noise_uv: Annotated[float, typer.Option(help="electrode noise (uV rms)", callback=number(0.0, 100.0, unit="uV"))] = 3.0,
+):
+    """Write a simulated surface-EMG recording of one of the five kinds of spasm of the source document
+    (myoreflex.spasms: each with its mechanism and sources), for `myoreflex assess emg`."""
+    from myoreflex.spasms import KINDS
+    from myoreflex.spasms import simulate_spasm as spasm
+
+    if kind not in KINDS:
+        fail("--kind", ", ".join(KINDS), kind)
+    check_trial_out(out)
+    trial = run(lambda: spasm(kind, seed=seed, duration_s=duration_s, noise_uv=noise_uv))
+    typer.echo(f"{kind} EMG written to {save_trial(trial, out)}")
+
+
 def group() -> typer.Typer:
     """The ``simulate`` command group, with a command for every registered protocol."""
     from myoreflex.protocols import PROTOCOLS
@@ -424,6 +478,8 @@ def group() -> typer.Typer:
     app.command("stretch")(simulate_stretch)
     app.command("voluntary")(simulate_voluntary)
     app.command("motoneuron")(simulate_motoneuron)
+    app.command("cramp")(simulate_cramp)
+    app.command("spasm")(simulate_spasm)
     for name in PROTOCOLS:
         if name not in DEDICATED:
             app.command(name.replace("_", "-"))(protocol_command(name))
