@@ -163,10 +163,16 @@ def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_jso
     result = run(lambda: simulate_fit(fit_json, test, treatments or (), draws=draws))
     if out:
         save_trial(result.trial, out)
-    if plot:
+    if plot:  # with a treatment: the fitted leg before and after it, with each swing's landmarks
         from myoreflex.report.figures import pendulum_figure
 
-        save_plot(pendulum_figure([result.trial], [f"fit of {fit_json.name}"]), plot)
+        trials, labels = [result.trial], [f"fitted: {fit_json.stem}"]
+        if treatments:
+            untreated = run(lambda: simulate_fit(fit_json, test, (), draws=0)).trial
+            named = ", ".join(name + ("" if dose is None else f":{dose:g}") for name, dose in treatments)
+            trials, labels = [untreated, result.trial], ["fitted, untreated", f"fitted + {named}"]
+        save_plot(pendulum_figure(trials, labels, title=f"Pendulum test of the subject fitted in {fit_json.name}"),
+                  plot)
     metrics = {k: result.estimate[k] for k in PENDULUM_CONTRACT_KEYS}
     ci95 = {k: list(result.ci95[k]) for k in PENDULUM_CONTRACT_KEYS if k in result.ci95}
     if as_json:
