@@ -208,3 +208,15 @@ def test_a_simulated_spasm_written_and_assessed_from_the_command_line(kind, tmp_
     assert found["kind"] == kind and found["rule"] and found["source"] and "not a diagnosis" in found["notice"].lower()
     bad = runner.invoke(app, ["simulate", "spasm", "--kind", "tic", "--out", str(path)])
     assert bad.exit_code == 2 and "--kind" in bad.output
+
+
+def test_cohort_trial_from_the_command_line(tmp_path):
+    out = tmp_path / "trial.csv"
+    result = _json(["cohort", "trial", "--n", "12", "--condition", "stroke", "--treatment", "baclofen_intrathecal",
+                    "--out", str(out), "--json"])
+    assert result["n"] == 12 and result["treatment"]["name"] == "baclofen_intrathecal"
+    low, high = result["effect"]["ci95"]
+    assert low <= result["effect"]["mean_difference"] <= high and out.is_file()
+    for args in (["--n", "5"], ["--n", "5", "--treatment", "aspirin"]):
+        bad = runner.invoke(app, ["cohort", "trial", *args, "--out", str(tmp_path / "x.csv")])
+        assert bad.exit_code == 2 and "--treatment" in bad.output

@@ -256,6 +256,12 @@ def backend_started() -> bool:
     return bool(xla_bridge.backends_are_initialized())
 
 
+def is_configured() -> bool:
+    """Whether :func:`configure` has run in this process (a Dask cluster then runs it on its workers too,
+    so both sides compile with the same options and agree to the last bit)."""
+    return bool(_configured)
+
+
 def configure(*, cpu_devices: int | None = None, small_loops: bool = True, cache: bool = True,
               notice: Callable[[], None] | None = None) -> dict:
     """Start JAX's CPU backend the way myoreflex runs fastest; call it before anything runs in JAX.

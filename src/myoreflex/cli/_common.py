@@ -226,6 +226,24 @@ BodyMassKg = Annotated[Optional[float], typer.Option(
 HeightM = Annotated[Optional[float], typer.Option(
     "--height-m", help=f"subject's height in m ({_HEIGHT[0]:g}-{_HEIGHT[1]:g}); default: from age and sex, "
     "or 1.75 m", callback=number(*_HEIGHT, unit="m"))]
+def _check_treatments(param: typer.CallbackParam, value):
+    """``--treatment NAME[:DOSE]`` values checked before any work (one-line error, exit 2)."""
+    from myoreflex.errors import ParameterError
+    from myoreflex.treatments import parse_treatment
+
+    try:
+        return [parse_treatment(item) for item in value or ()]
+    except ParameterError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+
+
+TreatmentOption = Annotated[Optional[list[str]], typer.Option(
+    "--treatment", help="NAME[:DOSE], applied after the condition; repeat to combine (botulinum_toxin, "
+    "baclofen_oral, baclofen_intrathecal, tizanidine, dantrolene, rhizotomy, stretching, casting, cooling, "
+    "warming; doses and sources: docs/treatments.md)", callback=_check_treatments)]
+
+
 BodyFrom = Annotated[Optional[Path], typer.Option(
     "--body-from", help="take body mass and height from a recording's metadata (an IPSA .mat file's pinfo, "
     "or a dataset name such as cp1-right-ankle-stretches)", callback=recording_path)]

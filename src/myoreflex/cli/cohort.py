@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -9,8 +10,10 @@ from typing import Annotated, Optional
 import typer
 
 from myoreflex.cli._common import (
+    DISCLAIMER,
     JOINT_NAMES,
     AngleSign,
+    AsJson,
     Coordinate,
     Lenient,
     Offset,
@@ -269,3 +272,65 @@ def cohort_fit_command(
                f"({result.reused_chunks} chunks reused{_rejected(result)}) -> {result.table}")
 
 
+
+
+@app.command("trial")
+def cohort_trial_command(
+    manifest: Annotated[Optional[Path], typer.Argument(
+        help="manifest CSV of virtual subjects (subject, condition, severity, body_mass_kg, height_m); or leave "
+             "it out and draw --n subjects", callback=recording_path)] = None,
+    treatment: Annotated[Optional[str], typer.Option(
+        help="NAME[:DOSE] in the treatment's unit, e.g. baclofen_intrathecal:300 (docs/treatments.md)")] = None,
+    n: Annotated[Optional[int], typer.Option(
+        "--n", help="draw this many virtual subjects (of --condition, with --seed) instead of a manifest",
+        callback=number(1, 1_000_000, integer=True))] = None,
+    condition: Annotated[Optional[str], typer.Option(
+        help="enrol only subjects with this condition (stroke, cerebral_palsy, ...); with --n, draw them")] = None,
+    outcome: Annotated[str, typer.Option(help="the measure compared: r2n, r1, n_oscillations, ...")] = "r2n",
+    out: Out = Path("trial.csv"),
+    protocol: Annotated[str, typer.Option(help="the test: pendulum, motorized_stretch, ...")] = "pendulum",
+    joint: Annotated[str, choices(JOINT_NAMES, "joint (the pendulum test needs the knee)")] = "knee",
+    setting: Annotated[Optional[list[str]], typer.Option(
+        "--set", help="a protocol setting NAME=VALUE in the unit its name says, e.g. duration_s=10; repeat")] = None,
+    seed: Seed = 0,
+    chunk_size: Annotated[int, typer.Option(help="subjects (both arms) per batched simulation chunk",
+                                            callback=number(1, 100_000, integer=True))] = 125,
+    scheduler: Scheduler = None,
+    lenient: Lenient = False,
+    as_json: AsJson = False,
+):
+    """A virtual trial of a treatment against control: every subject simulated in both arms (paired),
+    the effect on the outcome with its 95 % t and bootstrap intervals and Cohen's d_z; subjects whose
+    arm failed (diverged, quality gate) are named and excluded. Resumes where it stopped."""
+    from myoreflex.cohort import cohort_trial, read_manifest
+    from myoreflex.errors import ParameterError
+    from myoreflex.treatments import parse_treatment
+
+    if treatment is None:
+        fail("--treatment", "NAME[:DOSE] (docs/treatments.md)", "nothing")
+    try:
+        parse_treatment(treatment)
+    except ParameterError as exc:
+        fail("--treatment", "a treatment NAME[:DOSE]", str(exc))
+    if (manifest is None) == (n is None):
+        fail("--n", "either a manifest or --n (not both)", f"manifest {manifest}, --n {n}")
+    check_joint(joint)
+    chosen = chosen_protocol(protocol, None, setting)
+    check_output(out, "--out", inputs=[manifest] if manifest else [])
+    population = n if manifest is None else run(lambda: read_manifest(manifest, joint=joint))
+    total = n if manifest is None else len([r for r in population if condition is None or r["condition"] == condition])
+    result = run(lambda: _with_progress(total, lambda progress: cohort_trial(
+        population, treatment, out=out, protocol=chosen, outcome=outcome, condition=condition, joint=joint,
+        seed=seed, chunk_size=chunk_size, scheduler=scheduler, progress=progress, lenient=lenient)))
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    effect, summary = result.effect, result.as_dict()
+    excluded = ", ".join(item["subject"] for item in result.failed[:5]) or "none"
+    typer.echo(f"{result.treatment['name']} {result.treatment['dose']:g} against control, {outcome}: n {result.n} "
+               f"({len(result.failed)} excluded: {excluded}{', ...' if len(result.failed) > 5 else ''})")
+    typer.echo(f"  control {summary['control_mean']:.4g}, treated {summary['treated_mean']:.4g}, difference "
+               f"{effect.mean_difference:.4g} (95 % CI {effect.ci95[0]:.4g} to {effect.ci95[1]:.4g}; bootstrap "
+               f"{effect.bootstrap_ci95[0]:.4g} to {effect.bootstrap_ci95[1]:.4g}), d_z {effect.cohen_dz:.3g}")
+    typer.echo(f"  -> {result.table} ({result.wall_s:.1f} s)")
+    typer.echo(DISCLAIMER)

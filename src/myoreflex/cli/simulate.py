@@ -28,6 +28,7 @@ from myoreflex.cli._common import (
     PlotFile,
     Severity,
     Sex,
+    TreatmentOption,
     TrialOut,
     check_common,
     check_joint,
@@ -48,24 +49,6 @@ from myoreflex.cli._common import (
 )
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
-
-
-def _check_treatments(param: typer.CallbackParam, value):
-    """``--treatment NAME[:DOSE]`` values checked before any work (one-line error, exit 2)."""
-    from myoreflex.errors import ParameterError
-    from myoreflex.treatments import parse_treatment
-
-    try:
-        return [parse_treatment(item) for item in value or ()]
-    except ParameterError as exc:
-        typer.echo(f"Error: {exc}", err=True)
-        raise typer.Exit(code=2) from None
-
-
-TreatmentOption = Annotated[Optional[list[str]], typer.Option(
-    "--treatment", help="NAME[:DOSE], applied after the condition; repeat to combine (botulinum_toxin, "
-    "baclofen_oral, baclofen_intrathecal, tizanidine, dantrolene, rhizotomy, stretching, casting, cooling, "
-    "warming; doses and sources: docs/treatments.md)", callback=_check_treatments)]
 
 
 def _treated(params, treatments):

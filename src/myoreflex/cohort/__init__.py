@@ -106,6 +106,7 @@ from myoreflex.cohort.manifest import (
 )
 from myoreflex.cohort.population import sample_population
 from myoreflex.cohort.tables import read_table
+from myoreflex.cohort.trial import TrialResult, cohort_trial, trial_figure
 from myoreflex.errors import ParameterError, ProtocolError, describe, require_extra
 from myoreflex.io.results import unescape_cell
 from myoreflex.protocols import Protocol
@@ -115,14 +116,17 @@ __all__ = [
     "Manifest",
     "PendulumFitter",
     "StretchFitter",
+    "TrialResult",
     "build_params",
     "cohort_assess",
     "cohort_fit",
     "cohort_simulate",
+    "cohort_trial",
     "read_manifest",
     "read_results",
     "read_table",
     "sample_population",
+    "trial_figure",
     "validate_rows",
 ]
 

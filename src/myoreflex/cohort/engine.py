@@ -348,7 +348,7 @@ def _check_out(out, inputs=()) -> Path:
     if out.suffix.lower() == ".parquet":
         require_extra("pyarrow", "parquet")
     check_output(_provenance_path(out), inputs=inputs, suffixes=JSON_SUFFIXES, what="provenance record")
-    parts = _parts_path(out)
+    parts = parts_path(out)
     if parts.exists() and not parts.is_dir():
         raise OutputError(describe(f"parts folder `{parts.name}`", "a folder for the finished chunks",
                                    "a file of that name", "move the file away"))
@@ -359,7 +359,7 @@ def _provenance_path(out: Path) -> Path:
     return out.with_name(out.name + ".provenance.json")
 
 
-def _parts_path(out: Path) -> Path:
+def parts_path(out: Path) -> Path:
     return out.parent / f"{out.name}.parts"
 
 
@@ -384,6 +384,16 @@ def check_scheduler(scheduler) -> None:
     raise ParameterError(describe("scheduler", SCHEDULER_CHOICES, repr(scheduler)))
 
 
+def _configure_workers(client) -> None:
+    """Run :func:`myoreflex.runtime.configure` on every worker when this process ran it: the same
+    compiler options on both sides give the same numbers to the last bit (a worker that has already
+    started JAX keeps its own, as JAX does)."""
+    from myoreflex import runtime
+
+    if runtime.is_configured():
+        client.run(runtime.configure)
+
+
 def _connect(scheduler):
     """(client, close, description) for a scheduler choice; ``client`` is None for in-process."""
     if scheduler is None:
@@ -395,6 +405,7 @@ def _connect(scheduler):
         cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                            dashboard_address=None)
         client = distributed.Client(cluster)
+        _configure_workers(client)
 
         def close():
             client.close()
@@ -407,6 +418,7 @@ def _connect(scheduler):
         except (OSError, TimeoutError, ValueError) as exc:
             raise ParameterError(describe("scheduler", "a reachable Dask scheduler", repr(scheduler),
                                           f"{type(exc).__name__}: {exc}")) from None
+        _configure_workers(client)
         return client, client.close, f"scheduler {scheduler}"
     raise ParameterError(describe("scheduler", SCHEDULER_CHOICES, repr(scheduler)))
 
@@ -454,7 +466,7 @@ def run(
         task = dataclasses.replace(task, batch=len(chunks[0]))
     settings = task.describe()
     keys = [_chunk_key(task, settings, chunk) for chunk in chunks]
-    parts = _parts_path(out)
+    parts = parts_path(out)
     provenance_path = _provenance_path(out)
     remove_stale_temporaries(out)
     remove_stale_temporaries(provenance_path, suffix=".tmp")
