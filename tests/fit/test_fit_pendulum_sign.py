@@ -51,7 +51,8 @@ def test_without_angle_sign_the_command_reads_what_angle_sign_minus_one_reads(da
 def test_a_wrong_angle_sign_is_one_clear_error_naming_the_right_one(data_dir):
     result = runner.invoke(app, ["fit", "pendulum", str(data_dir / TD5), "--angle-sign", "1", "--json"])
     assert result.exit_code == 2
-    assert "--angle-sign: expected -1 for this file" in result.output and "Traceback" not in result.output
+    assert "--angle-sign" in result.output and "expected -1 for this file" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_free_parameters_entering_as_a_sum_and_profiles_of_fixed_ones_are_usage_errors(data_dir):
