@@ -309,6 +309,8 @@ def assess(path: Path, *, name: str, test: str = "pendulum", coordinate: str | N
             try:
                 trial, sign = read_pendulum(path, **options)
             except RecordingError as error:
+                if "segments" not in str(error):  # only a multi-segment file gets the hint
+                    raise
                 raise RecordingError(f"{error} (a file of stretch segments is measured with test=manual)") from None
         options = {**options, "angle_sign": sign["angle_sign"]}
         metrics = measure(trial, lenient=lenient)
