@@ -195,9 +195,10 @@ class ReflexParams(eqx.Module):
         """The reflex excitation (1) of both muscles over the step that writes row ``head``."""
 
     @abc.abstractmethod
-    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt):
+    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt, synaptic_input=None):
         """The feedback's state at the end of the step, from its afferent rates (pps) and the
-        normalised tendon forces now and one step before."""
+        normalised tendon forces now and one step before; ``synaptic_input`` (pps, both pools; None:
+        none) is what a protocol adds at the motor neurons (:class:`myoreflex.simulation.Drive`)."""
 
 
 class SpinalState(eqx.Module):
@@ -253,11 +254,14 @@ class SpinalLoop(ReflexParams):
         lead = jnp.maximum(self.delays.efferent - 0.5 * dt, 0.0)
         return _read(feedback.efferent_history, previous_head, lead, dt)
 
-    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt):
-        """Push the afferents, read them ``delays.afferent`` back, step the pool, push its drive."""
+    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt, synaptic_input=None):
+        """Push the afferents, read them ``delays.afferent`` back, step the pool (with the protocol's
+        ``synaptic_input`` added to its net input, undelayed: it is applied at the cord), push its drive."""
         afferent_history = _push(feedback.afferent_history, jnp.concatenate([ia, ii, ib]), head)
         delayed = _read(afferent_history, head, self.delays.afferent, dt)
         u = self._pool_input(delayed[0:2], delayed[2:4], delayed[4:6])
+        if synaptic_input is not None:
+            u = u + _per_muscle(synaptic_input, u)
         pool, _ = jax.vmap(motoneuron_step, in_axes=(0, 0, None, None))(feedback.motoneuron, u, self.motoneuron, dt)
         return SpinalState(pool, afferent_history, _push(feedback.efferent_history, pool.drive, head))
 
@@ -291,9 +295,10 @@ class ForceFeedbackLoop(ReflexParams):
         """The filtered force and force-rate excitations."""
         return feedback.force + feedback.force_rate
 
-    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt):
+    def feedback_step(self, feedback, ia, ii, ib, force_norm, previous_force, head, dt, synaptic_input=None):
         """:func:`~myoreflex.physiology.spinal_circuit.force_feedback_step` with the backward
-        difference of the force."""
+        difference of the force. This loop has no pool: a protocol's ``synaptic_input`` is refused
+        before the run (:func:`myoreflex.simulation.simulate`)."""
         force_rate = (force_norm - previous_force) / dt
         feedback, _ = jax.vmap(force_feedback_step, in_axes=(0, 0, 0, None, None))(
             feedback, force_norm, force_rate, self.force_feedback, dt
@@ -779,12 +784,21 @@ def _batch_shape(params: ReflexParams) -> tuple[int, ...]:
     return jnp.shape(params.limb.inertia)
 
 
+def _per_muscle(value, like):
+    """A protocol's per-muscle input (2,) shaped to broadcast against ``like`` ((2,) or (2, batch))."""
+    return jnp.reshape(value, jnp.shape(value) + (1,) * (jnp.ndim(like) - jnp.ndim(value)))
+
+
 def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, prescribed: bool,
          gravity_scale: float):
     """Advance the loop by ``dt``.
 
     ``drive`` is ``(angle, angular_velocity, angular_acceleration)`` of the prescribed motion at the
-    end of the step (ignored when ``prescribed`` is False: the joint then swings freely).
+    end of the step (ignored when ``prescribed`` is False: the joint then swings freely), optionally
+    followed by the protocol's ``command`` (feedforward excitation of both muscles, 1, added to the
+    loop's excitation: excitation = tone + command + reflex, as in Falisse et al. 2018 PLOS ONE
+    13:e0208811) and ``synaptic_input`` (pps at both pools) over the step
+    (:class:`myoreflex.simulation.Drive`).
     ``head`` is the step count modulo the history length (the row this step writes in the ring
     buffers); it is shared by a whole batch, so a batched step writes one slice, not a scatter.
     Returns the new state and an :class:`Observation`.
@@ -798,12 +812,16 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     lp = params.limb
 
     # 1. Neural drive reaching the muscles now (the feedback variant's: delayed pool drive, or filtered force).
-    excitation = jnp.clip(params.motoneuron.tone + params.feedback_drive(state.feedback, head, dt), 0.0, 1.0)
+    reflex = params.feedback_drive(state.feedback, head, dt)
+    command, synaptic_input = (drive[3], drive[4]) if len(drive) > 3 else (None, None)
+    if command is not None:
+        reflex = reflex + _per_muscle(command, reflex)
+    excitation = jnp.clip(params.motoneuron.tone + reflex, 0.0, 1.0)
 
     # 2. Mechanics: joint motion, then muscles at the new musculotendon lengths.
     if prescribed:
         angle, angular_velocity, angular_acceleration = (
-            jnp.broadcast_to(d, state.angle.shape) for d in drive)
+            jnp.broadcast_to(d, state.angle.shape) for d in drive[:3])
     else:
         # Semi-implicit (symplectic) Euler with the muscle torque of the last step. That is stable
         # while the muscles' joint stiffness K = sum r^2 k stays below 4 I / dt^2; stiffer (a tendon
@@ -843,7 +861,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     )
 
     # 4. Spinal cord: the feedback variant (delayed afferents, circuit and pool; or force feedback).
-    feedback = params.feedback_step(state.feedback, ia, ii, ib, force_norm, state.previous_force, head, dt)
+    feedback = params.feedback_step(state.feedback, ia, ii, ib, force_norm, state.previous_force, head, dt,
+                                    synaptic_input)
 
     # 5. Torque: what the motor applies (prescribed) or the net muscle torque (free swing).
     if prescribed:

@@ -93,7 +93,12 @@ class Drive:
     """What a protocol imposes: initial angle, duration, gravity, and optionally prescribed kinematics.
 
     ``kinematics`` is None for a free swing, or a function ``t -> (q, q', q'')`` evaluated on the
-    step grid (NumPy, outside jit). ``gravity_scale`` is 1 for a vertical swing and 0 for a
+    step grid (NumPy, outside jit). ``command`` and ``synaptic_input``, None or functions
+    ``t -> (steps, 2)`` on the same grid (agonist, antagonist), are what the subject or the
+    experimenter adds: ``command`` a feedforward excitation (1) added to the loop's excitation (a
+    voluntary movement's descending command), ``synaptic_input`` a synaptic input (pps) added to
+    the motor neuron pools' net input (a brief stimulus, an electrical train); the spinal loop only
+    (:class:`myoreflex.model.SpinalLoop`). ``gravity_scale`` is 1 for a vertical swing and 0 for a
     movement in the horizontal plane. ``short_range_bound`` is the fraction of the muscles'
     short-range bonds attached at the start: 1 after the limb was held still (the usual start), 0
     right after it was moved (thixotropy, :func:`myoreflex.physiology.limb.short_range_step`).
@@ -104,6 +109,19 @@ class Drive:
     gravity_scale: float = 1.0
     kinematics: object = None
     short_range_bound: float = 1.0
+    command: object = None
+    synaptic_input: object = None
+
+
+def _input_rows(drive: Drive, name: str, times: np.ndarray, protocol_name: str):
+    """``drive.<name>(times)`` as a finite (steps, 2) array (None when the drive has no such input)."""
+    function = getattr(drive, name)
+    if function is None:
+        return None
+    values = np.broadcast_to(np.asarray(function(times), dtype=float), (len(times), 2))
+    if not np.all(np.isfinite(values)):
+        raise ProtocolError(describe(f"{protocol_name} {name}", "finite values", "NaN or inf"))
+    return np.ascontiguousarray(values)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -258,7 +276,8 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
     """The reflex loop from rest at ``initial_angle`` through ``kinematics``, traceable (jit/vmap/grad).
 
     ``kinematics`` is ``(q, q', q'')``, three arrays over the steps ``dt, 2 dt, ...`` (the
-    prescribed motion; zeros for a free swing); ``observe(Observation)`` picks what is recorded at
+    prescribed motion; zeros for a free swing), optionally followed by the per-step ``command`` and
+    ``synaptic_input`` arrays, (steps, 2) each (:class:`Drive`); ``observe(Observation)`` picks what is recorded at
     every ``record_every``-th step (time first). ``batched``: every leaf of ``params`` has shape
     (batch,); the step carries the batch as the last axis of every state array (see
     :func:`myoreflex.model.step`) and the outputs come back as (time, batch, ...). The ring-buffer
@@ -524,6 +543,15 @@ def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batch
     else:
         kinematics = tuple(np.asarray(k, dtype=float) for k in drive.kinematics(np.arange(1, n_steps + 1) * dt))
         check_kinematics(protocol.name, params.joint, drive.initial_angle, kinematics, dt)
+    steps_time = np.arange(1, n_steps + 1) * dt
+    command = _input_rows(drive, "command", steps_time, protocol.name)
+    synaptic = _input_rows(drive, "synaptic_input", steps_time, protocol.name)
+    if synaptic is not None and not isinstance(params, model.SpinalLoop):
+        raise ProtocolError(describe(f"{protocol.name} synaptic input", "the spinal loop (feedback='spindle')",
+                                     type(params).__name__, "this loop has no motor neuron pool to stimulate"))
+    if command is not None or synaptic is not None:
+        zeros = np.zeros((n_steps, 2))
+        kinematics = (*kinematics, zeros if command is None else command, zeros if synaptic is None else synaptic)
     run = _compiled(int(record_every), float(dt), drive.kinematics is not None, float(drive.gravity_scale),
                     record, batched)
     inputs = (np.asarray(drive.initial_angle, dtype=float), np.asarray(drive.short_range_bound, dtype=float), kinematics)
