@@ -86,12 +86,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="write the numbers as JSON")
     parser.add_argument("--repeat", type=int, default=1, help="cold/warm pairs per command")
-    parser.add_argument("--only", action="append", help="a command label of COMMANDS; repeat")
+    parser.add_argument("--only", action="append",
+                        help="a command label of COMMANDS; repeat (a label starting with -- as --only=--help)")
     options = parser.parse_args()
+    load_before = os.getloadavg()[0]
     rows = measure(options.repeat, options.only)
     result = {"machine": f"{cpu_model()}, {os.cpu_count()} cores", "python": platform.python_version(),
-              "date": time.strftime("%Y-%m-%d %H:%M"), "commands": rows}
-    print(f"machine: {result['machine']}")
+              "date": time.strftime("%Y-%m-%d %H:%M"), "load_average_1min": [load_before, os.getloadavg()[0]],
+              "commands": rows}
+    print(f"machine: {result['machine']}; load average (1 min) before, after: "
+          f"{load_before:.1f}, {result['load_average_1min'][1]:.1f}")
     print("| command | cold (s) | warm (s) | warm / cold | no cache (s) | notice cold, warm |")
     print("| --- | --- | --- | --- | --- | --- |")
     for label, row in rows.items():
