@@ -37,6 +37,20 @@ def test_assess_folder_writes_one_row_per_file_and_reports_bad_files(data_dir, t
     assert "broken.csv" in rows["broken.csv"]["error"] and rows["broken.csv"]["r1"] == ""
 
 
+def test_assess_folder_finds_each_files_angle_sign_from_its_swing(data_dir, tmp_path):
+    # Without --angle-sign each file's sign is detected and written in its row: the tutorial's
+    # flexion-negative file is measured (it was an error row with the old default of +1).
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    shutil.copy(data_dir / "kuleuven-pendulum-tutorial" / "DataPendulum.csv", folder)
+    out = tmp_path / "table.csv"
+    result = runner.invoke(app, ["assess", "folder", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    row = next(csv.DictReader(out.open()))
+    assert row["error"] == "" and abs(float(row["r1"]) - 1.62) < 0.05
+    assert float(row["angle_sign"]) == -1.0 and "detected" in row["angle_sign_source"]
+
+
 def test_assess_pendulum_coordinate_picks_the_angle_column_of_a_csv(data_dir, tmp_path):
     # --coordinate names the file's angle in every format (the readers' angle_channel): here a CSV
     # with a second angle column, which would otherwise be two `angle` channels.

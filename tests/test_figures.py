@@ -230,6 +230,51 @@ def test_pendulum_landmarks_are_measured_when_no_record_is_given_and_can_be_turn
     assert "R1" not in texts(plain) and not _lines_at(plain, y=m.plateau_deg)
 
 
+def test_a_long_recording_is_shown_from_its_release_until_it_settles_not_to_its_end():
+    # 20 s recorded (PendulumTest's default), the swing over in about 9 s: the time axis ends 1 s after
+    # the leg last lies more than 0.5 deg from the plateau (half the 1 deg prominence of the smallest
+    # swing the measure counts), every landmark and counted swing in view; the x-label says what was
+    # recorded. Before, the axis ran to 20 s and the swings filled its left part.
+    trial = swing(duration=20.0)
+    m = pendulum.measure(trial)
+    ax = figures.pendulum_figure([trial], ["swing"], records=[m]).axes[0]
+    low, high = ax.get_xlim()
+    t, q = trial.time, trial["angle"] / DEG
+    away = t[np.abs(q - m.plateau_deg) > 0.5]
+    settled = float(away[-1])  # 8.6 s for this swing (65 deg, decay 0.6 /s)
+    assert 8.0 < settled < 9.5
+    assert high == pytest.approx(settled + 1.0, abs=0.05 * (high - low))
+    assert high < 11.0 and low <= m.release_time_s - 0.4
+    last_swing = float(t[np.argmax(t > settled) - 1])
+    assert low < m.release_time_s < m.release_time_s + m.time_to_first_peak_s < last_swing < high
+    assert "recorded 0.0-20.0 s" in ax.get_xlabel() and "full_trace=True" in ax.get_xlabel()
+    # The whole recording on request, and whenever there is nothing to cut.
+    whole = figures.pendulum_figure([trial], ["swing"], records=[m], full_trace=True).axes[0]
+    assert whole.get_xlim()[1] >= t[-1] and whole.get_xlabel() == "time (s)"
+    short = figures.pendulum_figure([swing(duration=3.0)], ["cut"]).axes[0]
+    assert short.get_xlim()[1] >= 2.99 and short.get_xlabel() == "time (s)"
+
+
+def test_the_emg_panel_follows_the_swing_view_also_in_the_users_axes():
+    trial = swing(emg_unit="V", duration=20.0)
+    own = figures.pendulum_figure([trial], ["swing"])
+    assert own.axes[1].get_xlim() == own.axes[0].get_xlim() and own.axes[0].get_xlim()[1] < 11.0
+    assert "recorded 0.0-20.0 s" in own.axes[1].get_xlabel()  # the note under the lowest panel
+    mine = Figure()
+    angle, emg_panel = mine.subplots(2, 1)  # not shared: the figure sets both
+    figures.pendulum_figure([trial], ["swing"], axes=[angle, emg_panel])
+    assert emg_panel.get_xlim() == angle.get_xlim() and angle.get_xlim()[1] < 11.0
+
+
+def test_the_view_spans_every_trial_of_a_figure():
+    short_swing = swing(duration=20.0)
+    longer = Trial(short_swing.time + 2.0, dict(short_swing.channels), {"source": "later.csv"})  # released at 2.5 s
+    ax = figures.pendulum_figure([short_swing, longer], ["first", "later"]).axes[0]
+    low, high = ax.get_xlim()
+    assert low < 0.5 and 10.0 < high < 13.0
+    assert "the swings" in ax.get_xlabel() and "recorded 0.0-22.0 s" in ax.get_xlabel()
+
+
 def test_a_recording_failing_a_gate_gets_no_landmarks_unless_its_record_is_passed():
     cut = swing(duration=3.0)  # the leg still swings: plateau_settled fails
     drawn = texts(figures.pendulum_figure([cut], ["cut"]))

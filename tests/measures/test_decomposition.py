@@ -417,3 +417,78 @@ def test_repeated_noisy_stretches_interval_covers_the_truth():
     low, high = d.neural_ci95_nm
     assert d.n_stretches == 9 and low < truth < high
     assert 0.002 < d.neural_sd_nm < 0.05
+
+
+# ------------------------------------------------------------------------------------------------
+# Stretches that decrease the angle (stretch_direction -1: a knee extension stretching the hamstrings).
+
+
+def _mirrored(trial: Trial, start: float = 1.5) -> Trial:
+    """``trial`` stretched the other way: angle ``start - q``, velocity and torque negated (the torque is
+    in the angle convention), metadata ``stretch_direction`` -1."""
+    channels = {
+        "angle": Channel(start - trial["angle"], "rad"),
+        "angular_velocity": Channel(-trial["angular_velocity"], "rad/s"),
+        "torque": Channel(-trial["torque"], "N m"),
+    }
+    return Trial(trial.time, channels, {**trial.metadata, "stretch_direction": -1.0})
+
+
+def test_a_stretch_that_decreases_the_angle_is_decomposed_like_its_mirror():
+    # The law: mirroring the angle (q -> 1.5 rad - q) and saying so (stretch_direction -1) changes no
+    # component, and every time point is the same sample, its angle mirrored. Exact up to rounding.
+    slow, fast = _ramp(0.1), _ramp(4.0, reflex_gain=1.0)
+    up = decompose(slow, fast, lever_arm_m=0.095)
+    down = decompose(_mirrored(slow), _mirrored(fast), lever_arm_m=0.095)
+    for name in ("inertial_nm", "elastic_nm", "viscous_nm", "neural_nm", "resting_tension_nm", "inertia_kg_m2",
+                 "channel_lag_s", "p0_s", "p1_s", "p2_s", "slow_velocity_deg_s", "fast_velocity_deg_s"):
+        assert getattr(down, name) == pytest.approx(getattr(up, name), abs=1e-9), name
+    for name in ("p0_angle_deg", "p1_angle_deg", "p2_angle_deg"):
+        assert getattr(down, name) == pytest.approx(1.5 / DEG - getattr(up, name), abs=1e-9), name
+    assert down.flags == up.flags and down.warnings == ()
+    residual, mirrored = resistance_residual(slow, fast), resistance_residual(_mirrored(slow), _mirrored(fast))
+    assert np.allclose(mirrored.neural, residual.neural, atol=1e-9)
+    assert np.allclose(mirrored.angle, 1.5 - residual.angle, atol=1e-12)  # the Trial's own angle
+    assert estimate_inertia(_mirrored(slow), _mirrored(fast)) == pytest.approx(estimate_inertia(slow, fast))
+    # Repeated stretches the other way are segmented as before.
+    assert len(segment_stretches(_mirrored(_repeated((1.0, 1.0, 1.0))))) == 3
+    # Mixed directions are no decomposition; a stretch against its declared direction names the metadata.
+    with pytest.raises(RecordingError, match="same direction"):
+        decompose(slow, _mirrored(fast))
+    wrong = Trial(fast.time, dict(fast.channels), {"source": "wrong_way.csv", "stretch_direction": -1.0})
+    with pytest.raises(RecordingError, match="decreases the angle.*stretch_direction"):
+        stretch_phases(wrong)
+
+
+def test_knee_extension_stretches_are_found_without_flipping_the_angle():
+    # CP1's right-knee IPSA file (ships with the package): 8 hand-held knee extensions stretching the
+    # hamstrings, read in the myoreflex convention (flexion positive), so each stretch decreases the
+    # angle and the reader says so (stretch_direction -1). Before, stretch_phases refused them ("a
+    # stretch that increases the angle") unless the file was read with angle_sign -1, and `assess
+    # threshold` / `report` failed. Now each stretch is found as on the flipped reading, sample for sample.
+    from myoreflex import datasets
+    from myoreflex.io import read_trials
+    from myoreflex.measures.threshold import dsrt
+
+    path = datasets.path("cp1-right-knee-stretches")
+    stretches, flipped = read_trials(path), read_trials(path, angle_sign=-1.0)
+    assert len(stretches) == 8
+    for trial, mirror in zip(stretches, flipped):
+        assert trial.stretch_direction == -1.0 and mirror.stretch_direction == 1.0
+        phases, expected = stretch_phases(trial), stretch_phases(mirror)
+        assert phases.direction == -1.0
+        assert (phases.p0, phases.p1, phases.p2, phases.end) == (expected.p0, expected.p1, expected.p2, expected.end)
+        assert phases.plateau_velocity == pytest.approx(expected.plateau_velocity, rel=1e-12)
+        assert np.allclose(phases.velocity, expected.velocity)
+        # The stretch runs towards extension: the angle falls from P0 to P2 (by 12-51 deg in this file).
+        assert trial["angle"][phases.p0] - trial["angle"][phases.p2] > 10 * DEG
+        # The plateau (median of the samples near the peak) lies just under the lab's peak velocity
+        # (found 90-98 % of it in these 8 stretches).
+        lab_peak = abs(trial.metadata["peak_velocity"])
+        assert 0.85 * lab_peak < phases.plateau_velocity <= lab_peak
+        assert len(segment_stretches(trial)) == 1
+        # The DSRT, an angle, is the flipped reading's mirrored (None where it has none).
+        found, mirrored = dsrt(trial), dsrt(mirror)
+        assert (found.dsrt_deg is None) == (mirrored.dsrt_deg is None)
+        if found.dsrt_deg is not None:
+            assert found.dsrt_deg == pytest.approx(-mirrored.dsrt_deg, abs=1e-9)

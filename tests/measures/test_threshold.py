@@ -279,3 +279,19 @@ def test_latency_must_be_a_duration():
         tsrt(velocities_deg_s=[30, 60, 90], dsrt_deg=[100, 95, 90], latency_s=-0.01)
     with pytest.raises(ParameterError, match="latency_s"):
         dsrt(_lambda_stretch(60.0, 100.0, rng=np.random.default_rng(0)), latency_s=float("nan"))
+
+
+def test_knee_extension_stretches_give_the_mirror_of_the_flipped_file():
+    # cp1-right-knee-stretches stretch the hamstrings by extending the knee (the angle falls,
+    # stretch_direction -1). Read as it is, TSRT must be the mirror of the same file read with
+    # angle_sign -1, and mu the same positive number (it was negative, and the range wrong).
+    from myoreflex import datasets
+    from myoreflex.io import read_trials
+    from myoreflex.measures.threshold import tsrt
+
+    path = datasets.path("cp1-right-knee-stretches")
+    as_is = tsrt(stretches=read_trials(path))
+    flipped = tsrt(stretches=read_trials(path, angle_sign=-1))
+    assert as_is.mu_s > 0 and as_is.mu_s == pytest.approx(flipped.mu_s, rel=1e-9)
+    assert as_is.tsrt_deg == pytest.approx(-flipped.tsrt_deg, rel=1e-9)
+    assert as_is.position == flipped.position == "within"

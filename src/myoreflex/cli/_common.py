@@ -320,25 +320,6 @@ Decimal = Annotated[Optional[str], typer.Option(
     callback=one_of(".", ","))]
 
 
-def read_pendulum_file(path: Path, coordinate: Optional[str], angle_sign: float, time_column: Optional[str],
-                       converted: Optional[dict] = None, decimal: Optional[str] = None):
-    """Read one pendulum recording with the reader its suffix picks (CSV, .mot/.sto, C3D);
-    ``coordinate`` (``--coordinate``) names the file's angle channel, ``time_column`` a CSV's time,
-    ``converted`` the readers' ``conversions`` (:func:`conversions`)."""
-    from myoreflex.io import read_trials
-
-    if not path.is_file():
-        fail("FILE", "an existing recording file", str(path))
-    given = {"angle_sign": angle_sign, "angle_channel": coordinate, "time_column": time_column,
-             "conversions": converted, "decimal": decimal}
-    trials = read_trials(path, **{name: value for name, value in given.items() if value is not None})
-    if len(trials) != 1:
-        from myoreflex.errors import RecordingError, describe
-
-        raise RecordingError(describe(f"`{path.name}`", "a single pendulum recording", f"{len(trials)} segments"))
-    return trials[0]
-
-
 DetectedAngleSign = Annotated[Optional[float], typer.Option(
     "--angle-sign", help="1, or -1 when the file's flexion is negative; default: found from the swing "
     "(a leg released from extension falls into flexion)", callback=one_of(1.0, -1.0))]
@@ -363,13 +344,19 @@ def pendulum_with_sign(file: Path, coordinate, angle_sign: Optional[float], conv
         raise typer.Exit(code=2 if isinstance(exc, ParameterError) else 1) from None
 
 
-def assess_pendulum_file(path: Path, coordinate=None, angle_sign=1.0, time_column=None, *, lenient=False,
+def assess_pendulum_file(path: Path, coordinate=None, angle_sign=None, time_column=None, *, lenient=False,
                          converted=None, decimal=None):
-    """A pendulum recording and its measures (quality gates checked; ``lenient`` names failures)."""
+    """A pendulum recording, its measures (quality gates checked; ``lenient`` names failures) and its
+    sign (:func:`myoreflex.io.read_pendulum`: found from the swing when ``angle_sign`` is None)."""
+    from myoreflex.io import read_pendulum
     from myoreflex.measures.pendulum import measure
 
-    trial = read_pendulum_file(path, coordinate, angle_sign, time_column, converted, decimal)
-    return trial, measure(trial, lenient=lenient)
+    if not path.is_file():
+        fail("FILE", "an existing recording file", str(path))
+    given = {"angle_channel": coordinate, "time_column": time_column, "conversions": converted, "decimal": decimal}
+    trial, sign = read_pendulum(path, angle_sign=angle_sign,
+                                **{name: value for name, value in given.items() if value is not None})
+    return trial, measure(trial, lenient=lenient), sign
 
 
 

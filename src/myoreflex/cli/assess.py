@@ -100,14 +100,15 @@ def assess_folder(
     out: Annotated[Path, typer.Option(help="table to write: .csv or .parquet")] = Path("pendulum_metrics.csv"),
     pattern: Annotated[str, typer.Option(help="file pattern inside the folder")] = "*.csv",
     coordinate: Coordinate = None,
-    angle_sign: AngleSign = 1.0,
+    angle_sign: DetectedAngleSign = None,
     scale: Scale = None,
     offset: Offset = None,
     unit: Unit = None,
     lenient: Lenient = False,
 ):
     """Assess every pendulum recording of a folder into one table (one row per file; a file that
-    cannot be read or fails a quality gate gets its error in its row, ``--lenient`` its warnings)."""
+    cannot be read or fails a quality gate gets its error in its row, ``--lenient`` its warnings;
+    each file's angle sign is found from its swing unless ``--angle-sign`` is given)."""
     from myoreflex.io.results import write_table
 
     if not folder.is_dir():
@@ -125,9 +126,10 @@ def assess_folder(
                              f"{'a folder' if path.is_dir() else 'no readable file'}"})
                 continue
             try:
-                _, metrics = assess_pendulum_file(path, coordinate, angle_sign, lenient=lenient, converted=converted)
+                _, metrics, sign = assess_pendulum_file(path, coordinate, angle_sign, lenient=lenient,
+                                                        converted=converted)
                 rows.append({"file": path.name, "error": "", **metrics.as_dict(),
-                             "warnings": "; ".join(metrics.warnings)})
+                             "warnings": "; ".join(metrics.warnings), **sign})
             except (MyoreflexError, OSError) as exc:  # one bad file is reported in its row, not fatal
                 rows.append({"file": path.name, "error": str(exc)})
     written = run(lambda: write_table(rows, out))

@@ -110,6 +110,14 @@ spread: ``neural_sd_nm`` (sample SD) and ``neural_ci95_nm`` (the 95 % t-interval
 ``mean +- t(0.975, n-1) sd / sqrt(n)``). One stretch gives None for both. The time points and
 angles are those of the first stretch.
 
+Direction
+---------
+The formulas above are written for a stretch that increases the angle. A Trial whose stretch
+decreases it (metadata ``stretch_direction`` -1: a knee extension stretching the hamstrings in the
+myoreflex convention, as the IPSA reader marks it) is measured on its :func:`oriented` copy (angle,
+velocity and torque negated), as :mod:`myoreflex.measures.manual` does; the components are the
+same, and the time points' angles are reported in the Trial's own convention.
+
 The measure is :func:`measure` (also named :func:`decompose`), returning a
 :class:`DecompositionMeasures` record.
 
@@ -213,15 +221,17 @@ VELOCITY_START_FRACTION = 0.10  # P0: below 10 % of the plateau velocity
 
 @dataclasses.dataclass(frozen=True)
 class StretchPhases:
-    """Sample indices of one stretch: start ``p0``, at speed ``p1``, end of plateau ``p2``."""
+    """Sample indices of one stretch: start ``p0``, at speed ``p1``, end of plateau ``p2``; the
+    velocity and acceleration along the stretch (the Trial's sign times ``direction``)."""
 
     p0: int
     p1: int
     p2: int
     end: int  # last sample of the movement (velocity above 10 % of the plateau)
-    plateau_velocity: float  # rad/s
-    velocity: np.ndarray  # rad/s, every sample
-    acceleration: np.ndarray  # rad/s^2, every sample
+    plateau_velocity: float  # rad/s, > 0 (along the stretch)
+    velocity: np.ndarray  # rad/s, every sample, along the stretch (positive while stretching)
+    acceleration: np.ndarray  # rad/s^2, every sample, along the stretch
+    direction: float = 1.0  # the stretch's sign in the Trial's angle (stretch_direction)
 
 
 def local_lines(x: np.ndarray, y: np.ndarray, half_width: float):
@@ -270,19 +280,71 @@ def _finite_channel(trial: Trial, name: str, role: str) -> np.ndarray:
     return values
 
 
+def stretch_direction(trial: Trial) -> float:
+    """The sign of a stretch in the Trial's angle: ``trial.stretch_direction``, else +1.
+
+    -1 for a stretch that decreases the angle, e.g. a knee extension stretching the hamstrings in the
+    myoreflex convention (flexion positive; :mod:`myoreflex.io.ipsa` sets it for each segment). A
+    value other than +1 or -1 raises :class:`~myoreflex.errors.RecordingError`.
+    """
+    value = trial.stretch_direction
+    if value is None:
+        return 1.0
+    if value not in (1, -1):
+        raise RecordingError(describe(f"`{trial.source}`, metadata `stretch_direction`", "+1 or -1", value))
+    return float(value)
+
+
+def oriented(trial: Trial) -> Trial:
+    """``trial`` with its stretch increasing the angle and its torque positive resisting the stretch.
+
+    With :func:`stretch_direction` -1, ``angle``, ``angular_velocity`` and ``torque`` are negated and
+    ``stretch_direction`` set to +1 (the torque is in the angle convention, as the readers give it:
+    the torque that moves the joint the way of the stretch is the one the tissues resist); with +1
+    the Trial itself. The measures of this module work on the oriented Trial and report angles in the
+    Trial's own convention, as :mod:`myoreflex.measures.manual` does.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.linspace(0, 2, 201)
+    >>> knee = Trial(t, {"angle": Channel(1.4 - np.clip(t - 0.5, 0, 1), "rad"),  # 1.4 -> 0.4 rad: extension
+    ...                  "torque": Channel(-2.0 * np.ones_like(t), "N m")}, {"stretch_direction": -1.0})
+    >>> turned = oriented(knee)
+    >>> float(turned["angle"][-1] - turned["angle"][0]), float(turned["torque"][0]), turned.stretch_direction
+    (1.0, 2.0, 1.0)
+    >>> round(stretch_phases(knee).plateau_velocity, 3), stretch_phases(knee).direction
+    (1.0, -1.0)
+    """
+    direction = stretch_direction(trial)
+    if direction == 1:
+        return trial
+    from myoreflex.trial import Channel
+
+    flipped = {name: Channel(-np.asarray(trial[name], dtype=float), trial.unit(name))
+               for name in ("angle", "angular_velocity", "torque") if name in trial}
+    return trial.with_channels(**flipped).with_metadata(stretch_direction=1.0)
+
+
 def stretch_phases(trial: Trial) -> StretchPhases:
     """Find the start, the constant-velocity phase and the end of one stretch.
 
     The velocity is the ``angular_velocity`` channel when present, else the gradient of ``angle``.
-    The stretch must increase the angle (the Trial convention: positive stretches the tested
-    muscle, :mod:`myoreflex.physiology.limb`).
+    The stretch runs the way of :func:`stretch_direction` (``trial.stretch_direction``, default +1:
+    the Trial convention, positive stretches the tested muscle, :mod:`myoreflex.physiology.limb`;
+    -1 for a knee extension stretching the hamstrings). The returned velocity, acceleration and
+    plateau velocity are taken along the stretch (positive while stretching); the Trial's own sign
+    is ``direction`` times them.
     """
+    direction = stretch_direction(trial)
     angle = _finite_channel(trial, "angle", "joint angle, rad")
     t = trial.time
     if "angular_velocity" in trial:
         velocity = _finite_channel(trial, "angular_velocity", "rad/s")
     else:
         velocity = np.gradient(angle, t)
+    velocity = direction * velocity
     where = f"`{trial.source}`, channel `angle`"
     if angle.max() - angle.min() < 1 * DEG:
         raise RecordingError(
@@ -290,13 +352,15 @@ def stretch_phases(trial: Trial) -> StretchPhases:
         )
     peak = int(np.argmax(np.abs(velocity)))
     if velocity[peak] <= 0:
+        if direction > 0:
+            expected = "a stretch that increases the angle (positive = stretching the tested muscle)"
+            got = "a decreasing angle"
+        else:
+            expected = "a stretch that decreases the angle (metadata stretch_direction -1)"
+            got = "an increasing angle"
         raise RecordingError(
-            describe(
-                where,
-                "a stretch that increases the angle (positive = stretching the tested muscle)",
-                "a decreasing angle",
-                "flip the angle sign when reading the file",
-            )
+            describe(where, expected, got, "flip the angle sign when reading the file, or check metadata "
+                     "`stretch_direction`")
         )
     peak_velocity = float(velocity[peak])
     # Plateau: the median of the fast samples, refined on those within 5 % of it (robust to the
@@ -323,19 +387,19 @@ def stretch_phases(trial: Trial) -> StretchPhases:
             )
         )
     acceleration = np.gradient(velocity, t)
-    return StretchPhases(p0, p1, p2, end, plateau, velocity, acceleration)
+    return StretchPhases(p0, p1, p2, end, plateau, velocity, acceleration, direction)
 
 
 def segment_stretches(trial: Trial) -> list[Trial]:
     """Split a Trial holding several stretches into one Trial per stretch.
 
     A stretch is a run of samples with velocity above 10 % of the plateau velocity (as in
-    :func:`stretch_phases`; the plateau of the fastest increasing movement) holding at least 3
-    samples at 98 % of it; returns to the start (negative velocity) are not stretches. Each piece
-    is the stretch with the rest around it: from the end of the movement before it (of either
-    sign: speed above 10 % of the plateau) to the start of the movement after it, so that its
-    rest holds no return movement; its metadata ``segment`` is its 1-based position. A Trial with
-    one stretch is returned whole, in a list.
+    :func:`stretch_phases`; the plateau of the fastest movement along :func:`stretch_direction`)
+    holding at least 3 samples at 98 % of it; returns to the start (the other way) are not
+    stretches. Each piece is the stretch with the rest around it: from the end of the movement
+    before it (of either sign: speed above 10 % of the plateau) to the start of the movement after
+    it, so that its rest holds no return movement; its metadata ``segment`` is its 1-based
+    position. A Trial with one stretch is returned whole, in a list.
 
     Examples
     --------
@@ -349,7 +413,7 @@ def segment_stretches(trial: Trial) -> list[Trial]:
     [(1, 0.0, 1.99), (2, 3.01, 4.99)]
     """
     angle = _finite_channel(trial, "angle", "joint angle, rad")
-    velocity = (
+    velocity = stretch_direction(trial) * (
         _finite_channel(trial, "angular_velocity", "rad/s") if "angular_velocity" in trial
         else np.gradient(angle, trial.time)
     )
@@ -389,8 +453,21 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0,
     evaluated at ``q``; it follows a linear torque-angle relation exactly and averages noise over
     the window. Within ``smoothing_deg`` of the ends it extrapolates the end line; angles further
     outside raise :class:`RecordingError`, or with ``extrapolate`` follow the end line too (the
-    lenient decomposition, gate ``angle_overlap``).
+    lenient decomposition, gate ``angle_overlap``). A slow stretch the other way
+    (``stretch_direction`` -1) gives ``E`` of its own angle and torque (the resistance negated, as
+    its torque is).
     """
+    direction = stretch_direction(slow)
+    curve = _elastic_curve(oriented(slow), smoothing_deg=smoothing_deg, extrapolate=extrapolate, sign=direction)
+    if direction == 1:
+        return curve
+    return lambda q: -curve(-np.asarray(q, dtype=float))
+
+
+def _elastic_curve(slow: Trial, *, smoothing_deg: float, extrapolate: bool,
+                   sign: float = 1.0) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`elastic_curve` of an :func:`oriented` slow stretch; ``sign`` turns the angles of its
+    messages back into the file's convention."""
     phases = stretch_phases(slow)
     torque = _finite_channel(slow, "torque", "N m")
     keep = slice(phases.p1, phases.p2 + 1)
@@ -403,8 +480,8 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0,
             raise RecordingError(
                 describe(
                     f"`{slow.source}` (slow stretch)",
-                    f"a range covering the fast stretch, {np.min(q) / DEG:.1f} to {np.max(q) / DEG:.1f} deg",
-                    f"{lo_range / DEG:.1f} to {hi_range / DEG:.1f} deg",
+                    f"a range covering the fast stretch, {_span_deg(q, sign)}",
+                    _span_deg(np.array([lo_range, hi_range]), sign),
                 )
             )
         centre = (
@@ -425,6 +502,12 @@ def elastic_curve(slow: Trial, *, smoothing_deg: float = 2.0,
         return mean_y + slope * (q - mean_x)
 
     return evaluate
+
+
+def _span_deg(angles: np.ndarray, sign: float = 1.0) -> str:
+    """``lowest to highest deg`` of oriented ``angles`` (rad) in the file's convention (``sign``)."""
+    shown = sign * np.asarray(angles, dtype=float) / DEG
+    return f"{np.min(shown):.1f} to {np.max(shown):.1f} deg"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -575,8 +658,9 @@ def estimate_inertia(slow: Trial, fast: Trial, *, smoothing_deg: float = 2.0,
     >>> round(inertia, 3), lag
     (0.01, 0.0)
     """
+    slow, fast = oriented(slow), oriented(fast)
     phases = stretch_phases(fast)
-    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=True)
+    elastic = _elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=True)
     span = slice(phases.p0, phases.end + 1)
     residual = _residual(fast, phases, elastic, None, span)
     dt = float(np.median(np.diff(fast.time)))
@@ -599,8 +683,8 @@ class ResistanceResidual:
     """The fast stretch's torque less the slow (elastic) curve, less VC: the neural part (N m)."""
 
     time: np.ndarray  # s, from P0 to the end of the fast Trial
-    angle: np.ndarray  # rad
-    neural: np.ndarray  # N m: T_fast - E(q) [- I a] - VC
+    angle: np.ndarray  # rad, the fast Trial's own (its sign convention)
+    neural: np.ndarray  # N m: T_fast - E(q) [- I a] - VC, positive resisting the stretch
     viscous_nm: float
     phases: StretchPhases  # indices into the fast Trial
     decomposition: DecompositionMeasures  # of the same slow and fast stretches
@@ -625,12 +709,14 @@ def resistance_residual(
     decomposition = measure(
         slow, fast, inertia_kg_m2=inertia_kg_m2, smoothing_deg=smoothing_deg, window_fraction=window_fraction
     )
+    direction = stretch_direction(fast)
     phases = stretch_phases(fast)
-    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg)
+    elastic = _elastic_curve(oriented(slow), smoothing_deg=smoothing_deg, extrapolate=False, sign=direction)
     span = slice(phases.p0, None)
     lag = round(decomposition.channel_lag_s / float(np.median(np.diff(fast.time))))
     neural = (
-        _residual(fast, phases, elastic, decomposition.inertia_kg_m2, span, lag) - decomposition.viscous_nm
+        _residual(oriented(fast), phases, elastic, decomposition.inertia_kg_m2, span, lag)
+        - decomposition.viscous_nm
     )
     return ResistanceResidual(fast.time[span], fast["angle"][span], neural, decomposition.viscous_nm, phases,
                               decomposition)
@@ -646,6 +732,8 @@ def _lindberg(
     window_fraction: float,
     extrapolate: bool = False,
 ) -> DecompositionMeasures:
+    direction = stretch_direction(fast)  # the angles are reported in the Trial's own convention
+    slow, fast = oriented(slow), oriented(fast)
     slow_phases = stretch_phases(slow)
     phases = stretch_phases(fast)
     if not slow_phases.plateau_velocity < phases.plateau_velocity:
@@ -657,7 +745,7 @@ def _lindberg(
                 "pass the slow stretch first",
             )
         )
-    elastic = elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=extrapolate)
+    elastic = _elastic_curve(slow, smoothing_deg=smoothing_deg, extrapolate=extrapolate, sign=direction)
     angle = fast["angle"]
     inertia = _inertia(fast, slow, inertia_kg_m2)
     lag_s, lag = 0.0, 0
@@ -716,7 +804,8 @@ def _lindberg(
         neural_n=at_hand["neural"], resting_tension_n=resting_n,
         flags=flags, cutoffs_n=dict(PENNATI_CUTOFFS_N), cutoff_source=PENNATI_2016, flags_note=note,
         p0_s=float(t[p0]), p1_s=float(t[p1]), p2_s=float(t[p2]),
-        p0_angle_deg=float(angle[p0] / DEG), p1_angle_deg=float(angle[p1] / DEG), p2_angle_deg=float(angle[p2] / DEG),
+        p0_angle_deg=float(direction * angle[p0] / DEG), p1_angle_deg=float(direction * angle[p1] / DEG),
+        p2_angle_deg=float(direction * angle[p2] / DEG),
         slow_velocity_deg_s=slow_phases.plateau_velocity / DEG, fast_velocity_deg_s=phases.plateau_velocity / DEG,
         inertial_method=inertial_method, method="lindberg2011", reference=LINDBERG_2011,
         inertia_kg_m2=inertia, channel_lag_s=lag_s,
@@ -744,9 +833,12 @@ def measure(
     Parameters
     ----------
     slow, fast : Trial
-        Isokinetic stretches of the same joint over the same range, each with ``angle`` (rad,
-        increasing) and ``torque`` (N m, positive resisting the stretch); ``slow`` must be slower
-        and cover the fast range (NeuroFlexor: 5 and 236 deg/s).
+        Isokinetic stretches of the same joint over the same range, each with ``angle`` (rad) and
+        ``torque`` (N m, in the angle convention: positive resisting a stretch that increases the
+        angle); ``slow`` must be slower and cover the fast range (NeuroFlexor: 5 and 236 deg/s).
+        Both stretch the way of ``stretch_direction`` (metadata, default +1: increasing angle; -1:
+        decreasing, e.g. a knee extension, :func:`oriented`); time points' angles are reported in
+        the Trials' own convention.
     lever_arm_m : float, optional
         Distance from the joint axis to the point where the force is taken (m); gives the
         components in N (``F = T / lever_arm_m``) and the Pennati et al. 2016 flags.
@@ -803,6 +895,14 @@ def measure(
         raise ParameterError(describe("window_fraction", "a fraction in (0, 0.5]", window_fraction))
     if not smoothing_deg > 0:
         raise ParameterError(describe("smoothing_deg", "an angle > 0 deg", smoothing_deg))
+    if stretch_direction(slow) != stretch_direction(fast):
+        raise RecordingError(
+            describe(
+                f"`{slow.source}` and `{fast.source}`",
+                "slow and fast stretches in the same direction",
+                f"stretch_direction {stretch_direction(slow):+g} and {stretch_direction(fast):+g}",
+            )
+        )
     reflex, reflex_angle, reflex_note = slow_reflex(slow, muscle=muscle)
     results, warnings = [], []
     for piece in segment_stretches(fast):
@@ -890,14 +990,15 @@ def slow_reflex(slow: Trial, *, muscle: str | None = None) -> tuple[bool | None,
 
 def _overlap(slow: Trial, fast: Trial, smoothing_deg: float) -> GateResult:
     """Gate ``angle_overlap``: how far (deg) the fast stretch's P0-P2 angles go beyond the slow range."""
+    direction = stretch_direction(fast)
+    slow, fast = oriented(slow), oriented(fast)
     slow_phases, phases = stretch_phases(slow), stretch_phases(fast)
-    covered = slow["angle"][slow_phases.p1 : slow_phases.p2 + 1] / DEG
-    used = fast["angle"][phases.p0 : phases.p2 + 1] / DEG
-    beyond = max(float(covered.min() - used.min()), float(used.max() - covered.max()), 0.0)
+    covered = slow["angle"][slow_phases.p1 : slow_phases.p2 + 1]
+    used = fast["angle"][phases.p0 : phases.p2 + 1]
+    beyond = max(float(covered.min() - used.min()), float(used.max() - covered.max()), 0.0) / DEG
     gate = dataclasses.replace(GATES["angle_overlap"], limit=float(smoothing_deg),
-                               rule=f"the fast stretch's angles from P0 to P2 ({used.min():.1f} to {used.max():.1f} "
-                                    f"deg) beyond the slow stretch's range ({covered.min():.1f} to "
-                                    f"{covered.max():.1f} deg)")
+                               rule=f"the fast stretch's angles from P0 to P2 ({_span_deg(used, direction)}) "
+                                    f"beyond the slow stretch's range ({_span_deg(covered, direction)})")
     return gate.result(beyond, f"{beyond:.2f} deg")
 
 

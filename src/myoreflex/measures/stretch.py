@@ -73,7 +73,7 @@ def measure(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bu
     moving = trial.time >= max(start, trial.time[phases.p1])
     return StretchMeasures(
         velocity_deg_s=trial.velocity_deg_s,
-        peak_torque_nm=float(np.max(trial["torque"][moving])),
+        peak_torque_nm=float(phases.direction * np.max(phases.direction * trial["torque"][moving])),
         peak_emg=float(np.max(trial[f"emg_{muscle}"][moving])),
         emg_onset_s=reflex.onset_s,
         emg_onset_angle_deg=reflex.dsrt_deg,

@@ -201,11 +201,14 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
     search = (start, float(t[-1]))
     onset = emg_onsets(trial, muscles=[muscle], method=method, baseline=baseline, search=search,
                        **method_params)[muscle]
-    plateau = phases.plateau_velocity / DEG
+    # Velocities signed in the Trial's angle convention (phases are taken along the stretch), so that
+    # DSRT = TSRT - mu velocity holds with mu > 0 for a stretch either way (stretch_direction).
+    direction = phases.direction
+    plateau = direction * phases.plateau_velocity / DEG
     common = {
         "plateau_velocity_deg_s": plateau,
         "start_angle_deg": float(angle[phases.p0] / DEG),
-        "end_angle_deg": float(np.max(angle) / DEG),
+        "end_angle_deg": float(direction * np.max(direction * angle) / DEG),
         "muscle": muscle,
         "method": method,
         "reference": reference,
@@ -218,7 +221,7 @@ def dsrt(trial: Trial, *, muscle: str | None = None, method: str = "hodges_bui",
     half = max(1, round(ONSET_VELOCITY_WINDOW / float(np.median(np.diff(t)))))
     crossing = float(onset.time) - latency_s  # when the threshold was crossed (module notes)
     at = int(np.clip(np.searchsorted(t, crossing), 0, t.size - 1))
-    velocity = float(np.median(phases.velocity[max(0, at - half) : at + half + 1]) / DEG)
+    velocity = float(direction * np.median(phases.velocity[max(0, at - half) : at + half + 1]) / DEG)
     at_onset = float(angle[index] / DEG)
     threshold = float(np.interp(crossing, t, angle) / DEG) if latency_s > 0 else at_onset
     common["parameters"]["latency_s"] = latency_s
@@ -337,7 +340,8 @@ def tsrt(
         angles = [p.dsrt_deg for p in points]
         reasons = [p.excluded for p in points]
         if joint_range_deg is None and points:
-            joint_range_deg = (min(p.start_angle_deg for p in points), max(p.end_angle_deg for p in points))
+            ends = [a for p in points for a in (p.start_angle_deg, p.end_angle_deg)]
+            joint_range_deg = (min(ends), max(ends))
     else:
         if velocities_deg_s is None or dsrt_deg is None or len(velocities_deg_s) != len(dsrt_deg):
             raise ParameterError(
@@ -400,11 +404,14 @@ def tsrt(
         )
 
     if len(used) == 0:
+        # Beyond the range in the stretch's direction: above it when stretching raises the angle,
+        # below it when it lowers it (a knee-extension recording, stretch_direction -1).
+        beyond = "below" if float(np.median(velocities)) < 0 else "above"
         return not_estimable(
             "no EMG onset while stretching at any velocity: the stretch reflex threshold lies "
-            "beyond the tested range (TSRT above the range, not estimable)",
+            f"beyond the tested range (TSRT {beyond} the range, not estimable)",
             True,
-            "above",
+            beyond,
         )
     if len(used) == 1:
         return not_estimable(

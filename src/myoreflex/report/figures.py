@@ -2,7 +2,8 @@
 
 - :func:`pendulum_figure`: knee angle (and EMG, when recorded) against time, with the release, the
   start angle, the first minimum, the plateau and the R1 construction (first-swing excursion over
-  plateau amplitude, Bajd & Bowman 1982) of :func:`myoreflex.measures.pendulum.measure`;
+  plateau amplitude, Bajd & Bowman 1982) of :func:`myoreflex.measures.pendulum.measure`; the time
+  axis shows the swing until it settles (:func:`swing_view`), the whole recording on request;
 - :func:`stretch_figure`: torque, angle and EMG against time and torque against angle, with each
   stretch's EMG onset (its method named) and dynamic stretch reflex threshold
   (:func:`myoreflex.measures.threshold.dsrt`), and a decomposition's time points P0-P2;
@@ -219,6 +220,83 @@ def _pendulum_records(trials, records, landmarks: bool):
     return found, notes
 
 
+RELEASE_LEAD_S = 0.5
+"""s shown before the release: the held leg, whose extreme over the 0.2 s before the release is the
+start angle (ANCHORS 4.1, :mod:`myoreflex.measures.pendulum`)."""
+SETTLED_MARGIN_S = 1.0
+"""s shown after the swing settles: about one free swing of a shank (1.06-1.34 s, child to adult:
+:mod:`myoreflex.measures.pendulum` notes, from Winter 2009 Table 4.1 and ANCHORS 3.3), so that the
+leg is seen at rest."""
+
+
+def _settled_band_deg() -> float:
+    """Half the prominence of the smallest swing the pendulum measure counts (1 deg, ANCHORS 4.3): a
+    swing that stays within it of the plateau rises less than that above its troughs."""
+    from myoreflex.measures.pendulum import PEAK_PROMINENCE
+
+    return PEAK_PROMINENCE / DEG / 2.0
+
+
+def swing_view(trial: Trial, record=None) -> tuple[float, float, float] | None:
+    """The times (s) that frame a pendulum swing: ``(start, settled, stop)``, or None without a swing.
+
+    ``settled`` is the last time after the release that the angle lies more than 0.5 deg from the
+    plateau: half the 1 deg prominence of the smallest swing :func:`myoreflex.measures.pendulum.measure`
+    counts (ANCHORS 4.3), so every counted swing is in view and what follows is stiller than any
+    of them. ``start`` is :data:`RELEASE_LEAD_S` before the release and ``stop``
+    :data:`SETTLED_MARGIN_S` after ``settled``, both within the recording. The plateau and the
+    release are the ``record``'s (a :class:`~myoreflex.measures.pendulum.PendulumMeasures`);
+    without one, the median of the final 0.5 s and the first sample faster than 20 deg/s (the
+    measure's definitions, ANCHORS 4.1). The raw angle is read: a recording noisier than 0.5 deg
+    settles late, up to its end (the whole recording is then shown). Angles in rad or deg only.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from myoreflex.trial import Channel, Trial
+    >>> t = np.arange(0.0, 20.0, 0.01)                       # 20 s, released at 0.5 s
+    >>> s = np.clip(t - 0.5, 0.0, None)
+    >>> q = np.radians(65) * (1 - np.exp(-1.2 * s) * np.cos(6.0 * s))
+    >>> [round(v, 2) for v in swing_view(Trial(t, {"angle": Channel(q, "rad")}))]
+    [0.0, 4.29, 5.29]
+    """
+    from myoreflex.measures import pendulum
+
+    if "angle" not in trial or trial.unit("angle") not in ("rad", "deg"):
+        return None
+    t = trial.time
+    angle, _ = _angle_deg(trial)
+    if record is not None:
+        rest, release = record.plateau_deg, record.release_time_s
+    else:
+        rest = float(np.median(angle[t >= t[-1] - pendulum.REST_WINDOW]))
+        fast = np.flatnonzero(np.abs(np.gradient(angle, t)) > pendulum.RELEASE_VELOCITY / DEG)
+        if fast.size == 0:
+            return None
+        release = float(t[fast[0]])
+    away = np.flatnonzero((t >= release) & (np.abs(angle - rest) > _settled_band_deg()))
+    settled = float(t[away[-1]]) if away.size else float(release)
+    return (max(float(t[0]), release - RELEASE_LEAD_S), settled,
+            min(float(t[-1]), settled + SETTLED_MARGIN_S))
+
+
+def _time_view(ax, trials, found, full: bool) -> str:
+    """Frame the time axis on the swings of ``trials`` (their records ``found``); the x-label's note
+    of what is not shown ("" when everything is)."""
+    first, last = min(float(t.time[0]) for t in trials), max(float(t.time[-1]) for t in trials)
+    views = [swing_view(trial, record) for trial, record in zip(trials, found)]
+    if full or any(view is None for view in views):
+        return ""
+    start, settled, stop = min(v[0] for v in views), max(v[1] for v in views), max(v[2] for v in views)
+    if (start - first) + (last - stop) < SETTLED_MARGIN_S:  # next to nothing to cut: all of it
+        return ""
+    pad = 0.02 * (stop - start)
+    ax.set_xlim(start - pad, stop + pad)
+    which = "the swing" if len(trials) == 1 else "the swings"
+    return (f"shown: {which} to {SETTLED_MARGIN_S:g} s after it settles ({settled:.1f} s); recorded "
+            f"{first:.1f}-{last:.1f} s, all with full_trace=True")
+
+
 def _pendulum_landmarks(ax, record, colour: str, *, full: bool) -> None:
     """Release, start angle, first minimum and plateau of one swing; with ``full`` the R1 construction."""
     release = record.release_time_s
@@ -254,7 +332,7 @@ def _pendulum_landmarks(ax, record, colour: str, *, full: bool) -> None:
 
 def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str = "Pendulum test", *,
                     warnings: Sequence[str] | None = None, records: Sequence | None = None,
-                    axes=None, landmarks: bool = True, emg: bool | None = None):
+                    axes=None, landmarks: bool = True, emg: bool | None = None, full_trace: bool = False):
     """Knee angle (flexion positive, deg) against time, one line per Trial, with its landmarks; EMG
     below when a Trial has any.
 
@@ -273,6 +351,11 @@ def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str =
         the R1 construction: the first-swing excursion F1 and the plateau amplitude A0 as arrows;
         R1 and R2n in the legend.
     emg : draw the EMG panel; None (default): when a trial has an ``emg_<muscle>`` channel.
+    full_trace : False (default): the time axis shows the swing, from :data:`RELEASE_LEAD_S` before
+        the release to :data:`SETTLED_MARGIN_S` after the leg settles (:func:`swing_view`; the
+        simulated stroke knee, severity 0.7, settles 3.8 s into its 20 s), and the x-label says what
+        was recorded beyond it; the whole trace when a trial has no swing to frame or the view
+        would hide less than :data:`SETTLED_MARGIN_S` of it. True: the whole recording.
 
     Returns
     -------
@@ -308,12 +391,15 @@ def pendulum_figure(trials: Sequence[Trial], labels: Sequence[str], title: str =
     top.set_ylabel(f"knee flexion ({'/'.join(sorted(units))}, down = flexion)")
     top.set_title(title)
     top.legend(fontsize=7, loc="upper right")
-    if not emg:
-        top.set_xlabel("time (s)")
     for index, note in enumerate(notes):
         top.text(0.01, 0.02 + 0.05 * index, note, transform=top.transAxes, fontsize=7, color=NOTE_COLOUR)
     if emg:
         _emg_axis(panels["emg"], trials, labels, colours)
+    view = _time_view(top, trials, found, full_trace)
+    bottom = panels["emg"] if emg else top
+    if emg and view:
+        panels["emg"].set_xlim(top.get_xlim())  # also when the panels are the user's, not shared
+    bottom.set_xlabel(f"time (s); {view}" if view else "time (s)")
     _finish(fig, own, _warnings_of(warnings, records))
     return fig
 

@@ -22,8 +22,12 @@ decides which test it holds and measures it with the library's own measures, the
 
 A measure whose quality gate fails is not reported: its section says which gate and why (as the
 command line's error), and ``lenient=True`` reports the numbers with the failed gates named, as
-``--lenient`` does. A file that cannot be read, or holds none of these tests, raises
-:class:`~myoreflex.errors.RecordingError` and nothing is written.
+``--lenient`` does. A measure that refuses a recording for another reason (no stretch or no swing
+found in it, say) is left out the same way, the rest of its section kept; a section whose recording
+cannot be measured at all is skipped: it keeps its title (marked "skipped") and the recording's
+facts, and one line says why, so one recording cannot sink the report of the others. A file that
+cannot be read, or holds none of these tests, raises :class:`~myoreflex.errors.RecordingError` and
+nothing is written.
 
 The page is one file: figures are PNGs inside it (base64 ``data:`` URIs), the style sheet is inline,
 nothing is fetched (no scripts, fonts or links). Every text that comes from a file (names, channels,
@@ -137,9 +141,32 @@ def _png(figure) -> bytes:
     return buffer.getvalue()
 
 
-def _refused(section: Section, what: str, error: MyoreflexError) -> None:
+def _one_line(error: BaseException) -> str:
+    """An error as one line of text (its message with every run of whitespace one space)."""
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _refused(section: Section, what: str, error: Exception) -> None:
     """A measure that could not be reported: the error in the section, the numbers left out."""
-    section.warnings.append(f"{what} not reported: {error}")
+    section.warnings.append(f"{what} not reported: {_one_line(error)}")
+
+
+NOT_MEASURABLE = (MyoreflexError, ValueError)
+"""What a measure raises for a recording it cannot measure (the myoreflex errors, and NumPy's on
+degenerate data); a missing extra (:class:`~myoreflex.errors.NotSupported`) still stops the report."""
+
+
+def _measured(title: str, test: str, facts, build) -> Section:
+    """The section ``build()`` makes; when its recording cannot be measured at all, the section
+    skipped: its title marked, its facts, and one line saying why."""
+    try:
+        return build()
+    except NotSupported:
+        raise
+    except NOT_MEASURABLE as error:
+        section = Section(f"{title} (skipped)", test, list(facts))
+        section.warnings.append(f"{title}: section skipped, the recording could not be measured: {_one_line(error)}")
+        return section
 
 
 _AUTHOR = r"[A-Z][A-Za-z'\-]+"
@@ -227,6 +254,12 @@ def _kind(recording: _Recording) -> str:
     return "stretch" if resisted else "pendulum"
 
 
+def _title(kind: str, label: str) -> str:
+    """A section's title: the test of :func:`_kind` and what it was measured on."""
+    return {"pendulum": "Pendulum test", "manual": "Hand-held stretches", "stretch": "Motorized stretches"}[kind] + \
+        f": {label}"
+
+
 def _facts(recording: _Recording) -> list[tuple[str, str]]:
     """What the reader says of a recording (never the participant record)."""
     first = recording.trials[0]
@@ -258,7 +291,7 @@ def _pendulum_section(recording: _Recording, *, lenient: bool) -> Section:
     from myoreflex.report.figures import pendulum_figure
 
     trial = recording.trials[0]
-    section = Section(f"Pendulum test: {recording.label}", "pendulum", _facts(recording))
+    section = Section(_title("pendulum", recording.label), "pendulum", _facts(recording))
     section.sources += [PendulumTest.reference, BAJD_BOWMAN_1982]
     try:
         metrics = PendulumTest.measure(trial, lenient=lenient)
@@ -301,7 +334,7 @@ def _pendulum_section(recording: _Recording, *, lenient: bool) -> Section:
     try:
         parameters = clinical.pendulum_parameters(trial)
         estimate = clinical.ashworth_from_pendulum(trial)
-    except MyoreflexError as error:  # strict: a failed gate leaves the Popovic-Maneski rows out
+    except NOT_MEASURABLE as error:  # strict: a failed gate leaves the Popovic-Maneski rows out
         _refused(section, "The Popovic-Maneski parameters are", error)
     else:
         labels = {"r2n": ("R2n", ""), "n_oscillations": ("swings N", ""),
@@ -345,7 +378,7 @@ def _threshold_rows(section: Section, trials, *, muscle, lenient: bool):
 
     try:
         result = threshold.measure(trials, muscle=muscle, lenient=lenient)
-    except QualityGateError as error:
+    except NOT_MEASURABLE as error:  # a failed quality gate, or stretches the measure cannot read
         _refused(section, "The TSRT is", error)
         return None
     from myoreflex.measures.emg import ONSET_METHODS
@@ -382,7 +415,7 @@ def _manual_section(recording: _Recording, *, lenient: bool, slow_speed: str, fa
     from myoreflex.report.figures import stretch_figure
 
     trials = recording.trials
-    section = Section(f"Hand-held stretches: {recording.label}", "manual stretches", _facts(recording))
+    section = Section(_title("manual", recording.label), "manual stretches", _facts(recording))
     slow = [t for t in trials if t.stretch_speed == slow_speed]
     fast = [t for t in trials if t.stretch_speed == fast_speed]
     if slow and fast:
@@ -390,7 +423,7 @@ def _manual_section(recording: _Recording, *, lenient: bool, slow_speed: str, fa
         for trial in fast:
             try:
                 result = manual.measure(slow, trial, lenient=lenient)
-            except QualityGateError as error:
+            except NOT_MEASURABLE as error:
                 _refused(section, f"Segment {trial.segment}'s neural component is", error)
                 continue
             section.warnings += list(result.warnings)
@@ -410,8 +443,9 @@ def _manual_section(recording: _Recording, *, lenient: bool, slow_speed: str, fa
                 break
             try:
                 control = manual.measure(others, trial, check_slower=False, lenient=True)
-            except MyoreflexError as error:  # a control that cannot be measured is said, not fatal
-                section.notes.append(f"Slow-stretch control of segment {trial.segment} not measured: {error}")
+            except NOT_MEASURABLE as error:  # a control that cannot be measured is said, not fatal
+                section.notes.append(f"Slow-stretch control of segment {trial.segment} not measured: "
+                                     f"{_one_line(error)}")
                 continue
             value = control.neural_nm if control.neural_nm is not None else control.neural_n
             controls.append(Row(f"control: slow segment {trial.segment} against the other slow ones",
@@ -448,8 +482,7 @@ def _stretch_section(recordings: Sequence[_Recording], *, lenient: bool, lever_a
 
     trials = [r.trials[0] for r in recordings]
     names = ", ".join(r.label for r in recordings)
-    section = Section(f"Motorized stretches: {names}", "motorized stretches",
-                      [fact for r in recordings for fact in _facts(r)])
+    section = Section(_title("stretch", names), "motorized stretches", [fact for r in recordings for fact in _facts(r)])
     records = []
     if len(trials) < 2:
         section.notes.append("One stretch: the decomposition needs a slow and a fast stretch of the same joint.")
@@ -459,7 +492,7 @@ def _stretch_section(recordings: Sequence[_Recording], *, lenient: bool, lever_a
             order = sorted(range(len(trials)), key=lambda i: speeds[i])
             slow, fast = trials[order[0]], trials[order[-1]]
             result = decomposition.measure(slow, fast, lever_arm_m=lever_arm_m, lenient=lenient)
-        except QualityGateError as error:
+        except NOT_MEASURABLE as error:  # a failed quality gate, or stretches it cannot decompose
             _refused(section, "The decomposition is", error)
         else:
             records.append(result)
@@ -747,12 +780,17 @@ def build_report(
     stretches = [r for r, kind in zip(recordings, kinds) if kind == "stretch"]
     for recording, kind in zip(recordings, kinds):
         if kind == "pendulum":
-            sections.append(_pendulum_section(recording, lenient=lenient))
+            sections.append(_measured(_title(kind, recording.label), "pendulum", _facts(recording),
+                                      lambda r=recording: _pendulum_section(r, lenient=lenient)))
         elif kind == "manual":
-            sections.append(_manual_section(recording, lenient=lenient, slow_speed=slow_speed, fast_speed=fast_speed,
-                                            muscle=muscle))
+            sections.append(_measured(_title(kind, recording.label), "manual stretches", _facts(recording),
+                                      lambda r=recording: _manual_section(r, lenient=lenient, slow_speed=slow_speed,
+                                                                          fast_speed=fast_speed, muscle=muscle)))
     if stretches:
-        sections.append(_stretch_section(stretches, lenient=lenient, lever_arm_m=lever_arm_m, muscle=muscle))
+        sections.append(_measured(_title("stretch", ", ".join(r.label for r in stretches)), "motorized stretches",
+                                  [fact for r in stretches for fact in _facts(r)],
+                                  lambda: _stretch_section(stretches, lenient=lenient, lever_arm_m=lever_arm_m,
+                                                           muscle=muscle)))
     settings: dict[str, Any] = {
         "recordings": "; ".join(f"{r.path.name}: {kind}, read with "
                                 f"{', '.join(f'{k}={v}' for k, v in r.options.items()) or 'the reader defaults'}"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import inspect
 import io
 import json
 import math
@@ -273,22 +272,6 @@ class Assessment:
     options: dict
 
 
-def reader_options(path: Path, given: Mapping[str, Any]) -> dict:
-    """The reader options of ``given`` that are set; one the file's reader does not take raises
-    :class:`~myoreflex.errors.ParameterError` naming the options it takes."""
-    from myoreflex.io import reader_for
-
-    options = {k: v for k, v in given.items() if v is not None}
-    taken = [p.name for p in inspect.signature(reader_for(path)).parameters.values() if p.kind is p.KEYWORD_ONLY]
-    unknown = sorted(set(options) - set(taken))
-    if unknown:
-        names = {"angle_channel": "coordinate", "angle_sign": "angle_sign", "time_column": "time_column"}
-        raise ParameterError(describe(f"options for `{path.name}`", "none for this format" if not taken else
-                                      f"names among {', '.join(names.get(t, t) for t in taken)}",
-                                      ", ".join(names.get(u, u) for u in unknown)))
-    return options
-
-
 def assess(path: Path, *, name: str, test: str = "pendulum", coordinate: str | None = None,
            angle_sign: float | None = None, time_column: str | None = None, lenient: bool = False) -> Assessment:
     """Measure one recording as ``myoreflex assess pendulum`` (or ``assess manual``) does; the JSON
@@ -300,7 +283,11 @@ def assess(path: Path, *, name: str, test: str = "pendulum", coordinate: str | N
     if test not in TESTS:
         raise ParameterError(describe("test", " or ".join(TESTS), repr(test)))
     given = {"angle_channel": coordinate or None, "angle_sign": angle_sign, "time_column": time_column or None}
-    options = reader_options(path, given)
+    # Checked where the file is read, by myoreflex.io.read_trials (also inside read_pendulum): an option
+    # the file's reader does not take raises ParameterError naming those it takes, before any data are
+    # read. A pendulum's angle_sign is applied by read_pendulum even where the reader has no sign
+    # option (Parquet), as `assess pendulum` does.
+    options = {name: value for name, value in given.items() if value is not None}
     if test == "pendulum":
         from myoreflex.io import read_pendulum
         from myoreflex.measures.pendulum import measure
