@@ -220,3 +220,21 @@ def test_cohort_trial_from_the_command_line(tmp_path):
     for args in (["--n", "5"], ["--n", "5", "--treatment", "aspirin"]):
         bad = runner.invoke(app, ["cohort", "trial", *args, "--out", str(tmp_path / "x.csv")])
         assert bad.exit_code == 2 and "--treatment" in bad.output
+
+
+def test_simulated_stretch_with_motor_unit_emg_writes_volts_and_discharges(tmp_path):
+    out = tmp_path / "stretch.csv"
+    result = runner.invoke(app, ["simulate", "stretch", "--velocity-deg-s", "200", "--condition", "stroke",
+                                 "--severity", "0.7", "--emg", "motor-units", "--json", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["trials"][0]
+    flexors = row["motor_unit_emg"]["muscles"]["elbow_flexors"]
+    assert flexors["n_recruited"] > 10 and 50 < flexors["rms_uv"] < 2000  # surface EMG, tens of uV to mV
+    written = read_trial(tmp_path / "stretch_200deg_s.csv")
+    assert written.unit("emg_surface_elbow_flexors") == "V"
+    motor_units = runner.invoke(app, ["assess", "motor-units", "--json",
+                                      str(tmp_path / "stretch_200deg_s_elbow_flexors_discharges.csv")])
+    assert motor_units.exit_code == 0, motor_units.output
+    assert json.loads(motor_units.stdout)["n_units"] == flexors["n_recruited"]
+    refused = runner.invoke(app, ["simulate", "pendulum", "--emg", "motor-units", "--out", str(tmp_path / "x.mot")])
+    assert refused.exit_code == 2 and ".mot" in refused.output

@@ -20,6 +20,7 @@ LAYERS = (
     ("measures",),
     ("protocols",),  # a protocol names the measure that reads its recording
     ("io", "datasets"),  # a dataset is a recording by name, read by io
+    ("motor_unit_emg",),  # the surface EMG of a simulated Trial: physiology pools over the loop
     ("fit", "calibration"),
     ("cohort",),
     ("report",),

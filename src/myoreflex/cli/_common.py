@@ -287,11 +287,55 @@ def check_trial_out(path: Optional[Path]) -> Optional[Path]:
     return check_output(path, "--out", suffixes=tuple(WRITERS))
 
 
+EmgModel = Annotated[str, typer.Option(
+    "--emg", help="the simulated EMG: 'excitation' (the loop's normalised drive, 0-1) or 'motor-units' (adds "
+    "surface EMG in V from Fuglevand motor-unit pools driven by the loop, at 2 kHz; myoreflex.motor_unit_emg)",
+    callback=one_of("excitation", "motor-units"))]
+EmgSeed = Annotated[int, typer.Option("--emg-seed", help="with --emg motor-units: the random seed (same seed, same EMG)",
+                                      callback=number(0, 2**32 - 1, integer=True))]
+
+
+def with_emg(trial, emg: str, seed: int):
+    """The simulated ``trial`` with motor-unit surface EMG when ``emg`` is 'motor-units'
+    (:func:`myoreflex.motor_unit_emg.with_motor_units`), else as it is."""
+    if emg != "motor-units":
+        return trial
+    from myoreflex.motor_unit_emg import with_motor_units
+
+    return run(lambda: with_motor_units(trial, seed=seed))
+
+
+def emg_json(trial) -> dict | None:
+    """The motor-unit EMG's summary for ``--json`` (None without it): per muscle, units recruited,
+    discharges, the surface EMG's RMS and peak (uV)."""
+    import numpy as np
+
+    summary = trial.metadata.get("motor_unit_emg")
+    if summary is None:
+        return None
+    muscles = {}
+    for muscle, row in summary["muscles"].items():
+        emg = trial[f"emg_surface_{muscle}"]
+        muscles[muscle] = {"n_recruited": row["n_recruited"], "n_discharges": row["n_discharges"],
+                           "rms_uv": float(np.sqrt(np.mean(emg**2)) * 1e6), "peak_uv": float(np.max(np.abs(emg)) * 1e6)}
+    return {"rate_hz": summary["rate_hz"], "seed": summary["seed"], "muscles": muscles}
+
+
+def check_emg_out(emg: str, out: Optional[Path]) -> None:
+    """``--out`` with ``--emg motor-units``: CSV or Parquet (OpenSim storage has no unit for volts)."""
+    if emg == "motor-units" and out is not None and out.suffix == ".mot":
+        fail("--out", "a .csv or .parquet file with --emg motor-units (a .mot carries no EMG)", str(out))
+
+
 def save_trial(trial, path: Path) -> Path:
     """Write a simulated recording (:func:`myoreflex.io.write_trial`); a ``.mot`` carries the angle,
     its velocity and the joint torque (OpenSim storage has no unit for normalised excitations)."""
     from myoreflex.io.writers import write_trial
 
+    if "motor_unit_emg" in trial.metadata:  # the surface EMG, and each muscle's discharges beside it
+        from myoreflex.motor_unit_emg import write_motor_unit_emg
+
+        return run(lambda: write_motor_unit_emg(trial, path))[0]
     channels = [c for c in ("angle", "angular_velocity", "torque") if c in trial] if path.suffix == ".mot" else None
     return run(lambda: write_trial(trial, path, channels=channels))
 

@@ -22,6 +22,8 @@ from myoreflex.cli._common import (
     BodyFrom,
     BodyMassKg,
     Condition,
+    EmgModel,
+    EmgSeed,
     HeightM,
     Joint,
     Lenient,
@@ -31,10 +33,12 @@ from myoreflex.cli._common import (
     TreatmentOption,
     TrialOut,
     check_common,
+    check_emg_out,
     check_joint,
     check_plot,
     check_trial_out,
     choices,
+    emg_json,
     fail,
     make_subject,
     number,
@@ -46,6 +50,7 @@ from myoreflex.cli._common import (
     setting_range,
     shown,
     subject_json,
+    with_emg,
 )
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
@@ -90,6 +95,8 @@ def simulate_pendulum(
     draws: Annotated[int, typer.Option(
         help="with --from-fit: posterior draws to simulate for 95 % intervals of every measure (0: none)",
         callback=number(0, 10_000, integer=True))] = 0,
+    emg: EmgModel = "excitation",
+    emg_seed: EmgSeed = 0,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
 
@@ -100,10 +107,12 @@ def simulate_pendulum(
     check_common(condition, severity)
     check_plot(plot)
     check_trial_out(out)
+    check_emg_out(emg, out)
     if from_fit is not None:
         return _pendulum_from_fit(from_fit, treatment, draws, plot, out, as_json)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject, treatment))
+    trial = with_emg(trial, emg, emg_seed)
     if out:
         save_trial(trial, out)
     if plot:
@@ -115,6 +124,8 @@ def simulate_pendulum(
         out = {"condition": condition, "severity": severity, "subject": subject_json(subject),
                "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings),
                "treatments": _treatments_json(treatment)}
+        if emg_json(trial) is not None:
+            out["motor_unit_emg"] = emg_json(trial)
         typer.echo(json.dumps(out))
         return
     treated = "".join(f", {name}" + ("" if dose is None else f":{dose:g}") for name, dose in treatment or ())
@@ -198,6 +209,8 @@ def simulate_stretch(
     body_from: BodyFrom = None,
     out: TrialOut = None,
     treatment: TreatmentOption = None,
+    emg: EmgModel = "excitation",
+    emg_seed: EmgSeed = 0,
 ):
     """Simulate motorized constant-velocity stretches at one or more velocities (for a subject:
     ``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` or ``--body-from``; default the
@@ -206,9 +219,11 @@ def simulate_stretch(
     check_joint(joint)
     check_plot(plot)
     check_trial_out(out)
+    check_emg_out(emg, out)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     velocities = velocity_deg_s or [5.0, 100.0, 236.0]
     trials, summaries = run(lambda: stretch_results(joint, condition, severity, velocities, subject, treatment))
+    trials = [with_emg(trial, emg, emg_seed) for trial in trials]
     if out:
         for velocity, trial in zip(velocities, trials):
             save_trial(trial, out.with_name(f"{out.stem}_{velocity:g}deg_s{out.suffix}"))
@@ -219,8 +234,9 @@ def simulate_stretch(
         save_plot(stretch_figure(trials, labels, f"{joint} stretch, {condition} {severity:g}"), plot)
     rows = [
         {"velocity_deg_s": v, "peak_torque_nm": s.peak_torque_nm, "peak_emg": s.peak_emg,
-         "emg_onset_angle_deg": s.emg_onset_angle_deg}
-        for v, s in zip(velocities, summaries)
+         "emg_onset_angle_deg": s.emg_onset_angle_deg,
+         **({"motor_unit_emg": emg_json(t)} if emg_json(t) is not None else {})}
+        for v, s, t in zip(velocities, summaries, trials)
     ]
     if as_json:
         typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint,
