@@ -79,3 +79,22 @@ def test_non_finite_input_is_refused(knee):
 
 def test_drive_defaults_have_no_inputs():
     assert Drive(initial_angle=0.0, duration=1.0).command is None
+
+
+@dataclasses.dataclass(frozen=True)
+class Pushed(PendulumTest):
+    """A pendulum with an examiner's moment on the leg."""
+
+    push_nm: float = 0.0
+
+    def drive(self, joint):
+        return dataclasses.replace(super().drive(joint), external_torque=lambda t: np.full(t.shape, self.push_nm))
+
+
+def test_external_torque_moves_the_rest_angle_by_push_over_stiffness(knee):
+    # A constant moment on a free leg shifts where it settles; zero moment leaves the run unchanged.
+    plain = simulate(knee, PendulumTest(duration=8.0))
+    zero = simulate(knee, Pushed(duration=8.0, push_nm=0.0))
+    np.testing.assert_array_equal(plain["angle"], zero["angle"])
+    pushed = simulate(knee, Pushed(duration=8.0, push_nm=5.0))
+    assert pushed["angle"][-1] > plain["angle"][-1] + 0.01  # pushed towards larger angles (flexion)

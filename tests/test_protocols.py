@@ -25,6 +25,7 @@ SHORT = {
     "motorized_stretch": ({"velocity_deg_s": 200.0, "hold_s": 0.2}, "elbow"),
     "manual_stretch": ({"hold_s": 0.2}, "wrist"),
     "perturbation": ({"cycles": 1.0, "period_s": 1.0}, "ankle"),
+    "clonus": ({"duration_s": 2.0}, "ankle"),
 }
 
 

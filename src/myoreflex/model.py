@@ -797,8 +797,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     end of the step (ignored when ``prescribed`` is False: the joint then swings freely), optionally
     followed by the protocol's ``command`` (feedforward excitation of both muscles, 1, added to the
     loop's excitation: excitation = tone + command + reflex, as in Falisse et al. 2018 PLOS ONE
-    13:e0208811) and ``synaptic_input`` (pps at both pools) over the step
-    (:class:`myoreflex.simulation.Drive`).
+    13:e0208811), ``synaptic_input`` (pps at both pools) and ``external_torque`` (N m on the joint,
+    the limb's ``tau_external``) over the step (:class:`myoreflex.simulation.Drive`).
     ``head`` is the step count modulo the history length (the row this step writes in the ring
     buffers); it is shared by a whole batch, so a batched step writes one slice, not a scatter.
     Returns the new state and an :class:`Observation`.
@@ -813,7 +813,7 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
 
     # 1. Neural drive reaching the muscles now (the feedback variant's: delayed pool drive, or filtered force).
     reflex = params.feedback_drive(state.feedback, head, dt)
-    command, synaptic_input = (drive[3], drive[4]) if len(drive) > 3 else (None, None)
+    command, synaptic_input, external = drive[3:6] if len(drive) > 3 else (None, None, None)
     if command is not None:
         reflex = reflex + _per_muscle(command, reflex)
     excitation = jnp.clip(params.motoneuron.tone + reflex, 0.0, 1.0)
@@ -830,6 +830,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
         # Physiological swings stay far below (the presets' pendulums reach K = 16-27 N m/rad, the
         # knee's I / dt^2 is about 7000 N m/rad at 8 ms), so they run the plain explicit update.
         torque_now = muscle_torque(state.previous_force * muscles.max_isometric_force, geometry) + state.short_range.torque
+        if external is not None:
+            torque_now = torque_now + external
         acceleration = limb_mod.angular_acceleration(
             state.angle, state.angular_velocity, torque_now, lp, gravity_scale
         )
@@ -868,7 +870,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     if prescribed:
         passive = limb_mod.passive_torque(angle, angular_velocity, lp)
         gravity = limb_mod.gravity_torque(angle, lp, gravity_scale)
-        torque = lp.inertia * angular_acceleration - (gravity + passive + torque_muscles)
+        applied = gravity + passive + torque_muscles
+        torque = lp.inertia * angular_acceleration - (applied if external is None else applied + external)
     else:
         torque = torque_muscles
 

@@ -97,8 +97,11 @@ class Drive:
     ``t -> (steps, 2)`` on the same grid (agonist, antagonist), are what the subject or the
     experimenter adds: ``command`` a feedforward excitation (1) added to the loop's excitation (a
     voluntary movement's descending command), ``synaptic_input`` a synaptic input (pps) added to
-    the motor neuron pools' net input (a brief stimulus, an electrical train); the spinal loop only
-    (:class:`myoreflex.model.SpinalLoop`). ``gravity_scale`` is 1 for a vertical swing and 0 for a
+    the motor neuron pools' net input (a brief stimulus, an electrical train; the spinal loop only,
+    :class:`myoreflex.model.SpinalLoop`). ``external_torque``, None or ``t -> (steps,)``, is a
+    moment (N m, positive towards larger angles) applied to the joint by someone else: an
+    examiner's hand on a free limb (it adds to the limb's equation, ``tau_external`` of
+    :mod:`myoreflex.physiology.limb`; in a prescribed motion the motor's torque excludes it). ``gravity_scale`` is 1 for a vertical swing and 0 for a
     movement in the horizontal plane. ``short_range_bound`` is the fraction of the muscles'
     short-range bonds attached at the start: 1 after the limb was held still (the usual start), 0
     right after it was moved (thixotropy, :func:`myoreflex.physiology.limb.short_range_step`).
@@ -111,14 +114,17 @@ class Drive:
     short_range_bound: float = 1.0
     command: object = None
     synaptic_input: object = None
+    external_torque: object = None
 
 
-def _input_rows(drive: Drive, name: str, times: np.ndarray, protocol_name: str):
-    """``drive.<name>(times)`` as a finite (steps, 2) array (None when the drive has no such input)."""
+def _input_rows(drive: Drive, name: str, times: np.ndarray, protocol_name: str, width: int = 2):
+    """``drive.<name>(times)`` as a finite (steps, width) array, (steps,) for width 1 (None when the
+    drive has no such input)."""
     function = getattr(drive, name)
     if function is None:
         return None
-    values = np.broadcast_to(np.asarray(function(times), dtype=float), (len(times), 2))
+    shape = (len(times), width) if width > 1 else (len(times),)
+    values = np.broadcast_to(np.asarray(function(times), dtype=float), shape)
     if not np.all(np.isfinite(values)):
         raise ProtocolError(describe(f"{protocol_name} {name}", "finite values", "NaN or inf"))
     return np.ascontiguousarray(values)
@@ -277,7 +283,8 @@ def run_loop(params, initial_angle, kinematics, dt: float, observe, *, prescribe
 
     ``kinematics`` is ``(q, q', q'')``, three arrays over the steps ``dt, 2 dt, ...`` (the
     prescribed motion; zeros for a free swing), optionally followed by the per-step ``command`` and
-    ``synaptic_input`` arrays, (steps, 2) each (:class:`Drive`); ``observe(Observation)`` picks what is recorded at
+    ``synaptic_input`` arrays, (steps, 2) each, and ``external_torque`` (steps,) (:class:`Drive`);
+    ``observe(Observation)`` picks what is recorded at
     every ``record_every``-th step (time first). ``batched``: every leaf of ``params`` has shape
     (batch,); the step carries the batch as the last axis of every state array (see
     :func:`myoreflex.model.step`) and the outputs come back as (time, batch, ...). The ring-buffer
@@ -549,9 +556,11 @@ def _prepare(params, protocol, *, dt, record, record_every: int, metadata, batch
     if synaptic is not None and not isinstance(params, model.SpinalLoop):
         raise ProtocolError(describe(f"{protocol.name} synaptic input", "the spinal loop (feedback='spindle')",
                                      type(params).__name__, "this loop has no motor neuron pool to stimulate"))
-    if command is not None or synaptic is not None:
+    external = _input_rows(drive, "external_torque", steps_time, protocol.name, width=1)
+    if command is not None or synaptic is not None or external is not None:
         zeros = np.zeros((n_steps, 2))
-        kinematics = (*kinematics, zeros if command is None else command, zeros if synaptic is None else synaptic)
+        kinematics = (*kinematics, zeros if command is None else command, zeros if synaptic is None else synaptic,
+                      np.zeros(n_steps) if external is None else external)
     run = _compiled(int(record_every), float(dt), drive.kinematics is not None, float(drive.gravity_scale),
                     record, batched)
     inputs = (np.asarray(drive.initial_angle, dtype=float), np.asarray(drive.short_range_bound, dtype=float), kinematics)

@@ -12,6 +12,7 @@ from myoreflex.measures import (
     Method,
     Record,
     clinical,
+    clonus,
     cramp,
     decomposition,
     emg,
@@ -26,7 +27,8 @@ from myoreflex.measures import (
 from myoreflex.registry import Registry
 from myoreflex.trial import Channel, Trial
 
-MODULES = (pendulum, stretch, decomposition, manual, threshold, clinical, emg, impedance, motor_units, cramp, spasm_emg)
+MODULES = (pendulum, stretch, decomposition, manual, threshold, clinical, emg, impedance, motor_units, cramp, spasm_emg,
+           clonus)
 REGISTRIES = (
     emg.ENVELOPE_METHODS,
     emg.ONSET_METHODS,

@@ -182,7 +182,9 @@ def neural_threshold_nm_for(joint: str | None) -> tuple[float, str]:
     return DEFAULT_NEURAL_THRESHOLD_NM * scale, how
 
 RELEASE_FRACTION = 0.2  # a release: the neural resistance falls by 20 % of its rise after the catch
-CLONUS_BAND_HZ = (3.0, 12.0)  # ankle clonus beats at ~5-8 Hz; a generous band
+CLONUS_BAND_HZ = (3.0, 12.0)
+"""Hz: clonus beats lie 1/12-1/3 s apart. Published ankle clonus runs at 3-8 Hz (Rack et al. 1984:
+3-7 Hz with loads; Wallace et al. 2005: 4.7-7.0 Hz in SCI), widened to 12 Hz: a generous band."""
 CLONUS_MIN_PEAKS = 4  # 3 cycles
 CLONUS_PROMINENCE = 0.25  # of the largest excursion after the catch
 UNFATIGABLE_CLONUS_S = 10.0  # Tardieu quality 4: clonus lasting more than 10 s

@@ -19,6 +19,7 @@ PROTOCOLS = Registry("protocol", {
     "motorized_stretch": "myoreflex.protocols.stretch:MotorizedStretch",
     "manual_stretch": "myoreflex.protocols.stretch:ManualStretch",
     "perturbation": "myoreflex.protocols.perturbation:MultisinePerturbation",
+    "clonus": "myoreflex.protocols.clonus:ClonusTest",
 }, aliases={"stretch": "motorized_stretch"}, error=ProtocolError)
 """Every protocol class by its ``name``; ``stretch`` is short for ``motorized_stretch``."""
 
