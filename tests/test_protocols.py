@@ -26,6 +26,7 @@ SHORT = {
     "manual_stretch": ({"hold_s": 0.2}, "wrist"),
     "perturbation": ({"cycles": 1.0, "period_s": 1.0}, "ankle"),
     "clonus": ({"duration_s": 2.0}, "ankle"),
+    "voluntary": ({"duration_s": 0.8}, "elbow"),
 }
 
 

@@ -10,9 +10,10 @@ direction and a size band, not a published mean.
 import numpy as np
 import pytest
 
-from myoreflex import apply_condition, default_params
-from myoreflex.errors import NotSupported, RecordingError
+from myoreflex import apply_condition, default_params, simulate_batch, stack_params
+from myoreflex.errors import RecordingError
 from myoreflex.measures.voluntary import measure
+from myoreflex.protocols import PROTOCOLS
 from myoreflex.protocols.voluntary import VoluntaryMovement
 from myoreflex.simulation import simulate
 from myoreflex.treatments import apply_treatment
@@ -73,9 +74,27 @@ def test_the_command_follows_the_triphasic_pattern():
     assert mover[-1] == pytest.approx(TEST.hold)
 
 
-def test_simulate_refuses_rather_than_run_without_the_command():
-    with pytest.raises(NotSupported, match="descending-command hook"):
-        simulate(default_params("elbow"), TEST)
+def test_the_movement_runs_through_simulate_like_every_protocol():
+    # Issue 17: the command reaches the loop through the simulator's hook (Drive.command), so
+    # simulate, simulate_batch and the registry run it; the protocol has no scan of its own. With
+    # the presets' short-range stiffness off (limb.srs_torque_ratio = 0) the run equals the old
+    # scan's bit for bit (checked when it was removed), so the numbers pinned above did not move;
+    # the old scan added the command to the tone, which short-range stiffness would have counted.
+    assert PROTOCOLS["voluntary"] is VoluntaryMovement
+    elbow = default_params("elbow")
+    plain = simulate(elbow, TEST)
+    run = TEST.run(elbow)
+    np.testing.assert_array_equal(plain["angle"], run["angle"])
+    assert "command_elbow_flexors" in run.channels and "command_elbow_flexors" not in plain.channels
+    # The command is in the EMG: excitation = tone + command + reflex.
+    t = run.time
+    burst = (t > TEST.onset + 0.01) & (t < TEST.onset + 0.03)
+    assert np.all(run["emg_elbow_extensors"][burst] >= run["command_elbow_extensors"][burst])
+    # The measure reads a plain simulation too (mover from the model's muscle order and the direction).
+    assert measure(plain).mover == "elbow_extensors" and measure(plain).stretched == "elbow_flexors"
+    assert measure(plain).peak_velocity_deg_s == pytest.approx(measure(run).peak_velocity_deg_s, rel=1e-12)
+    batch = simulate_batch(stack_params([elbow, apply_condition(elbow, "stroke", 0.7)]), TEST)
+    np.testing.assert_allclose(batch.trial(0)["angle"], plain["angle"], rtol=0, atol=1e-12)
 
 
 def test_a_recording_without_movement_or_muscles_is_named():

@@ -22,10 +22,12 @@ from myoreflex.fit.simulate_fit import (
     simulate_fit,
 )
 from myoreflex.measures import pendulum
-from myoreflex.params import get_param
+from myoreflex.params import get_param, with_overrides
 from myoreflex.protocols import PendulumTest
 from myoreflex.simulation import simulate
 from myoreflex.subjects import Subject, subject_params
+from myoreflex.trial import Channel, Trial
+from myoreflex.units import DEG
 
 FREE = ("motoneuron.gain", "limb.damping")
 TEST = PendulumTest(duration=8.0)
@@ -100,3 +102,110 @@ def test_fit_result_json_carries_what_a_resimulation_needs(truth):
     assert "chains" not in out
     assert float(result.subject_params().limb.damping) == 0.4
     assert result.simulate(TEST, draws=0).estimate["r1"] > 0
+
+
+# --- The release as recorded (issue 17) ------------------------------------------------------------
+# A recording may show the leg moving before it swings freely (CP1's right knee: 16.3 deg at its first
+# sample, 21.7 deg when the free swing starts 0.13 s later), and the measures start the swing where
+# that movement starts. The fit lets the leg go where the recording is at the release
+# (myoreflex.fit.pendulum) and keeps the recorded path; the re-simulation puts it before the swing.
+
+START_DEG, RELEASE_DEG, RELEASE_S = 10.0, 16.0, 1.15
+
+
+def _moved_then_released(truth):
+    """A 100 Hz "recording": held at 10 deg, moved to 16 deg in 0.15 s at 40 deg/s (above the measures'
+    20 deg/s release), then the truth's free swing from rest at 16 deg; and the path before the release
+    as ``fit pendulum --json`` keeps it."""
+    swing = simulate(truth, PendulumTest(release_angle=RELEASE_DEG * DEG, duration=8.0), record=("angle",))
+    t = np.round(np.arange(0.85, RELEASE_S + 7.9, 0.01), 10)
+    ramp = np.clip((t - (RELEASE_S - 0.15)) / 0.15, 0.0, 1.0)
+    held = (START_DEG + (RELEASE_DEG - START_DEG) * ramp) * DEG
+    after = np.interp(t - RELEASE_S, np.concatenate([[0.0], swing.time]),
+                      np.concatenate([[RELEASE_DEG * DEG], swing["angle"]]))
+    angle = np.where(t < RELEASE_S, held, after)
+    recording = Trial(t, {"angle": Channel(angle, "rad")}, {"source": "moved.csv"})
+    keep = t <= RELEASE_S + 0.5
+    path = {"time_s": t[keep].tolist(), "angle_deg": (angle[keep] / DEG).tolist()}
+    return recording, path
+
+
+def test_the_fitted_subject_starts_where_its_recording_does(truth):
+    # Before issue 17 the re-simulation started at the release angle (16 deg): its first swing and
+    # plateau amplitude were 6 deg short of the recording's and its R1 off.
+    recording, path = _moved_then_released(truth)
+    fit = _fit_json(truth)
+    fit["params"].update(initial_angle=RELEASE_DEG * DEG, release_time=RELEASE_S)
+    fit["data"] = {"release_path": path}
+    test = PendulumTest(release_angle=RELEASE_DEG * DEG, duration=7.8)
+    recorded = pendulum.measure(recording)
+    again = simulate_fit(fit, test, draws=0)
+    assert recorded.start_angle_deg == pytest.approx(START_DEG, abs=0.05)
+    assert again.estimate["start_angle_deg"] == pytest.approx(recorded.start_angle_deg, abs=0.05)
+    assert again.trial.time[0] == pytest.approx(0.85, abs=0.01) and again.trial.metadata["release_time_s"] == RELEASE_S
+    # The swing is the truth's: the measures agree to the sampling (100 Hz recording, 8 ms simulation).
+    assert again.estimate["r1"] == pytest.approx(recorded.r1, abs=0.01)
+    for key in ("first_swing_excursion_deg", "plateau_deg", "first_peak_angle_deg"):
+        assert again.estimate[key] == pytest.approx(getattr(recorded, key), abs=0.2), key
+    assert again.estimate["n_oscillations"] == recorded.n_oscillations
+    # Without the recorded path the swing starts at the release: the old, wrong start.
+    bare = simulate_fit(fit, test, draws=0, as_recorded=False)
+    assert bare.estimate["start_angle_deg"] == pytest.approx(RELEASE_DEG, abs=0.3)  # its first sample, one step on
+    assert abs(bare.estimate["first_swing_excursion_deg"] - recorded.first_swing_excursion_deg) > 5.0
+    assert abs(bare.estimate["r1"] - recorded.r1) > 0.03
+    # The draws get the same path (the release is the recording's, not the subject's).
+    drawn = simulate_fit(fit, test, draws=4)
+    assert drawn.ci95["start_angle_deg"][0] == pytest.approx(START_DEG, abs=0.05)
+
+
+def test_a_different_test_than_the_recorded_one_gets_no_recorded_path(truth):
+    _, path = _moved_then_released(truth)
+    fit = _fit_json(truth)
+    fit["params"].update(initial_angle=RELEASE_DEG * DEG, release_time=RELEASE_S)
+    fit["data"] = {"release_path": path}
+    other = simulate_fit(fit, PendulumTest(duration=8.0), draws=0)  # released from full extension
+    assert other.trial.time[0] > 0 and "release_path" not in other.trial.metadata
+    with pytest.raises(ParameterError, match="as_recorded"):
+        simulate_fit(fit, PendulumTest(duration=8.0), draws=0, as_recorded=True)
+
+
+@pytest.mark.slow
+def test_a_real_fit_releases_the_leg_where_the_recording_is_and_is_simulated_again_from_there():
+    """CP1's right knee (ships with the package), fitted as ``myoreflex fit pendulum`` fits it."""
+    from myoreflex.datasets import load
+    from myoreflex.fit import fit_pendulum
+    from myoreflex.fit.pendulum import DEFAULT_START
+
+    recording = load("cp1-right-pendulum", angle_sign=-1)
+    params0 = with_overrides(subject_params("knee", Subject(body_mass_kg=58.8, height_m=1.727)), DEFAULT_START)
+    result = fit_pendulum(recording, params0)
+    out = json.loads(result.to_json())
+    release, angle0 = out["params"]["release_time"], out["params"]["initial_angle"]
+    path = out["data"]["release_path"]
+    # The leg is let go where the (smoothed) recording is at the release, not 5.7 deg above it.
+    assert angle0 == pytest.approx(np.interp(release, path["time_s"], path["angle_deg"]) * DEG, abs=1e-9)
+    low, high = out["ci95"]["initial_angle"]
+    assert low <= angle0 <= high
+    (trace,) = result.traces
+    before = trace.time < release
+    assert np.max(np.abs(trace.fitted[before] - trace.observed[before])) < 0.5  # deg: the path, smoothed
+    test = PendulumTest(release_angle=angle0, duration=out["data"]["to_s"] - release)
+    again = simulate_fit(out, test, draws=0, base=params0).estimate
+    recorded = pendulum.measure(recording)
+    fitted = pendulum.measure(Trial(trace.time, {"angle": Channel(trace.fitted * DEG, "rad")}, {"source": "fit"}))
+    # The re-simulation is the fit's own swing: its measures are those of the fitted trace...
+    for key in ("start_angle_deg", "first_peak_angle_deg", "first_swing_excursion_deg", "plateau_deg"):
+        assert again[key] == pytest.approx(getattr(fitted, key), abs=0.3), key
+    assert again["r1"] == pytest.approx(fitted.r1, abs=0.02)
+    assert again["period_s"] == pytest.approx(fitted.period_s, rel=0.02)
+    # ... so they differ from the recording's by the fit's own residual: the start where the
+    # recording starts, the first peak as far off as the fit is there (6 deg for CP1 right: the
+    # model brakes the first swing less than this child's reflex does), the rest within the RMSE.
+    assert again["start_angle_deg"] == pytest.approx(recorded.start_angle_deg, abs=0.3)
+    first_swing = (trace.time >= release) & (trace.time <= release + 2 * (fitted.time_to_first_peak_s or 0.5))
+    worst = float(np.max(np.abs(trace.fitted[first_swing] - trace.observed[first_swing])))
+    for key in ("first_peak_angle_deg", "first_swing_excursion_deg"):
+        assert abs(again[key] - getattr(recorded, key)) <= worst + 0.3, key
+    assert abs(again["plateau_deg"] - recorded.plateau_deg) < out["rmse_deg"]
+    assert again["n_oscillations"] == recorded.n_oscillations
+    assert again["period_s"] == pytest.approx(recorded.period_s, rel=0.05)

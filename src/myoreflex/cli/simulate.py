@@ -53,7 +53,7 @@ from myoreflex.cli._common import (
     with_emg,
 )
 
-DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch"}
+DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch", "voluntary": "voluntary"}
 
 
 def _treated(params, treatments):

@@ -1,16 +1,39 @@
 """Fit the reflex-loop model, or the passive pendulum of De Groote et al. 2018, to a pendulum test.
 
-The simulation is aligned to the recording's release. The leg is modelled as held at rest at
-angle ``q_0`` until the release time ``t_r`` and swinging freely after it; both are nuisance
-parameters fitted with the model's (normal priors around the measured release angle and the
-detected release, :func:`align_pendulum`), because a single noisy sample fixes neither well and
-a recording may start after the leg is already moving. The residuals are::
+The simulation is aligned to the recording's release. Until the release time ``t_r`` the leg is
+where the examiner holds it, which the recording shows: the model's angle there is the recorded
+angle, smoothed (``q_s``, the Savitzky-Golay angle that :func:`align_pendulum` finds the release
+on). At ``t_r`` the leg is let go, at rest, from where the recording is then, ``q_0 = q_s(t_r)``,
+and swings freely. The release time is a nuisance parameter fitted with the model's (a normal prior
+around the detected release, :func:`align_pendulum`), because a single noisy sample does not fix it
+well and a recording may start after the leg is already moving; the release angle follows from it
+(``params["initial_angle"]``, :func:`with_release_angle`). The residuals are::
 
-    r_i = q_model(t_i - t_r; theta, q_0) - q_recorded(t_i),   t_r,det - 0.25 s <= t_i <= t_r,det + window_s,
+    r_i = q_model(t_i - t_r; theta) - q_recorded(t_i),   t_r,det - 0.25 s <= t_i <= t_r,det + window_s,
 
-where ``q_model`` is the simulated knee angle (cubic Hermite interpolation of the simulated angle
-and velocity, so residuals are smooth in ``t_r``; ``q_0`` before the release) and ``theta`` the
-free parameters. This module is the fit model (:class:`PendulumModel`, the contract of
+where ``q_model`` is ``q_s(t_i)`` before the release and the knee angle simulated from rest at
+``q_s(t_r)`` after it (cubic Hermite interpolation of the simulated angle and velocity, so residuals
+are smooth in ``t_r``), and ``theta`` the free parameters.
+
+Why the recorded path before the release (issue 17): a recording may show the leg moving before it
+swings freely (CP1's right knee: from 16.3 deg at its first sample, 2.25 s, to 21.7 deg at 2.38 s
+at 12-60 deg/s, then a free fall), which the measures date as the release and start of the swing
+(:mod:`myoreflex.measures.pendulum`: R1 from 16.3 deg). The model used to hold the leg still at a
+free release angle ``q_0`` until ``t_r``; it could not follow that path, so the fit placed the leg at
+22 deg from the first sample on and let it go at 2.37 s, and a re-simulation from that release
+(``simulate pendulum --from-fit``) started 5.7 deg from the recording's start. A free ``q_0`` with
+the recorded path before ``t_r`` is no cure: the fit then lets the leg jump at the release (3.5 deg
+above the recorded angle for CP1 right), because a higher start shortens a first swing the model
+brakes too little. Tied to the recording, the fitted swing begins as the recording does;
+:meth:`PendulumWindow.describe` keeps the recorded path before the release (``release_path``) and
+:func:`myoreflex.fit.simulate_fit.simulate_fit` puts it before the simulated swing. On the
+synthetic recordings of tests/fit/test_fit_recovery.py (1 deg of noise) the release angle comes
+within 0.5 deg of the truth, as the free ``q_0`` did. The leg is let go at rest: the recording's speed
+at ``t_r`` (60 deg/s for CP1 right) is not used, because the simulator starts a free swing at rest
+(:class:`myoreflex.simulation.Drive` has no initial velocity), and with that speed the fit could
+follow the recording past the release and move ``t_r`` late into the swing.
+
+This module is the fit model (:class:`PendulumModel`, the contract of
 :mod:`myoreflex.fit.pipeline`); everything else (priors, optimiser, noise, Laplace, NUTS) is the
 pipeline's.
 
@@ -105,8 +128,9 @@ DEFAULT_START = {"motoneuron.threshold": 0.0}
 """Values ``myoreflex fit pendulum`` gives the preset before fitting :data:`DEFAULT_FREE` (a parameter
 named in ``--free`` keeps the preset's value as its start)."""
 DEFAULT_PASSIVE_FREE = ("baseline_torque", "damping")
-NUISANCE = ("initial_angle", "release_time")
-"""Nuisance parameters always fitted: the angle (rad) the leg is released from, at rest, and when (s)."""
+NUISANCE = ("release_time",)
+"""Nuisance parameter always fitted: when (s) the leg is let go; the angle (rad) it is let go from, at
+rest, is the recorded angle then (``params["initial_angle"]``, module doc)."""
 FIT_GATES = ("plateau_settled", "samples_per_swing", "first_swing_reverses", "damped_decay")
 """The pendulum quality gates a fit applies (module notes): all but ``velocity_noise``."""
 GOOD_RMSE_DEG = 5.0
@@ -120,6 +144,11 @@ as close as the recorded angle itself can be trusted to be."""
 QUALITY_RULE = f"good when the angle RMSE is below {GOOD_RMSE_DEG:g} deg (fit.pendulum.GOOD_RMSE_DEG), else poor"
 RELEASE_ROOM_S = 0.3
 """s: extra simulated time so the release time can move without running off the simulated swing."""
+RELEASE_PATH_S = 0.5
+"""s: the recorded path before the release kept in ``FitResult.data["release_path"]`` runs from the
+window's start to this long after the detected release: ten prior sd of the release time (0.05 s)."""
+RELEASE_PATH_SPACING_S = 0.005
+"""s: the kept path's samples are at least this far apart (every sample of a 100 Hz recording)."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,8 +160,10 @@ class PendulumWindow:
     """The part of a recording a pendulum fit compares with the model (SI units).
 
     ``time`` is absolute recording time (s) from ``hold_s`` before the detected release to
-    ``window_s`` after it; ``angle`` is the raw recorded angle there (rad). ``initial_angle``
-    (rad) and ``release_time_s`` are the measured starting values of the two nuisance parameters.
+    ``window_s`` after it; ``angle`` is the raw recorded angle there (rad) and ``smoothed`` the
+    smoothed one that the release is found on (rad; the model's angle before the release, module
+    doc). ``initial_angle`` (rad) is the measured release angle and ``release_time_s`` the detected
+    release, the prior centre and start of the release time.
     """
 
     time: np.ndarray
@@ -145,9 +176,24 @@ class PendulumWindow:
     channel: str
     warnings: tuple[str, ...] = ()  # failed quality gates of a lenient fit (FIT_GATES); empty when all pass
     direction: float = 1.0  # sign of the swing: +1 when the leg falls towards larger angles (swing_direction)
+    smoothed: np.ndarray | None = None  # the smoothed angle on `time` (rad); None: the raw one
+
+    @property
+    def path(self) -> np.ndarray:
+        """The smoothed angle on :attr:`time` (rad): the model's angle before the release."""
+        return self.angle if self.smoothed is None else self.smoothed
+
+    def release_path(self) -> dict:
+        """The recorded path before the release, as plain JSON: ``{"time_s", "angle_deg"}`` from the
+        window's start to :data:`RELEASE_PATH_S` after the detected release, the smoothed angle at
+        samples at least :data:`RELEASE_PATH_SPACING_S` apart."""
+        step = float(np.median(np.diff(self.time))) if self.time.size > 1 else RELEASE_PATH_SPACING_S
+        keep = np.flatnonzero(self.time <= self.release_time_s + RELEASE_PATH_S)
+        keep = keep[:: max(1, round(RELEASE_PATH_SPACING_S / step))]
+        return {"time_s": [float(x) for x in self.time[keep]], "angle_deg": [float(x) for x in self.path[keep] / DEG]}
 
     def describe(self) -> dict:
-        """Plain-type summary for :attr:`FitResult.data`."""
+        """Plain-type summary for :attr:`FitResult.data` (with :meth:`release_path`)."""
         rate = 1.0 / float(np.median(np.diff(self.time))) if self.time.size > 1 else float("nan")
         return {
             "source": self.source,
@@ -159,6 +205,7 @@ class PendulumWindow:
             "window_s": float(self.window_s),
             "detected_release_time_s": float(self.release_time_s),
             "measured_initial_angle_deg": float(self.initial_angle / DEG),
+            "release_path": self.release_path(),
         }
 
 
@@ -230,6 +277,7 @@ def align_pendulum(
         channel=channel,
         warnings=warnings,
         direction=direction,
+        smoothed=smooth[keep],
     )
 
 
@@ -285,23 +333,35 @@ def _hermite(s, dt, angles, velocities):
 
 @dataclasses.dataclass(frozen=True)
 class SwingResiduals:
-    """``weight (q_model(t - t_r) - q_observed)`` of a swing released at ``t_r`` from ``q_0`` (the two
-    nuisance values); ``swing`` simulates ``n_steps`` steps of ``dt`` (the static settings)."""
+    """``weight (q_model - q_observed)`` of a swing released at ``t_r`` (the nuisance value): the
+    recorded (smoothed) path ``data["held"]`` before the release, then the swing simulated from
+    rest at the path's angle at ``t_r`` (:func:`release_angle`); ``swing`` simulates ``n_steps``
+    steps of ``dt`` (the static settings)."""
 
     swing: Callable
     n_steps: int
     dt: float
 
     def __call__(self, params, nuisance, data):
-        angle0, release = nuisance[0], nuisance[1]
-        angles, velocities = self.swing(params, angle0, self.n_steps, self.dt)
-        return data["weight"] * (_hermite(data["times"] - release, self.dt, angles, velocities) - data["observed"])
+        release = nuisance[0]
+        angles, velocities = self.swing(params, release_angle(release, data["path_times"], data["path"]),
+                                        self.n_steps, self.dt)
+        since = data["times"] - release
+        model = jnp.where(since < 0, data["held"], _hermite(since, self.dt, angles, velocities))
+        return data["weight"] * (model - data["observed"])
+
+
+def release_angle(release_time, path_times, path):
+    """The release angle: the recorded (smoothed) ``path`` at ``release_time``, linearly interpolated
+    (traceable, so the residuals are differentiable in the release time)."""
+    return jnp.interp(release_time, path_times, path)
 
 
 @dataclasses.dataclass(frozen=True)
 class PendulumModel:
     """The released pendulum as a fit model (:mod:`myoreflex.fit.pipeline`): one recording, its knee
-    angle compared after the release, the release angle and time as nuisance parameters.
+    angle compared from just before the release, the release time as nuisance parameter (the leg let
+    go from the recorded angle then, module doc).
 
     ``passive`` picks the swing: False, the reflex loop (``params0`` a knee
     :class:`~myoreflex.model.ReflexParams`); True, the passive pendulum of De Groote et al. 2018
@@ -318,7 +378,6 @@ class PendulumModel:
     window_s: float | None = 5.0
     dt: float = 2e-3
     channel: str = "angle"
-    initial_angle_sd_deg: float = 2.0
     release_time_sd_s: float = 0.05
     lenient: bool = False
 
@@ -329,9 +388,8 @@ class PendulumModel:
             raise ParameterError(
                 describe("window_s", "more than 0.5 s (or None for the whole recording)", self.window_s)
             )
-        for name in ("initial_angle_sd_deg", "release_time_sd_s"):
-            if not getattr(self, name) > 0:
-                raise ParameterError(describe(name, "a prior sd > 0", getattr(self, name)))
+        if not self.release_time_sd_s > 0:
+            raise ParameterError(describe("release_time_sd_s", "a prior sd > 0", self.release_time_sd_s))
 
     @property
     def reference(self) -> str:
@@ -370,6 +428,9 @@ class PendulumModel:
             "times": pipeline.pad([window.time], padded, fill_last=True)[0],
             "observed": pipeline.pad([window.angle], padded)[0],
             "weight": pipeline.pad([np.ones(m)], padded)[0],
+            "held": pipeline.pad([window.path], padded, fill_last=True)[0],
+            "path_times": window.time,
+            "path": window.path,
         }
         # The swing is simulated from the release to the window's end, with room for the release time to move.
         n_steps = math.ceil((window.time[-1] - window.release_time_s + RELEASE_ROOM_S) / self.dt)
@@ -385,10 +446,9 @@ class PendulumModel:
             settings={"model": "passive" if self.passive else "full", "model_reference": self.reference,
                       "dt_s": float(self.dt), "window_s": window.window_s},
             nuisance=(
-                Nuisance("initial_angle", window.initial_angle, self.initial_angle_sd_deg * DEG,
-                         f"initial angle ~ N(measured, ({self.initial_angle_sd_deg:g} deg)^2)"),
                 Nuisance("release_time", window.release_time_s, self.release_time_sd_s,
-                         f"release time ~ N(detected, ({self.release_time_sd_s:g} s)^2)"),
+                         f"release time ~ N(detected, ({self.release_time_sd_s:g} s)^2); the release angle is "
+                         "the recorded angle then"),
             ),
             warnings=window.warnings,
         )
@@ -411,6 +471,53 @@ class PendulumModel:
         }
 
 
+def with_release_angle(result: FitResult) -> FitResult:
+    """``result`` with the release angle ``initial_angle`` (rad) among its ``params``: the recorded
+    path (``result.data["release_path"]``) at the fitted release time, with its ``sd`` (delta method:
+    the path's slope times the release time's sd), its ``ci95`` (the path at the ends of the release
+    time's) and, for NUTS, its draws. It is not a free variable of the fit, so ``names`` and
+    ``correlations`` leave it out.
+
+    >>> from myoreflex.fit.result import FitResult
+    >>> fit = FitResult(params={"release_time": 0.35}, ci95={"release_time": (0.3, 0.4)}, sd={"release_time": 0.025},
+    ...                 rmse_deg=1.0, converged=True, names=("release_time",), correlations=np.eye(1), warnings=(),
+    ...                 method="map", data={"release_path": {"time_s": [0.2, 0.3, 0.4], "angle_deg": [10.0, 10.0, 14.0]}},
+    ...                 model_version="0", settings={}, seed=0, history=(), noise_sd_deg=1.0,
+    ...                 laplace_ci95={"release_time": (0.3, 0.4)})
+    >>> out = with_release_angle(fit)
+    >>> round(out.params["initial_angle"] / DEG, 6), [round(x / DEG, 6) for x in out.ci95["initial_angle"]]
+    (12.0, [10.0, 14.0])
+    """
+    path = result.data.get("release_path")
+    if not path or "release_time" not in result.params:
+        return result
+    times = np.asarray(path["time_s"], dtype=float)
+    angles = np.asarray(path["angle_deg"], dtype=float) * DEG
+
+    def at(t):
+        return np.interp(np.asarray(t, dtype=float), times, angles)
+
+    release = result.params["release_time"]
+    slope = float(np.interp(release, times, np.gradient(angles, times))) if times.size > 1 else 0.0
+
+    def interval(bounds):
+        return tuple(sorted(float(x) for x in at(np.asarray(bounds))))
+
+    changes = {
+        "params": {**result.params, "initial_angle": float(at(release))},
+        "sd": {**result.sd, "initial_angle": abs(slope) * float(result.sd.get("release_time", 0.0))},
+    }
+    for name in ("ci95", "laplace_ci95"):
+        intervals = getattr(result, name)
+        if "release_time" in intervals:
+            changes[name] = {**intervals, "initial_angle": interval(intervals["release_time"])}
+    if result.samples is not None and "release_time" in result.samples:
+        changes["samples"] = {**result.samples, "initial_angle": at(result.samples["release_time"])}
+    if result.chains is not None and "release_time" in result.chains:
+        changes["chains"] = {**result.chains, "initial_angle": at(result.chains["release_time"])}
+    return dataclasses.replace(result, **changes)
+
+
 @runtime.float64
 def fit_pendulum(
     trial: Trial,
@@ -420,7 +527,6 @@ def fit_pendulum(
     window_s: float | None = 5.0,
     dt: float = 2e-3,
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    initial_angle_sd_deg: float = 2.0,
     release_time_sd_s: float = 0.05,
     channel: str = "angle",
     settings: FitSettings = DEFAULT_SETTINGS,
@@ -445,8 +551,9 @@ def fit_pendulum(
         is about 5 % below that of the 1 ms model for the same swing (the discretisation error is
         absorbed by the gain), so compare gains fitted with the same ``dt``.
     bounds : optional ``{path: (low, high)}`` replacing the metadata bounds.
-    initial_angle_sd_deg, release_time_sd_s : prior sd of the two nuisance parameters, the angle
-        the leg is released from (at rest) and the release time, around their measured values.
+    release_time_sd_s : prior sd of the release time around the detected one (s). The release
+        angle is the recorded angle then (module doc): ``params["initial_angle"]``, with its
+        interval from the release time's (:func:`with_release_angle`).
     channel : the angle channel of ``trial``.
     settings : :class:`~myoreflex.fit.core.FitSettings`: ``method`` ``"map"`` (maximum a
         posteriori with Laplace intervals) or ``"nuts"`` (adds the full posterior by NUTS;
@@ -488,9 +595,9 @@ def fit_pendulum(
     >>> sorted(result.to_dict())                           # doctest: +SKIP
     ['ci95', 'convergence', 'converged', 'identification', 'identified', 'params', 'quality', 'quality_rule', 'rmse_deg']
     """
-    model = PendulumModel(window_s=window_s, dt=dt, channel=channel, initial_angle_sd_deg=initial_angle_sd_deg,
-                          release_time_sd_s=release_time_sd_s, lenient=lenient)
-    return pipeline.run(model, [trial], params0, free=free, bounds=bounds, settings=settings)
+    model = PendulumModel(window_s=window_s, dt=dt, channel=channel, release_time_sd_s=release_time_sd_s,
+                          lenient=lenient)
+    return with_release_angle(pipeline.run(model, [trial], params0, free=free, bounds=bounds, settings=settings))
 
 
 def passive_limb(
@@ -528,7 +635,6 @@ def fit_passive_pendulum(
     window_s: float | None = None,
     dt: float = 1e-3,
     bounds: Mapping[str, tuple[float, float]] | None = None,
-    initial_angle_sd_deg: float = 2.0,
     release_time_sd_s: float = 0.05,
     channel: str = "angle",
     settings: FitSettings = DEFAULT_SETTINGS,
@@ -555,6 +661,5 @@ def fit_passive_pendulum(
     (2.0, 0.15)
     """
     model = PendulumModel(passive=True, window_s=window_s, dt=dt, channel=channel,
-                          initial_angle_sd_deg=initial_angle_sd_deg, release_time_sd_s=release_time_sd_s,
-                          lenient=lenient)
-    return pipeline.run(model, [trial], limb, free=free, bounds=bounds, settings=settings)
+                          release_time_sd_s=release_time_sd_s, lenient=lenient)
+    return with_release_angle(pipeline.run(model, [trial], limb, free=free, bounds=bounds, settings=settings))

@@ -185,14 +185,84 @@ class SimulatedFit:
 
 
 def _run(params_list: Sequence, protocol):
-    """Trials of every parameter set (a batch where the simulator can run the protocol)."""
-    from myoreflex.protocols.voluntary import VoluntaryMovement
+    """Trials of every parameter set, simulated as one batch; a protocol that adds what its measure
+    reads beyond the simulated channels (``annotate``, as
+    :meth:`~myoreflex.protocols.voluntary.VoluntaryMovement.annotate`) adds it to each."""
     from myoreflex.simulation import simulate_batch
 
-    if isinstance(protocol, VoluntaryMovement):
-        return [protocol.run(p) for p in params_list]
     batch = simulate_batch(stack_params(list(params_list)), protocol)
-    return [batch.trial(i) for i in range(len(batch))]
+    trials = [batch.trial(i) for i in range(len(batch))]
+    annotate = getattr(protocol, "annotate", None)
+    return trials if annotate is None else [annotate(t) for t in trials]
+
+
+def release_path(fit) -> tuple[np.ndarray, np.ndarray, float, float] | None:
+    """The recorded path before the release of a pendulum fit: ``(time, angle, release_time,
+    release_angle)`` (s on the recording's clock, rad), or None when the fit has none (not a pendulum
+    fit, or one written before the fit kept it).
+
+    >>> fit = {"params": {"initial_angle": 0.3, "release_time": 2.0},
+    ...        "data": {"release_path": {"time_s": [1.8, 1.9, 2.0, 2.1], "angle_deg": [16.0, 16.5, 17.2, 20.0]}}}
+    >>> t, q, release, angle0 = release_path(fit)
+    >>> t.tolist(), release, angle0
+    ([1.8, 1.9, 2.0, 2.1], 2.0, 0.3)
+    """
+    from myoreflex.units import DEG
+
+    out = _as_dict(fit)
+    path = (out.get("data") or {}).get("release_path")
+    params = out.get("params") or {}
+    if not path or "initial_angle" not in params or "release_time" not in params:
+        return None
+    time = np.asarray(path["time_s"], dtype=float)
+    angle = np.asarray(path["angle_deg"], dtype=float) * DEG
+    if time.size < 2 or time.size != angle.size or not (np.all(np.isfinite(time)) and np.all(np.isfinite(angle))):
+        raise ParameterError(describe("fit JSON `data.release_path`", "matching finite time_s and angle_deg lists",
+                                      f"{time.size} times, {angle.size} angles"))
+    return time, angle, float(params["release_time"]), float(params["initial_angle"])
+
+
+def after_release_path(trial, path):
+    """``trial`` (a swing simulated from its release at rest) put after the recorded ``path``
+    (:func:`release_path`) on the recording's clock.
+
+    Before the release, on the simulation's grid back to the path's start: the recorded (smoothed)
+    angle, shifted by the fit's tie (under 0.1 deg) so that it ends at the release angle, and its
+    velocity; the simulated channels the recording has no value for (torque, EMG, forces, afferents)
+    are NaN there. At the release the leg is at rest at the release angle. Metadata
+    ``release_time_s`` and ``release_path`` say so.
+    """
+    from myoreflex.trial import Channel, Trial
+
+    path_time, path_angle, release, angle0 = path
+    dt = float(trial.time[0]) if trial.time.size == 1 else float(trial.time[1] - trial.time[0])
+    before = release - dt * np.arange(int(np.floor((release - path_time[0]) / dt + 1e-9)), 0, -1)
+    shift = angle0 - float(np.interp(release, path_time, path_angle))
+    recorded = {"angle": np.interp(before, path_time, path_angle) + shift,
+                "angular_velocity": np.interp(before, path_time, np.gradient(path_angle, path_time))}
+    at_release = {"angle": angle0, "angular_velocity": 0.0}
+    channels = {}
+    for name, channel in trial.channels.items():
+        head = recorded.get(name, np.full(before.size, np.nan))
+        channels[name] = Channel(np.concatenate([head, [at_release.get(name, np.nan)], channel.values]), channel.unit)
+    time = np.concatenate([before, [release], release + trial.time])
+    metadata = {**trial.metadata, "release_time_s": release,
+                "release_path": "recorded, from the fit (myoreflex.fit.simulate_fit.release_path)"}
+    return Trial(time=time, channels=channels, metadata=metadata, status=trial.status)
+
+
+def _as_recorded(out: dict, protocol, as_recorded: bool | None):
+    """The recorded path to put before each swing (module doc), or None."""
+    path = release_path(out) if getattr(protocol, "name", None) == "pendulum" else None
+    same_release = path is not None and math.isclose(float(protocol.release_angle), path[3], abs_tol=1e-12)
+    if as_recorded is None:
+        return path if same_release else None
+    if as_recorded and not same_release:
+        raise ParameterError(describe("simulate_fit as_recorded", "a pendulum fit with its recorded release path "
+                                      "and a PendulumTest released from its initial_angle",
+                                      f"protocol {getattr(protocol, 'name', protocol)!r}, "
+                                      f"{'a path' if path is not None else 'no path'} in the fit"))
+    return path if as_recorded else None
 
 
 def _numbers(record) -> dict:
@@ -202,19 +272,22 @@ def _numbers(record) -> dict:
 
 
 def simulate_fit(fit, protocol, treatments: Sequence = (), draws: int = DEFAULT_DRAWS, *, base=None,
-                 seed: int = 0) -> SimulatedFit:
+                 seed: int = 0, as_recorded: bool | None = None) -> SimulatedFit:
     """Re-simulate a fitted subject under ``protocol``, after ``treatments``, with the fit's uncertainty.
 
     Parameters
     ----------
     fit : a :class:`~myoreflex.fit.FitResult`, its JSON (dict or string) or a JSON file path.
-    protocol : any protocol (:data:`myoreflex.protocols.PROTOCOLS`, or
-        :class:`~myoreflex.protocols.voluntary.VoluntaryMovement`).
+    protocol : any protocol of :data:`myoreflex.protocols.PROTOCOLS`.
     treatments : ``"NAME[:DOSE]"`` strings or ``(name, dose)`` pairs, applied in order
         (:data:`myoreflex.treatments.TREATMENTS`).
     draws : posterior draws to simulate (0: the estimate alone).
     base : the parameter set the fit started from, when the JSON lacks ``base`` and ``subject``.
     seed : of the Laplace draws and the NUTS subsample.
+    as_recorded : put the recorded path before the release in front of every simulated pendulum
+        swing (module doc). None (default): when ``protocol`` is a pendulum test released from the
+        fit's ``initial_angle`` and the fit kept the path; True: required (an error otherwise);
+        False: never.
 
     Returns
     -------
@@ -224,13 +297,19 @@ def simulate_fit(fit, protocol, treatments: Sequence = (), draws: int = DEFAULT_
     from myoreflex.treatments import apply_treatments
 
     out = _as_dict(fit)
+    path = _as_recorded(out, protocol, as_recorded)
+
+    def run(params_list):
+        trials = _run(params_list, protocol)
+        return trials if path is None else [after_release_path(t, path) for t in trials]
+
     estimate = apply_treatments(fitted_params(out, base), treatments)
-    trial = _run([estimate], protocol)[0]
+    trial = run([estimate])[0]
     point = type(protocol).measure(trial).as_dict()
     samples, failed = [], 0
     if draws > 0:
         sets = [apply_treatments(p, treatments) for p in posterior_draws(out, base, draws=draws, seed=seed)]
-        for t in _run(sets, protocol):
+        for t in run(sets):
             try:
                 if t.status.name != "OK":
                     raise ValueError(t.metadata.get("failure", "failed"))
@@ -247,5 +326,5 @@ def simulate_fit(fit, protocol, treatments: Sequence = (), draws: int = DEFAULT_
                         treatments=tuple(treatments), protocol=protocol.name, trial=trial)
 
 
-__all__ = ["SimulatedFit", "base_params", "describe_params", "fitted_params", "params_from_description",
-           "posterior_draws", "simulate_fit"]
+__all__ = ["SimulatedFit", "after_release_path", "base_params", "describe_params", "fitted_params",
+           "params_from_description", "posterior_draws", "release_path", "simulate_fit"]

@@ -4,6 +4,11 @@ Read from a :class:`~myoreflex.trial.Trial` of a fast movement towards a target 
 :class:`myoreflex.protocols.voluntary.VoluntaryMovement` or recorded). Metadata used: ``mover`` and
 ``stretched`` (muscle names of ``emg_<muscle>``), ``direction`` (+1 when the movement goes towards
 larger angles; default: the sign of the largest velocity), ``movement_onset_s`` (default 0).
+A myoreflex simulation (``source`` "myoreflex simulation") without ``mover`` and ``stretched``, as
+:func:`myoreflex.simulate` returns it, has its two EMG channels in the model's order (agonist,
+antagonist) and a positive angle stretches the agonist (the angle convention of
+:mod:`myoreflex.physiology.limb`), so the muscle that moves the joint towards larger angles is the
+second: the mover is read from the direction.
 
 - Movement start: the velocity towards the target rises through 5 % of its peak (the 2-5 %
   thresholds of reaching kinematics; Alt Murphy et al. 2011 Neurorehabil Neural Repair 25:71 use
@@ -19,9 +24,10 @@ larger angles; default: the sign of the largest velocity), ``movement_onset_s`` 
 - Effort: the mover's integrated EMG (normalised excitation x s) from the start to the end of the
   movement.
 - Stretch-reflex angle: the joint angle at which the stretched muscle's reflex EMG (its EMG less its
-  descending command, where the Trial has ``command_<muscle>``) first rises 0.01 above rest during the
-  movement: the point past which the spastic antagonist resists, which limits the range of active
-  control (Levin et al. 2000 Exp Brain Res 131:66). ``active_range_deg`` is the excursion up to it
+  descending command, where the Trial has ``command_<muscle>``; else the whole EMG, as in a recording,
+  so that a braking command counts as reflex) first rises 0.01 above rest during the movement: the
+  point past which the spastic antagonist resists, which limits the range of active control (Levin
+  et al. 2000 Exp Brain Res 131:66). ``active_range_deg`` is the excursion up to it
   (the range itself when no reflex starts before the end).
 """
 
@@ -43,6 +49,8 @@ SETTLE_FRACTION = 0.05
 SETTLE_MIN = 1.0 * DEG
 CORRECTION_PROMINENCE = 0.10
 REFLEX_RISE = 0.01
+SIMULATION = "myoreflex simulation"
+"""The ``source`` metadata of a myoreflex simulation (:func:`myoreflex.simulate`)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,18 +101,20 @@ def measure(trial: Trial) -> VoluntaryMeasures:
     t = trial.time
     meta = trial.metadata
     names = trial.emg_names()
-    mover, stretched = meta.get("mover"), meta.get("stretched")
-    if mover not in names or stretched not in names:
-        raise RecordingError(describe(f"`{trial.source}`", "metadata `mover` and `stretched` naming two "
-                                      "emg_<muscle> channels", f"mover {mover!r}, stretched {stretched!r}, EMG {names}"))
     angle = trial["angle"]
     velocity = trial["angular_velocity"] if "angular_velocity" in trial.channels else np.gradient(angle, t)
     onset = float(meta.get("movement_onset_s") or 0.0)
     after = t >= onset
     direction = meta.get("direction")
-    if direction is None:
+    if direction is None and np.any(after):
         direction = float(np.sign(velocity[after][np.argmax(np.abs(velocity[after]))]))
-    v = float(direction) * velocity
+    mover, stretched = meta.get("mover"), meta.get("stretched")
+    if mover is None and stretched is None and meta.get("source") == SIMULATION and len(names) == 2 and direction:
+        mover, stretched = (names[1], names[0]) if direction > 0 else (names[0], names[1])  # module doc
+    if mover not in names or stretched not in names:
+        raise RecordingError(describe(f"`{trial.source}`", "metadata `mover` and `stretched` naming two "
+                                      "emg_<muscle> channels", f"mover {mover!r}, stretched {stretched!r}, EMG {names}"))
+    v = float(direction or 0.0) * velocity
     if not np.any(after) or not np.max(v[after]) > 0:
         raise RecordingError(describe(f"`{trial.source}`", "a movement towards the target after the command",
                                       "no velocity towards it"))

@@ -20,6 +20,7 @@ PROTOCOLS = Registry("protocol", {
     "manual_stretch": "myoreflex.protocols.stretch:ManualStretch",
     "perturbation": "myoreflex.protocols.perturbation:MultisinePerturbation",
     "clonus": "myoreflex.protocols.clonus:ClonusTest",
+    "voluntary": "myoreflex.protocols.voluntary:VoluntaryMovement",
 }, aliases={"stretch": "motorized_stretch"}, error=ProtocolError)
 """Every protocol class by its ``name``; ``stretch`` is short for ``motorized_stretch``."""
 

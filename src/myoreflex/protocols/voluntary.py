@@ -20,13 +20,16 @@ target in about 0.3 s with a small overshoot, peak velocity of a few hundred deg
 fast single-joint elbow movements (Gottlieb et al. 1989 J Neurophysiol 62:342); ASSUMPTION for
 each level.
 
-Simulator hook. :func:`myoreflex.simulation.simulate` has no time-varying descending command yet
-(:class:`~myoreflex.simulation.Drive` imposes kinematics or a free swing only), so this protocol
-runs its own scan of :func:`myoreflex.model.step` (:func:`simulate_voluntary`, also
-``VoluntaryMovement().run(params)``), adding the command to ``motoneuron.tone`` step by step (the
-loop's excitation is ``clip(tone + feedback, 0, 1)``). One side effect until the hook exists: the
-muscles' short-range stiffness, which scales with the tonic torque, counts the command as tone.
-``drive()`` raises :class:`~myoreflex.errors.NotSupported` rather than run without the command.
+Simulation. :meth:`VoluntaryMovement.drive` gives the command to :func:`myoreflex.simulate` through
+the simulator's command hook (:class:`~myoreflex.simulation.Drive` ``command``: a feedforward
+excitation added to each muscle's excitation, ``excitation = clip(tone + command + reflex, 0, 1)``),
+so the movement runs like every protocol (``simulate``, ``simulate_batch``, cohorts) under the same
+physical-limit checks. :meth:`VoluntaryMovement.run` (and :func:`simulate_voluntary`) adds what the
+measure reads beyond the simulated channels (:meth:`VoluntaryMovement.annotate`): the command as
+``command_<muscle>`` channels, so that the stretched muscle's reflex EMG is told from its braking
+command, and the mover, stretched muscle, direction and target in the metadata. Until the protocol
+had the hook it ran its own scan and added the command to ``motoneuron.tone``, which the muscles'
+short-range stiffness (scaled by the tonic torque) then counted as tone; the command is no tone now.
 """
 
 from __future__ import annotations
@@ -36,17 +39,11 @@ import functools
 import math
 from typing import ClassVar
 
-import equinox as eqx
-import jax
-import jax.numpy as jnp
 import numpy as np
 
-from myoreflex import model, runtime
-from myoreflex.errors import NotSupported, ProtocolError, SimulationFailed, Status, describe
-from myoreflex.params import batch_size, validate
-from myoreflex.physiology import limb as limb_mod
+from myoreflex.errors import ProtocolError, describe
 from myoreflex.protocols.base import Protocol, setting
-from myoreflex.simulation import Drive, check_kinematics, check_resources
+from myoreflex.simulation import Drive, simulate
 from myoreflex.trial import Channel, Trial
 from myoreflex.units import DEG
 
@@ -107,17 +104,11 @@ class VoluntaryMovement(Protocol):
         setup = JOINT_SETUP[joint]
         return setup["start"] + setup["direction"] * self.amplitude
 
-    def movement(self, joint: str) -> Drive:
-        """What the test imposes besides the command: a free movement from the start angle."""
+    def drive(self, joint: str) -> Drive:
+        """A free movement from the start angle, driven by :meth:`command` (the simulator's command hook)."""
         self.check_joint(joint)
         return Drive(initial_angle=self.start_angle(joint), duration=self.onset + self.duration,
-                     gravity_scale=JOINT_SETUP[joint]["gravity"])
-
-    def drive(self, joint: str) -> Drive:
-        """Not yet: :func:`myoreflex.simulate` cannot pass a descending command (module doc)."""
-        raise NotSupported(describe(
-            "simulate(params, VoluntaryMovement())", "a simulator with a descending-command hook",
-            "a Drive without one", "use VoluntaryMovement().run(params) or myoreflex.protocols.voluntary.simulate_voluntary"))
+                     gravity_scale=JOINT_SETUP[joint]["gravity"], command=functools.partial(self.command, joint))
 
     def command(self, joint: str, t) -> np.ndarray:
         """The descending command to both muscles at times ``t`` (s): shape (len(t), 2), columns
@@ -137,9 +128,28 @@ class VoluntaryMovement(Protocol):
     def metadata(self) -> dict:
         return {**super().metadata(), "movement_onset_s": self.onset}
 
-    def run(self, params, *, dt: float | None = None, record=None, **metadata) -> Trial:
-        """:func:`simulate_voluntary` on one subject."""
-        return simulate_voluntary(params, self, dt=dt, metadata=metadata)
+    def annotate(self, trial: Trial) -> Trial:
+        """A simulated recording of this movement with what its measure reads beyond the simulated
+        channels: ``command_<muscle>`` (the descending command at the Trial's times, 1) and metadata
+        ``mover`` and ``stretched`` (muscle names), ``target_angle_deg`` and ``direction`` (+1 when the
+        movement goes towards larger angles). The joint and muscle names come from the Trial (its
+        ``joint`` metadata and ``emg_<muscle>`` channels, in the model's order: agonist, antagonist)."""
+        joint = trial.metadata.get("joint")
+        names = trial.emg_names()
+        if joint not in JOINT_SETUP or len(names) != 2:
+            raise ProtocolError(describe(f"{self.name} recording `{trial.source}`",
+                                         f"a simulation of a joint among {', '.join(JOINT_SETUP)} with two EMG channels",
+                                         f"joint {joint!r}, EMG {names}"))
+        setup = JOINT_SETUP[joint]
+        command = self.command(joint, trial.time)
+        channels = {**trial.channels, **{f"command_{muscle}": Channel(command[:, i], "1") for i, muscle in enumerate(names)}}
+        metadata = {**trial.metadata, "mover": names[setup["mover"]], "stretched": names[1 - setup["mover"]],
+                    "target_angle_deg": self.target_angle(joint) / DEG, "direction": setup["direction"]}
+        return Trial(time=trial.time, channels=channels, metadata=metadata, status=trial.status)
+
+    def run(self, params, *, dt: float | None = None, record=None, throw: bool = True, **metadata) -> Trial:
+        """``simulate(params, self, ...)`` with the command and the roles added (:meth:`annotate`)."""
+        return self.annotate(simulate(params, self, dt=dt, record=record, throw=throw, metadata=metadata))
 
     @classmethod
     def measure(cls, trial: Trial, *, lenient: bool = False):  # no quality gates (yet)
@@ -148,77 +158,19 @@ class VoluntaryMovement(Protocol):
         return measure(trial)
 
 
-@functools.lru_cache(maxsize=16)
-def _compiled(dt: float, gravity_scale: float):
-    def run(params, angle0, command):
-        n_buffer = model.buffer_length(dt)
-        tone = params.motoneuron.tone
-        still = (jnp.zeros(()), jnp.zeros(()), jnp.zeros(()))
-
-        def one(carry, u):
-            state, count = carry
-            # The command joins the tone for this step: excitation = clip(tone + u + feedback, 0, 1).
-            moved = eqx.tree_at(lambda p: p.motoneuron.tone, params, tone + u)
-            state, obs = model.step(moved, state, still, count % n_buffer, dt, prescribed=False,
-                                    gravity_scale=gravity_scale)
-            return (state, count + 1), (obs.angle, obs.angular_velocity, obs.torque, obs.excitation, obs.force)
-
-        carry = (model.initial_state(params, angle0, dt), jnp.asarray(1, dtype=jnp.int32))
-        _, outputs = jax.lax.scan(one, carry, command)
-        return outputs
-
-    return runtime.jit(run)
-
-
-@runtime.float64
 def simulate_voluntary(params, protocol: VoluntaryMovement | None = None, *, dt: float | None = None,
                        throw: bool = True, metadata: dict | None = None) -> Trial:
-    """Run a :class:`VoluntaryMovement` on one subject's parameters and return the recording.
+    """``VoluntaryMovement().run(params)``: the movement simulated by :func:`myoreflex.simulate`, with
+    the command and the muscles' roles added (:meth:`VoluntaryMovement.annotate`).
 
     Channels: ``angle``, ``angular_velocity``, ``torque`` (the muscles' net torque, N m),
     ``emg_<muscle>`` (excitation: command plus reflex), ``force_<muscle>`` (N) and
-    ``command_<muscle>`` (the descending command, 1). Metadata: the protocol's settings, ``mover``
-    and ``stretched`` (muscle names), ``movement_onset_s``, ``target_angle_deg``, ``direction``
-    (+1 when the movement goes towards larger angles). A run that leaves the joint's range of
-    motion or turns non-finite raises :class:`~myoreflex.errors.SimulationFailed` (``throw=False``:
-    the Trial's status says so).
+    ``command_<muscle>`` (the descending command, 1). A run that leaves the physical limits of the
+    joint or its muscles raises :class:`~myoreflex.errors.SimulationFailed` (``throw=False``: the
+    Trial's status says so; :func:`myoreflex.simulate`).
     """
     protocol = VoluntaryMovement() if protocol is None else protocol
-    if batch_size(params) is not None:
-        raise ProtocolError(describe("simulate_voluntary params", "one parameter set", "a batch"))
-    validate(params)
-    joint = params.joint
-    drive = protocol.movement(joint)
-    dt = protocol.default_dt if dt is None else float(dt)
-    n_steps = check_resources(protocol.name, drive.duration, dt, 1, protocol.record)
-    check_kinematics(protocol.name, joint, drive.initial_angle)
-    time = np.arange(1, n_steps + 1) * dt
-    command = protocol.command(joint, time)
-    run = _compiled(dt, float(drive.gravity_scale))
-    angle, velocity, torque, excitation, force = (np.asarray(x) for x in run(params, float(drive.initial_angle), command))
-    low, high = limb_mod.plausible_range(joint)
-    finite = all(np.all(np.isfinite(x)) for x in (angle, velocity, torque, excitation, force))
-    inside = finite and low <= angle.min() and angle.max() <= high
-    status = Status.OK if inside else (Status.DIVERGED if finite else Status.NONFINITE)
-    setup = JOINT_SETUP[joint]
-    names = params.muscle_names
-    meta = {"source": "myoreflex simulation", "protocol": protocol.name, "joint": joint, "dt_s": dt,
-            "rate_hz": 1.0 / dt, **protocol.metadata(), "mover": names[setup["mover"]],
-            "stretched": names[1 - setup["mover"]], "target_angle_deg": protocol.target_angle(joint) / DEG,
-            "direction": setup["direction"], **(metadata or {})}
-    if status is not Status.OK:
-        message = describe("voluntary movement", "a finite run inside the joint's range of motion",
-                           "NaN or inf" if not finite else f"angles {angle.min() / DEG:.4g} to {angle.max() / DEG:.4g} deg")
-        if throw:
-            raise SimulationFailed(message)
-        meta["failure"] = message
-    channels = {"angle": Channel(angle, "rad"), "angular_velocity": Channel(velocity, "rad/s"),
-                "torque": Channel(torque, "N m")}
-    for i, muscle in enumerate(names):
-        channels[f"emg_{muscle}"] = Channel(excitation[:, i], "1")
-        channels[f"force_{muscle}"] = Channel(force[:, i], "N")
-        channels[f"command_{muscle}"] = Channel(command[:, i], "1")
-    return Trial(time=time, channels=channels, metadata=meta, status=status)
+    return protocol.run(params, dt=dt, throw=throw, **(metadata or {}))
 
 
 __all__ = ["JOINT_SETUP", "VoluntaryMovement", "simulate_voluntary"]
