@@ -229,7 +229,7 @@ def kept_trace(function, treedef, leaves, key: str) -> Callable | None:
             return function(*jax.tree_util.tree_unflatten(treedef, flat_leaves))
 
         try:
-            exported = export.export(jax.jit(flat))(*leaves)
+            exported = _without_locations(export.export(jax.jit(flat))(*leaves))
         except Exception:
             return None
         try:
@@ -240,6 +240,24 @@ def kept_trace(function, treedef, leaves, key: str) -> Callable | None:
         except Exception:
             pass  # not kept; this process still uses the export
     return jax.jit(exported.call, compiler_options=COMPILER_OPTIONS)
+
+
+def _without_locations(exported):
+    """``exported`` with its program's source locations stripped (MLIR's ``strip-debuginfo`` pass):
+    they are a quarter of the compiled executable the cache keeps and every later call parses
+    (benchmarks/RESULTS.md, issue 15). Unchanged when the pass is not available."""
+    import dataclasses
+
+    try:
+        from jax._src.interpreters import mlir
+        from jax._src.lib.mlir import ir, passmanager
+
+        with mlir.make_ir_context():
+            module = ir.Module.parse(exported.mlir_module())
+            passmanager.PassManager.parse("builtin.module(strip-debuginfo)").run(module.operation)
+            return dataclasses.replace(exported, mlir_module_serialized=mlir.module_to_bytecode(module))
+    except Exception:  # a JAX without these internals: keep the locations
+        return exported
 
 
 def _notice() -> None:
