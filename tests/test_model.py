@@ -96,8 +96,8 @@ DEFAULT_PATHS = {
     "tendon_organ": "gain force_scale numerator_quadratic numerator_linear numerator_constant denominator_linear "
                     "denominator_constant",
     "circuit": "ia_weight ii_weight ib_weight reciprocal_weight",
-    "motoneuron": "threshold gain max_drive tone sharpness time_constant pic_amplitude pic_threshold pic_slope "
-                  "pic_time_constant",
+    "motoneuron": "threshold gain max_drive tone sharpness time_constant pic_amplitude pic_onset pic_slope "
+                  "pic_time_constant pic_inactivation pic_inactivation_time monoamine_level",
     "descending": "facilitation inhibition gamma_dynamic gamma_static",
     "delays": "afferent efferent",
 }
@@ -106,7 +106,7 @@ DEFAULT_PATHS = {
 @pytest.mark.parametrize("joint", JOINTS)
 def test_the_default_loop_keeps_every_parameter_path(joint):
     expected = {f"{part}.{name}" for part, names in DEFAULT_PATHS.items() for name in names.split()}
-    assert len(expected) == 136
+    assert len(expected) == 139
     assert _paths(default_params(joint)) == expected
 
 

@@ -27,6 +27,7 @@ SHORT = {
     "perturbation": ({"cycles": 1.0, "period_s": 1.0}, "ankle"),
     "clonus": ({"duration_s": 2.0}, "ankle"),
     "voluntary": ({"duration_s": 0.8}, "elbow"),
+    "long_lasting_reflex": ({"duration_s": 1.0}, "knee"),
 }
 
 

@@ -32,7 +32,11 @@ CASES = [("stroke", 0.7, 11), ("cerebral_palsy", 0.5, 12), ("multiple_sclerosis"
 
 
 def _case(condition, severity, seed):
-    truth = with_overrides(apply_condition(default_params("knee"), condition, severity), DEFAULT_START)
+    # Without the bistable PIC of the MS preset (issue 16): the pendulum fit has no PIC parameter, and with
+    # the threshold pinned at DEFAULT_START's 0 pps the PIC (whose onset moves with the threshold) is on at
+    # rest in both pools and the leg never settles. Recovery with a PIC is for the fit's next version.
+    truth = with_overrides(apply_condition(default_params("knee"), condition, severity),
+                           {**DEFAULT_START, "motoneuron.pic_amplitude": 0.0})
     trial = synthetic_pendulum(truth, noise_sd_deg=1.0, seed=seed, dt=DT)
     healthy = default_params("knee")
     start = with_overrides(truth, {path: float(get_param(healthy, path)) for path in (GAIN, "limb.damping")})

@@ -19,6 +19,7 @@ PROTOCOLS = Registry("protocol", {
     "motorized_stretch": "myoreflex.protocols.stretch:MotorizedStretch",
     "manual_stretch": "myoreflex.protocols.stretch:ManualStretch",
     "perturbation": "myoreflex.protocols.perturbation:MultisinePerturbation",
+    "long_lasting_reflex": "myoreflex.protocols.long_lasting_reflex:LongLastingReflex",
     "clonus": "myoreflex.protocols.clonus:ClonusTest",
     "voluntary": "myoreflex.protocols.voluntary:VoluntaryMovement",
 }, aliases={"stretch": "motorized_stretch"}, error=ProtocolError)
