@@ -45,8 +45,9 @@ of the spinal loop's ``circuit.*``, ``delays.*``, ``motoneuron.*`` and ``descend
 ignores the fusimotor rates, which stay in the loop's descending control.)
 
 Degenerate parameters: in the spinal loop ``motoneuron.threshold``, ``descending.inhibition`` and
-``descending.facilitation`` act only through ``threshold + inhibition - facilitation`` (exactly, while
-``motoneuron.pic_amplitude`` is 0; :mod:`myoreflex.physiology.motoneuron`), so a fit frees one of them.
+``descending.facilitation`` act only through ``threshold + inhibition - facilitation`` (exactly, with
+or without a PIC, whose onset moves with the threshold; :mod:`myoreflex.physiology.motoneuron`), so a
+fit frees one of them.
 """
 
 from __future__ import annotations
