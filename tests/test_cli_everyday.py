@@ -241,3 +241,18 @@ def test_simulated_stretch_with_motor_unit_emg_writes_volts_and_discharges(tmp_p
     assert json.loads(motor_units.stdout)["n_units"] == flexors["n_recruited"]
     refused = runner.invoke(app, ["simulate", "pendulum", "--emg", "motor-units", "--out", str(tmp_path / "x.mot")])
     assert refused.exit_code == 2 and ".mot" in refused.output
+
+
+def test_from_fit_lenient_measures_a_fitted_leg_still_swinging_and_names_the_gate(tmp_path):
+    # The gate's error tells the user to pass --lenient; with --from-fit it must then be honoured.
+    fit_json = tmp_path / "fit.json"
+    result = runner.invoke(app, ["fit", "pendulum", "cp1-left-pendulum", "--coordinate", "knee_angle_l",
+                                 "--body-from", "cp1-right-ankle-stretches", "--json"])
+    assert result.exit_code == 0, result.output
+    fit_json.write_text(result.stdout)
+    strict = runner.invoke(app, ["simulate", "pendulum", "--from-fit", str(fit_json), "--json"])
+    if strict.exit_code == 0:
+        pytest.skip("this fit's leg settles in time: no gate to pass")
+    assert "--lenient" in strict.output
+    lenient = _json(["simulate", "pendulum", "--from-fit", str(fit_json), "--lenient", "--json"])
+    assert any("plateau_settled" in w for w in lenient["warnings"])

@@ -109,7 +109,7 @@ def simulate_pendulum(
     check_trial_out(out)
     check_emg_out(emg, out)
     if from_fit is not None:
-        return _pendulum_from_fit(from_fit, treatment, draws, plot, out, as_json)
+        return _pendulum_from_fit(from_fit, treatment, draws, plot, out, as_json, lenient)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject, treatment))
     trial = with_emg(trial, emg, emg_seed)
@@ -136,7 +136,7 @@ def simulate_pendulum(
     typer.echo(DISCLAIMER)
 
 
-def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_json: bool):
+def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_json: bool, lenient: bool = False):
     """``simulate pendulum --from-fit``: the fitted subject re-simulated (with ``treatments``), each
     measure with a 95 % interval over ``draws`` posterior draws (myoreflex.fit.simulate_fit)."""
     from myoreflex.fit.simulate_fit import simulate_fit
@@ -154,7 +154,7 @@ def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_jso
         fail("--from-fit", "the JSON of `myoreflex fit pendulum --json` (params, data)", f"{type(exc).__name__}: {exc}")
     # the test as recorded: released from the fitted angle, swung as long as the recording after its release
     test = PendulumTest(release_angle=release_angle, duration=min(max(duration, 1.0), 120.0))
-    result = run(lambda: simulate_fit(fit_json, test, treatments or (), draws=draws))
+    result = run(lambda: simulate_fit(fit_json, test, treatments or (), draws=draws, lenient=lenient))
     if out:
         save_trial(result.trial, out)
     if plot:  # with a treatment: the fitted leg before and after it, with each swing's landmarks
@@ -173,12 +173,14 @@ def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_jso
         typer.echo(json.dumps({"from_fit": str(fit_json), "release_angle_deg": test.release_angle / DEG,
                                "duration_s": test.duration, "metrics": metrics, "ci95": ci95,
                                "draws": result.draws, "failed_draws": result.failed,
-                               "treatments": _treatments_json(treatments), "warnings": []}))
+                               "treatments": _treatments_json(treatments),
+                               "warnings": list(result.estimate.get("warnings", []))}))
         return
     typer.echo(f"Pendulum test of the subject fitted in {fit_json.name}" + (f" ({result.draws} draws)" if draws else ""))
     for key in PENDULUM_CONTRACT_KEYS:
         interval = f"   95 % [{shown(ci95[key][0])}, {shown(ci95[key][1])}]" if key in ci95 else ""
         typer.echo(f"  {key:28s} {shown(metrics[key])}{interval}")
+    print_warnings(result.estimate.get("warnings", []))
     typer.echo(DISCLAIMER)
 
 
