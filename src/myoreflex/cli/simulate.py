@@ -124,8 +124,9 @@ def simulate_pendulum(
         out = {"condition": condition, "severity": severity, "subject": subject_json(subject),
                "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings),
                "treatments": _treatments_json(treatment)}
-        if emg_json(trial) is not None:
-            out["motor_unit_emg"] = emg_json(trial)
+        summary = emg_json(trial)
+        if summary is not None:
+            out["motor_unit_emg"] = summary
         typer.echo(json.dumps(out))
         return
     treated = "".join(f", {name}" + ("" if dose is None else f":{dose:g}") for name, dose in treatment or ())
@@ -236,9 +237,8 @@ def simulate_stretch(
         save_plot(stretch_figure(trials, labels, f"{joint} stretch, {condition} {severity:g}"), plot)
     rows = [
         {"velocity_deg_s": v, "peak_torque_nm": s.peak_torque_nm, "peak_emg": s.peak_emg,
-         "emg_onset_angle_deg": s.emg_onset_angle_deg,
-         **({"motor_unit_emg": emg_json(t)} if emg_json(t) is not None else {})}
-        for v, s, t in zip(velocities, summaries, trials)
+         "emg_onset_angle_deg": s.emg_onset_angle_deg, **({"motor_unit_emg": e} if e is not None else {})}
+        for v, s, e in zip(velocities, summaries, map(emg_json, trials))
     ]
     if as_json:
         typer.echo(json.dumps({"condition": condition, "severity": severity, "joint": joint,
