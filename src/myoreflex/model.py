@@ -348,6 +348,12 @@ _JOINT_TABLE = {
         # Rehabil Med 20:28, 50 adults) and 16.4 +- 1.6 ms (Kim et al. 1997 ibid. 21:310, 48 adults),
         # shorter adults; about 20 ms in ANCHORS 3.8 (unverified): 18 ms at 1.75 m.
         loop_delay=0.018,
+        # Compliant passive tissue, as at the elbow and wrist: with De Groote et al. 2016's curve
+        # (k_PE 4, e0 0.6) a child's quadriceps alone adds about 2.7 N m/rad near the resting angle, and
+        # neither TD5's nor the tutorial child's near-gravity swing (first period 1.1 s) nor CP1's can
+        # be fitted (RMSE 11-17 deg); with k_PE 6, e0 1.0 all three fit to 2.3-2.8 deg (issue 14,
+        # docs/calibration.md).
+        passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
         # Damping, stiffness, baseline torque and short-range stiffness: calibrated on a typically
         # developing child's pendulum test (myoreflex.calibration, generated into myoreflex.calibrated).
         limb=dict(neutral_angle=80 * DEG, **{path.removeprefix("limb."): value for path, value in HEALTHY_KNEE.items()}),

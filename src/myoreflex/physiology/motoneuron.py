@@ -109,13 +109,14 @@ class MotoneuronParams(eqx.Module):
     """Pool threshold, gain, saturation, baseline tone, time constant and the bistable PIC."""
 
     threshold: float = param(
-        205.0,
+        250.0,
         unit="pps",
         bounds=(0.0, 1000.0),
         source="calibrated (knee): above the Ia rate of a slow passive stretch over the range, so a relaxed "
-        "healthy muscle shows no tonic stretch reflex (Yeo et al. 1998; ANCHORS 6, TSRT outside ROM); "
-        "150 pps plus the 55 pps of resting autogenic Ib inhibition that the tendon organ's cat-sized force "
-        "scale had added to it before issue 14 (physiology.tendon_organ)",
+        "healthy muscle shows no tonic stretch reflex (Yeo et al. 1998; ANCHORS 6, TSRT outside ROM), and "
+        "above the quadriceps' 243 pps at the deepest flexion of the relaxed healthy pendulum with the "
+        "knee's compliant passive tissue (model.py), so its tendon organs stay silent there (Houk & Henneman "
+        "1967; issue 14: Ib below 10 pps; 205 pps let a 0.04 reflex activation through, Ib 13 pps)",
     )
     gain: float = param(
         0.004,
