@@ -193,13 +193,13 @@ CONDITIONS: dict[str, Condition] = {
     "spinal_cord_injury": Condition(
         "spinal_cord_injury",
         "spinal cord transection or incomplete injury above the segment (chronic)",
-        _spinal_release(reciprocal_scale=0.52, pic_shift=95.0),
+        _spinal_release(reciprocal_scale=0.52, pic_shift=116.0),
         FUSIMOTOR_HYPOTHESIS,
     ),
     "multiple_sclerosis": Condition(
         "multiple_sclerosis",
         "demyelinating lesions of brain and spinal cord white matter (mixed supraspinal/spinal)",
-        _spinal_release(reciprocal_scale=0.76, pic_shift=47.5),
+        _spinal_release(reciprocal_scale=0.76, pic_shift=58.0),
         FUSIMOTOR_HYPOTHESIS,
     ),
     "cerebral_palsy": Condition(
