@@ -49,3 +49,39 @@ def test_batched_evaluator_reuses_its_compilation_under_a_default_device():
     with jax.default_device(jax.devices()[0]):
         evaluate(np.ones((4, 3)))
     assert model._cache_size() == compiled
+
+
+def _quadratic_problem(curvature, roughness=0.0):
+    """``F = 1/2 z_a^2 + 1/2 (1 + c z_b^2 / 2)^2``: curvature 1 along ``a`` and ``c`` along ``b`` at 0
+    (a saddle when ``c < 0``). ``roughness`` adds a step of that size to ``dF/dz_b`` where ``z_a``
+    changes sign, a gradient not smooth to the last digit as a simulation's is (a rectification)."""
+    import numpy as np
+
+    from myoreflex.fit import core
+
+    def evaluate(z):
+        z = np.atleast_2d(z)
+        r = np.stack([z[:, 0], 1.0 + 0.5 * curvature * z[:, 1] ** 2], axis=-1)
+        jac = np.zeros(z.shape[:1] + (2, 2))
+        jac[:, 0, 0] = 1.0
+        jac[:, 1, 1] = curvature * z[:, 1] + roughness * np.sign(z[:, 0]) / r[:, 1]
+        return r, jac
+
+    return core.Problem(names=("a", "b"), low=np.zeros(2), high=np.ones(2), bounded=np.zeros(2, bool),
+                        prior_mean=np.zeros(2), prior_sd=np.full(2, 1e6), evaluate=evaluate)
+
+
+def test_a_true_saddle_is_not_a_minimum_but_finite_difference_noise_is_not_a_saddle():
+    import numpy as np
+
+    from myoreflex.fit import core
+
+    saddle = core.laplace(_quadratic_problem(-1.0), np.zeros(2), 1.0)
+    assert not saddle.positive_definite  # curvature -1 along b, exact gradient: a saddle
+    # Curvature +1e-4 along b, but a gradient step of 1e-5 puts 0.05 (1e-5 / 2h, h = 1e-4) into the
+    # off-diagonal differences, one-sided: the symmetrised Hessian's smallest eigenvalue is about
+    # 1e-4 - 0.05^2 < 0, within the differences' error (the antisymmetric part, 0.05).
+    rough = core.laplace(_quadratic_problem(1e-4, roughness=1e-5), np.zeros(2), 1.0)
+    assert rough.positive_definite and "within its finite-difference error" in rough.hessian_method
+    rough_saddle = core.laplace(_quadratic_problem(-1.0, roughness=1e-5), np.zeros(2), 1.0)
+    assert not rough_saddle.positive_definite  # -1 is far outside that error

@@ -120,19 +120,23 @@ def test_parameters_that_enter_only_as_their_sum_cannot_be_freed_together(pair):
 
 @pytest.mark.slow
 def test_the_issue_14_fit_that_stayed_at_its_start_is_not_converged(data_dir):
-    # Issue 14: CP1 right with the preset's gain and threshold free (0.004 1/pps, 150 pps): the slow
-    # swing's afferent rates stay below the threshold, the gain has no gradient, and the fit used to
-    # report its start as "converged". A short window and one start keep it to a few seconds.
+    # Issue 14: CP1 right with the preset's gain and threshold free (0.004 1/pps, then 150 pps): the slow
+    # swing's afferent rates stayed below the threshold, the gain had no gradient, and the fit used to
+    # report its start as "converged". With the knee's compliant passive tissue the swing's Ia rates
+    # now reach the preset's threshold, so the case is rebuilt with the threshold far above any of them
+    # (600 pps). A short window and one start keep it to a few seconds.
     from myoreflex.fit import fit_pendulum
     from myoreflex.io import read_opensim
     from myoreflex.model import default_params
+    from myoreflex.params import with_overrides
 
     path = data_dir / "kuleuven-cp-ipsa-pendulum/Data/Data_CP1/IK/CP4_T0_Pendulum_Sit_ISO_r_T1_IK.mot"
     trial = read_opensim(path, angle_channel="knee_angle_r", angle_sign=-1)
     free = ("motoneuron.gain", "motoneuron.threshold")
     with pytest.warns(NotIdentifiedWarning, match="never moved"):
-        result = fit_pendulum(trial, default_params("knee", body_mass=32.0, height=1.38), free=free, window_s=3.0,
-                              settings=FitSettings(starts=1))
+        result = fit_pendulum(trial, with_overrides(default_params("knee", body_mass=32.0, height=1.38),
+                                                    {"motoneuron.threshold": 600.0}),
+                              free=free, window_s=3.0, settings=FitSettings(starts=1))
     assert result.params["motoneuron.gain"] == pytest.approx(0.004, rel=1e-9)
     assert set(result.convergence["unmoved"]) == set(free)
     assert result.converged is False and result.to_dict()["converged"] is False

@@ -91,7 +91,9 @@ def test_fit_pendulum_text_report_names_a_file_whatever_its_characters(manifest)
     path, _ = manifest
     odd = path.parent / "s1 {knee}.csv"
     odd.write_text((path.parent / "s1.csv").read_text())
-    result = runner.invoke(app, ["fit", "pendulum", str(odd), "--free", GAIN])
+    # the default free set: with the gain alone the healthy adult preset cannot follow the stroke
+    # truth's stiffer, more damped swing (RMSE 7 deg, a poor and unconverged fit)
+    result = runner.invoke(app, ["fit", "pendulum", str(odd)])
     assert result.exit_code == 0, result.output
     first = result.stdout.splitlines()[0]
     assert first.startswith("Pendulum fit of s1 {knee}.csv: RMSE ") and "converged True" in first
