@@ -35,9 +35,10 @@ PROBE = textwrap.dedent("""
 # regenerated for issue 14's physiology corrections, which change the model itself (tendon organ
 # force scale per muscle and the thresholds that absorb its former resting inhibition; reflex delays
 # from published latencies, knee 20 -> 18 ms: R1 1.68866 -> 1.68865, same swings). Regenerate only
-# when the model changes, never for a runtime change.
-BEFORE = {"r1": 1.6886465510284283, "r2n": 1.0554040943927676, "n_oscillations": 10, "period_s": 0.97888042966892,
-          "peak_velocity_deg_s": 397.2240465214435}
+# when the model changes, never for a runtime change. Then regenerated for issue 14's compliant knee passive
+# tissue (k_PE 6, e0 1.0) and 250 pps threshold.
+BEFORE = {"r1": 1.6802582511781945, "r2n": 1.0501614069863714, "n_oscillations": 9, "period_s": 1.0853562532692944,
+          "peak_velocity_deg_s": 391.06499066139}
 
 
 def _probe(env: dict) -> dict:

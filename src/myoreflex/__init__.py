@@ -9,7 +9,7 @@ count): myoreflex computes in float64 where it computes, and :func:`myoreflex.ru
 >>> knee = myoreflex.default_params("knee")
 >>> trial = myoreflex.simulate(knee, myoreflex.PendulumTest())
 >>> round(myoreflex.PendulumTest.measure(trial).r1, 2)
-1.66
+1.67
 """
 
 from importlib.metadata import PackageNotFoundError, version

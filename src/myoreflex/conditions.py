@@ -172,13 +172,18 @@ BISTABLE_PIC = (MURRAY + "; Bennett et al. 2001 J Neurophysiol 86:1972 and 2004 
                 "self-sustained firing and long-lasting reflexes in chronic spinal rats; ANCHORS 7.2)" + PIC_SIZE)
 
 
+KNEE_PIC = ("; at the knee x 250/205: the size was calibrated with the knee's threshold at 205 pps, which issue 14 "
+            "raised to 250 pps (physiology.motoneuron), and the PIC keeps its ratio to the threshold")
+
+
 def _spinal_release(reciprocal_scale: float, pic_shift: float) -> tuple[Change, ...]:
     """The released reflex and stiffer tissue, plus the spinal changes of a lesion that reaches the
     cord: weaker reciprocal inhibition and a persistent inward current in the motor neurons, bistable
     (switched by the pool's own depolarisation, :mod:`myoreflex.physiology.motoneuron`)."""
     return _RELEASED_REFLEX + _STIFFER_TISSUE + (
         Change("circuit.reciprocal_weight", MAHROUS, scale=reciprocal_scale),
-        Change("motoneuron.pic_amplitude", BISTABLE_PIC, shift=pic_shift),
+        Change("motoneuron.pic_amplitude", BISTABLE_PIC, shift=pic_shift, joints=("elbow", "ankle", "wrist")),
+        Change("motoneuron.pic_amplitude", BISTABLE_PIC + KNEE_PIC, shift=pic_shift * 250.0 / 205.0, joints=("knee",)),
     )
 
 
@@ -193,13 +198,13 @@ CONDITIONS: dict[str, Condition] = {
     "spinal_cord_injury": Condition(
         "spinal_cord_injury",
         "spinal cord transection or incomplete injury above the segment (chronic)",
-        _spinal_release(reciprocal_scale=0.52, pic_shift=116.0),
+        _spinal_release(reciprocal_scale=0.52, pic_shift=95.0),
         FUSIMOTOR_HYPOTHESIS,
     ),
     "multiple_sclerosis": Condition(
         "multiple_sclerosis",
         "demyelinating lesions of brain and spinal cord white matter (mixed supraspinal/spinal)",
-        _spinal_release(reciprocal_scale=0.76, pic_shift=58.0),
+        _spinal_release(reciprocal_scale=0.76, pic_shift=47.5),
         FUSIMOTOR_HYPOTHESIS,
     ),
     "cerebral_palsy": Condition(

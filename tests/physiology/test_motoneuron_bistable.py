@@ -210,7 +210,7 @@ def test_slow_ramp_derecruits_well_below_recruitment_with_a_pic_and_not_without(
     # 10 s up, 10 s down (the paired-motor-unit ramps; ANCHORS 7.2). Without a PIC the pool
     # derecruits where it recruited (its 10 ms lag: 0.2 pps on this ramp); with the spinal-cord-
     # injury preset's PIC it recruits at the PIC's onset, 32 pps below its firing threshold, and
-    # derecruits 12 pps lower still (recruitment 18.7, derecruitment 6.8 pps of net input), the
+    # derecruits 21 pps lower still (recruitment 30.6, derecruitment 9.5 pps of net input), the
     # PIC's slow inactivation having taken half of it by then.
     healthy_on, healthy_off = ramp_thresholds(dataclasses.replace(SCI, pic_amplitude=0.0))
     assert abs(healthy_on - healthy_off) < 1.0

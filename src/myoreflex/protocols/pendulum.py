@@ -37,7 +37,7 @@ class PendulumTest(Protocol):
     >>> from myoreflex import PendulumTest, default_params
     >>> metrics = PendulumTest.measure(PendulumTest().run(default_params("knee")))
     >>> round(metrics.r1, 2), metrics.n_oscillations
-    (1.66, 13)
+    (1.67, 12)
     """
 
     name: ClassVar[str] = "pendulum"
