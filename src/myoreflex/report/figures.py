@@ -115,9 +115,14 @@ def _warning_banner(fig, messages: Sequence[str]) -> None:
     if not messages:
         return
     count = f"{len(messages)} warning{'s' if len(messages) > 1 else ''}"
-    lines = [f"NOT A CLEAN RESULT: {count} (failed quality gates are measured only with lenient=True / --lenient)"]
+    gates = any("gate" in message for message in messages)
+    why = " (failed quality gates are measured only with lenient=True / --lenient)" if gates else ""
+    # wrapped to the figure's width (7 pt monospace: about 17 characters per inch), so the banner
+    # does not widen the saved figure and shrink the plot
+    width = max(40, min(WARNING_WIDTH, int(17 * fig.get_figwidth())))
+    lines = textwrap.wrap(f"NOT A CLEAN RESULT: {count}{why}", width)
     for message in messages:
-        lines += textwrap.wrap(message, WARNING_WIDTH, initial_indent="- ", subsequent_indent="  ")
+        lines += textwrap.wrap(message, width, initial_indent="- ", subsequent_indent="  ")
     fig.text(0.01, 1.0, "\n".join(lines), ha="left", va="bottom", fontsize=7, color=WARNING_COLOUR,
              family="monospace")
 
