@@ -449,8 +449,9 @@ PROBLEMS = {
         "healthy_knee", ("td5", "healthy_adult"),
         (Free("limb.damping", "scale", 0.1, 200.0, 1.0, "De Groote et al. 2018 tutorial: fitted B 0.173 N m s/rad"),
          Free("limb.stiffness", "scale", 0.0, 3.0, 1.0, "weak linear joint stiffness (model.py)"),
-         Free("limb.baseline_torque", "scale", 0.0, 3.0, 1.0, "De Groote et al. 2018: baseline torque T_b"),
-         Free("limb.srs_torque_ratio", "scale", 0.1, 1.85, 1.0, "De Groote et al. 2017: 280 x 5.7e-3 = 1.6"),
+         # shifts (N m; 1): the preset's baseline torque and short-range ratio are 0, which no scale moves
+         Free("limb.baseline_torque", "shift", 0.0, 6.0, 0.0, "De Groote et al. 2018: baseline torque T_b"),
+         Free("limb.srs_torque_ratio", "shift", 0.0, 3.0, 0.0, "De Groote et al. 2017: 280 x 5.7e-3 = 1.6"),
          Free("limb.srs_recovery_time", "scale", 0.05, 10.0, 1.0, "thixotropy: seconds (assumed 2 s)"),
          Free("limb.srs_elastic_limit", "scale", 0.2, 10.0, 1.0, "De Groote et al. 2017: 5.7e-3 l_opt"),
          Free("limb.srs_still_speed", "scale", 0.1, 20.0, 1.0, "thixotropy: re-forming when still (assumed)")),
@@ -462,10 +463,10 @@ PROBLEMS = {
         "cerebral_palsy", ("cp1_right",),
         (Free("motoneuron.gain", "scale", 0.1, 10.0, 1.0, "McPherson et al. 2019 (raised reflex gain)"),
          Free("motoneuron.threshold", "scale", 0.2, 5.0, 1.0, "Powers et al. 1989 (lowered threshold)"),
-         Free("limb.baseline_torque", "scale", 0.3, 6.0, 1.0, "De Groote et al. 2018 (raised tone)"),
+         Free("limb.baseline_torque", "shift", 0.0, 10.0, 0.0, "De Groote et al. 2018 (raised tone)"),
          Free("limb.damping", "shift", 0.0, 1.0, 0.0, DE_VLUGT),
          Free("limb.stiffness", "shift", 0.0, 10.0, 0.0, DE_VLUGT),
-         Free("limb.srs_torque_ratio", "scale", 0.1, 2.0, 1.0, "De Groote et al. 2018 (short-range stiffness)"),
+         Free("limb.srs_torque_ratio", "shift", 0.0, 3.0, 0.0, "De Groote et al. 2018 (short-range stiffness)"),
          Free("antagonist_geometry.optimal_angle", "shift", -0.3, 0.3, 0.0,
               "van der Krogt et al. 2016 (hamstring length)")),
         "cerebral palsy at severity 0.7 on top of the preset, on the spastic knee of CP1",
@@ -524,7 +525,7 @@ PRESETS_MODULE = Path(__file__).with_name("calibrated.py")
 """The generated module of calibrated preset values (:func:`write_presets`), read by the presets."""
 SECTIONS = {"healthy_knee": "HEALTHY_KNEE", "cerebral_palsy": "CEREBRAL_PALSY_KNEE"}
 """Which dictionary of :data:`PRESETS_MODULE` each calibration writes."""
-GRAVITY_SHIFTED = ("limb.damping", "limb.stiffness")
+GRAVITY_SHIFTED = ("limb.damping", "limb.stiffness", "limb.baseline_torque")
 """Condition changes of passive joint moments written in units of the limb's gravity moment
 (``m g l_c``), so that they scale with the subject (:class:`myoreflex.conditions.Change`)."""
 

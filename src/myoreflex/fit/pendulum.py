@@ -518,6 +518,34 @@ def with_release_angle(result: FitResult) -> FitResult:
     return dataclasses.replace(result, **changes)
 
 
+RELEASE_DRIFT_SD = 4.0
+"""A fitted release further than this many prior sd from the detected one is named in ``warnings``."""
+
+
+def flag_release_drift(result: FitResult, release_time_sd_s: float) -> FitResult:
+    """``result`` with a warning when its fitted release time lies more than :data:`RELEASE_DRIFT_SD`
+    prior sd from the detected release: the model follows the recorded path up to the release (module
+    doc), so a fit that cannot swing like the recording can lower its misfit by releasing late and
+    copying the recorded swing (issue 14: TD5 with the knee's former stiff passive tissue, released at
+    8.24 s against 7.54 s detected, 14 prior sd, RMSE 11 deg, "converged").
+
+    >>> from myoreflex.fit.result import FitResult
+    >>> fit = FitResult(params={"release_time": 8.24}, ci95={}, sd={}, rmse_deg=11.0, converged=True, names=(),
+    ...                 correlations=np.eye(0), warnings=(), method="map", data={"detected_release_time_s": 7.54},
+    ...                 model_version="0", settings={}, seed=0, history=(), noise_sd_deg=1.0, laplace_ci95={})
+    >>> flag_release_drift(fit, 0.05).warnings[0][:60]
+    'the fitted release (8.24 s) is 0.70 s (14 prior sd) from the'
+    """
+    detected, fitted = result.data.get("detected_release_time_s"), result.params.get("release_time")
+    if detected is None or fitted is None or abs(fitted - detected) <= RELEASE_DRIFT_SD * release_time_sd_s:
+        return result
+    drift = abs(fitted - detected)
+    message = (f"the fitted release ({fitted:.2f} s) is {drift:.2f} s ({drift / release_time_sd_s:.0f} prior sd) from the "
+               f"detected one ({detected:.2f} s): the model may be copying the recorded path instead of swinging "
+               "like it; look at the fit's figure before using its parameters")
+    return dataclasses.replace(result, warnings=tuple(result.warnings) + (message,))
+
+
 @runtime.float64
 def fit_pendulum(
     trial: Trial,
@@ -597,7 +625,8 @@ def fit_pendulum(
     """
     model = PendulumModel(window_s=window_s, dt=dt, channel=channel, release_time_sd_s=release_time_sd_s,
                           lenient=lenient)
-    return with_release_angle(pipeline.run(model, [trial], params0, free=free, bounds=bounds, settings=settings))
+    result = with_release_angle(pipeline.run(model, [trial], params0, free=free, bounds=bounds, settings=settings))
+    return flag_release_drift(result, release_time_sd_s)
 
 
 def passive_limb(
@@ -662,4 +691,5 @@ def fit_passive_pendulum(
     """
     model = PendulumModel(passive=True, window_s=window_s, dt=dt, channel=channel,
                           release_time_sd_s=release_time_sd_s, lenient=lenient)
-    return with_release_angle(pipeline.run(model, [trial], limb, free=free, bounds=bounds, settings=settings))
+    result = with_release_angle(pipeline.run(model, [trial], limb, free=free, bounds=bounds, settings=settings))
+    return flag_release_drift(result, release_time_sd_s)
