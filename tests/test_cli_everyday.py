@@ -22,6 +22,16 @@ def _json(args):
     return json.loads(result.stdout)
 
 
+def _fitted_cp1(tmp_path, side):
+    """``fit pendulum --json`` of CP1's ``side`` ("right" or "left") knee, written to tmp_path/fit.json."""
+    fit_json = tmp_path / "fit.json"
+    result = runner.invoke(app, ["fit", "pendulum", f"cp1-{side}-pendulum", "--coordinate",
+                                 f"knee_angle_{side[0]}", "--body-from", "cp1-right-ankle-stretches", "--json"])
+    assert result.exit_code == 0, result.output
+    fit_json.write_text(result.stdout)
+    return fit_json
+
+
 def test_datasets_are_listed_and_located():
     result = runner.invoke(app, ["datasets", "list"])
     assert result.exit_code == 0 and "cp1-right-pendulum" in result.stdout and "MIT" in result.stdout
@@ -167,12 +177,8 @@ def test_treatments_voluntary_movement_and_motor_neurons_from_the_command_line()
 
 @pytest.mark.slow
 def test_a_fitted_child_is_simulated_again_as_recorded_and_treated_with_intervals(tmp_path):
-    fit_json = tmp_path / "fit.json"
-    result = runner.invoke(app, ["fit", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r",
-                                 "--body-from", "cp1-right-ankle-stretches", "--json"])
-    assert result.exit_code == 0, result.output
-    fit_json.write_text(result.stdout)
-    rmse_deg = json.loads(result.stdout)["rmse_deg"]
+    fit_json = _fitted_cp1(tmp_path, "right")
+    rmse_deg = json.loads(fit_json.read_text())["rmse_deg"]
     recorded = _json(["assess", "pendulum", "cp1-right-pendulum", "--coordinate", "knee_angle_r", "--json"])["metrics"]
     again = _json(["simulate", "pendulum", "--from-fit", str(fit_json), "--json"])["metrics"]
     # The recorded path up to the fitted release, then the fitted swing: it settles within the fit's
@@ -245,11 +251,7 @@ def test_simulated_stretch_with_motor_unit_emg_writes_volts_and_discharges(tmp_p
 
 def test_from_fit_lenient_measures_a_fitted_leg_still_swinging_and_names_the_gate(tmp_path):
     # The gate's error tells the user to pass --lenient; with --from-fit it must then be honoured.
-    fit_json = tmp_path / "fit.json"
-    result = runner.invoke(app, ["fit", "pendulum", "cp1-left-pendulum", "--coordinate", "knee_angle_l",
-                                 "--body-from", "cp1-right-ankle-stretches", "--json"])
-    assert result.exit_code == 0, result.output
-    fit_json.write_text(result.stdout)
+    fit_json = _fitted_cp1(tmp_path, "left")
     strict = runner.invoke(app, ["simulate", "pendulum", "--from-fit", str(fit_json), "--json"])
     if strict.exit_code == 0:
         pytest.skip("this fit's leg settles in time: no gate to pass")

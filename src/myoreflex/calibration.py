@@ -570,7 +570,8 @@ def condition_sizes(name: str, result: Calibration, data_dir: str | Path) -> dic
     :func:`myoreflex.conditions.severity_weight`) on top of the knee's current own change of each
     parameter (multiplier ``m``, shift ``d``); composed, the change at severity 1 becomes
     ``m' = 1 + (k (1 + w (m - 1)) - 1) / w`` for a size ``k`` and ``d' = d + delta / w`` for a shift
-    ``delta`` (damping and stiffness in units of the subject's ``m g l_c``, :data:`GRAVITY_SHIFTED`).
+    ``delta`` (damping, stiffness and baseline torque in units of the subject's ``m g l_c``,
+    :data:`GRAVITY_SHIFTED`).
     """
     from myoreflex.calibrated import CEREBRAL_PALSY_KNEE
     from myoreflex.conditions import severity_weight

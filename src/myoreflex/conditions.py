@@ -39,6 +39,7 @@ from myoreflex.calibrated import CEREBRAL_PALSY_KNEE
 from myoreflex.errors import ParameterError, describe
 from myoreflex.model import ReflexParams
 from myoreflex.params import get_param, has_param, with_overrides
+from myoreflex.physiology.motoneuron import MotoneuronParams
 from myoreflex.units import DEG, GRAVITY
 
 SHEEAN = "Sheean 2002; Li & Francisco 2015 (loss of dorsal reticulospinal inhibition after cortical/capsular lesions)"
@@ -172,8 +173,13 @@ BISTABLE_PIC = (MURRAY + "; Bennett et al. 2001 J Neurophysiol 86:1972 and 2004 
                 "self-sustained firing and long-lasting reflexes in chronic spinal rats; ANCHORS 7.2)" + PIC_SIZE)
 
 
-KNEE_PIC = ("; at the knee x 250/205: the size was calibrated with the knee's threshold at 205 pps, which issue 14 "
-            "raised to 250 pps (physiology.motoneuron), and the PIC keeps its ratio to the threshold")
+PIC_CALIBRATION_THRESHOLD = 205.0
+"""pps: the knee's motor-neuron threshold when the PIC's size was calibrated (issue 16)."""
+KNEE_THRESHOLD = MotoneuronParams().threshold
+KNEE_PIC = (f"; at the knee x {KNEE_THRESHOLD / PIC_CALIBRATION_THRESHOLD:.3g}: the size was calibrated "
+            f"with the knee's threshold at {PIC_CALIBRATION_THRESHOLD:g} pps, which issue 14 raised to "
+            f"{KNEE_THRESHOLD:g} pps "
+            "(physiology.motoneuron), and the PIC keeps its ratio to the threshold")
 
 
 def _spinal_release(reciprocal_scale: float, pic_shift: float) -> tuple[Change, ...]:
@@ -183,7 +189,8 @@ def _spinal_release(reciprocal_scale: float, pic_shift: float) -> tuple[Change, 
     return _RELEASED_REFLEX + _STIFFER_TISSUE + (
         Change("circuit.reciprocal_weight", MAHROUS, scale=reciprocal_scale),
         Change("motoneuron.pic_amplitude", BISTABLE_PIC, shift=pic_shift, joints=("elbow", "ankle", "wrist")),
-        Change("motoneuron.pic_amplitude", BISTABLE_PIC + KNEE_PIC, shift=pic_shift * 250.0 / 205.0, joints=("knee",)),
+        Change("motoneuron.pic_amplitude", BISTABLE_PIC + KNEE_PIC,
+               shift=pic_shift * KNEE_THRESHOLD / PIC_CALIBRATION_THRESHOLD, joints=("knee",)),
     )
 
 
