@@ -43,7 +43,7 @@ Reports, as one JSON object (``--json``) or the summary:
   steps, 8 chains; goal < 60 s), with its 95 % intervals next to Laplace's.
 
 ``--extra-free PATH`` frees a parameter besides the default set in the misspecified and one-at-a-time
-studies (``limb.inertia`` in RESULTS.md run K's supplement).
+studies (``limb.inertia`` in RESULTS.md runs K and L; freed, it carries its regression prior).
 
 A recording that fails a pendulum quality gate is fitted with ``lenient=True`` and the gate named in
 the case's ``warnings`` (a real user would have had it refused).

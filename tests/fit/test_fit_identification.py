@@ -141,3 +141,32 @@ def test_the_issue_14_fit_that_stayed_at_its_start_is_not_converged(data_dir):
     assert set(result.convergence["unmoved"]) == set(free)
     assert result.converged is False and result.to_dict()["converged"] is False
     assert result.identified == dict.fromkeys(free, False)
+
+
+def test_a_parameter_from_a_population_regression_gets_its_regressions_error_as_prior(monkeypatch):
+    # A parameter the data do not see keeps its prior: with REGRESSION_PRIORS' 20 % about 0.5, its 95 %
+    # interval is as wide as 0.5 exp(+-1.96 x 0.2) = [0.34, 0.74] to first order (the transform to the
+    # bounds (-1, 1) shifts it towards the far bound), not most of the bounds as under the uniform
+    # prior; the settings name the prior and its source.
+    from myoreflex.fit import pipeline
+    from myoreflex.params import with_overrides
+
+    start = with_overrides(Decay(), {"unused": 0.5})
+    weak = fit_model(DecayModel(), _recording(), start, free=[*TRUTH, "unused"])
+    monkeypatch.setitem(pipeline.REGRESSION_PRIORS, "unused", (0.2, "a test regression"))
+    informed = fit_model(DecayModel(), _recording(), start, free=[*TRUTH, "unused"])
+    low, high = informed.ci95["unused"]
+    assert low < 0.5 < high
+    assert high - low == pytest.approx(0.5 * (np.exp(1.96 * 0.2) - np.exp(-1.96 * 0.2)), rel=0.1)
+    assert np.diff(weak.ci95["unused"])[0] > 3 * (high - low)
+    assert "unused: sd 20 % of its value (a test regression)" in informed.settings["prior"]
+    assert informed.params["amplitude"] == pytest.approx(weak.params["amplitude"], rel=1e-3)
+
+
+def test_every_regression_prior_names_a_parameter_of_the_knee():
+    from myoreflex.fit.pipeline import REGRESSION_PRIORS
+    from myoreflex.model import default_params
+    from myoreflex.params import get_param
+
+    for path, (sd_log, source) in REGRESSION_PRIORS.items():
+        assert float(get_param(default_params("knee"), path)) > 0 and 0 < sd_log < 1 and source

@@ -10,7 +10,10 @@ logit-normal, ``z ~ N(z_0, s^2)``, centred on the starting parameter set (``para
 documented preset) with ``s = pi / sqrt(3)``, the spread in ``z`` of a uniform prior on the
 documented bounds (a uniform on ``(lo, hi)`` is the standard logistic distribution in ``z``, whose
 standard deviation is ``pi / sqrt(3)``): weak, but it keeps a parameter the data cannot see at
-its preset value instead of the middle of its range. Nuisance parameters (the release angle and
+its preset value instead of the middle of its range. A parameter whose preset comes from a
+population regression with a known individual error (a segment's inertia,
+:data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`) gets that error as its prior sd instead
+(:func:`log_prior_sd_z`). Nuisance parameters (the release angle and
 time of a pendulum) are unbounded with a normal prior around their measured value.
 
 With Gaussian measurement errors of standard deviation ``sigma`` the negative log posterior is,
@@ -108,6 +111,17 @@ def to_constrained(z, low, high, bounded=True):
         return jnp.where(bounded, low + (high - low) * jax.nn.sigmoid(z), z)
     z = np.asarray(z, dtype=float)
     return np.where(bounded, low + (high - low) / (1.0 + np.exp(-z)), z)
+
+
+def log_prior_sd_z(sd_log: float, x: float, low: float, high: float) -> float:
+    """The sd in ``z`` of a prior with sd ``sd_log`` on ``log x`` at ``x`` (the delta method through
+    :func:`to_unconstrained`): ``sd_z = sd_log x (hi - lo) / ((x - lo)(hi - x))``. Far below the upper
+    bound and far above a lower bound of 0, ``z ~ log x`` and the two sds agree.
+
+    >>> round(log_prior_sd_z(0.2, 0.458, 1e-4, 3.0), 3)   # a shank's inertia, 20 %
+    0.236
+    """
+    return float(sd_log * x * (high - low) / ((x - low) * (high - x)))
 
 
 def constrained_slope(z, low, high, bounded=True) -> np.ndarray:

@@ -123,6 +123,12 @@ muscles 500/300 N as in tests/fit/test_fit_children.py, threshold at 0 and at 30
   With it at 0 the reflex drive is proportional to the spindle input, so the gain alone measures the
   reflex; at the preset's 150 pps the slow swing's afferent rates never reach it, the gain has no
   gradient and the fit stayed at its start (issue 14).
+
+The segment's inertia (``limb.inertia``, from the body's anthropometry) is not in the set: freed, it
+carries the 20 % prior of its regression (:data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`) and
+removes the gain's bias from a wrong inertia, but trades with the gain and the tissue parameters
+(benchmarks/RESULTS.md run L: coloured noise alone then sends 6 of 8 synthetic gains off by more than
+25 %, against 1 of 8 with it fixed). ``--free limb.inertia`` frees it.
 """
 DEFAULT_START = {"motoneuron.threshold": 0.0}
 """Values ``myoreflex fit pendulum`` gives the preset before fitting :data:`DEFAULT_FREE` (a parameter
