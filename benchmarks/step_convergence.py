@@ -15,8 +15,8 @@ PRESETS = [("healthy", 0.0), ("stroke", 0.3), ("stroke", 0.7), ("multiple_sclero
 
 
 def study(dt: float) -> list[dict]:
-    from myoreflex.conditions import apply_condition
     from myoreflex.cli._common import PENDULUM_CONTRACT_KEYS as CONTRACT_KEYS
+    from myoreflex.conditions import apply_condition
     from myoreflex.measures.pendulum import measure
     from myoreflex.model import default_params
     from myoreflex.protocols.pendulum import PendulumTest
