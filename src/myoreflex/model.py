@@ -464,6 +464,17 @@ def reflex_latency(joint: str, height: float = REFERENCE_HEIGHT) -> float:
     return _JOINT_TABLE[joint]["loop_delay"] * height / REFERENCE_HEIGHT
 
 
+def muscle_names(joint: str) -> tuple[str, str]:
+    """The (agonist, antagonist) muscle names of a joint's preset, without building its parameters.
+
+    >>> muscle_names("knee")
+    ('quadriceps', 'hamstrings')
+    """
+    if joint not in _JOINT_TABLE:
+        raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
+    return tuple(_JOINT_TABLE[joint]["names"])
+
+
 def default_params(
     joint: str = "knee",
     *,

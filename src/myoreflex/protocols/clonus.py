@@ -97,9 +97,9 @@ class ClonusTest(Protocol):
 
 def _stretched_emg(trial: Trial) -> str | None:
     """``emg_<agonist>`` of the Trial's joint when the Trial has it, else None."""
-    from myoreflex.model import JOINTS, default_params
+    from myoreflex.model import JOINTS, muscle_names
 
     if trial.joint not in JOINTS:
         return None
-    name = f"emg_{default_params(trial.joint).muscle_names[0]}"
+    name = f"emg_{muscle_names(trial.joint)[0]}"
     return name if name in trial else None
