@@ -25,8 +25,9 @@ The push needed. Clonus needs the foot held past the reflex threshold angle with
 high; a weaker push does not overcome the spastic plantarflexors' tone and stiffness far enough,
 and a stronger one gives a faster clonus (as the bias force did in the 1977 study). The default,
 18 N m (about 120 N at the ball of the foot, 0.15 m from the ankle), is an assumption, no published
-examiner force having been found; at it the spinal cord injury preset beats from severity 0.7 and
-the stroke preset at severity 1 (numbers per preset and push: docs/clonus.md).
+examiner force having been found; at it the spinal cord injury preset beats from severity 0.5
+(sustained from 0.7) and the stroke preset is sustained from 0.7 (numbers per preset and push:
+docs/clonus.md).
 """
 
 from __future__ import annotations
