@@ -464,7 +464,11 @@ PROBLEMS = {
         (Free("motoneuron.gain", "scale", 0.1, 10.0, 1.0, "McPherson et al. 2019 (raised reflex gain)"),
          Free("motoneuron.threshold", "scale", 0.2, 5.0, 1.0, "Powers et al. 1989 (lowered threshold)"),
          Free("limb.baseline_torque", "shift", 0.0, 10.0, 0.0, "De Groote et al. 2018 (raised tone)"),
-         Free("limb.damping", "shift", 0.0, 1.0, 0.0, DE_VLUGT),
+         # scales (issue 14, 2026-12-07): the shared changes raise damping x2.2 and the muscles' tone,
+         # whose force-velocity damping outlasts CP1's later swings; a shift >= 0 could lower neither
+         Free("limb.damping", "scale", 0.02, 3.0, 1.0, DE_VLUGT),
+         Free("motoneuron.tone", "scale", 0.1, 1.5, 1.0, "De Groote et al. 2018 (tone; its baseline torque "
+              "stands for it at the knee)"),
          Free("limb.stiffness", "shift", 0.0, 10.0, 0.0, DE_VLUGT),
          Free("limb.srs_torque_ratio", "shift", 0.0, 3.0, 0.0, "De Groote et al. 2018 (short-range stiffness)"),
          Free("antagonist_geometry.optimal_angle", "shift", -0.3, 0.3, 0.0,
