@@ -28,6 +28,10 @@ def _fitted_cp1(tmp_path, side):
     result = runner.invoke(app, ["fit", "pendulum", f"cp1-{side}-pendulum", "--coordinate",
                                  f"knee_angle_{side[0]}", "--body-from", "cp1-right-ankle-stretches", "--json"])
     assert result.exit_code == 0, result.output
+    # Each identification warning once, in the JSON, not again on stderr as a Python warning with its source line.
+    if side == "right":  # stiffness and baseline torque trade (README)
+        assert json.loads(result.stdout)["warnings"]
+    assert "NotIdentifiedWarning" not in result.stderr
     fit_json.write_text(result.stdout)
     return fit_json
 

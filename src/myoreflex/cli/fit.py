@@ -118,7 +118,7 @@ def fit_pendulum_command(
         settings = FitSettings(method=method, seed=seed, profile=tuple(profile or ()))
         return fit_pendulum(trial, params0, settings=settings, lenient=lenient, **options)
 
-    result = run(body)
+    result = run(lambda: reported(body))
     if samples_out is not None:
         from myoreflex.fit.result import write_posterior
 
@@ -187,6 +187,18 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
     for warning in out.get("warnings", ()):
         typer.echo(f"  WARNING: {warning}")
     typer.echo(DISCLAIMER)
+
+
+def reported(fit: Callable):
+    """Run a fit with its :class:`~myoreflex.fit.NotIdentifiedWarning` silenced: the report prints each
+    one (a WARNING line; ``warnings`` in the JSON), so stderr would repeat it with a source line."""
+    import warnings
+
+    from myoreflex.fit import NotIdentifiedWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotIdentifiedWarning)
+        return fit()
 
 
 def check_free(free, joint: str):
@@ -322,7 +334,7 @@ def fit_stretch_command(
         except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
             fail("FILE", "a stretch recording the fit can use", str(exc))
 
-    result = run(body)
+    result = run(lambda: reported(body))
     _report_fit(result, f"{joint} stretch fit",
                 lambda out: f"Stretch fit of {len(trials)} {joint} recordings: "
                 f"torque RMSE {out['rmse_nm']:.3f} N m, converged {out['converged']}", plot, as_json,
