@@ -437,6 +437,13 @@ _JOINT_TABLE = {
 }
 
 
+def _joint_spec(joint: str) -> dict:
+    """The row of :data:`_JOINT_TABLE` of a joint, or a :class:`ParameterError` naming the joints."""
+    if joint not in _JOINT_TABLE:
+        raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
+    return _JOINT_TABLE[joint]
+
+
 def reflex_latency(joint: str, height: float = REFERENCE_HEIGHT) -> float:
     """The reflex loop's delay (s) for a joint and a body height (m): the published T- or H-reflex
     onset latency of the joint's tested muscle at 1.75 m (:data:`REFERENCE_HEIGHT`), scaled in
@@ -459,9 +466,7 @@ def reflex_latency(joint: str, height: float = REFERENCE_HEIGHT) -> float:
     >>> round(reflex_latency("elbow") * 1e3, 1) < round(reflex_latency("knee") * 1e3, 1)
     True
     """
-    if joint not in _JOINT_TABLE:
-        raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
-    return _JOINT_TABLE[joint]["loop_delay"] * height / REFERENCE_HEIGHT
+    return _joint_spec(joint)["loop_delay"] * height / REFERENCE_HEIGHT
 
 
 def muscle_names(joint: str) -> tuple[str, str]:
@@ -470,9 +475,7 @@ def muscle_names(joint: str) -> tuple[str, str]:
     >>> muscle_names("knee")
     ('quadriceps', 'hamstrings')
     """
-    if joint not in _JOINT_TABLE:
-        raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
-    return tuple(_JOINT_TABLE[joint]["names"])
+    return tuple(_joint_spec(joint)["names"])
 
 
 def default_params(
@@ -502,14 +505,12 @@ def default_params(
     ...
     myoreflex.errors.ParameterError: spindle model: expected one of mileusnic, prochazka; got 'power law'
     """
-    if joint not in _JOINT_TABLE:
-        raise ParameterError(describe("joint", f"one of {', '.join(JOINTS)}", repr(joint)))
+    spec = _joint_spec(joint)
     for name, value, (low, high), unit in (("body_mass", body_mass, limb_mod.BODY_MASS_BOUNDS_KG, "kg"),
                                            ("height", height, limb_mod.HEIGHT_BOUNDS_M, "m")):
         if not low <= value <= high:
             raise ParameterError(describe(name, f"a value in [{low:g}, {high:g}] {unit}", value))
     spindle_model, muscle_model, loop = SPINDLES.lookup(spindle), TENDONS.lookup(tendon), FEEDBACKS.lookup(feedback)
-    spec = _JOINT_TABLE[joint]
     segment = limb_mod.segment_from_anthropometry(joint, body_mass, height)
     half = reflex_latency(joint, height) / 2
     parts = dict(
