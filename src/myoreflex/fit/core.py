@@ -115,13 +115,14 @@ def to_constrained(z, low, high, bounded=True):
 
 def log_prior_sd_z(sd_log: float, x: float, low: float, high: float) -> float:
     """The sd in ``z`` of a prior with sd ``sd_log`` on ``log x`` at ``x`` (the delta method through
-    :func:`to_unconstrained`): ``sd_z = sd_log x (hi - lo) / ((x - lo)(hi - x))``. Far below the upper
+    :func:`to_unconstrained`): ``sd_z = sd_log x / (dx/dz)`` (:func:`constrained_slope`), i.e.
+    ``sd_log x (hi - lo) / ((x - lo)(hi - x))``. Far below the upper
     bound and far above a lower bound of 0, ``z ~ log x`` and the two sds agree.
 
     >>> round(log_prior_sd_z(0.2, 0.458, 1e-4, 3.0), 3)   # a shank's inertia, 20 %
     0.236
     """
-    return float(sd_log * x * (high - low) / ((x - low) * (high - x)))
+    return float(sd_log * x / constrained_slope(to_unconstrained(x, low, high), low, high))
 
 
 def constrained_slope(z, low, high, bounded=True) -> np.ndarray:
