@@ -190,14 +190,11 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
 
 
 def reported(fit: Callable):
-    """Run a fit with its :class:`~myoreflex.fit.NotIdentifiedWarning` silenced: the report prints each
-    one (a WARNING line; ``warnings`` in the JSON), so stderr would repeat it with a source line."""
-    import warnings
+    """Run a fit without emitting its identification warnings: the report prints each one (a WARNING
+    line; ``warnings`` in the JSON), so stderr would repeat it with a source line."""
+    from myoreflex.fit.result import identification_warnings_silenced
 
-    from myoreflex.fit import NotIdentifiedWarning
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotIdentifiedWarning)
+    with identification_warnings_silenced():
         return fit()
 
 

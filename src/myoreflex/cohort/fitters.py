@@ -13,15 +13,15 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 from myoreflex.cohort.manifest import _number
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.fit import FitResult, FitSettings, NotIdentifiedWarning, fit_pendulum, fit_stretch
+from myoreflex.fit import FitResult, FitSettings, fit_pendulum, fit_stretch
 from myoreflex.fit.pendulum import DEFAULT_FREE as PENDULUM_FREE
 from myoreflex.fit.pendulum import DEFAULT_START as PENDULUM_START
+from myoreflex.fit.result import identification_warnings_silenced
 from myoreflex.fit.stretch import DEFAULT_FREE
 from myoreflex.physiology.limb import BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M
 from myoreflex.trial import Trial
@@ -162,8 +162,7 @@ class _SubjectFit:
         settings = FitSettings(method=self.method, starts=self.starts, seed=self.seed if seed is None else int(seed))
         params0 = self.params0(row)
         clock = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", NotIdentifiedWarning)
+        with identification_warnings_silenced():
             result = self.fit(trials, params0, settings, row)
         return {**result_columns(result), **self.columns(result, trials), "fit_s": time.perf_counter() - clock}
 

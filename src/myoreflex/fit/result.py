@@ -7,8 +7,10 @@ netCDF (``fit --samples-out post.nc``), which ``arviz.from_netcdf`` opens.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -26,6 +28,15 @@ class NotIdentifiedWarning(MyoreflexWarning):
     when it is so correlated with another free parameter (|r| > 0.95) that only a combination of
     the two is determined.
     """
+
+
+@contextlib.contextmanager
+def identification_warnings_silenced():
+    """Inside, fits do not emit :class:`NotIdentifiedWarning`: for callers that report each fit's
+    ``FitResult.warnings`` themselves (the command line's report, a cohort's ``not_identified`` column)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotIdentifiedWarning)
+        yield
 
 
 @dataclasses.dataclass(frozen=True)
