@@ -113,3 +113,24 @@ def test_the_documented_cerebral_palsy_sizes_reproduce_cp1_right_on_all_eight_me
     result = compare("CP1 right", with_sizes(params, problem.free, list(documented.values())), trial)
     assert len(result.errors) == 8
     assert result.matches, result.errors
+
+
+def test_the_documented_healthy_sizes_reproduce_td5_on_all_eight_measures_with_physiological_bonds(data_dir):
+    # docs/calibration.md (2026-12-07): `myoreflex calibrate healthy_knee --max-evaluations 600` fits
+    # TD5 alone, with the bonds' recovery time held to 0.28-1 s (Horslen et al. 2023: fibres' resistance
+    # still ~70 % down 0.1 s after a large movement, so tau >= 0.1 / ln(1 / 0.7) = 0.28 s; back after
+    # 1 s), and matches every pendulum measure at issue 14's tolerances. The sizes are that table's.
+    from myoreflex.calibration import compare, data_folder, with_sizes
+    from myoreflex.physiology.limb import LimbParams
+
+    documented = {"limb.damping": 0.1018, "limb.stiffness": 0.1054, "limb.baseline_torque": 0.8934,
+                  "limb.srs_torque_ratio": 1.518, "limb.srs_recovery_time": 0.1472,
+                  "limb.srs_elastic_limit": 0.9015, "limb.srs_still_speed": 8.48}
+    problem = PROBLEMS["healthy_knee"]
+    assert [f.path for f in problem.free] == list(documented)
+    recovery_s = documented["limb.srs_recovery_time"] * LimbParams().srs_recovery_time
+    assert 0.28 <= recovery_s <= 1.0
+    ((params, trial),) = problem.models(data_folder(data_dir)).values()
+    result = compare("TD5", with_sizes(params, problem.free, list(documented.values())), trial)
+    assert len(result.errors) == 8
+    assert result.matches, result.errors

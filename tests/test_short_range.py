@@ -79,3 +79,32 @@ def test_short_range_stiffness_reproduces_the_size_of_the_movement_history_effec
     cp = apply_condition(child, "cerebral_palsy", 0.7)
     assert _first_swing(cp, 0.0) - _first_swing(cp, 1.0) == pytest.approx(21.0, abs=10.5)
     assert _first_swing(child, 0.0) - _first_swing(child, 1.0) == pytest.approx(8.0, abs=4.0)
+
+
+def test_the_bonds_force_in_each_muscle_adds_up_to_their_joint_torque():
+    # myoreflex.model.short_range_forces: a flexion loads the stretched agonist's bonds and unloads
+    # the shortened antagonist's, each by its share of the tonic force; together they are the joint torque.
+    from types import SimpleNamespace
+
+    import jax.numpy as jnp
+
+    from myoreflex.model import muscle_torque, short_range_forces
+
+    geometry = SimpleNamespace(moment_arm=jnp.array([0.04, 0.03]))  # m, agonist and antagonist
+    tonic = jnp.array([40.0, 10.0])  # N along each tendon
+    forces = short_range_forces(-2.0, tonic, geometry)  # a flexion's resisting torque
+    assert float(muscle_torque(forces, geometry)) == pytest.approx(-2.0, rel=1e-9)
+    assert float(forces[0]) > 0.0 > float(forces[1])
+    assert float(forces[0] / forces[1]) == pytest.approx(-4.0, rel=1e-9)
+
+
+def test_force_feedback_reads_the_bonds_so_a_held_spastic_leg_is_caught_earlier():
+    # De Groote et al. 2018 (PLOS ONE 13:e0205763): with feedback of muscle force, the short-range
+    # force of a muscle held still triggers the reflex, which shortens the first swing; a leg moved
+    # before the release has torn bonds and swings further. Without the bonds' force in the fed-back
+    # force (before 2026-12-07) moving first changed CP 0.7's first swing by -0.1 deg; now by ~3 deg.
+    child = with_overrides(subject_params("knee", Subject(age_years=10), feedback="force"),
+                           {"limb.srs_torque_ratio": DE_GROOTE_RATIO, "limb.srs_recovery_time": 2.0,
+                            "limb.srs_still_speed": 0.1, "limb.srs_elastic_limit": 0.0185})
+    cp = apply_condition(child, "cerebral_palsy", 0.7)
+    assert _first_swing(cp, 0.0) - _first_swing(cp, 1.0) > 1.0

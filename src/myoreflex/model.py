@@ -704,6 +704,27 @@ REST_PASSES = 3
 """Fixed-point passes of :func:`initial_state` (tone, then tone plus the resting feedback drive)."""
 
 
+def tonic_fibre_force(active_fibre_force, activation, tone, muscles: MuscleParams):
+    """Each muscle's tonic force along its tendon (N, (2,)): the share ``tone / activation`` of its
+    active fibre force that its resting tone drives (:func:`tone_torque`)."""
+    tonic = jnp.minimum(tone / jnp.maximum(activation, 1e-12), 1.0)
+    return active_fibre_force * tonic * jnp.cos(muscles.pennation_at_optimal)
+
+
+def short_range_forces(short_range_torque, tonic_force, geometry: MuscleGeometry):
+    """The short-range bonds' force in each muscle (N, (2,)), from their joint torque.
+
+    The bonds of each muscle carry its share of the tonic force, so a joint torque ``T_SRS`` of
+    bonds strained together is ``T_SRS = -sum_s s r_s dF_s`` with ``dF_s = -s F_tone,s T_SRS /
+    T_tone`` (``s`` = +1 agonist, -1 antagonist; ``T_tone = sum r F_tone``): a flexion (+q)
+    loads the stretched agonist's bonds and unloads the shortened antagonist's. The bonds' force
+    is fibre force, carried by the tendon: force feedback and tendon organs see it (De Groote et al.
+    2018 PLOS ONE 13:e0205763, where force feedback reads the short-range force)."""
+    total = jnp.sum(geometry.moment_arm * tonic_force, axis=0)
+    ratio = short_range_torque / jnp.maximum(total, 1e-12)
+    return tonic_force * ratio * jnp.array([-1.0, 1.0]).reshape((2,) + (1,) * (jnp.ndim(tonic_force) - 1))
+
+
 def tone_torque(active_fibre_force, activation, tone, muscles: MuscleParams, geometry: MuscleGeometry):
     """The tonic joint torque that short-range stiffness scales with (N m, >= 0): the share of each
     muscle's active fibre force that its resting tone drives (``tone / activation`` of it), along
@@ -715,9 +736,7 @@ def tone_torque(active_fibre_force, activation, tone, muscles: MuscleParams, geo
     are not counted (with them a spastic leg locked at its release angle). The limb's baseline torque,
     a constant moment without cross-bridges in the model, does not count either
     (:func:`myoreflex.physiology.limb.short_range_step`)."""
-    tonic = jnp.minimum(tone / jnp.maximum(activation, 1e-12), 1.0)
-    along = active_fibre_force * tonic * jnp.cos(muscles.pennation_at_optimal)
-    return jnp.sum(geometry.moment_arm * along, axis=0)
+    return jnp.sum(geometry.moment_arm * tonic_fibre_force(active_fibre_force, activation, tone, muscles), axis=0)
 
 
 def initial_state(params: ReflexParams, angle, dt: float, short_range_bound=1.0) -> LoopState:
@@ -863,10 +882,13 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     muscle_state, out = jax.vmap(muscle_step, in_axes=(0, 0, 0, 0, None))(state.muscle, excitation, lmt, muscles, dt)
     force = out.tendon_force
     force_norm = force / muscles.max_isometric_force
+    tonic_force = tonic_fibre_force(out.active_fibre_force, out.activation, params.motoneuron.tone, muscles)
     short_range = limb_mod.short_range_step(
-        state.short_range, angle, angular_velocity,
-        tone_torque(out.active_fibre_force, out.activation, params.motoneuron.tone, muscles, geometry), lp, dt)
+        state.short_range, angle, angular_velocity, jnp.sum(geometry.moment_arm * tonic_force, axis=0), lp, dt)
     torque_muscles = muscle_torque(force, geometry) + short_range.torque
+    # The bonds' force, in each muscle's tendon, now and one step before (at the current shares).
+    bonds_norm = short_range_forces(short_range.torque, tonic_force, geometry) / muscles.max_isometric_force
+    bonds_before = short_range_forces(state.short_range.torque, tonic_force, geometry) / muscles.max_isometric_force
 
     # 3. Receptors.
     spindle_state, ia, ii = params.spindle.step(
@@ -876,13 +898,15 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     # are nearly silent in passive stretch (Houk & Henneman 1967 J Neurophysiol 30:466), so they
     # see the active fibre force along the tendon rather than the total tendon force, in maximal
     # isometric forces of each muscle (the tendon organ's force scale is a fraction of F_max).
-    active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal) / muscles.max_isometric_force
+    active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal) / muscles.max_isometric_force \
+        + bonds_norm
     gto_state, ib = jax.vmap(tendon_organ_step, in_axes=(0, 0, None, None))(
         state.tendon_organ, active_force, params.tendon_organ, dt
     )
 
     # 4. Spinal cord: the feedback variant (delayed afferents, circuit and pool; or force feedback).
-    feedback = params.feedback_step(state.feedback, ia, ii, ib, force_norm, state.previous_force, head, dt,
+    feedback = params.feedback_step(state.feedback, ia, ii, ib, force_norm + bonds_norm,
+                                    state.previous_force + bonds_before, head, dt,
                                     synaptic_input)
 
     # 5. Torque: what the motor applies (prescribed) or the net muscle torque (free swing).
