@@ -897,7 +897,8 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     # Tendon organs sit in series with the muscle fibres and signal actively generated force; they
     # are nearly silent in passive stretch (Houk & Henneman 1967 J Neurophysiol 30:466), so they
     # see the active fibre force along the tendon rather than the total tendon force, in maximal
-    # isometric forces of each muscle (the tendon organ's force scale is a fraction of F_max).
+    # isometric forces of each muscle (the tendon organ's force scale is a fraction of F_max), plus
+    # the short-range bonds' force, which the tonic fibres' cross-bridges carry.
     active_force = out.active_fibre_force * jnp.cos(muscles.pennation_at_optimal) / muscles.max_isometric_force \
         + bonds_norm
     gto_state, ib = jax.vmap(tendon_organ_step, in_axes=(0, 0, None, None))(
