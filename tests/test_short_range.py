@@ -82,17 +82,17 @@ def test_short_range_stiffness_reproduces_the_size_of_the_movement_history_effec
 
 
 def test_the_bonds_force_in_each_muscle_adds_up_to_their_joint_torque():
-    # myoreflex.model.short_range_forces: a flexion loads the stretched agonist's bonds and unloads
+    # myoreflex.model.short_range_shares: a flexion loads the stretched agonist's bonds and unloads
     # the shortened antagonist's, each by its share of the tonic force; together they are the joint torque.
     from types import SimpleNamespace
 
     import jax.numpy as jnp
 
-    from myoreflex.model import muscle_torque, short_range_forces
+    from myoreflex.model import muscle_torque, short_range_shares
 
     geometry = SimpleNamespace(moment_arm=jnp.array([0.04, 0.03]))  # m, agonist and antagonist
     tonic = jnp.array([40.0, 10.0])  # N along each tendon
-    forces = short_range_forces(-2.0, tonic, geometry)  # a flexion's resisting torque
+    forces = short_range_shares(tonic, geometry) * -2.0  # a flexion's resisting torque (N m)
     assert float(muscle_torque(forces, geometry)) == pytest.approx(-2.0, rel=1e-9)
     assert float(forces[0]) > 0.0 > float(forces[1])
     assert float(forces[0] / forces[1]) == pytest.approx(-4.0, rel=1e-9)

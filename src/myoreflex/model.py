@@ -711,24 +711,22 @@ def tonic_fibre_force(active_fibre_force, activation, tone, muscles: MuscleParam
     return active_fibre_force * tonic * jnp.cos(muscles.pennation_at_optimal)
 
 
-def short_range_forces(short_range_torque, tonic_force, geometry: MuscleGeometry):
-    """The short-range bonds' force in each muscle (N, (2,)), from their joint torque.
+def short_range_shares(tonic_force, geometry: MuscleGeometry):
+    """Each muscle's short-range bond force per unit of the bonds' joint torque (N per N m, (2,)).
 
     The bonds of each muscle carry its share of the tonic force, so a joint torque ``T_SRS`` of
     bonds strained together is ``T_SRS = -sum_s s r_s dF_s`` with ``dF_s = -s F_tone,s T_SRS /
-    T_tone`` (``s`` = +1 agonist, -1 antagonist; ``T_tone = sum r F_tone``): a flexion (+q)
-    loads the stretched agonist's bonds and unloads the shortened antagonist's. The bonds' force
-    is fibre force, carried by the tendon: force feedback and tendon organs see it (De Groote et al.
-    2018 PLOS ONE 13:e0205763, where force feedback reads the short-range force)."""
-    total = jnp.sum(geometry.moment_arm * tonic_force, axis=0)
-    ratio = short_range_torque / jnp.maximum(total, 1e-12)
-    return tonic_force * ratio * jnp.array([-1.0, 1.0]).reshape((2,) + (1,) * (jnp.ndim(tonic_force) - 1))
+    T_tone`` (``s`` = +1 agonist, -1 antagonist; ``T_tone = sum r F_tone``, :func:`tone_torque`): a
+    flexion (+q) loads the stretched agonist's bonds and unloads the shortened antagonist's. The
+    bonds' force is fibre force, carried by the tendon: force feedback and tendon organs see it (De
+    Groote et al. 2018 PLOS ONE 13:e0205763, where force feedback reads the short-range force)."""
+    sign = _per_muscle(jnp.array([-1.0, 1.0]), tonic_force)
+    return sign * tonic_force / jnp.maximum(tone_torque(tonic_force, geometry), 1e-12)
 
 
-def tone_torque(active_fibre_force, activation, tone, muscles: MuscleParams, geometry: MuscleGeometry):
-    """The tonic joint torque that short-range stiffness scales with (N m, >= 0): the share of each
-    muscle's active fibre force that its resting tone drives (``tone / activation`` of it), along
-    its tendon, times its moment arm, summed over both muscles.
+def tone_torque(tonic_force, geometry: MuscleGeometry):
+    """The tonic joint torque that short-range stiffness scales with (N m, >= 0): each muscle's tonic
+    force along its tendon (:func:`tonic_fibre_force`) times its moment arm, summed over both muscles.
 
     Short-range stiffness grows with the attached cross-bridges, hence with active force (Cui et al.
     2008); De Groote et al. 2018 scaled it with the muscles' tone, and so does the model: the bonds of
@@ -736,7 +734,7 @@ def tone_torque(active_fibre_force, activation, tone, muscles: MuscleParams, geo
     are not counted (with them a spastic leg locked at its release angle). The limb's baseline torque,
     a constant moment without cross-bridges in the model, does not count either
     (:func:`myoreflex.physiology.limb.short_range_step`)."""
-    return jnp.sum(geometry.moment_arm * tonic_fibre_force(active_fibre_force, activation, tone, muscles), axis=0)
+    return jnp.sum(geometry.moment_arm * tonic_force, axis=0)
 
 
 def initial_state(params: ReflexParams, angle, dt: float, short_range_bound=1.0) -> LoopState:
@@ -780,8 +778,8 @@ def initial_state(params: ReflexParams, angle, dt: float, short_range_bound=1.0)
             previous_force=force_norm,
             previous_stiffness=out.stiffness,
             short_range=limb_mod.short_range_rest(
-                angle, tone_torque(out.active_fibre_force, out.activation, tone, muscles, geometry), short_range_bound,
-                params.limb),
+                angle, tone_torque(tonic_fibre_force(out.active_fibre_force, out.activation, tone, muscles), geometry),
+                short_range_bound, params.limb),
         )
 
     state = at_rest(stack([tone, tone]))
@@ -884,11 +882,12 @@ def step(params: ReflexParams, state: LoopState, drive, head, dt: float, *, pres
     force_norm = force / muscles.max_isometric_force
     tonic_force = tonic_fibre_force(out.active_fibre_force, out.activation, params.motoneuron.tone, muscles)
     short_range = limb_mod.short_range_step(
-        state.short_range, angle, angular_velocity, jnp.sum(geometry.moment_arm * tonic_force, axis=0), lp, dt)
+        state.short_range, angle, angular_velocity, tone_torque(tonic_force, geometry), lp, dt)
     torque_muscles = muscle_torque(force, geometry) + short_range.torque
     # The bonds' force, in each muscle's tendon, now and one step before (at the current shares).
-    bonds_norm = short_range_forces(short_range.torque, tonic_force, geometry) / muscles.max_isometric_force
-    bonds_before = short_range_forces(state.short_range.torque, tonic_force, geometry) / muscles.max_isometric_force
+    shares_norm = short_range_shares(tonic_force, geometry) / muscles.max_isometric_force
+    bonds_norm = shares_norm * short_range.torque
+    bonds_before = shares_norm * state.short_range.torque
 
     # 3. Receptors.
     spindle_state, ia, ii = params.spindle.step(
