@@ -118,11 +118,14 @@ def test_describe_condition_lists_every_change_with_its_source(condition):
     lines = text.splitlines()
     c = CONDITIONS[condition]
     assert lines[0] == f"{condition}: {c.lesion}"
-    assert len(lines) == 1 + len(c.changes) + len(c.fusimotor)
+    assert len(lines) == 1 + len(c.changes) + len(c.calibrated) + len(c.fusimotor)
     for line, change in zip(lines[1:1 + len(c.changes)], c.changes, strict=True):
         assert line.strip().startswith(change.path) and line.endswith(f"[{change.source}]")
         assert change.source  # every change cites where its direction comes from
-    for line, change in zip(lines[1 + len(c.changes):], c.fusimotor, strict=True):
+    calibrated = lines[1 + len(c.changes):1 + len(c.changes) + len(c.calibrated)]
+    for line, change in zip(calibrated, c.calibrated, strict=True):
+        assert line.strip().startswith(f"calibrated (calibrated=True): {change.path}") and "calibrated on" in line
+    for line, change in zip(lines[1 + len(c.changes) + len(c.calibrated):], c.fusimotor, strict=True):
         assert line.strip().startswith(f"hypothesis (fusimotor=True): {change.path}")
         assert change.source.startswith("HYPOTHESIS, opt-in") and line.endswith(f"[{change.source}]")
 

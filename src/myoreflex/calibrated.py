@@ -4,12 +4,32 @@
 HEALTHY_KNEE: the healthy knee's passive parts and short-range stiffness for the 75 kg, 1.75 m
 reference adult (myoreflex.model's knee preset). CEREBRAL_PALSY_KNEE: the knee's own cerebral-palsy
 changes at severity 1, ``path: (kind, size)`` (myoreflex.conditions). PROVENANCE: what each was
-fitted to and how well. Empty: the presets run on their cited, hand-set sizes; docs/calibration.md
-says what the calibrations give and why they are not adopted yet.
+fitted to and how well. Read by the calibrated presets only (``default_params(..., calibrated=True)``,
+``apply_condition(..., calibrated=True)``, the command line's ``--calibrated``).
 """
 
-PROVENANCE = {}
+PROVENANCE = {
+    'healthy_knee': "2026-12-07: the healthy knee's passive parts and short-range stiffness, on a typically developing child's pendulum test (TD5); the tutorial child and healthy adults' published R1 and swing count held out as checks (fitted jointly, the adults' R1 of 1.6 and TD5's 1.88 cannot both come within 0.1). Measures within tolerance: TD5 8 of 8; tutorial child 6 of 8; healthy adults 2 of 2. Cost 21.10 -> 1.77 in 900 simulations at 2 ms (halving it moves a measure by 0.03 of its tolerance); not determined: none; at a bound: limb.damping, limb.stiffness, limb.srs_still_speed.",
+    'cerebral_palsy': '2026-12-07: cerebral palsy at severity 0.7 on top of the calibrated healthy knee, on the spastic knee of CP1. Measures within tolerance: CP1 right 7 of 8. Cost 75.89 -> 3.52 in 12800 simulations at 2 ms (halving it moves a measure by 0.04 of its tolerance); not determined: motoneuron.gain, limb.srs_torque_ratio; at a bound: motoneuron.tone, antagonist_geometry.optimal_angle.',
+}
 
-HEALTHY_KNEE = {}
+HEALTHY_KNEE = {
+    'limb.damping': 0.02108672863901867,
+    'limb.stiffness': 0.006310336192646426,
+    'limb.baseline_torque': 1.7179400113874392,
+    'limb.srs_torque_ratio': 1.991990115097999,
+    'limb.srs_recovery_time': 0.28560738492410787,
+    'limb.srs_elastic_limit': 0.01656590378224528,
+    'limb.srs_still_speed': 1.9345640183270423,
+}
 
-CEREBRAL_PALSY_KNEE = {}
+CEREBRAL_PALSY_KNEE = {
+    'motoneuron.gain': ('scale', 9.637035945584385),
+    'motoneuron.threshold': ('scale', 0.40605598652277863),
+    'limb.baseline_torque': ('gravity_shift', 0.6477851246718693),
+    'limb.damping': ('scale', 10.129444237613596),
+    'motoneuron.tone': ('scale', 0.011083908170437251),
+    'limb.stiffness': ('gravity_shift', 0.6982513018017726),
+    'limb.srs_torque_ratio': ('shift', 0.9820659413497519),
+    'antagonist_geometry.optimal_angle': ('shift', -0.3238765883081521),
+}

@@ -13,7 +13,9 @@ they are assumptions, to be replaced by fitted values (the fit issue). Since iss
 hypothesis opt-in, tendon organ force scale per muscle, faster-than-tau_d deactivation fixed) the
 knee's CP 0.7 pendulum reads R1 1.32, R2n 0.83, 4 flexion peaks, first period 0.86 s: the CP
 trace's number of swings and period, less braked in R1 (1.32 against 1.21); the sizes were only
-partly recompensated (the threshold), pending the calibration step.
+partly recompensated (the threshold). The calibration step (:mod:`myoreflex.calibration`) fits the
+knee's own cerebral-palsy changes to CP1's recording; they apply with the calibrated presets only
+(``apply_condition(..., calibrated=True)``, docs/calibration.md).
 
 Hypotheses are opt-in. A change whose direction the literature disputes is held apart from a
 condition's changes, named and labelled, and applies only when asked for: the fusimotor hypothesis
@@ -110,19 +112,23 @@ class Change:
 @dataclasses.dataclass(frozen=True)
 class Condition:
     """A named condition: the lesion it stands for, its parameter changes, and the changes of the
-    disputed ``fusimotor`` hypothesis, applied only on request (:data:`FUSIMOTOR_HYPOTHESIS`)."""
+    disputed ``fusimotor`` hypothesis, applied only on request (:data:`FUSIMOTOR_HYPOTHESIS`), and
+    the changes calibrated on real recordings, applied with the calibrated presets (``calibrated``)."""
 
     name: str
     lesion: str
     changes: tuple[Change, ...]
     fusimotor: tuple[Change, ...] = ()
+    calibrated: tuple[Change, ...] = ()
 
-    def __call__(self, params: ReflexParams, severity: float, *, fusimotor: bool = False) -> ReflexParams:
-        return apply_condition(params, self.name, severity, fusimotor=fusimotor)
+    def __call__(self, params: ReflexParams, severity: float, *, fusimotor: bool = False,
+                 calibrated: bool = False) -> ReflexParams:
+        return apply_condition(params, self.name, severity, fusimotor=fusimotor, calibrated=calibrated)
 
-    def all_changes(self, fusimotor: bool = False) -> tuple[Change, ...]:
-        """The changes applied: the condition's own, plus the fusimotor hypothesis when asked for."""
-        return self.changes + (self.fusimotor if fusimotor else ())
+    def all_changes(self, fusimotor: bool = False, calibrated: bool = False) -> tuple[Change, ...]:
+        """The changes applied: the condition's own, then its calibrated ones and the fusimotor
+        hypothesis when asked for."""
+        return self.changes + (self.calibrated if calibrated else ()) + (self.fusimotor if fusimotor else ())
 
 
 # Neural changes shared by the upper-motor-neuron syndromes (stroke, MS, CP): the released reflex.
@@ -152,9 +158,9 @@ _STIFFER_TISSUE = (
     Change("agonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),
     Change("antagonist.passive_strain_at_unit_force", DE_VLUGT, scale=0.8),
     Change("limb.damping", DE_VLUGT, scale=2.2),
-    # With the calibrated knee changes adopted (myoreflex.calibrated), the knee's tone becomes its
-    # baseline torque (De Groote et al. 2018) and this shift is to leave the knee (joints=...): a raised
-    # resting activation also raises short-range stiffness, which CP1's pendulum does not show.
+    # The calibrated presets (calibrated=True) take the knee's tone back to x0.1 at severity 0.7 and
+    # raise its baseline torque instead (De Groote et al. 2018): CP1's pendulum wants its tone as a
+    # constant torque, not as active muscle whose force-velocity damping stops the later swings.
     Change("motoneuron.tone", DE_GROOTE_2018, shift=0.032),
 )
 CALIBRATED_CP = "calibrated on CP1's spastic knee pendulum (myoreflex.calibration; generated into myoreflex.calibrated)"
@@ -226,9 +232,9 @@ CONDITIONS: dict[str, Condition] = {
             # without it severity 0.7 gives R2n 0.76, 4 flexion peaks and a first period of
             # 0.86 s, the spastic CP trace's values (ANCHORS 4.3, CP1 right).
             Change("antagonist_geometry.optimal_angle", KROGT, shift=5 * DEG),
-        )
-        + _CALIBRATED_KNEE,
+        ),
         FUSIMOTOR_HYPOTHESIS,
+        _CALIBRATED_KNEE,
     ),
 }
 
@@ -247,14 +253,17 @@ def _check_severity(severity) -> np.ndarray:
     return values
 
 
-def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor: bool = False) -> ReflexParams:
+def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor: bool = False,
+                    calibrated: bool = False) -> ReflexParams:
     """Apply a named condition at ``severity`` in [0, 1] to a (healthy) parameter set.
 
     For a batch (:func:`myoreflex.params.stack_params`) ``severity`` may be one number or one per
     member. Severity 0 leaves a parameter exactly as it was. A change whose parameter the set's
     variants lack (the force-feedback gains of a spinal loop, say) is skipped. ``fusimotor=True``
     adds the condition's fusimotor hypothesis (:data:`FUSIMOTOR_HYPOTHESIS`: 4x dynamic gamma drive
-    at severity 1; disputed, off by default).
+    at severity 1; disputed, off by default). ``calibrated=True`` adds the condition's own changes
+    calibrated on real recordings (:mod:`myoreflex.calibration`; cerebral palsy at the knee, on CP1's
+    spastic pendulum), for the calibrated presets (``default_params(..., calibrated=True)``).
 
     Examples
     --------
@@ -266,7 +275,7 @@ def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor
     >>> stroke.descending.gamma_dynamic, apply_condition(knee, "stroke", 0.7, fusimotor=True).descending.gamma_dynamic
     (20.0, 74.6)
     """
-    changes = _check_condition(condition).all_changes(fusimotor)
+    changes = _check_condition(condition).all_changes(fusimotor, calibrated)
     severity = _check_severity(severity)
     if severity.ndim == 0:
         severity = float(severity)
@@ -277,7 +286,8 @@ def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor
     return with_overrides(params, overrides)
 
 
-def apply_conditions(batch: ReflexParams, conditions, severities, *, fusimotor: bool = False) -> ReflexParams:
+def apply_conditions(batch: ReflexParams, conditions, severities, *, fusimotor: bool = False,
+                     calibrated: bool = False) -> ReflexParams:
     """Each member of a batch under its own condition and severity (``conditions[i]``, ``severities[i]``).
 
     Equals ``stack_params([apply_condition(member_i, conditions[i], severities[i], fusimotor=fusimotor),
@@ -290,14 +300,15 @@ def apply_conditions(batch: ReflexParams, conditions, severities, *, fusimotor: 
         raise ParameterError(describe("apply_conditions", "one condition and one severity per member",
                                       f"{names.shape} conditions, {severity.shape} severities"))
     for name in dict.fromkeys(names.tolist()):
-        if _check_condition(name).all_changes(fusimotor):
-            batch = apply_condition(batch, name, np.where(names == name, severity, 0.0), fusimotor=fusimotor)
+        if _check_condition(name).all_changes(fusimotor, calibrated):
+            batch = apply_condition(batch, name, np.where(names == name, severity, 0.0), fusimotor=fusimotor,
+                                    calibrated=calibrated)
     return batch
 
 
 def describe_condition(condition: str) -> str:
-    """A readable list of what a condition changes, with sources; the opt-in fusimotor hypothesis
-    last, labelled.
+    """A readable list of what a condition changes, with sources; the changes of the calibrated
+    presets and the opt-in fusimotor hypothesis last, labelled.
 
     Examples
     --------
@@ -308,7 +319,8 @@ def describe_condition(condition: str) -> str:
     """
     c = _check_condition(condition)
     lines = [f"{c.name}: {c.lesion}"]
-    for label, changes in (("", c.changes), ("hypothesis (fusimotor=True): ", c.fusimotor)):
+    for label, changes in (("", c.changes), ("calibrated (calibrated=True): ", c.calibrated),
+                           ("hypothesis (fusimotor=True): ", c.fusimotor)):
         for change in changes:
             lines.append(f"  {label}{change.describe()}  [{change.source}]")
     return "\n".join(lines)

@@ -354,9 +354,11 @@ _JOINT_TABLE = {
         # be fitted (RMSE 11-17 deg); with k_PE 6, e0 1.0 all three fit to 2.3-2.8 deg (issue 14,
         # docs/calibration.md).
         passive=dict(passive_shape=6.0, passive_strain_at_unit_force=1.0),
-        # Damping, stiffness, baseline torque and short-range stiffness: calibrated on a typically
-        # developing child's pendulum test (myoreflex.calibration, generated into myoreflex.calibrated).
-        limb=dict(neutral_angle=80 * DEG, **{path.removeprefix("limb."): value for path, value in HEALTHY_KNEE.items()}),
+        limb=dict(neutral_angle=80 * DEG),
+        # With calibrated=True: damping, stiffness, baseline torque and short-range stiffness calibrated
+        # on a typically developing child's pendulum test (myoreflex.calibration, generated into
+        # myoreflex.calibrated; docs/calibration.md).
+        calibrated_limb={path.removeprefix("limb."): value for path, value in HEALTHY_KNEE.items()},
     ),
     "elbow": dict(
         names=("elbow_flexors", "elbow_extensors"),
@@ -486,6 +488,7 @@ def default_params(
     spindle: str = "mileusnic",
     tendon: str = "compliant",
     feedback: str = "spindle",
+    calibrated: bool = False,
 ) -> ReflexParams:
     """A healthy adult's parameters for one joint (defaults: 75 kg, 1.75 m), in the chosen variants.
 
@@ -493,7 +496,9 @@ def default_params(
     height; muscles from Delp et al. 1990 / Holzbaur et al. 2005; loop delays from the joint's
     published reflex latency scaled with height (:func:`reflex_latency`).
     ``spindle``, ``tendon`` and ``feedback`` name the variants (:data:`SPINDLES`, :data:`TENDONS`,
-    :data:`FEEDBACKS`); the parameter set holds theirs only.
+    :data:`FEEDBACKS`); the parameter set holds theirs only. ``calibrated=True``: the joint's passive
+    parts calibrated on a real recording (:mod:`myoreflex.calibration`; the knee only, the others
+    have none) instead of their cited, hand-set sizes.
 
     Examples
     --------
@@ -506,6 +511,11 @@ def default_params(
     myoreflex.errors.ParameterError: spindle model: expected one of mileusnic, prochazka; got 'power law'
     """
     spec = _joint_spec(joint)
+    if calibrated and "calibrated_limb" not in spec:
+        raise ParameterError(describe(f"calibrated presets of the {joint}", "a joint calibrated on real recordings "
+                                      f"({', '.join(j for j, s in _JOINT_TABLE.items() if 'calibrated_limb' in s)})",
+                                      joint))
+    limb = {**spec["limb"], **(spec["calibrated_limb"] if calibrated else {})}
     for name, value, (low, high), unit in (("body_mass", body_mass, limb_mod.BODY_MASS_BOUNDS_KG, "kg"),
                                            ("height", height, limb_mod.HEIGHT_BOUNDS_M, "m")):
         if not low <= value <= high:
@@ -514,7 +524,7 @@ def default_params(
     segment = limb_mod.segment_from_anthropometry(joint, body_mass, height)
     half = reflex_latency(joint, height) / 2
     parts = dict(
-        limb=LimbParams(**{**segment, **spec["limb"]}),
+        limb=LimbParams(**{**segment, **limb}),
         agonist=_muscle(muscle_model, *spec["agonist"], **spec.get("passive", {})),
         antagonist=_muscle(muscle_model, *spec["antagonist"], **spec.get("passive", {})),
         agonist_geometry=MuscleGeometry(moment_arm=spec["arms"][0], optimal_angle=spec["optimal"][0]),

@@ -364,7 +364,8 @@ def subject_params(joint: str = "knee", subject: Subject | None = None, **varian
     joint : "knee", "elbow", "ankle" or "wrist".
     subject : the person (:class:`Subject`); None is the reference adult, 75 kg and 1.75 m, whose
         parameters equal ``default_params(joint)``.
-    **variants : ``spindle=``, ``tendon=``, ``feedback=`` of :func:`~myoreflex.model.default_params`.
+    **variants : ``spindle=``, ``tendon=``, ``feedback=``, ``calibrated=`` of
+        :func:`~myoreflex.model.default_params`.
 
     Examples
     --------

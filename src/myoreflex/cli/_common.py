@@ -79,13 +79,15 @@ def check_joint(joint: str):
         fail("--joint", f"one of {', '.join(JOINTS)}", joint)
 
 
-def preset(joint: str, condition: str, severity: float, subject=None):
+def preset(joint: str, condition: str, severity: float, subject=None, calibrated: bool = False):
     """The preset of ``joint`` for ``subject`` (a :class:`myoreflex.subjects.Subject`; None: the
-    reference adult, 75 kg and 1.75 m) under ``condition`` at ``severity``."""
+    reference adult, 75 kg and 1.75 m) under ``condition`` at ``severity``; ``calibrated``: the
+    presets calibrated on real recordings (``--calibrated``, myoreflex.calibration)."""
     from myoreflex.conditions import apply_condition
     from myoreflex.subjects import subject_params
 
-    return apply_condition(subject_params(joint, subject), condition, severity)
+    return apply_condition(subject_params(joint, subject, calibrated=calibrated), condition, severity,
+                           calibrated=calibrated)
 
 
 def make_subject(age_years=None, sex=None, body_mass_kg=None, height_m=None, body_from=None):
@@ -226,6 +228,12 @@ BodyMassKg = Annotated[Optional[float], typer.Option(
 HeightM = Annotated[Optional[float], typer.Option(
     "--height-m", help=f"subject's height in m ({_HEIGHT[0]:g}-{_HEIGHT[1]:g}); default: from age and sex, "
     "or 1.75 m", callback=number(*_HEIGHT, unit="m"))]
+Calibrated = Annotated[bool, typer.Option(
+    "--calibrated", help="the presets calibrated on real pendulum recordings (the knee: healthy on a typically "
+    "developing child, TD5; cerebral palsy on CP1's spastic knee; docs/calibration.md) instead of the cited, "
+    "hand-set sizes")]
+
+
 def _check_treatments(param: typer.CallbackParam, value):
     """``--treatment NAME[:DOSE]`` values checked before any work (one-line error, exit 2)."""
     from myoreflex.errors import ParameterError

@@ -12,6 +12,19 @@ from myoreflex.calibration import PROBLEMS, data_folder, run_problem, table
 from myoreflex.cli._common import DISCLAIMER, check_output, fail, number, one_of, run
 
 
+def _start_sizes(path: Path, problem: str) -> dict:
+    """The fitted sizes in an earlier ``calibrate --out`` JSON, checked to be the same problem's."""
+    try:
+        sizes = {key: float(entry["value"]) for key, entry in json.loads(path.read_text())["sizes"].items()}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        fail("--start-from", "the JSON that `myoreflex calibrate --out` wrote", f"{path}: {type(exc).__name__}: {exc}")
+    expected = {f.path for f in PROBLEMS[problem].free}
+    if set(sizes) != expected:
+        fail("--start-from", f"the sizes of calibration {problem} ({', '.join(sorted(expected))})",
+             f"{path}: {', '.join(sorted(sizes))}")
+    return sizes
+
+
 def calibrate(
     problem: Annotated[str, typer.Argument(help=f"what to calibrate: {', '.join(PROBLEMS)}",
                                            callback=one_of(*PROBLEMS))] = "healthy_knee",
@@ -25,6 +38,9 @@ def calibrate(
     out: Annotated[Optional[Path], typer.Option(help="write the result as JSON")] = None,
     write_presets: Annotated[bool, typer.Option(
         help="write the calibrated values into the presets (myoreflex/calibrated.py)")] = False,
+    start_from: Annotated[Optional[Path], typer.Option(
+        "--start-from", help="refine the sizes of an earlier `--out` JSON of the same calibration (one "
+        "Nelder-Mead run from them, no restarts)")] = None,
 ):
     """Fit a preset's sizes so that the model of each recording matches it on every pendulum measure
     (R1, R2n, first-swing excursion, plateau, swings, peak velocity, its time, period); print the
@@ -35,11 +51,16 @@ def calibrate(
         from myoreflex.io.results import JSON_SUFFIXES
 
         check_output(out, "--out", suffixes=JSON_SUFFIXES)
-    with typer.progressbar(length=max_evaluations * PROBLEMS[problem].restarts, label="simulations", file=None) as bar:
+    start = None if start_from is None else _start_sizes(start_from, problem)
+    restarts = 1 if start is not None else PROBLEMS[problem].restarts
+    with typer.progressbar(length=max_evaluations * restarts, label="simulations", file=None) as bar:
         result = run(lambda: run_problem(problem, data, max_evaluations=max_evaluations, seed=seed,
-                                         progress=lambda done, cost: bar.update(1)))
+                                         progress=lambda done, cost: bar.update(1), start=start))
     typer.echo(f"{problem}: {PROBLEMS[problem].what}")
     typer.echo(f"cost {result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} simulations")
+    typer.echo(f"step {result.step_s * 1e3:g} ms: halving it moves a measure by {result.step_change:.2f} of its "
+               "tolerance" + ("" if result.step_converged else "  NOT STEP-CONVERGED: the match may be the "
+                              "integrator's (--write-presets refuses it)"))
     for f in result.free:
         flag = "  NOT DETERMINED by these recordings" if f.path in result.not_determined else ""
         flag += "  AT ITS BOUND" if f.path in result.at_bound else ""

@@ -21,6 +21,7 @@ from myoreflex.cli._common import (
     AsJson,
     BodyFrom,
     BodyMassKg,
+    Calibrated,
     Condition,
     EmgModel,
     EmgSeed,
@@ -68,11 +69,14 @@ def _treatments_json(treatments) -> list[dict]:
     return treatments_json(treatments)
 
 
-def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None, treatments=()):
-    from myoreflex.protocols import PendulumTest
+def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None, treatments=(),
+                    calibrated: bool = False, test=None):
+    from myoreflex.protocols import CONVERGED_DT, PendulumTest
 
-    trial = PendulumTest().run(_treated(preset("knee", condition, severity, subject), treatments),
-                               condition=condition, severity=severity)
+    test = PendulumTest() if test is None else test
+    # the calibrated presets were fitted, and are converged, at the finer step (protocols.pendulum)
+    trial = test.run(_treated(preset("knee", condition, severity, subject, calibrated), treatments),
+                     dt=CONVERGED_DT if calibrated else None, condition=condition, severity=severity)
     return trial, PendulumTest.measure(trial, lenient=lenient)
 
 
@@ -97,12 +101,20 @@ def simulate_pendulum(
         callback=number(0, 10_000, integer=True))] = 0,
     emg: EmgModel = "excitation",
     emg_seed: EmgSeed = 0,
+    calibrated: Calibrated = False,
+    release_angle_deg: Annotated[float, typer.Option(
+        "--release-angle-deg", help="knee flexion at release, deg (0 = full extension)",
+        callback=number(-20.0, 91.0, unit="deg"))] = 0.0,
+    duration_s: Annotated[float, typer.Option(
+        "--duration-s", help="swing recorded after the release, s", callback=number(0.5, 120.0, unit="s"))] = 20.0,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
 
     The subject (``--age-years``, ``--sex``, ``--body-mass-kg``, ``--height-m`` or ``--body-from``;
     default the reference adult, 75 kg and 1.75 m) sets the leg's size and strength
-    (myoreflex.subjects). ``--out`` writes the simulated recording (CSV, OpenSim .mot, Parquet).
+    (myoreflex.subjects). ``--calibrated`` uses the presets calibrated on real recordings
+    (docs/calibration.md); ``--release-angle-deg`` and ``--duration-s`` match a recording's start
+    and length. ``--out`` writes the simulated recording (CSV, OpenSim .mot, Parquet).
     """
     check_common(condition, severity)
     check_plot(plot)
@@ -111,7 +123,11 @@ def simulate_pendulum(
     if from_fit is not None:
         return _pendulum_from_fit(from_fit, treatment, draws, plot, out, as_json, lenient)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
-    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject, treatment))
+    from myoreflex.protocols import PendulumTest
+    from myoreflex.units import DEG
+
+    test = PendulumTest(release_angle=release_angle_deg * DEG, duration=duration_s)
+    trial, metrics = run(lambda: pendulum_result(condition, severity, lenient, subject, treatment, calibrated, test))
     trial = with_emg(trial, emg, emg_seed)
     if out:
         save_trial(trial, out)
@@ -121,7 +137,8 @@ def simulate_pendulum(
         save_plot(pendulum_figure([trial], [f"{condition} {severity:g}"]), plot)
     values = metrics.as_dict()
     if as_json:
-        out = {"condition": condition, "severity": severity, "subject": subject_json(subject),
+        out = {"condition": condition, "severity": severity, "calibrated": calibrated,
+               "release_angle_deg": release_angle_deg, "duration_s": duration_s, "subject": subject_json(subject),
                "metrics": {k: values[k] for k in PENDULUM_CONTRACT_KEYS}, "warnings": list(metrics.warnings),
                "treatments": _treatments_json(treatment)}
         summary = emg_json(trial)
@@ -130,7 +147,8 @@ def simulate_pendulum(
         typer.echo(json.dumps(out))
         return
     treated = "".join(f", {name}" + ("" if dose is None else f":{dose:g}") for name, dose in treatment or ())
-    typer.echo(f"Pendulum test, {condition} (severity {severity:g}){treated}")
+    typer.echo(f"Pendulum test, {condition} (severity {severity:g}){treated}"
+               + (", calibrated presets" if calibrated else ""))
     for key in PENDULUM_CONTRACT_KEYS:
         typer.echo(f"  {key:28s} {shown(values[key])}")
     print_warnings(metrics.warnings)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from myoreflex.errors import ProtocolError, describe
 from myoreflex.protocols.base import EDGE_UNITS, Protocol, SettingInfo, from_settings, setting, settings
-from myoreflex.protocols.pendulum import PENDULUM_DT, PendulumTest
+from myoreflex.protocols.pendulum import CONVERGED_DT, PENDULUM_DT, PendulumTest
 from myoreflex.protocols.stretch import RANGES, ManualStretch, MotorizedStretch, stretch_series
 from myoreflex.registry import Registry
 
@@ -35,6 +35,7 @@ def register_protocol(protocol: type[Protocol]) -> type[Protocol]:
 
 __all__ = [
     "EDGE_UNITS",
+    "CONVERGED_DT",
     "PENDULUM_DT",
     "PROTOCOLS",
     "RANGES",
