@@ -164,3 +164,10 @@ def test_the_step_change_is_the_largest_move_of_a_normalised_error():
     assert _step_change([coarse], [fine]) == pytest.approx(0.6)
     lost = Comparison("x", {}, {}, {"r1": 0.5, "period_s": -0.2, "plateau_deg": 0.0})
     assert _step_change([coarse], [lost]) == math.inf
+
+
+def test_a_release_angle_or_duration_out_of_range_is_refused_before_any_work():
+    result = CliRunner().invoke(app, ["simulate", "pendulum", "--release-angle-deg", "200"])
+    assert result.exit_code == 2 and "--release-angle-deg" in result.output and "[-20, 91] deg" in result.output
+    result = CliRunner().invoke(app, ["simulate", "pendulum", "--duration-s", "0.1"])
+    assert result.exit_code == 2 and "--duration-s" in result.output
