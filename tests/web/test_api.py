@@ -92,3 +92,18 @@ def test_api_simulate_errors_are_json_400(client):
 def test_unknown_api_route_is_json_404(client):
     got = client.get("/api/nothing")
     assert got.status_code == 404 and "error" in got.json()
+
+
+def test_api_simulate_answers_the_calibrated_presets_as_the_command_line_does(client):
+    options = {"calibrated": True, "age_years": 10, "release_angle_deg": 5, "duration_s": 8}
+    got = client.post("/api/simulate", json=options)
+    assert got.status_code == 200, got.text
+    expected = _cli_json("simulate", "pendulum", "--calibrated", "--age-years", "10", "--release-angle-deg", "5",
+                         "--duration-s", "8")
+    answer = got.json()
+    assert answer["calibrated"] is True and answer["release_angle_deg"] == 5 and answer["duration_s"] == 8
+    assert {k: v for k, v in answer.items() if k != "metrics"} == {k: v for k, v in expected.items() if k != "metrics"}
+    for key, value in expected["metrics"].items():
+        assert abs(answer["metrics"][key] - value) <= 1e-9 * max(1.0, abs(value)), key
+    refused = client.post("/api/simulate", json={"test": "stretch", "calibrated": True})
+    assert refused.status_code == 400 and "calibrated presets of the elbow" in refused.text

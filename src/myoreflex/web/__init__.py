@@ -17,7 +17,8 @@ optional ``coordinate``, ``angle_sign``, ``time_column``, ``lenient``, ``test`` 
 ``manual``) answers the JSON of ``myoreflex assess pendulum --json`` (``assess manual --json``), with
 ``file`` the uploaded file's name; ``POST /api/simulate`` takes the options of ``simulate pendulum``
 as a JSON object (``condition``, ``severity``, ``lenient``, ``age_years``, ``sex``,
-``body_mass_kg``, ``height_m``; also ``treatment`` = ``NAME[:DOSE]``, and ``test`` = ``stretch``
+``body_mass_kg``, ``height_m``, ``calibrated``, ``release_angle_deg``, ``duration_s``; also
+``treatment`` = ``NAME[:DOSE]``, and ``test`` = ``stretch``
 with ``joint`` and ``velocity_deg_s`` for ``simulate stretch``) and answers that command's JSON.
 Errors are ``{"error": "..."}`` with a 4xx code: 400 a bad option or form, 404 an unknown page or
 expired upload, 413 a file over the limit (refused before it is read), 415 a file that is not the

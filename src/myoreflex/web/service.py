@@ -88,6 +88,9 @@ class SimulationOptions:
     treatment: str | None = None
     joint: str = "elbow"
     velocity_deg_s: tuple[float, ...] = STRETCH_VELOCITIES_DEG_S
+    calibrated: bool = False  # the presets calibrated on real recordings (the knee; --calibrated)
+    release_angle_deg: float = 0.0  # the pendulum's release (--release-angle-deg)
+    duration_s: float = 20.0  # the pendulum's swing (--duration-s)
 
     def subject(self):
         from myoreflex.subjects import Subject
@@ -98,7 +101,7 @@ class SimulationOptions:
 
 
 OPTION_NAMES = ("test", "condition", "severity", "lenient", "age_years", "sex", "body_mass_kg", "height_m",
-                "treatment", "joint", "velocity_deg_s")
+                "treatment", "joint", "velocity_deg_s", "calibrated", "release_angle_deg", "duration_s")
 
 
 def simulation_options(raw: Mapping[str, Any]) -> SimulationOptions:
@@ -155,6 +158,9 @@ def simulation_options(raw: Mapping[str, Any]) -> SimulationOptions:
         body_mass_kg=_number(raw, "body_mass_kg", *BODY_MASS_BOUNDS_KG, "kg"),
         height_m=_number(raw, "height_m", *HEIGHT_BOUNDS_M, "m"),
         treatment=treatment, joint=joint, velocity_deg_s=velocities,
+        calibrated=_flag(raw, "calibrated"),
+        release_angle_deg=_number(raw, "release_angle_deg", -20.0, 91.0, "deg", default=0.0),
+        duration_s=_number(raw, "duration_s", 0.5, 120.0, "s", default=20.0),
     )
     options.subject()  # checks the combination (e.g. growth charts for the age)
     return options
@@ -164,7 +170,8 @@ def _params(options: SimulationOptions, joint: str):
     from myoreflex.conditions import apply_condition
     from myoreflex.subjects import subject_params
 
-    params = apply_condition(subject_params(joint, options.subject()), options.condition, options.severity)
+    params = apply_condition(subject_params(joint, options.subject(), calibrated=options.calibrated),
+                             options.condition, options.severity, calibrated=options.calibrated)
     if options.treatment:
         from myoreflex.treatments import apply_treatments
 
@@ -176,13 +183,14 @@ def _params(options: SimulationOptions, joint: str):
 def simulated(options: SimulationOptions):
     """The simulated trials of ``options`` and their measure records (cached): a pendulum test of
     the knee (``simulate pendulum``) or motorized stretches at each velocity (``simulate stretch``)."""
-    from myoreflex.protocols import MotorizedStretch, PendulumTest
+    from myoreflex.protocols import CONVERGED_DT, MotorizedStretch, PendulumTest
     from myoreflex.units import DEG
 
     with COMPUTE:
         if options.test == "pendulum":
-            trial = PendulumTest().run(_params(options, "knee"), record=RECORD, condition=options.condition,
-                                       severity=options.severity)
+            test = PendulumTest(release_angle=options.release_angle_deg * DEG, duration=options.duration_s)
+            trial = test.run(_params(options, "knee"), record=RECORD, condition=options.condition,
+                             severity=options.severity, dt=CONVERGED_DT if options.calibrated else None)
             return (trial,), (PendulumTest.measure(trial, lenient=options.lenient),)
         params = _params(options, options.joint)
         trials = tuple(MotorizedStretch(velocity=v * DEG).run(params, record=RECORD, condition=options.condition,
@@ -198,7 +206,8 @@ def simulate_json(options: SimulationOptions) -> dict:
     subject = options.subject()
     out: dict[str, Any] = {"condition": options.condition, "severity": options.severity}
     if options.test == "pendulum":
-        out.update({"subject": subject_json(subject), **records[0].contract()})
+        out.update({"calibrated": options.calibrated, "release_angle_deg": options.release_angle_deg,
+                    "duration_s": options.duration_s, "subject": subject_json(subject), **records[0].contract()})
     else:
         out.update({"joint": options.joint, "subject": subject_json(subject), "trials": [
             {"velocity_deg_s": v, "peak_torque_nm": s.peak_torque_nm, "peak_emg": s.peak_emg,
