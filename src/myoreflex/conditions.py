@@ -286,6 +286,25 @@ def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor
     return with_overrides(params, overrides)
 
 
+def condition_preset(joint: str, condition: str, severity, subject=None, *, calibrated: bool = False,
+                     **variants) -> ReflexParams:
+    """The preset of ``joint`` for ``subject`` (a :class:`myoreflex.subjects.Subject`; None: the
+    reference adult, 75 kg and 1.75 m) under ``condition`` at ``severity``: the subject's healthy
+    parameters (``**variants``: :func:`myoreflex.model.default_params`'s) with the condition applied.
+    ``calibrated=True``: the calibrated presets, whose healthy knee and condition changes go together.
+
+    Examples
+    --------
+    >>> knee = condition_preset("knee", "stroke", 0.7)
+    >>> round(float(knee.motoneuron.threshold / condition_preset("knee", "healthy", 0.0).motoneuron.threshold), 3)
+    0.272
+    """
+    from myoreflex.subjects import subject_params
+
+    healthy = subject_params(joint, subject, calibrated=calibrated, **variants)
+    return apply_condition(healthy, condition, severity, calibrated=calibrated)
+
+
 def apply_conditions(batch: ReflexParams, conditions, severities, *, fusimotor: bool = False,
                      calibrated: bool = False) -> ReflexParams:
     """Each member of a batch under its own condition and severity (``conditions[i]``, ``severities[i]``).

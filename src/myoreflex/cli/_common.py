@@ -83,11 +83,9 @@ def preset(joint: str, condition: str, severity: float, subject=None, calibrated
     """The preset of ``joint`` for ``subject`` (a :class:`myoreflex.subjects.Subject`; None: the
     reference adult, 75 kg and 1.75 m) under ``condition`` at ``severity``; ``calibrated``: the
     presets calibrated on real recordings (``--calibrated``, myoreflex.calibration)."""
-    from myoreflex.conditions import apply_condition
-    from myoreflex.subjects import subject_params
+    from myoreflex.conditions import condition_preset
 
-    return apply_condition(subject_params(joint, subject, calibrated=calibrated), condition, severity,
-                           calibrated=calibrated)
+    return condition_preset(joint, condition, severity, subject, calibrated=calibrated)
 
 
 def make_subject(age_years=None, sex=None, body_mass_kg=None, height_m=None, body_from=None):

@@ -318,11 +318,10 @@ def fit_stretch_command(
     check_free_together(free or STRETCH_FREE, profile)
 
     def body():
-        from myoreflex.conditions import apply_condition
+        from myoreflex.conditions import condition_preset
         from myoreflex.errors import RecordingError
-        from myoreflex.subjects import subject_params
 
-        params0 = apply_condition(subject_params(joint, subject), condition, severity)
+        params0 = condition_preset(joint, condition, severity, subject)
         options = {"free": free} if free else {}
         try:
             return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, smoothing_s=smoothing_ms / 1000.0,

@@ -59,11 +59,10 @@ def params(
     for kind, registry in _registries().items():
         if chosen[kind] not in registry:
             fail(f"--{kind}", f"one of {', '.join(registry)}", chosen[kind])
-    from myoreflex.conditions import apply_condition
+    from myoreflex.conditions import condition_preset
     from myoreflex.params import parameter_table
-    from myoreflex.subjects import subject_params
 
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m))
-    tree = run(lambda: apply_condition(subject_params(joint, subject, **chosen), condition, severity))
+    tree = run(lambda: condition_preset(joint, condition, severity, subject, **chosen))
     for row in parameter_table(tree):
         typer.echo(f"{row.path:45s} {float(row.value):12.6g} {row.unit:12s} [{row.bounds[0]:g}, {row.bounds[1]:g}]  {row.source}")

@@ -93,11 +93,9 @@ def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: f
     >>> float(child.agonist.max_isometric_force) < float(preset.agonist.max_isometric_force)
     True
     """
-    from myoreflex.conditions import apply_condition
-    from myoreflex.subjects import subject_params
+    from myoreflex.conditions import condition_preset
 
-    subject = row_subject(row, body_mass_kg=body_mass_kg, height_m=height_m)
-    return apply_condition(subject_params(joint, subject), condition, severity)
+    return condition_preset(joint, condition, severity, row_subject(row, body_mass_kg=body_mass_kg, height_m=height_m))
 
 
 def result_columns(result: FitResult) -> dict:

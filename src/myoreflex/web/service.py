@@ -167,11 +167,10 @@ def simulation_options(raw: Mapping[str, Any]) -> SimulationOptions:
 
 
 def _params(options: SimulationOptions, joint: str):
-    from myoreflex.conditions import apply_condition
-    from myoreflex.subjects import subject_params
+    from myoreflex.conditions import condition_preset
 
-    params = apply_condition(subject_params(joint, options.subject(), calibrated=options.calibrated),
-                             options.condition, options.severity, calibrated=options.calibrated)
+    params = condition_preset(joint, options.condition, options.severity, options.subject(),
+                              calibrated=options.calibrated)
     if options.treatment:
         from myoreflex.treatments import apply_treatments
 
