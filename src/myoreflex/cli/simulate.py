@@ -134,7 +134,8 @@ def simulate_pendulum(
     if plot:
         from myoreflex.report.figures import pendulum_figure
 
-        save_plot(pendulum_figure([trial], [f"{condition} {severity:g}"]), plot)
+        label = f"{condition} {severity:g}" + (", calibrated presets" if calibrated else "")
+        save_plot(pendulum_figure([trial], [label]), plot)
     values = metrics.as_dict()
     if as_json:
         out = {"condition": condition, "severity": severity, "calibrated": calibrated,
