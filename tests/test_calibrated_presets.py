@@ -4,6 +4,7 @@ every pendulum measure, and converged at the step they run at."""
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -12,6 +13,7 @@ from myoreflex.calibration import (
     MEASURES,
     PROBLEMS,
     RECORDINGS,
+    STEP_CHECKS,
     STEP_TOLERANCE,
     Calibration,
     Comparison,
@@ -19,6 +21,8 @@ from myoreflex.calibration import (
     compare,
     data_folder,
     normalised_errors,
+    pendulum_like,
+    read_sizes,
     with_sizes,
     write_presets,
 )
@@ -69,21 +73,41 @@ def test_the_calibrated_healthy_child_reproduces_td5_on_every_measure_from_the_c
     assert all(abs(e) <= 1.0 for e in errors.values()), errors
 
 
-def test_the_calibrated_cerebral_palsy_knee_reproduces_cp1_right_on_seven_measures(data_dir):
-    # docs/calibration.md: at a converged step the calibration matches CP1 right on 7 of 8 measures;
-    # the time to peak velocity is 15.3 % long (0.242 against 0.210 s)
-    errors = _errors_from_the_command_line("cp1_right", data_dir)
-    missed = {k for k, e in errors.items() if abs(e) > 1.0}
-    assert missed == {"time_to_peak_velocity_s"}, errors
-    assert errors["time_to_peak_velocity_s"] < 1.1
-
-
-@pytest.mark.xfail(strict=True, reason="issue 14 done-when 1: at a converged step the calibrated CP knee misses CP1 "
-                   "right's time to peak velocity by 15.3 % (docs/calibration.md); the 8 of 8 runs found sit on the "
-                   "edge of clonus, with a swing count that halving the step changes")
-def test_the_calibrated_cerebral_palsy_knee_reproduces_cp1_right_on_every_measure(data_dir):
+def test_the_calibrated_cerebral_palsy_knee_reproduces_cp1_right_on_every_measure_from_the_command_line(data_dir):
+    # issue 14, done-when 1: the calibrated cerebral-palsy preset for CP1's size reproduces CP1 right
+    # within 15 % (0.1 for ratios) on every pendulum measure at once (docs/calibration.md: the worst
+    # measure is 0.93 of its tolerance)
     errors = _errors_from_the_command_line("cp1_right", data_dir)
     assert all(abs(e) <= 1.0 for e in errors.values()), errors
+
+
+def _prominences_deg(trial):
+    """The prominences of a pendulum trace's flexion peaks after the release (deg), as the measures
+    find them (measures.pendulum: 1 deg at least)."""
+    from scipy.signal import find_peaks
+
+    from myoreflex.measures import pendulum as measures
+    from myoreflex.units import DEG
+
+    swing = measures._swing(trial, "angle")
+    _, found = find_peaks(swing.direction * swing.angle[swing.release:], prominence=measures.PEAK_PROMINENCE)
+    return found["prominences"] / DEG
+
+
+@pytest.mark.xfail(strict=True, reason="issue 14: the calibrated knees' last counted swing is a ripple of about "
+                   "1 deg at the measures' 1 deg prominence threshold (TD5's last swing is 6.9 deg, CP1's 3.1 deg): "
+                   "their swings stop abruptly where the recordings' decay (docs/calibration.md)")
+@pytest.mark.parametrize("key", ["cp1_right", "td5"])
+def test_the_calibrated_knees_last_counted_swing_is_a_swing_not_a_ripple(key, data_dir):
+    data = data_folder(data_dir)
+    recording = RECORDINGS[key]
+    params = preset("knee", recording.condition, recording.severity, recording.subject(data), calibrated=True)
+    trial = recording.read(data)
+    measured = PendulumTest.measure(trial)
+    simulated = _prominences_deg(pendulum_like(trial, measured).run(params, dt=CONVERGED_DT))
+    recorded = _prominences_deg(trial)
+    assert simulated.size == recorded.size
+    assert simulated[-1] >= 0.5 * recorded[-1]
 
 
 def test_the_calibrated_healthy_adult_grades_as_healthy_on_the_pendulum_score():
@@ -102,15 +126,17 @@ def test_the_calibrated_healthy_adult_grades_as_healthy_on_the_pendulum_score():
 
 
 @pytest.mark.parametrize("key", ["cp1_right", "td5"])
-def test_the_calibrated_presets_match_as_well_at_half_their_step(key, data_dir):
+@pytest.mark.parametrize("finer", STEP_CHECKS)
+def test_the_calibrated_presets_match_as_well_at_a_half_and_a_quarter_of_their_step(key, finer, data_dir):
     # the match must be the model's, not the integrator's: at 8 ms a calibrated CP model matched CP1
-    # and at 2 ms swung clonically (protocols.pendulum.CONVERGED_DT)
+    # and at 2 ms swung clonically (protocols.pendulum.CONVERGED_DT); a later one matched at 2 and
+    # 1 ms and lost a swing at 0.5 ms (calibration.STEP_CHECKS)
     data = data_folder(data_dir)
     recording = RECORDINGS[key]
     params = preset("knee", recording.condition, recording.severity, recording.subject(data), calibrated=True)
     trial = recording.read(data)
     coarse = compare(key, params, trial, dt=CONVERGED_DT)
-    fine = compare(key, params, trial, dt=CONVERGED_DT / 2)
+    fine = compare(key, params, trial, dt=CONVERGED_DT / finer)
     assert sum(abs(e) <= 1.0 for e in fine.errors.values()) == sum(abs(e) <= 1.0 for e in coarse.errors.values())
     assert _step_change([coarse], [fine]) <= STEP_TOLERANCE
 
@@ -130,15 +156,10 @@ def test_the_calibrated_presets_apply_what_the_calibration_fitted(name, data_dir
                                                                      abs=1e-6), f.path
 
 
-# The sizes of docs/calibration.md's tables (2026-12-07, at 2 ms), in each problem's order.
-DOCUMENTED = {
-    "healthy_knee": {"limb.damping": 0.1054, "limb.stiffness": 0.003155, "limb.baseline_torque": 0.7763,
-                     "limb.srs_torque_ratio": 1.992, "limb.srs_recovery_time": 0.1428,
-                     "limb.srs_elastic_limit": 0.8955, "limb.srs_still_speed": 19.35},
-    "cerebral_palsy": {"motoneuron.gain": 8.859703, "motoneuron.threshold": 0.4595109, "limb.baseline_torque": 5.340090,
-                       "limb.damping": 9.307794, "motoneuron.tone": 0.1000864, "limb.stiffness": 5.756114,
-                       "limb.srs_torque_ratio": 0.8936800, "antagonist_geometry.optimal_angle": -0.2947277},
-}
+# The sizes of the calibrations' committed outputs (docs/calibration/), from which the presets were written.
+OUTPUTS = Path(__file__).resolve().parents[1] / "docs" / "calibration"
+DOCUMENTED = {"healthy_knee": read_sizes(OUTPUTS / "healthy_knee_seed1.json"),
+              "cerebral_palsy": read_sizes(OUTPUTS / "cerebral_palsy_worst.json")}
 
 
 def test_calibrated_presets_exist_for_the_knee_only():
@@ -153,7 +174,7 @@ def test_a_calibration_that_moves_with_the_step_is_not_written(tmp_path):
                          step_s=0.008, step_change=1.3)
     assert not moving.step_converged and moving.as_dict()["step_converged"] is False
     target = tmp_path / "calibrated.py"
-    with pytest.raises(ParameterError, match="step is halved.*1.3 at 8 ms"):
+    with pytest.raises(ParameterError, match="step is halved and quartered.*1.3 at 8 ms"):
         write_presets("healthy_knee", moving, tmp_path, path=target)
     assert not target.exists()
 
@@ -171,3 +192,17 @@ def test_a_release_angle_or_duration_out_of_range_is_refused_before_any_work():
     assert result.exit_code == 2 and "--release-angle-deg" in result.output and "[-20, 91] deg" in result.output
     result = CliRunner().invoke(app, ["simulate", "pendulum", "--duration-s", "0.1"])
     assert result.exit_code == 2 and "--duration-s" in result.output
+
+
+def test_a_condition_change_that_overshoots_its_bounds_at_full_severity_is_not_written(tmp_path):
+    # the calibration fits at CP1's severity 0.7 and the presets apply the change linearly in w up to
+    # severity 1: an intermediate run wrote a short-range ratio that then exceeded its bound of 3
+    # (3.49), which apply_condition refused only when a user asked for severity 1
+    free = PROBLEMS["cerebral_palsy"].free
+    sizes = {f.path: f.start for f in free} | {"limb.srs_torque_ratio": 2.9}  # 2.9 / w(0.7) > 3 at 1
+    overshooting = Calibration(free, sizes, (), (), 1.0, 0.5, 10, {f.path: 1.0 for f in free}, step_s=0.002,
+                               step_change=0.0)
+    target = tmp_path / "calibrated.py"
+    with pytest.raises(ParameterError, match=r"bounds at severity 1 \(cerebral_palsy\).*srs_torque_ratio"):
+        write_presets("cerebral_palsy", overshooting, data_folder(), path=target)
+    assert not target.exists()

@@ -34,6 +34,7 @@ and the circuit's weights in a spinal one, each loop untouched by the other's ch
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -164,9 +165,15 @@ _STIFFER_TISSUE = (
     Change("motoneuron.tone", DE_GROOTE_2018, shift=0.032),
 )
 CALIBRATED_CP = "calibrated on CP1's spastic knee pendulum (myoreflex.calibration; generated into myoreflex.calibrated)"
-_CALIBRATED_KNEE = tuple(
-    Change(path, CALIBRATED_CP, joints=("knee",), **{kind: value}) for path, (kind, value) in CEREBRAL_PALSY_KNEE.items()
-)
+
+
+def calibrated_knee_changes(sizes: Mapping[str, tuple[str, float]]) -> tuple[Change, ...]:
+    """The knee's own condition changes from generated ``path: (kind, size)`` entries
+    (:data:`myoreflex.calibrated.CEREBRAL_PALSY_KNEE`, :func:`myoreflex.calibration.condition_sizes`)."""
+    return tuple(Change(path, CALIBRATED_CP, joints=("knee",), **{kind: size}) for path, (kind, size) in sizes.items())
+
+
+_CALIBRATED_KNEE = calibrated_knee_changes(CEREBRAL_PALSY_KNEE)
 """The cerebral-palsy changes of the knee calibrated on CP1's spastic pendulum, on top of the shared
 ones (a scale composes with a shared scale of the same parameter)."""
 
@@ -275,7 +282,14 @@ def apply_condition(params: ReflexParams, condition: str, severity, *, fusimotor
     >>> stroke.descending.gamma_dynamic, apply_condition(knee, "stroke", 0.7, fusimotor=True).descending.gamma_dynamic
     (20.0, 74.6)
     """
-    changes = _check_condition(condition).all_changes(fusimotor, calibrated)
+    return apply_changes(params, _check_condition(condition).all_changes(fusimotor, calibrated), severity)
+
+
+def apply_changes(params: ReflexParams, changes: Sequence[Change], severity) -> ReflexParams:
+    """Apply ``changes`` in order at ``severity`` (:func:`apply_condition`'s work, for any changes:
+    :func:`myoreflex.calibration.write_presets` checks candidate ones before writing them). A change
+    whose parameter ``params`` lacks is skipped; two changes of one path compose. A parameter moved
+    outside its bounds raises :class:`~myoreflex.errors.ParameterError` naming it."""
     severity = _check_severity(severity)
     if severity.ndim == 0:
         severity = float(severity)

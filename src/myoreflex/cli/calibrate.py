@@ -8,16 +8,25 @@ from typing import Annotated, Optional
 
 import typer
 
-from myoreflex.calibration import PROBLEMS, data_folder, run_problem, table
+from myoreflex.calibration import (
+    OBJECTIVES,
+    PROBLEMS,
+    STEP_CHECKS,
+    data_folder,
+    read_sizes,
+    run_problem,
+    table,
+)
 from myoreflex.cli._common import DISCLAIMER, check_output, fail, number, one_of, run
+from myoreflex.errors import ParameterError
 
 
 def _start_sizes(path: Path, problem: str) -> dict:
     """The fitted sizes in an earlier ``calibrate --out`` JSON, checked to be the same problem's."""
     try:
-        sizes = {key: float(entry["value"]) for key, entry in json.loads(path.read_text())["sizes"].items()}
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        fail("--start-from", "the JSON that `myoreflex calibrate --out` wrote", f"{path}: {type(exc).__name__}: {exc}")
+        sizes = read_sizes(path)
+    except ParameterError as exc:
+        fail("--start-from", "the JSON that `myoreflex calibrate --out` wrote", str(exc))
     expected = {f.path for f in PROBLEMS[problem].free}
     if set(sizes) != expected:
         fail("--start-from", f"the sizes of calibration {problem} ({', '.join(sorted(expected))})",
@@ -41,6 +50,10 @@ def calibrate(
     start_from: Annotated[Optional[Path], typer.Option(
         "--start-from", help="refine the sizes of an earlier `--out` JSON of the same calibration (one "
         "Nelder-Mead run from them, no restarts)")] = None,
+    objective: Annotated[str, typer.Option(
+        help="the cost minimised: `squares` (sum of squared normalised errors: a compromise over the "
+             "measures) or `worst` (the worst measure: every measure within its tolerance at once)",
+        callback=one_of(*OBJECTIVES))] = "squares",
 ):
     """Fit a preset's sizes so that the model of each recording matches it on every pendulum measure
     (R1, R2n, first-swing excursion, plateau, swings, peak velocity, its time, period); print the
@@ -55,10 +68,13 @@ def calibrate(
     restarts = 1 if start is not None else PROBLEMS[problem].restarts
     with typer.progressbar(length=max_evaluations * restarts, label="simulations", file=None) as bar:
         result = run(lambda: run_problem(problem, data, max_evaluations=max_evaluations, seed=seed,
-                                         progress=lambda done, cost: bar.update(1), start=start))
+                                         progress=lambda done, cost: bar.update(1), start=start,
+                                         objective=objective))
     typer.echo(f"{problem}: {PROBLEMS[problem].what}")
-    typer.echo(f"cost {result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} simulations")
-    typer.echo(f"step {result.step_s * 1e3:g} ms: halving it moves a measure by {result.step_change:.2f} of its "
+    typer.echo(f"cost ({objective}) {result.cost_before:.2f} -> {result.cost_after:.2f} in {result.evaluations} "
+               "simulations")
+    finer = " and ".join(f"{result.step_s / k * 1e3:g}" for k in STEP_CHECKS)
+    typer.echo(f"step {result.step_s * 1e3:g} ms: at {finer} ms a measure moves by {result.step_change:.2f} of its "
                "tolerance" + ("" if result.step_converged else "  NOT STEP-CONVERGED: the match may be the "
                               "integrator's (--write-presets refuses it)"))
     for f in result.free:
