@@ -71,12 +71,12 @@ def _treatments_json(treatments) -> list[dict]:
 
 def pendulum_result(condition: str, severity: float, lenient: bool = False, subject=None, treatments=(),
                     calibrated: bool = False, test=None):
-    from myoreflex.protocols import CONVERGED_DT, PendulumTest
+    from myoreflex.protocols import PendulumTest
+    from myoreflex.protocols.pendulum import preset_step
 
     test = PendulumTest() if test is None else test
-    # the calibrated presets were fitted, and are converged, at the finer step (protocols.pendulum)
     trial = test.run(_treated(preset("knee", condition, severity, subject, calibrated), treatments),
-                     dt=CONVERGED_DT if calibrated else None, condition=condition, severity=severity)
+                     dt=preset_step(calibrated), condition=condition, severity=severity)
     return trial, PendulumTest.measure(trial, lenient=lenient)
 
 

@@ -35,6 +35,12 @@ with a first period of 0.54, 0.50 and 0.505 s against the 0.80 s it matched (iss
 halving the step changes that model's R1 by 0.008 and its period by 1 %."""
 
 
+def preset_step(calibrated: bool) -> float | None:
+    """The pendulum step for a preset: :data:`CONVERGED_DT` for the calibrated presets (fitted, and
+    converged, there), else None (the protocol's own :data:`PENDULUM_DT`)."""
+    return CONVERGED_DT if calibrated else None
+
+
 @dataclasses.dataclass(frozen=True)
 class PendulumTest(Protocol):
     """Release the shank from ``release_angle`` (rad, knee flexion; 0 = full extension) and let it

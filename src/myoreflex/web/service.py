@@ -182,14 +182,15 @@ def _params(options: SimulationOptions, joint: str):
 def simulated(options: SimulationOptions):
     """The simulated trials of ``options`` and their measure records (cached): a pendulum test of
     the knee (``simulate pendulum``) or motorized stretches at each velocity (``simulate stretch``)."""
-    from myoreflex.protocols import CONVERGED_DT, MotorizedStretch, PendulumTest
+    from myoreflex.protocols import MotorizedStretch, PendulumTest
+    from myoreflex.protocols.pendulum import preset_step
     from myoreflex.units import DEG
 
     with COMPUTE:
         if options.test == "pendulum":
             test = PendulumTest(release_angle=options.release_angle_deg * DEG, duration=options.duration_s)
             trial = test.run(_params(options, "knee"), record=RECORD, condition=options.condition,
-                             severity=options.severity, dt=CONVERGED_DT if options.calibrated else None)
+                             severity=options.severity, dt=preset_step(options.calibrated))
             return (trial,), (PendulumTest.measure(trial, lenient=options.lenient),)
         params = _params(options, options.joint)
         trials = tuple(MotorizedStretch(velocity=v * DEG).run(params, record=RECORD, condition=options.condition,
