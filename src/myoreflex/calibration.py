@@ -626,7 +626,7 @@ def run_problem(name: str, data_dir: str | Path | None = None, *, max_evaluation
                       starts=min(problem.starts, max_evaluations // 2), seed=seed + k, progress=progress,
                       objective=objective)
             for k in range(problem.restarts)]
-    # the best run whose match holds at half the step (Calibration.step_converged), else the best
+    # the best run whose match holds at a half and a quarter of the step (Calibration.step_converged), else the best
     result = min(runs, key=lambda run: (not run.step_converged, run.cost_after))
     result = dataclasses.replace(result, evaluations=sum(run.evaluations for run in runs))
     if not problem.checks:
