@@ -31,6 +31,7 @@ def _fitted_cp1(tmp_path, side):
     # Each identification warning once, in the JSON, not again on stderr as a Python warning with its source line.
     if side == "right":  # stiffness and baseline torque trade (README)
         assert json.loads(result.stdout)["warnings"]
+    assert json.loads(result.stdout)["subject_assumed"] == {}  # CP1's body is read from its IPSA file
     assert "NotIdentifiedWarning" not in result.stderr
     fit_json.write_text(result.stdout)
     return fit_json

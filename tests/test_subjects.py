@@ -19,6 +19,7 @@ from myoreflex.subjects import (
     GROWTH_CHARTS,
     REFERENCE_BODY,
     SCALED_PATHS,
+    assumed_body,
     growth_lms,
     median_body,
     size_scales,
@@ -80,6 +81,18 @@ def test_resolved_fills_only_what_is_missing():
     given = Subject(age_years=10, sex="female", body_mass_kg=40.0).resolved()
     assert given.body_mass_kg == 40.0 and given.height_m == girl.height_m
     assert Subject(body_mass_kg=60.0, height_m=1.6).resolved() == Subject(body_mass_kg=60.0, height_m=1.6)
+
+
+def test_what_resolved_filled_in_is_named_with_its_source():
+    # issue 14, done-when 2: a size not known (TD5's) is an age-typical one, and the output says so
+    by_age = assumed_body(Subject(age_years=10, sex="female"))
+    assert set(by_age) == {"body_mass_kg", "height_m"}
+    assert by_age["height_m"] == "CDC 2000 growth-chart median for 10 years, females (Kuczmarski et al. 2002)"
+    assert set(assumed_body(Subject(age_years=10, body_mass_kg=40.0))) == {"height_m"}
+    assert "mean of both sexes" in assumed_body(Subject(age_years=10))["body_mass_kg"]
+    assert assumed_body(None) == assumed_body(Subject()) == {
+        name: "the presets' reference adult (75 kg, 1.75 m)" for name in ("body_mass_kg", "height_m")}
+    assert assumed_body(Subject(body_mass_kg=58.8, height_m=1.727)) == {}
 
 
 def test_unknown_age_and_sex_is_the_reference_adult_and_adults_keep_the_20_year_row():

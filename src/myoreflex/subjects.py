@@ -323,6 +323,28 @@ def subject_json(subject: Subject | None) -> dict:
     return dataclasses.asdict((subject or Subject()).resolved())
 
 
+def assumed_body(subject: Subject | None) -> dict[str, str]:
+    """Which of body mass and height :meth:`Subject.resolved` filled in, each with where from (module
+    doc): ``{"body_mass_kg": source, "height_m": source}`` for those not given; empty when both were.
+    The fit commands' JSON carries it as ``subject_assumed`` (issue 14: an age-typical size is said so).
+
+    Examples
+    --------
+    >>> assumed_body(Subject(age_years=10))["height_m"]
+    'CDC 2000 growth-chart median for 10 years, the mean of both sexes (Kuczmarski et al. 2002)'
+    >>> assumed_body(Subject(body_mass_kg=32, height_m=1.38))
+    {}
+    """
+    subject = subject or Subject()
+    if subject.age_years is None and subject.sex is None:
+        source = f"the presets' reference adult ({REFERENCE_BODY[0]:g} kg, {REFERENCE_BODY[1]:g} m)"
+    else:
+        age = f"{subject.age_years:g} years" if subject.age_years is not None else f"{ADULT_AGE_YEARS:g} years (adult)"
+        sex = f"{subject.sex}s" if subject.sex is not None else "the mean of both sexes"
+        source = f"CDC 2000 growth-chart median for {age}, {sex} (Kuczmarski et al. 2002)"
+    return {name: source for name in ("body_mass_kg", "height_m") if getattr(subject, name) is None}
+
+
 def size_scales(subject: Subject | None = None) -> dict[str, float]:
     """The subject's scale factors relative to :data:`REFERENCE_BODY` (module doc).
 

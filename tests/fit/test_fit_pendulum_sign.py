@@ -72,6 +72,7 @@ def test_fit_pendulum_without_angle_sign_fits_a_real_child_and_grades_it(data_di
     out = json.loads(result.output.strip().splitlines()[-1])
     assert out["angle_sign"] == -1.0
     assert {"params", "ci95", "rmse_deg", "converged", "identified", "quality", "convergence"} <= set(out)
+    assert out["subject_assumed"] == {}  # the size was given
     assert out["quality"] == ("good" if out["rmse_deg"] < GOOD_RMSE_DEG else "poor")
     assert out["rmse_deg"] < 60.0  # the mirrored swing of a forgotten sign gave 122 deg
     # A parameter left at its start makes the fit not converged, and is named as not identified.

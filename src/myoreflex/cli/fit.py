@@ -126,7 +126,7 @@ def fit_pendulum_command(
     _report_fit(result, f"Pendulum fit: {file.name}",
                 lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg ({out['quality']}), "
                 f"converged {out['converged']}", plot, as_json,
-                extra={**sign, "fixed": fixed, "subject": subject_json(subject)})
+                extra={**sign, "fixed": fixed, **_subject_keys(subject)})
 
 
 def _echo_params(out: dict):
@@ -154,6 +154,14 @@ def _check_fit_options(method):
         fail("--method", " or ".join(METHODS), method)
 
 
+def _subject_keys(subject) -> dict:
+    """The fit JSON's ``subject`` (resolved) and ``subject_assumed`` (what was filled in, and from where:
+    :func:`myoreflex.subjects.assumed_body`)."""
+    from myoreflex.subjects import assumed_body
+
+    return {"subject": subject_json(subject), "subject_assumed": assumed_body(subject)}
+
+
 def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_json: bool, extra=None):
     """A fit command's output: the figure (``--plot``), then the JSON contract (with ``extra`` keys) or a
     summary line (``summary`` of the result's dict), each parameter with its interval, and the disclaimer."""
@@ -173,6 +181,8 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
         typer.echo(f"  angle sign {out['angle_sign']:g} ({out['angle_sign_source']})")
     for path, value in (out.get("fixed") or {}).items():
         typer.echo(f"  fixed {path} = {value:g}")
+    for name, source in (out.get("subject_assumed") or {}).items():
+        typer.echo(f"  ASSUMED {name} = {out['subject'][name]:.4g}: {source}")
     if out.get("quality") == "poor":
         typer.echo(f"  POOR FIT: {out['quality_rule']}; check the body size, the preset and the recording")
     for name, ok in (out.get("identified") or {}).items():
@@ -334,6 +344,6 @@ def fit_stretch_command(
     _report_fit(result, f"{joint} stretch fit",
                 lambda out: f"Stretch fit of {len(trials)} {joint} recordings: "
                 f"torque RMSE {out['rmse_nm']:.3f} N m, converged {out['converged']}", plot, as_json,
-                extra={"subject": subject_json(subject)})
+                extra=_subject_keys(subject))
 
 
