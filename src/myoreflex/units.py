@@ -28,5 +28,11 @@ HEIGHT_BOUNDS_M = (0.8, 2.3)
 """Body height accepted wherever a person is given (m); it catches centimetres and inches."""
 AGE_BOUNDS_YEARS = (2.0, 100.0)
 """Age accepted wherever a person is given (years): the CDC 2000 growth charts start at 2 years."""
+PENDULUM_DURATION_BOUNDS_S = (0.5, 120.0)
+"""Swing of a pendulum test after its release (s): the protocol's setting, the command line's and the
+app's ``duration_s``, and a calibration's copy of a recording (:mod:`myoreflex.protocols.pendulum`)."""
+PENDULUM_RELEASE_BOUNDS_DEG = (-20.0, 91.0)
+"""Release angle of a pendulum test that the command line and the app take (deg of knee flexion): the
+whole degrees inside the protocol setting's -0.35 to 1.6 rad."""
 SEXES = ("female", "male")
 """The sexes of the growth charts."""

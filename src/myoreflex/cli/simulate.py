@@ -53,6 +53,7 @@ from myoreflex.cli._common import (
     subject_json,
     with_emg,
 )
+from myoreflex.units import PENDULUM_DURATION_BOUNDS_S, PENDULUM_RELEASE_BOUNDS_DEG
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch", "voluntary": "voluntary"}
 
@@ -104,9 +105,9 @@ def simulate_pendulum(
     calibrated: Calibrated = False,
     release_angle_deg: Annotated[float, typer.Option(
         "--release-angle-deg", help="knee flexion at release, deg (0 = full extension)",
-        callback=number(-20.0, 91.0, unit="deg"))] = 0.0,
+        callback=number(*PENDULUM_RELEASE_BOUNDS_DEG, unit="deg"))] = 0.0,
     duration_s: Annotated[float, typer.Option(
-        "--duration-s", help="swing recorded after the release, s", callback=number(0.5, 120.0, unit="s"))] = 20.0,
+        "--duration-s", help="swing recorded after the release, s", callback=number(*PENDULUM_DURATION_BOUNDS_S, unit="s"))] = 20.0,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from myoreflex.protocols.base import Protocol, setting
 from myoreflex.trial import Trial
+from myoreflex.units import PENDULUM_DURATION_BOUNDS_S
 
 if TYPE_CHECKING:
     from myoreflex.simulation import Drive
@@ -63,7 +64,7 @@ class PendulumTest(Protocol):
 
     release_angle: float = setting(0.0, unit="rad", doc="knee flexion at release (0 = full extension)",
                                    bounds=(-0.35, 1.6))
-    duration: float = setting(20.0, unit="s", doc="recorded swing after the release", bounds=(0.5, 120.0))
+    duration: float = setting(20.0, unit="s", doc="recorded swing after the release", bounds=PENDULUM_DURATION_BOUNDS_S)
     held_still: float = setting(
         1.0, unit="1", bounds=(0.0, 1.0),
         doc="short-range stiffness present at release: 1 when the leg was held still before it (the usual "

@@ -110,7 +110,14 @@ def simulation_options(raw: Mapping[str, Any]) -> SimulationOptions:
     values and what was given, as the command line's one-line errors do."""
     from myoreflex.conditions import CONDITIONS
     from myoreflex.model import JOINTS
-    from myoreflex.units import AGE_BOUNDS_YEARS, BODY_MASS_BOUNDS_KG, HEIGHT_BOUNDS_M, SEXES
+    from myoreflex.units import (
+        AGE_BOUNDS_YEARS,
+        BODY_MASS_BOUNDS_KG,
+        HEIGHT_BOUNDS_M,
+        PENDULUM_DURATION_BOUNDS_S,
+        PENDULUM_RELEASE_BOUNDS_DEG,
+        SEXES,
+    )
 
     if not isinstance(raw, Mapping):
         raise ParameterError(describe("request body", "a JSON object of options", type(raw).__name__))
@@ -159,8 +166,8 @@ def simulation_options(raw: Mapping[str, Any]) -> SimulationOptions:
         height_m=_number(raw, "height_m", *HEIGHT_BOUNDS_M, "m"),
         treatment=treatment, joint=joint, velocity_deg_s=velocities,
         calibrated=_flag(raw, "calibrated"),
-        release_angle_deg=_number(raw, "release_angle_deg", -20.0, 91.0, "deg", default=0.0),
-        duration_s=_number(raw, "duration_s", 0.5, 120.0, "s", default=20.0),
+        release_angle_deg=_number(raw, "release_angle_deg", *PENDULUM_RELEASE_BOUNDS_DEG, "deg", default=0.0),
+        duration_s=_number(raw, "duration_s", *PENDULUM_DURATION_BOUNDS_S, "s", default=20.0),
     )
     options.subject()  # checks the combination (e.g. growth charts for the age)
     return options
