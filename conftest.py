@@ -37,3 +37,16 @@ def data_dir() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"shared data not found at {DATA}")
     return DATA
+
+
+CALIBRATION_OUTPUTS = Path(__file__).resolve().parent / "docs" / "calibration"
+"""The calibrations' own outputs (`calibrate --out`), committed beside docs/calibration.md: its tables
+and the calibrated presets were made from them."""
+
+
+@pytest.fixture(scope="session")
+def calibration_sizes():
+    """``name -> {path: size}``: the fitted sizes of a committed calibration output (``read_sizes``)."""
+    from myoreflex.calibration import read_sizes
+
+    return lambda name: read_sizes(CALIBRATION_OUTPUTS / name)

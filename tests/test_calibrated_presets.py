@@ -4,7 +4,6 @@ every pendulum measure, and converged at the step they run at."""
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -22,7 +21,6 @@ from myoreflex.calibration import (
     data_folder,
     normalised_errors,
     pendulum_like,
-    read_sizes,
     with_sizes,
     write_presets,
 )
@@ -141,25 +139,23 @@ def test_the_calibrated_presets_match_as_well_at_a_half_and_a_quarter_of_their_s
     assert _step_change([coarse], [fine]) <= STEP_TOLERANCE
 
 
+DOCUMENTED = {"healthy_knee": "healthy_knee_seed1.json", "cerebral_palsy": "cerebral_palsy_worst.json"}
+"""The committed calibration output from which each problem's presets were written."""
+
+
 @pytest.mark.parametrize("name", ["healthy_knee", "cerebral_palsy"])
-def test_the_calibrated_presets_apply_what_the_calibration_fitted(name, data_dir):
+def test_the_calibrated_presets_apply_what_the_calibration_fitted(name, data_dir, calibration_sizes):
     # the presets are generated from the calibration (calibration.write_presets): the knee of each
     # problem's subject, through the calibrated presets, carries the fitted value of every free size
     problem = PROBLEMS[name]
     data = data_folder(data_dir)
     recording = RECORDINGS[problem.recordings[0]]
     ((params, _),) = problem.models(data, problem.recordings[:1]).values()
-    fitted = with_sizes(params, problem.free, [DOCUMENTED[name][f.path] for f in problem.free])
+    fitted = with_sizes(params, problem.free, [calibration_sizes(DOCUMENTED[name])[f.path] for f in problem.free])
     calibrated = preset("knee", recording.condition, recording.severity, recording.subject(data), calibrated=True)
     for f in problem.free:
         assert float(get_param(calibrated, f.path)) == pytest.approx(float(get_param(fitted, f.path)), rel=2e-3,
                                                                      abs=1e-6), f.path
-
-
-# The sizes of the calibrations' committed outputs (docs/calibration/), from which the presets were written.
-OUTPUTS = Path(__file__).resolve().parents[1] / "docs" / "calibration"
-DOCUMENTED = {"healthy_knee": read_sizes(OUTPUTS / "healthy_knee_seed1.json"),
-              "cerebral_palsy": read_sizes(OUTPUTS / "cerebral_palsy_worst.json")}
 
 
 def test_calibrated_presets_exist_for_the_knee_only():

@@ -2,7 +2,6 @@
 
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +15,6 @@ from myoreflex.calibration import (
     calibrate,
     compare,
     normalised_errors,
-    read_sizes,
     run_problem,
     squares_cost,
     worst_cost,
@@ -124,17 +122,8 @@ def test_published_group_values_are_compared_on_the_measures_they_give():
 
 
 
-# The calibrations' own outputs (`calibrate --out`), committed beside docs/calibration.md: its tables
-# and the calibrated presets were made from them.
-OUTPUTS = Path(__file__).resolve().parents[1] / "docs" / "calibration"
-
-
-def recorded_sizes(name: str) -> dict[str, float]:
-    """The fitted sizes of a committed calibration output, in the order of its problem's free sizes."""
-    return read_sizes(OUTPUTS / name)
-
-
-def test_the_recorded_cerebral_palsy_sizes_match_cp1_right_on_every_measure_at_a_converged_step(data_dir):
+def test_the_recorded_cerebral_palsy_sizes_match_cp1_right_on_every_measure_at_a_converged_step(data_dir,
+                                                                                          calibration_sizes):
     # docs/calibration.md (2026-12-07): `myoreflex calibrate cerebral_palsy --max-evaluations 800 --seed 16`
     # (cerebral_palsy_seed16.json: 7 of 8, the time to peak velocity 15.3 % long), refined with
     # `--start-from cerebral_palsy_seed16.json --objective worst --max-evaluations 500`
@@ -147,14 +136,15 @@ def test_the_recorded_cerebral_palsy_sizes_match_cp1_right_on_every_measure_at_a
     ((params, trial),) = problem.models(data_folder(data_dir)).values()
     for name, missed in (("cerebral_palsy_seed16.json", {"time_to_peak_velocity_s"}),
                          ("cerebral_palsy_worst.json", set())):
-        sizes = recorded_sizes(name)
+        sizes = calibration_sizes(name)
         assert list(sizes) == [f.path for f in problem.free]
         result = compare("CP1 right", with_sizes(params, problem.free, list(sizes.values())), trial)
         assert len(result.errors) == 8
         assert {k for k, e in result.errors.items() if abs(e) > 1.0} == missed, (name, result.errors)
 
 
-def test_the_recorded_healthy_sizes_reproduce_td5_on_all_eight_measures_with_physiological_bonds(data_dir):
+def test_the_recorded_healthy_sizes_reproduce_td5_on_all_eight_measures_with_physiological_bonds(data_dir,
+                                                                                               calibration_sizes):
     # docs/calibration.md (2026-12-07): `myoreflex calibrate healthy_knee --max-evaluations 900 --seed 1`
     # (healthy_knee_seed1.json) fits TD5 alone, with the bonds' recovery time held to 0.28-1 s (Horslen et
     # al. 2023: fibres' resistance still ~70 % down 0.1 s after a large movement, so tau >= 0.1 / ln(1 / 0.7)
@@ -162,7 +152,7 @@ def test_the_recorded_healthy_sizes_reproduce_td5_on_all_eight_measures_with_phy
     from myoreflex.calibration import compare, data_folder, with_sizes
     from myoreflex.physiology.limb import LimbParams
 
-    sizes = recorded_sizes("healthy_knee_seed1.json")
+    sizes = calibration_sizes("healthy_knee_seed1.json")
     problem = PROBLEMS["healthy_knee"]
     assert list(sizes) == [f.path for f in problem.free]
     recovery_s = sizes["limb.srs_recovery_time"] * LimbParams().srs_recovery_time

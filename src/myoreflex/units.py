@@ -31,6 +31,12 @@ AGE_BOUNDS_YEARS = (2.0, 100.0)
 PENDULUM_DURATION_BOUNDS_S = (0.5, 120.0)
 """Swing of a pendulum test after its release (s): the protocol's setting, the command line's and the
 app's ``duration_s``, and a calibration's copy of a recording (:mod:`myoreflex.protocols.pendulum`)."""
+PENDULUM_DURATION_S = 20.0
+"""The pendulum test's swing after its release by default (s): long enough for the healthy knee
+preset's swings to die out; the protocol's, the command line's and the app's default."""
+PENDULUM_RELEASE_DEG = 0.0
+"""The pendulum test's release by default (deg of knee flexion): full extension, the leg held
+horizontal (Wartenberg 1951); the protocol's, the command line's and the app's default."""
 PENDULUM_RELEASE_BOUNDS_DEG = (-20.0, 91.0)
 """Release angle of a pendulum test that the command line and the app take (deg of knee flexion): the
 whole degrees inside the protocol setting's -0.35 to 1.6 rad."""

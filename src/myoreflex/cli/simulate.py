@@ -53,7 +53,12 @@ from myoreflex.cli._common import (
     subject_json,
     with_emg,
 )
-from myoreflex.units import PENDULUM_DURATION_BOUNDS_S, PENDULUM_RELEASE_BOUNDS_DEG
+from myoreflex.units import (
+    PENDULUM_DURATION_BOUNDS_S,
+    PENDULUM_DURATION_S,
+    PENDULUM_RELEASE_BOUNDS_DEG,
+    PENDULUM_RELEASE_DEG,
+)
 
 DEDICATED = {"pendulum": "pendulum", "motorized_stretch": "stretch", "voluntary": "voluntary"}
 
@@ -105,9 +110,9 @@ def simulate_pendulum(
     calibrated: Calibrated = False,
     release_angle_deg: Annotated[float, typer.Option(
         "--release-angle-deg", help="knee flexion at release, deg (0 = full extension)",
-        callback=number(*PENDULUM_RELEASE_BOUNDS_DEG, unit="deg"))] = 0.0,
+        callback=number(*PENDULUM_RELEASE_BOUNDS_DEG, unit="deg"))] = PENDULUM_RELEASE_DEG,
     duration_s: Annotated[float, typer.Option(
-        "--duration-s", help="swing recorded after the release, s", callback=number(*PENDULUM_DURATION_BOUNDS_S, unit="s"))] = 20.0,
+        "--duration-s", help="swing recorded after the release, s", callback=number(*PENDULUM_DURATION_BOUNDS_S, unit="s"))] = PENDULUM_DURATION_S,
 ):
     """Simulate a pendulum (Wartenberg) test of the knee and print its measures.
 
@@ -174,7 +179,7 @@ def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_jso
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         fail("--from-fit", "the JSON of `myoreflex fit pendulum --json` (params, data)", f"{type(exc).__name__}: {exc}")
     # the test as recorded: released from the fitted angle, swung as long as the recording after its release
-    test = PendulumTest(release_angle=release_angle, duration=min(max(duration, 1.0), 120.0))
+    test = PendulumTest(release_angle=release_angle, duration=min(max(duration, PENDULUM_DURATION_BOUNDS_S[0]), PENDULUM_DURATION_BOUNDS_S[1]))
     result = run(lambda: simulate_fit(fit_json, test, treatments or (), draws=draws, lenient=lenient))
     if out:
         save_trial(result.trial, out)

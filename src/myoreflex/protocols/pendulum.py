@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from myoreflex.protocols.base import Protocol, setting
 from myoreflex.trial import Trial
-from myoreflex.units import PENDULUM_DURATION_BOUNDS_S
+from myoreflex.units import DEG, PENDULUM_DURATION_BOUNDS_S, PENDULUM_DURATION_S, PENDULUM_RELEASE_DEG
 
 if TYPE_CHECKING:
     from myoreflex.simulation import Drive
@@ -62,9 +62,11 @@ class PendulumTest(Protocol):
     measured: ClassVar[tuple[str, ...]] = ("angle", "angular_velocity")
     measure_interval_s: ClassVar[float | None] = 0.01  # 100 Hz, a goniometer's rate; the swing lasts seconds
 
-    release_angle: float = setting(0.0, unit="rad", doc="knee flexion at release (0 = full extension)",
+    release_angle: float = setting(PENDULUM_RELEASE_DEG * DEG, unit="rad",
+                                   doc="knee flexion at release (0 = full extension)",
                                    bounds=(-0.35, 1.6))
-    duration: float = setting(20.0, unit="s", doc="recorded swing after the release", bounds=PENDULUM_DURATION_BOUNDS_S)
+    duration: float = setting(PENDULUM_DURATION_S, unit="s", doc="recorded swing after the release",
+                              bounds=PENDULUM_DURATION_BOUNDS_S)
     held_still: float = setting(
         1.0, unit="1", bounds=(0.0, 1.0),
         doc="short-range stiffness present at release: 1 when the leg was held still before it (the usual "

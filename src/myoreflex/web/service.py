@@ -26,6 +26,7 @@ from typing import Any
 from myoreflex.errors import ParameterError, describe
 from myoreflex.measures.pendulum import CONTRACT_KEYS as PENDULUM_CONTRACT_KEYS  # noqa: F401 (the app's contract)
 from myoreflex.subjects import subject_json
+from myoreflex.units import PENDULUM_DURATION_S, PENDULUM_RELEASE_DEG
 
 TESTS = ("pendulum", "manual")
 """What ``POST /api/assess`` measures (``test=``): a pendulum recording (``assess pendulum``) or a
@@ -89,8 +90,8 @@ class SimulationOptions:
     joint: str = "elbow"
     velocity_deg_s: tuple[float, ...] = STRETCH_VELOCITIES_DEG_S
     calibrated: bool = False  # the presets calibrated on real recordings (the knee; --calibrated)
-    release_angle_deg: float = 0.0  # the pendulum's release (--release-angle-deg)
-    duration_s: float = 20.0  # the pendulum's swing (--duration-s)
+    release_angle_deg: float = PENDULUM_RELEASE_DEG  # the pendulum's release (--release-angle-deg)
+    duration_s: float = PENDULUM_DURATION_S  # the pendulum's swing (--duration-s)
 
     def subject(self):
         from myoreflex.subjects import Subject
@@ -166,8 +167,8 @@ def simulation_options(raw: Mapping[str, Any]) -> SimulationOptions:
         height_m=_number(raw, "height_m", *HEIGHT_BOUNDS_M, "m"),
         treatment=treatment, joint=joint, velocity_deg_s=velocities,
         calibrated=_flag(raw, "calibrated"),
-        release_angle_deg=_number(raw, "release_angle_deg", *PENDULUM_RELEASE_BOUNDS_DEG, "deg", default=0.0),
-        duration_s=_number(raw, "duration_s", *PENDULUM_DURATION_BOUNDS_S, "s", default=20.0),
+        release_angle_deg=_number(raw, "release_angle_deg", *PENDULUM_RELEASE_BOUNDS_DEG, "deg", default=PENDULUM_RELEASE_DEG),
+        duration_s=_number(raw, "duration_s", *PENDULUM_DURATION_BOUNDS_S, "s", default=PENDULUM_DURATION_S),
     )
     options.subject()  # checks the combination (e.g. growth charts for the age)
     return options
