@@ -31,7 +31,15 @@ def _fitted_cp1(tmp_path, side):
     # Each identification warning once, in the JSON, not again on stderr as a Python warning with its source line.
     if side == "right":  # stiffness and baseline torque trade (README)
         assert json.loads(result.stdout)["warnings"]
-    assert json.loads(result.stdout)["subject_assumed"] == {}  # CP1's body is read from its IPSA file
+    out = json.loads(result.stdout)
+    assert out["subject_assumed"] == {}  # CP1's body is read from its IPSA file
+    # The shank's inertia is held at the body's regression value; its 20 % error is propagated beside the
+    # noise's interval (fit.pipeline.assumed_effects).
+    assert out["assumptions"]["limb.inertia"]["prior_sd_log"] == 0.20
+    for name, (low, high) in out["ci95"].items():
+        if name in out["ci95_with_assumptions"]:
+            wide_low, wide_high = out["ci95_with_assumptions"][name]
+            assert wide_low <= low <= high <= wide_high, name
     assert "NotIdentifiedWarning" not in result.stderr
     fit_json.write_text(result.stdout)
     return fit_json

@@ -85,3 +85,19 @@ def test_a_true_saddle_is_not_a_minimum_but_finite_difference_noise_is_not_a_sad
     assert rough.positive_definite and "within its finite-difference error" in rough.hessian_method
     rough_saddle = core.laplace(_quadratic_problem(-1.0, roughness=1e-5), np.zeros(2), 1.0)
     assert not rough_saddle.positive_definite  # -1 is far outside that error
+
+
+def test_the_assumed_values_shift_and_error_are_those_of_a_linear_least_squares_refit():
+    # r = X z + g a - y with prior N(0, 1) on z: the optimum is z*(a) = -(X^T X + I)^-1 X^T (g a - y), so
+    # dz*/da = -(X^T X + I)^-1 X^T g exactly, and a ~ N(a0, s^2) adds S s^2 S^T to the covariance.
+    rng = np.random.default_rng(3)
+    x, g, y = rng.standard_normal((30, 2)), rng.standard_normal((30, 1)), rng.standard_normal(30)
+    covariance = np.linalg.inv(x.T @ x + np.eye(2))
+
+    def refit(a):
+        return covariance @ (x.T @ (y - g[:, 0] * a))
+
+    total, shift = core.with_assumed(covariance, x, g, 1.0, [0.3])
+    np.testing.assert_allclose(shift[:, 0], (refit(0.5) - refit(-0.5)), rtol=1e-10)
+    np.testing.assert_allclose(total, covariance + 0.09 * np.outer(shift, shift), rtol=1e-10)
+    assert np.all(np.diag(total) > np.diag(covariance))

@@ -58,6 +58,8 @@ def test_the_spastic_leg_has_a_clearly_larger_reflex_gain_than_the_typically_dev
     cp1, td5 = fits["CP1 right"], fits["TD5"]
     gain = "motoneuron.gain"
     assert cp1.ci95[gain][0] > td5.ci95[gain][1]
+    # and with the shank's inertia known only to its regressions' 20 % (fit.pipeline.assumed_effects)
+    assert cp1.ci95_with_assumptions[gain][0] > td5.ci95_with_assumptions[gain][1]
     assert cp1.params[gain] > 100 * td5.params[gain]
     # The typically developing child's swing leaves no room for a reflex: its gain is pinned near
     # zero (an informative interval, not an unidentified one).

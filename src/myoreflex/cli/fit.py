@@ -130,9 +130,15 @@ def fit_pendulum_command(
 
 
 def _echo_params(out: dict):
+    """Each parameter with its 95 % interval, and beside it the interval with the assumed segment size's
+    error (``ci95_with_assumptions``) when the fit holds one fixed."""
+    assumed = out.get("ci95_with_assumptions") or {}
     for name, value in out["params"].items():
         low, high = out["ci95"].get(name, (float("nan"), float("nan")))
-        typer.echo(f"  {name:32s} {value:10.4g}   95 % [{low:.4g}, {high:.4g}]")
+        line = f"  {name:32s} {value:10.4g}   95 % [{low:.4g}, {high:.4g}]"
+        if name in assumed:
+            line += f"   with assumptions [{assumed[name][0]:.4g}, {assumed[name][1]:.4g}]"
+        typer.echo(line)
 
 
 FreeParams = Annotated[Optional[list[str]], typer.Option(
@@ -183,6 +189,9 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
         typer.echo(f"  fixed {path} = {value:g}")
     for name, source in (out.get("subject_assumed") or {}).items():
         typer.echo(f"  ASSUMED {name} = {out['subject'][name]:.4g}: {source}")
+    for path, effect in (out.get("assumptions") or {}).items():
+        typer.echo(f"  ASSUMED {path} = {effect['value']:.4g}, known to {100 * effect['prior_sd_log']:.0f} %: "
+                   f"{effect['source']}")
     if out.get("quality") == "poor":
         typer.echo(f"  POOR FIT: {out['quality_rule']}; check the body size, the preset and the recording")
     for name, ok in (out.get("identified") or {}).items():

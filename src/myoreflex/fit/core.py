@@ -611,6 +611,38 @@ def profile(problem: Problem, z_star, sigma, covariance, j: int) -> dict:
     }
 
 
+def with_assumed(covariance, jac, dr_dassumed, sigma, prior_sd_log) -> tuple[np.ndarray, np.ndarray]:
+    """The covariance of ``z`` when parameters held fixed at assumed values carry their known error.
+
+    A fit holds some parameters at values from population regressions (a segment's inertia from
+    body size, :data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`); its intervals see only the noise.
+    The optimum ``z*`` moves with the logs ``a`` of those values as (implicit function theorem on
+    the stationarity of ``F``, Gauss-Newton cross term)::
+
+        S = dz*/da = -covariance B,     B = J^T W G,
+
+    with ``J = dr/dz`` (``jac``, ``(m, k)``), ``G = dr/da`` (``dr_dassumed``, ``(m, n_a)``) and
+    ``W = diag(1 / sigma^2)``. Their errors ``a ~ N(a_0, diag(s^2))`` then add to the noise's
+    covariance by the law of propagation of uncertainty (JCGM 100:2008, the GUM, section 5.1)::
+
+        covariance + S diag(s^2) S^T.
+
+    This is a sensitivity analysis of the fit as made (``a`` held fixed), not a refit: the data's own
+    information about ``a`` is not used. Returns ``(covariance with the assumptions, S)``.
+
+    One parameter and one assumed, both seen alike by four samples (``covariance = 1 / (4 + 1)``):
+
+    >>> cov, shift = with_assumed(np.array([[0.2]]), np.ones((4, 1)), np.ones((4, 1)), 1.0, [0.5])
+    >>> shift.round(3).tolist(), round(float(cov[0, 0]), 3)
+    ([[-0.8]], 0.36)
+    """
+    sigma = np.asarray(sigma, dtype=float)
+    weights = 1.0 / (sigma**2 if sigma.ndim else np.full(jac.shape[0], float(sigma) ** 2))
+    shift = -covariance @ (jac.T @ (weights[:, None] * dr_dassumed))
+    total = covariance + shift @ np.diag(np.asarray(prior_sd_log, dtype=float) ** 2) @ shift.T
+    return 0.5 * (total + total.T), shift
+
+
 def integrated_autocorrelation_time(residuals, *, c: float = 5.0) -> float:
     """``tau = 1 + 2 sum_{k=1}^{W} rho_k`` with Sokal's automatic window (smallest ``W >= c tau(W)``).
 

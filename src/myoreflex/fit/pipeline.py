@@ -274,11 +274,76 @@ def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
         started=clock,
     )
     profiles, flat = _profiles(problem, fit, profiled) if profiled else (None, ())
+    assumed = assumed_effects(problem, fit, n_free, lambda base: core.batched_evaluator(
+        core.model_jacobians, settings.batch, {**arrays, "base": base}, statics), params0)
     for message in fit.warnings + flat:
         warnings.warn(message, NotIdentifiedWarning, stacklevel=WARNING_STACKLEVEL)
     if flat:
         fit = dataclasses.replace(fit, warnings=fit.warnings + flat)
-    return _result(model, prepared, fit, free, low, high, noise, settings, profiles)
+    return _result(model, prepared, fit, free, low, high, noise, settings, profiles, assumed)
+
+
+ASSUMPTION_WARNING_SHIFT = 0.10
+"""An assumed value's known error (one sd) that moves a free parameter by more than this fraction, and
+widens its interval more than ``sqrt 2`` times (the assumption's error then exceeds the noise's), is
+named in the fit's warnings; a smaller dependence is only reported (``assumptions``)."""
+ASSUMED_STEP_LOG = 0.01
+"""Central-difference step in ``log x`` of an assumed parameter (1 %): the residuals' change is
+linear over it to well under a percent, and it is far above the simulation's rounding."""
+
+
+def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, evaluator_at, params0) -> dict | None:
+    """What the fit owes to the parameters it holds at a regression's value (:data:`REGRESSION_PRIORS`,
+    not free): per assumed path, its value, its prior sd and source, and each free parameter's
+    sensitivity ``d log x / d log assumed`` (:func:`core.with_assumed`); the free parameters' 95 %
+    intervals with the assumed values' errors integrated out (Laplace, whatever the fit's method);
+    and a message for each free parameter that the assumptions move by more than
+    :data:`ASSUMPTION_WARNING_SHIFT` and whose interval they widen more than ``sqrt 2`` times. None
+    when nothing is assumed.
+
+    ``evaluator_at(base)`` is the problem's evaluator on another parameter tree (the same compiled
+    function: the tree is an argument, not a constant); ``dr/d log a`` is a central difference."""
+    assumed = []
+    for path in REGRESSION_PRIORS:
+        if path in problem.names:
+            continue
+        try:
+            assumed.append((path, float(get_param(params0, path))))
+        except ParameterError:  # not a parameter of this model (the passive pendulum's LimbParams)
+            continue
+    if not assumed or fit.covariance is None or not np.all(np.isfinite(fit.covariance)):
+        return None
+    from myoreflex.params import with_overrides
+
+    z = fit.z[None]
+    _, jac = problem.evaluate(z)
+    columns = []
+    for path, value in assumed:
+        up, down = (evaluator_at(with_overrides(params0, {path: value * np.exp(sign * ASSUMED_STEP_LOG)}, check=False))(z)[0][0]
+                    for sign in (1.0, -1.0))
+        columns.append((up - down) / (2.0 * ASSUMED_STEP_LOG))
+    sd_log = [REGRESSION_PRIORS[path][0] for path, _ in assumed]
+    covariance, shift = core.with_assumed(fit.covariance, jac[0], np.stack(columns, axis=-1), fit.sigma, sd_log)
+    sd_z = np.sqrt(np.diag(covariance))
+    names = problem.names[:n_free]
+    slope = core.constrained_slope(fit.z, problem.low, problem.high, problem.bounded)
+    low_x, high_x = problem.values(fit.z - core.Z_95 * sd_z), problem.values(fit.z + core.Z_95 * sd_z)
+    ci95 = {name: (float(low_x[j]), float(high_x[j])) for j, name in enumerate(names)}
+    effects = {path: {"value": value, "prior_sd_log": REGRESSION_PRIORS[path][0], "source": REGRESSION_PRIORS[path][1],
+                      "sensitivity": {name: float(slope[j] * shift[j, i] / fit.values[j]) if fit.values[j] else None
+                                      for j, name in enumerate(names)}}
+               for i, (path, value) in enumerate(assumed)}
+    widening = sd_z / np.sqrt(np.diag(fit.covariance))
+    messages = tuple(
+        f"`{name}` depends on the assumed " + ", ".join(
+            f"`{path}` (d log / d log = {effects[path]['sensitivity'][name]:+.2f}, its value known to "
+            f"{100 * effects[path]['prior_sd_log']:.0f} %)" for path, _ in assumed)
+        + f": with that error its 95 % interval is [{ci95[name][0]:.4g}, {ci95[name][1]:.4g}], "
+        f"{widening[j]:.1f} times as wide as the noise alone gives (ci95_with_assumptions)"
+        for j, name in enumerate(names) if widening[j] > np.sqrt(2.0) and any(
+            abs(effects[path]["sensitivity"][name] or 0.0) * effects[path]["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT
+            for path, _ in assumed))
+    return {"assumptions": effects, "ci95_with_assumptions": ci95, "messages": messages}
 
 
 def prior_sd_z(free: Sequence[str], x0, low, high) -> np.ndarray:
@@ -315,7 +380,7 @@ def _profiles(problem: core.Problem, fit: core.Estimate, profiled: Sequence[str]
 
 
 def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, noise: core.NoiseModel,
-            settings: FitSettings, profiles=None) -> FitResult:
+            settings: FitSettings, profiles=None, assumed: dict | None = None) -> FitResult:
     """The :class:`FitResult` of an estimate: what every fit shares, then the model's ``report``."""
     import myoreflex
 
@@ -363,7 +428,7 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         converged=fit.converged,
         names=fit.names,
         correlations=fit.correlations,
-        warnings=tuple(prepared.warnings) + tuple(fit.warnings),
+        warnings=tuple(prepared.warnings) + tuple(fit.warnings) + (assumed["messages"] if assumed else ()),
         not_identified=tuple(fit.warnings),
         method=settings.method,
         data=dict(prepared.description),
@@ -380,6 +445,8 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         identification=fit.identification,
         convergence=convergence,
         profiles=profiles,
+        assumptions=assumed["assumptions"] if assumed else None,
+        ci95_with_assumptions=assumed["ci95_with_assumptions"] if assumed else None,
         **fields,
     )
 

@@ -117,6 +117,15 @@ class FitResult:
         ``positive_definite``, ``reasons`` (why not converged), ``optimiser`` (its stopping reason).
     profiles : profiled parameter -> its profile (:func:`myoreflex.fit.core.profile`), when asked
         for by ``FitSettings(profile=...)``.
+    assumptions : parameter held fixed at a population regression's value (``limb.inertia``:
+        :data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`) -> its ``value``, ``prior_sd_log`` (its
+        known error, sd of ``log x``), ``source``, and ``sensitivity``: free parameter -> ``d log x /
+        d log assumed`` at the optimum (:func:`myoreflex.fit.core.with_assumed`); None when the fit
+        assumes none. A parameter whose interval these errors widen more than ``sqrt 2`` times is
+        named in ``warnings``.
+    ci95_with_assumptions : free parameter -> its 95 % interval (Laplace) with the assumed values'
+        errors integrated out: what ``ci95``, which sees only the measurement noise, would be if the
+        segment's size were known only as well as the regressions know it.
     base : the parameter set the fit started from, as plain values
         (:func:`myoreflex.fit.simulate_fit.describe_params`: joint, variants, muscle names, every
         parameter's value), so that the fitted subject can be rebuilt and re-simulated
@@ -155,6 +164,8 @@ class FitResult:
     chains: Mapping[str, np.ndarray] | None = None
     sample_stats: Mapping[str, np.ndarray] | None = None
     base: Mapping[str, Any] | None = None
+    assumptions: Mapping[str, Mapping[str, Any]] | None = None
+    ci95_with_assumptions: Mapping[str, tuple[float, float]] | None = None
 
     def to_dict(self) -> dict:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).
@@ -164,7 +175,8 @@ class FitResult:
         a lenient fit and the parameters the data do not identify. Added keys: ``identified``
         (free parameter -> bool) and ``identification`` (the reasons), ``convergence`` (the tests
         behind ``converged``), ``quality`` and ``quality_rule`` when the model grades its fit,
-        ``profiles`` when profiles were computed.
+        ``profiles`` when profiles were computed, ``assumptions`` and ``ci95_with_assumptions`` when the
+        fit holds a parameter at a regression's value.
         """
         out = {
             "params": {name: float(value) for name, value in self.params.items()},
@@ -185,6 +197,10 @@ class FitResult:
             out["quality_rule"] = self.quality_rule
         if self.profiles:
             out["profiles"] = as_json(self.profiles)
+        if self.assumptions:
+            out["assumptions"] = as_json(self.assumptions)
+            out["ci95_with_assumptions"] = {name: [float(low), float(high)]
+                                            for name, (low, high) in self.ci95_with_assumptions.items()}
         # What re-simulating the fitted subject needs (myoreflex.fit.simulate_fit): the posterior as
         # the Laplace approximation (names, sd, correlations, bounds) or the NUTS draws, and the base.
         out["method"] = self.method
