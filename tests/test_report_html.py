@@ -115,6 +115,21 @@ def test_a_fit_is_shown_with_its_intervals_and_flags(tmp_path):
     section = _section(page, "fit")
     assert "0.01185 to 0.07055" in section and "NOT IDENTIFIED" in section and "weakly identified" in section
     assert re.search(r"data-fit='limb.damping'>0.8793<", section)
+    assert "with assumptions" not in section  # this fit assumed nothing: no such column
+
+
+def test_a_fit_that_holds_the_inertia_shows_the_interval_with_its_error(tmp_path):
+    import json
+
+    from myoreflex.report.html import _fit_html
+
+    fit = {"params": {"motoneuron.gain": 0.02}, "ci95": {"motoneuron.gain": [0.009, 0.042]}, "converged": True,
+           "ci95_with_assumptions": {"motoneuron.gain": [0.0069, 0.051]},
+           "assumptions": {"limb.inertia": {"value": 0.35, "prior_sd_log": 0.2, "source": "Yeadon & Morlock 1989",
+                                            "sensitivity": {"motoneuron.gain": 1.4}}}}
+    section = _fit_html(json.loads(json.dumps(fit)))
+    assert "95 % with assumptions" in section and "0.0069 to 0.051" in section
+    assert "limb.inertia = 0.35, known to 20 %" in section
 
 
 @pytest.mark.parametrize("content, name", [

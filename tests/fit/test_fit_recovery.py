@@ -111,6 +111,16 @@ def test_the_reported_dependence_on_the_assumed_inertia_predicts_a_refit_with_an
     assert np.log(refit.params[GAIN] / result.params[GAIN]) / np.log(1.1) == pytest.approx(slope, rel=0.15)
     low, high = result.ci95_with_assumptions[GAIN]
     assert low < result.ci95[GAIN][0] and result.ci95[GAIN][1] < high
+    # The gain moves 1.4 x 20 % with the inertia, against a 2 % noise sd: it is named, apart from the
+    # identifiability messages, and a cohort's table carries both intervals.
+    from myoreflex.cohort.fitters import result_columns
+
+    assert any(f"`{GAIN}` depends on the assumed `limb.inertia`" in m for m in result.assumption_warnings)
+    assert set(result.assumption_warnings) <= set(result.warnings)
+    assert not set(result.assumption_warnings) & set(result.not_identified)
+    columns = result_columns(result)
+    assert columns[f"{GAIN}_ci95_with_assumptions_low"] == low and GAIN in columns["assumptions"]
+    assert columns["warnings"] == ""
 
 
 def test_align_finds_the_release_of_a_noisy_synthetic_recording():

@@ -99,16 +99,23 @@ def subject_preset(joint: str, row: Mapping, *, body_mass_kg: float, height_m: f
 
 
 def result_columns(result: FitResult) -> dict:
-    """A fit's cohort-table columns: each parameter with ``_ci95_low``/``_ci95_high``, ``converged``,
-    ``not_identified`` (the identifiability messages, ``"; "``-joined) and ``warnings`` (the failed
-    quality gates of a lenient fit, ``"; "``-joined)."""
+    """A fit's cohort-table columns: each parameter with ``_ci95_low``/``_ci95_high`` (and, when the fit
+    holds a value from a regression, ``_ci95_with_assumptions_low``/``_high``), ``converged``,
+    ``not_identified`` (the identifiability messages, ``"; "``-joined), ``assumptions`` (the parameters
+    that depend on an assumed value more than on the noise) and ``warnings`` (the failed quality gates of
+    a lenient fit, ``"; "``-joined)."""
     columns: dict = {}
+    widened = result.ci95_with_assumptions or {}
     for name in result.names:
         low, high = result.ci95[name]
         columns.update({name: result.params[name], f"{name}_ci95_low": low, f"{name}_ci95_high": high})
-    gates = [message for message in result.warnings if message not in result.not_identified]
+        if name in widened:
+            columns.update({f"{name}_ci95_with_assumptions_low": widened[name][0],
+                            f"{name}_ci95_with_assumptions_high": widened[name][1]})
+    explained = set(result.not_identified) | set(result.assumption_warnings)
+    gates = [message for message in result.warnings if message not in explained]
     columns.update(converged=result.converged, not_identified="; ".join(result.not_identified),
-                   warnings="; ".join(gates))
+                   assumptions="; ".join(result.assumption_warnings), warnings="; ".join(gates))
     return columns
 
 

@@ -447,6 +447,7 @@ def _result(model, prepared: Prepared, fit: core.Estimate, free, low, high, nois
         profiles=profiles,
         assumptions=assumed["assumptions"] if assumed else None,
         ci95_with_assumptions=assumed["ci95_with_assumptions"] if assumed else None,
+        assumption_warnings=assumed["messages"] if assumed else (),
         **fields,
     )
 

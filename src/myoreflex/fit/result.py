@@ -126,6 +126,8 @@ class FitResult:
     ci95_with_assumptions : free parameter -> its 95 % interval (Laplace) with the assumed values'
         errors integrated out: what ``ci95``, which sees only the measurement noise, would be if the
         segment's size were known only as well as the regressions know it.
+    assumption_warnings : the messages of ``warnings`` that name a parameter depending on an assumed
+        value more than on the noise (the end of ``warnings``).
     base : the parameter set the fit started from, as plain values
         (:func:`myoreflex.fit.simulate_fit.describe_params`: joint, variants, muscle names, every
         parameter's value), so that the fitted subject can be rebuilt and re-simulated
@@ -166,6 +168,7 @@ class FitResult:
     base: Mapping[str, Any] | None = None
     assumptions: Mapping[str, Mapping[str, Any]] | None = None
     ci95_with_assumptions: Mapping[str, tuple[float, float]] | None = None
+    assumption_warnings: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         """The command-line contract: ``{"params", "ci95", "rmse_deg", "converged"}`` (plain types).

@@ -573,19 +573,26 @@ def _fit_html(data: dict) -> str:
     if not data:
         return ""
     identified = data.get("identified") or {}
+    widened = data.get("ci95_with_assumptions") or {}
     rows = []
     for name, value in data["params"].items():
         low, high = (list(data["ci95"].get(name) or []) + [None, None])[:2]
         ok = identified.get(name)
         mark = "-" if ok is None else ("yes" if ok else "NOT IDENTIFIED")
+        wide = (list(widened.get(name) or []) + [None, None])[:2]
+        extra = f"<td class='num'>{_e(_interval(*map(_number, wide)))}</td>" if widened else ""
         rows.append(f"<tr><td>{_e(name)}</td><td class='num' data-fit='{_e(name)}'>{_e(shown(_number(value)))}</td>"
-                    f"<td class='num'>{_e(_interval(_number(low), _number(high)))}</td><td>{_e(mark)}</td></tr>")
+                    f"<td class='num'>{_e(_interval(_number(low), _number(high)))}</td>{extra}<td>{_e(mark)}</td></tr>")
+    assumed = "; ".join(f"{path} = {shown(_number(a.get('value')))}, known to "
+                        f"{shown(100 * (_number(a.get('prior_sd_log')) or 0.0))} %"
+                        for path, a in (data.get("assumptions") or {}).items() if isinstance(a, dict))
     summary = [("RMSE", f"{shown(_number(data.get('rmse_deg')))} deg" if data.get("rmse_deg") is not None else None),
                ("torque RMSE", f"{shown(_number(data.get('rmse_nm')))} N m" if data.get("rmse_nm") is not None else None),
                ("quality", data.get("quality")), ("quality rule", data.get("quality_rule")),
                ("converged", shown(bool(data.get("converged")))),
                ("angle sign", data.get("angle_sign") and f"{data.get('angle_sign')} ({data.get('angle_sign_source', '')})"),
-               ("fixed", ", ".join(f"{k} = {v}" for k, v in (data.get("fixed") or {}).items()) or None)]
+               ("fixed", ", ".join(f"{k} = {v}" for k, v in (data.get("fixed") or {}).items()) or None),
+               ("assumed", assumed or None)]
     facts = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in summary if v not in (None, ""))
     warnings = [*data.get("warnings", ())]
     for reason in (data.get("convergence") or {}).get("reasons", ()) if not data.get("converged") else ():
@@ -595,9 +602,12 @@ def _fit_html(data: dict) -> str:
         "<section id='fit'><h2>Model fit</h2>"
         "<p>Parameters of the reflex model fitted to the recording, each with its 95 % interval (Laplace "
         "approximation for a MAP fit, posterior for NUTS; myoreflex.fit). A parameter the data do not identify "
-        "is flagged: its interval is the prior's, not the recording's.</p>"
+        "is flagged: its interval is the prior's, not the recording's. Where the fit holds a value from a "
+        "population regression (the shank's inertia from body size), the second interval adds that value's "
+        "known error.</p>"
         f"<table class='facts'>{facts}</table>"
-        "<table><thead><tr><th>parameter</th><th>value (SI)</th><th>95 % interval</th><th>identified</th></tr>"
+        "<table><thead><tr><th>parameter</th><th>value (SI)</th><th>95 % interval</th>"
+        + ("<th>95 % with assumptions</th>" if widened else "") + "<th>identified</th></tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
         + (f"<div class='warn'><strong>Fit warnings</strong><ul>{notes}</ul></div>" if notes else "")
         + "</section>")
