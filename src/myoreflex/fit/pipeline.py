@@ -296,7 +296,8 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
     """What the fit owes to the parameters it holds at a regression's value (:data:`REGRESSION_PRIORS`,
     not free): per assumed path, its value, its prior sd and source, and each free parameter's
     sensitivity ``d log x / d log assumed`` (:func:`core.with_assumed`); the free parameters' 95 %
-    intervals with the assumed values' errors integrated out (Laplace, whatever the fit's method);
+    intervals with the assumed values' errors propagated (on the Laplace covariance, whatever the
+    fit's method);
     and a message for each free parameter that the assumptions move by more than
     :data:`ASSUMPTION_WARNING_SHIFT` and whose interval they widen more than ``sqrt 2`` times. None
     when nothing is assumed.
@@ -319,8 +320,8 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
     _, jac = problem.evaluate(z)
     columns = []
     for path, value in assumed:
-        up, down = (evaluator_at(with_overrides(params0, {path: value * np.exp(sign * ASSUMED_STEP_LOG)}, check=False))(z)[0][0]
-                    for sign in (1.0, -1.0))
+        up, down = (evaluator_at(with_overrides(params0, {path: value * np.exp(step)}, check=False))(z)[0][0]
+                    for step in (ASSUMED_STEP_LOG, -ASSUMED_STEP_LOG))
         columns.append((up - down) / (2.0 * ASSUMED_STEP_LOG))
     sd_log = [REGRESSION_PRIORS[path][0] for path, _ in assumed]
     covariance, shift = core.with_assumed(fit.covariance, jac[0], np.stack(columns, axis=-1), fit.sigma, sd_log)

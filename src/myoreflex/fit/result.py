@@ -124,7 +124,7 @@ class FitResult:
         assumes none. A parameter whose interval these errors widen more than ``sqrt 2`` times is
         named in ``warnings``.
     ci95_with_assumptions : free parameter -> its 95 % interval (Laplace) with the assumed values'
-        errors integrated out: what ``ci95``, which sees only the measurement noise, would be if the
+        errors propagated: what ``ci95``, which sees only the measurement noise, would be if the
         segment's size were known only as well as the regressions know it.
     assumption_warnings : the messages of ``warnings`` that name a parameter depending on an assumed
         value more than on the noise (the end of ``warnings``).
