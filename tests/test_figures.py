@@ -118,6 +118,24 @@ def test_the_fit_figure_leaves_the_backend_alone_too():
         matplotlib.use(before)
 
 
+def test_the_fit_figure_folds_the_assumption_messages_into_one_line():
+    from myoreflex.fit.result import FittedTrace
+
+    assumed = tuple(f"`{name}` depends on the assumed `limb.inertia` (long explanation {name})"
+                    for name in ("limb.damping", "limb.stiffness"))
+
+    class Fitted:  # what fit_figure reads of a FitResult
+        traces = (FittedTrace("cut", "angle", "deg", np.arange(3.0), np.zeros(3), np.ones(3)),)
+        warnings = ("quality gate `plateau_settled` failed", *assumed)
+        assumption_warnings = assumed
+        rmse_deg, converged = 1.0, True
+
+    text = " ".join(" ".join(t.get_text().split()) for t in figures.fit_figure(Fitted()).texts)  # unwrapped
+    assert "plateau_settled" in text and "2 warnings" in text
+    assert "2 parameters depend on the assumed shank inertia" in text and "limb.damping, limb.stiffness" in text
+    assert "long explanation" not in text
+
+
 # ------------------------------------------------------------------------------------------------
 # ax= / axes=
 

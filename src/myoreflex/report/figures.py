@@ -786,5 +786,19 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
         fig.suptitle(heading, fontsize=10)
     else:
         panels[cells[0]].set_title(heading, fontsize=8)
-    _finish(fig, own, _warnings_of(getattr(result, "warnings", ())))
+    _finish(fig, own, _warnings_of(_folded_assumptions(result)))
     return fig
+
+
+def _folded_assumptions(result) -> list[str]:
+    """``result.warnings`` with its assumption messages (``assumption_warnings``, one per parameter and
+    a few lines each) folded into one naming the parameters: the figure's banner stays readable, the
+    text output and the JSON keep every message."""
+    assumed = list(getattr(result, "assumption_warnings", ()) or ())
+    kept = [message for message in getattr(result, "warnings", ()) if message not in assumed]
+    if assumed:
+        names = ", ".join(message.split("`")[1] for message in assumed)  # each message opens with `name`
+        several = len(assumed) > 1
+        kept.append(f"{len(assumed)} parameter{'s' if several else ''} depend{'' if several else 's'} on the "
+                    f"assumed shank inertia more than on the noise: {names} (ci95_with_assumptions)")
+    return kept
