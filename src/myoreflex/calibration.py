@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from myoreflex.errors import ParameterError, RecordingError, describe
-from myoreflex.units import DEG, PENDULUM_DURATION_BOUNDS_S
+from myoreflex.units import DEG
 
 MEASURES = ("r1", "r2n", "first_swing_excursion_deg", "plateau_deg", "n_oscillations", "peak_velocity_deg_s",
             "time_to_peak_velocity_s", "period_s")
@@ -223,8 +223,7 @@ def pendulum_like(trial, recorded):
     from myoreflex.protocols import PendulumTest
 
     swing_s = float(trial.time[-1]) - float(recorded.release_time_s)
-    return PendulumTest(release_angle=float(recorded.start_angle_deg) * DEG,
-                        duration=float(np.clip(swing_s, *PENDULUM_DURATION_BOUNDS_S)))
+    return PendulumTest.as_recorded(float(recorded.start_angle_deg) * DEG, swing_s)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -179,7 +179,7 @@ def _pendulum_from_fit(fit_json: Path, treatments, draws: int, plot, out, as_jso
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         fail("--from-fit", "the JSON of `myoreflex fit pendulum --json` (params, data)", f"{type(exc).__name__}: {exc}")
     # the test as recorded: released from the fitted angle, swung as long as the recording after its release
-    test = PendulumTest(release_angle=release_angle, duration=min(max(duration, PENDULUM_DURATION_BOUNDS_S[0]), PENDULUM_DURATION_BOUNDS_S[1]))
+    test = PendulumTest.as_recorded(release_angle, duration)
     result = run(lambda: simulate_fit(fit_json, test, treatments or (), draws=draws, lenient=lenient))
     if out:
         save_trial(result.trial, out)

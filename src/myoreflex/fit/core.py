@@ -1104,6 +1104,7 @@ class Estimate:
     covariance: np.ndarray | None = None  # the Laplace covariance in z
     chains: dict | None = None  # name -> draws (chain, draw), NUTS only
     sample_stats: dict | None = None  # diverging, n_steps: (chain, draw), NUTS only
+    jacobian: np.ndarray | None = None  # dr/dz of the data residuals at ``z`` (what assumptions propagate through)
 
 
 def estimate(
@@ -1278,5 +1279,5 @@ def estimate(
         noise_sd=np.asarray(effective, dtype=float), white_noise_sd=np.asarray(white, dtype=float),
         autocorrelation_time=np.asarray(tau, dtype=float), samples=samples, diagnostics=diagnostics,
         history=history, screened_candidates=int(candidates.shape[0]), identification=verdicts,
-        sigma=sigma, covariance=lap.covariance, chains=chains, sample_stats=sample_stats,
+        sigma=sigma, covariance=lap.covariance, chains=chains, sample_stats=sample_stats, jacobian=jac_best,
     )

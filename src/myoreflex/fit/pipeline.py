@@ -312,19 +312,18 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
             assumed.append((path, float(get_param(params0, path))))
         except ParameterError:  # not a parameter of this model (the passive pendulum's LimbParams)
             continue
-    if not assumed or fit.covariance is None or not np.all(np.isfinite(fit.covariance)):
+    if not assumed or fit.jacobian is None or fit.covariance is None or not np.all(np.isfinite(fit.covariance)):
         return None
     from myoreflex.params import with_overrides
 
     z = fit.z[None]
-    _, jac = problem.evaluate(z)
     columns = []
     for path, value in assumed:
         up, down = (evaluator_at(with_overrides(params0, {path: value * np.exp(step)}, check=False))(z)[0][0]
                     for step in (ASSUMED_STEP_LOG, -ASSUMED_STEP_LOG))
         columns.append((up - down) / (2.0 * ASSUMED_STEP_LOG))
     sd_log = [REGRESSION_PRIORS[path][0] for path, _ in assumed]
-    covariance, shift = core.with_assumed(fit.covariance, jac[0], np.stack(columns, axis=-1), fit.sigma, sd_log)
+    covariance, shift = core.with_assumed(fit.covariance, fit.jacobian, np.stack(columns, axis=-1), fit.sigma, sd_log)
     sd_z = np.sqrt(np.diag(covariance))
     names = problem.names[:n_free]
     slope = core.constrained_slope(fit.z, problem.low, problem.high, problem.bounded)

@@ -121,8 +121,9 @@ class FitResult:
         :data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`) -> its ``value``, ``prior_sd_log`` (its
         known error, sd of ``log x``), ``source``, and ``sensitivity``: free parameter -> ``d log x /
         d log assumed`` at the optimum (:func:`myoreflex.fit.core.with_assumed`); None when the fit
-        assumes none. A parameter whose interval these errors widen more than ``sqrt 2`` times is
-        named in ``warnings``.
+        assumes none. A parameter that these errors move by more than 10 % and whose interval they
+        widen more than ``sqrt 2`` times is named in ``warnings``
+        (:data:`myoreflex.fit.pipeline.ASSUMPTION_WARNING_SHIFT`).
     ci95_with_assumptions : free parameter -> its 95 % interval (Laplace) with the assumed values'
         errors propagated: what ``ci95``, which sees only the measurement noise, would be if the
         segment's size were known only as well as the regressions know it.

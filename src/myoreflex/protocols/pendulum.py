@@ -80,6 +80,17 @@ class PendulumTest(Protocol):
                      short_range_bound=self.held_still)
 
     @classmethod
+    def as_recorded(cls, release_angle: float, swing_s: float) -> PendulumTest:
+        """The test as a recording made it: released from ``release_angle`` (rad) and swung ``swing_s``
+        seconds after the release, clipped to the duration's bounds.
+
+        >>> PendulumTest.as_recorded(0.3, 500.0).duration
+        120.0
+        """
+        low, high = PENDULUM_DURATION_BOUNDS_S
+        return cls(release_angle=release_angle, duration=min(max(float(swing_s), low), high))
+
+    @classmethod
     def measure(cls, trial: Trial, *, lenient: bool = False):
         from myoreflex.measures.pendulum import measure
 
