@@ -9,7 +9,7 @@ import pytest
 
 from myoreflex.errors import ParameterError
 from myoreflex.model import JOINTS, default_params
-from myoreflex.params import parameter_table, stack_params, unstack_params, validate, with_overrides
+from myoreflex.params import get_param, parameter_table, scaled, stack_params, unstack_params, validate, with_overrides
 
 
 def _float_fields(tree, prefix=""):
@@ -136,3 +136,15 @@ def test_params_command_help_names_every_registered_variant():
 
     for kind, registry in (("spindle", model.SPINDLES), ("tendon", model.TENDONS), ("feedback", model.FEEDBACKS)):
         assert all(name in VARIANT_HELP[kind] for name in registry), kind
+
+
+@pytest.mark.parametrize("number", [0.4, np.float64(0.4), np.float32(0.4), jnp.asarray(0.4), jnp.asarray(0.4, dtype=jnp.float32)])
+def test_a_scaled_number_keeps_its_kind_so_a_compiled_function_runs_on_it_without_compiling_again(number):
+    # fit.pipeline.assumed_effects evaluates the fit's compiled model on the tree with the assumed inertia
+    # 1 % up and down; a NumPy float where the tree had a Python one compiled the model again (33 s per fit).
+    from jax import api_util
+
+    tree = with_overrides(default_params("knee"), {"limb.inertia": number}, check=False)
+    moved = get_param(scaled(tree, "limb.inertia", np.exp(0.01)), "limb.inertia")
+    assert api_util.shaped_abstractify(moved) == api_util.shaped_abstractify(number)
+    assert float(moved) == pytest.approx(float(number) * np.exp(0.01), rel=1e-6)

@@ -227,6 +227,18 @@ def with_overrides(tree: eqx.Module, overrides: Mapping[str, Any], *, check: boo
     return tree
 
 
+def scaled(tree: eqx.Module, path: str, factor: float) -> eqx.Module:
+    """A copy of ``tree`` with the number at ``path`` times ``factor``, kept the same kind of number
+    (a Python float stays one): a compiled function that takes the tree as an argument runs on the
+    copy without compiling again, as it would for a NumPy float in place of a Python one.
+
+    >>> from myoreflex.model import default_params
+    >>> type(get_param(scaled(default_params("knee"), "limb.inertia", 1.01), "limb.inertia"))
+    <class 'float'>
+    """
+    return with_overrides(tree, {path: _lookup(tree, path) * float(factor)}, check=False)  # a Python float keeps the kind
+
+
 def recast(tree: eqx.Module, cls: type, fill: eqx.Module) -> eqx.Module:
     """A ``cls`` (a sibling variant of ``tree``'s class) with the fields the two share taken from
     ``tree`` and the others from ``fill`` (a ``cls``); a shared part that ``cls`` declares with

@@ -303,7 +303,8 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
     when nothing is assumed.
 
     ``evaluator_at(base)`` is the problem's evaluator on another parameter tree (the same compiled
-    function: the tree is an argument, not a constant); ``dr/d log a`` is a central difference."""
+    function: the tree is an argument, not a constant, and :func:`~myoreflex.params.scaled` keeps
+    its numbers' kinds, so nothing compiles again); ``dr/d log a`` is a central difference."""
     assumed = []
     for path in REGRESSION_PRIORS:
         if path in problem.names:
@@ -314,12 +315,12 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
             continue
     if not assumed or fit.jacobian is None or fit.covariance is None or not np.all(np.isfinite(fit.covariance)):
         return None
-    from myoreflex.params import with_overrides
+    from myoreflex.params import scaled
 
     z = fit.z[None]
     columns = []
     for path, value in assumed:
-        up, down = (evaluator_at(with_overrides(params0, {path: value * np.exp(step)}, check=False))(z)[0][0]
+        up, down = (evaluator_at(scaled(params0, path, np.exp(step)))(z)[0][0]
                     for step in (ASSUMED_STEP_LOG, -ASSUMED_STEP_LOG))
         columns.append((up - down) / (2.0 * ASSUMED_STEP_LOG))
     sd_log = [REGRESSION_PRIORS[path][0] for path, _ in assumed]
