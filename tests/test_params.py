@@ -9,7 +9,15 @@ import pytest
 
 from myoreflex.errors import ParameterError
 from myoreflex.model import JOINTS, default_params
-from myoreflex.params import get_param, parameter_table, scaled, stack_params, unstack_params, validate, with_overrides
+from myoreflex.params import (
+    get_param,
+    parameter_table,
+    scaled,
+    stack_params,
+    unstack_params,
+    validate,
+    with_overrides,
+)
 
 
 def _float_fields(tree, prefix=""):
