@@ -50,3 +50,17 @@ def calibration_sizes():
     from myoreflex.calibration import read_sizes
 
     return lambda name: read_sizes(CALIBRATION_OUTPUTS / name)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _compiled_code_freed_after_each_module():
+    """Each module's compiled programs freed when it ends (``jax.clear_caches``): a test worker that
+    keeps every module's compilations grows to 11-12 GB by the end of the suite, two of them fill a
+    24 GB machine, and the last modules slow to minutes each or the worker is killed (CI, stop 29).
+    A module that needs a program another one compiled compiles it again, or loads its kept trace."""
+    yield
+    if os.environ.get("MYOREFLEX_TEST_KEEP_COMPILED") != "1":
+        import gc
+
+        jax.clear_caches()
+        gc.collect()
