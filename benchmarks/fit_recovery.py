@@ -25,6 +25,12 @@ parts, each by a factor ``1 +- u``, ``u`` uniform in [0.2, 0.3], random sign (:d
 and the noise is coloured: AR(1) with coefficient ``--rho`` (0.9 at 100 Hz: correlation time
 0.1 s) and marginal sd ``--noise-deg``. The fit does not know any of this.
 
+``joint``: the misspecified study's cases (same truths, factors and pendulum recordings) fitted
+together with two motorised stretches of the same knee (:data:`STRETCH`: torque and the quadriceps'
+EMG normalised to a maximal contraction), by :func:`myoreflex.fit.fit_pendulum_and_stretch`: the
+stretch measures the reflex in N m and its excitation, which the swing alone gives only relative to
+the shank's inertia.
+
 ``one_at_a_time``: the misspecified study's attribution, ``--per-factor`` cases for each
 misspecification alone (white noise except for ``coloured_noise``; the anthropometry's mass and
 height together).
@@ -66,7 +72,14 @@ import warnings
 import numpy as np
 
 from myoreflex.conditions import apply_condition
-from myoreflex.fit import FitSettings, NotIdentifiedWarning, fit_pendulum, synthetic_pendulum
+from myoreflex.fit import (
+    FitSettings,
+    NotIdentifiedWarning,
+    fit_pendulum,
+    fit_pendulum_and_stretch,
+    synthetic_pendulum,
+    synthetic_stretches,
+)
 from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
 from myoreflex.params import get_param, with_overrides
 from myoreflex.subjects import Subject, subject_params
@@ -90,6 +103,10 @@ FACTORS = {
 }
 """Misspecified parts of the truth and the parameter paths each factor multiplies (body mass and
 height make the truth's whole preset through ``subject_params``)."""
+STRETCH = {"velocities_deg_s": (60.0, 180.0), "noise_sd_nm": 0.5, "noise_sd_emg": 0.02}
+"""The joint study's motorised stretches of each case's knee (synthetic_stretches, over the knee's range):
+two velocities, white noise of 0.5 N m on the torque and of 0.02 on the EMG normalised to a maximal
+contraction (2 % MVC), both assumptions of this study, not measured sensor figures."""
 GROUPS = {"passive": ("passive",), "inertia": ("inertia",), "tone": ("tone",), "delay": ("delay",),
           "anthropometry": ("body_mass", "height"), "coloured_noise": ()}
 """The one-at-a-time study's groups: which factors each misspecifies (coloured_noise: only the noise)."""
@@ -142,12 +159,17 @@ def recording(truth, *, noise_deg: float, rho: float, seed: int, dt: float) -> T
     return Trial(clean.time, {"angle": Channel(clean["angle"] + noise, "rad")}, metadata)
 
 
-def fit_case(truth, fit_preset, trial, dt: float, settings: FitSettings, free=FREE) -> dict:
+def fit_case(truth, fit_preset, trial, dt: float, settings: FitSettings, free=FREE, stretches=None) -> dict:
+    """One fit from START; with ``stretches``, the pendulum and the stretches together (the joint study)."""
     start = with_overrides(fit_preset, START)
     clock = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NotIdentifiedWarning)
-        result = fit_pendulum(trial, start, free=free, dt=dt, settings=settings, lenient=True)
+        if stretches:
+            result = fit_pendulum_and_stretch(trial, stretches, start, free=free, dt=dt, settings=settings,
+                                              lenient=True)
+        else:
+            result = fit_pendulum(trial, start, free=free, dt=dt, settings=settings, lenient=True)
     row = {
         "wall_s": time.perf_counter() - clock,
         "converged": bool(result.converged),
@@ -228,21 +250,29 @@ def run_well(n: int, seed: int, noise_deg: float, dt: float, starts: int) -> dic
     return {"summary": summary, "cases": rows}
 
 
-def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float, starts: int, free=FREE) -> dict:
+def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float, starts: int, free=FREE,
+                     joint: bool = False) -> dict:
+    """The misspecified study; ``joint``: each case's pendulum fitted with motorised stretches of the
+    same (misspecified) knee (:data:`STRETCH`), the same cases and factors."""
     rng = np.random.default_rng(seed + 1)
     rows = []
     for condition, severity, case_seed in cases(n, seed):
         factors = draw_factors(rng, FACTORS)
         truth = misspecified_truth(condition, severity, factors)
         trial = recording(truth, noise_deg=noise_deg, rho=rho, seed=case_seed, dt=dt)
+        stretches = synthetic_stretches(truth, STRETCH["velocities_deg_s"], noise_sd_nm=STRETCH["noise_sd_nm"],
+                                        noise_sd_emg=STRETCH["noise_sd_emg"], seed=case_seed, dt=dt) if joint else None
         row = {"condition": condition, "severity": severity, "seed": case_seed, "factors": factors,
                **fit_case(truth, preset(condition, severity), trial, dt, FitSettings(seed=case_seed, starts=starts),
-                          free)}
+                          free, stretches)}
         rows.append(row)
         signs = "".join("+" if factors[name] > 1 else "-" for name in FACTORS)
-        print(_line(len(rows), f"missp {condition} {severity:.2f} {signs}", row), file=sys.stderr, flush=True)
+        print(_line(len(rows), f"{'joint' if joint else 'missp'} {condition} {severity:.2f} {signs}", row),
+              file=sys.stderr, flush=True)
     summary = {"noise_deg": noise_deg, "noise_ar1": rho, "dt_s": dt, "seed": seed, "starts": starts,
                "factor_order": list(FACTORS), **_gain_summary(rows), **_timing(rows), "by_factor": by_factor(rows)}
+    if joint:
+        summary["stretches"] = STRETCH
     return {"summary": summary, "cases": rows}
 
 
@@ -318,7 +348,7 @@ def run_nuts(seed: int, noise_deg: float, dt: float, nuts_samples: int) -> dict:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--studies", default="well,misspecified,one_at_a_time",
-                        help="comma-separated: well, misspecified, one_at_a_time")
+                        help="comma-separated: well, misspecified, one_at_a_time, joint")
     parser.add_argument("--cases", type=int, default=50)
     parser.add_argument("--per-factor", type=int, default=8, help="cases per misspecification in one_at_a_time")
     parser.add_argument("--seed", type=int, default=2026)
@@ -336,9 +366,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     free = FREE + tuple(args.extra_free)
     studies = [s.strip() for s in args.studies.split(",") if s.strip()]
-    unknown = set(studies) - {"well", "misspecified", "one_at_a_time"}
+    unknown = set(studies) - {"well", "misspecified", "one_at_a_time", "joint"}
     if unknown:
-        parser.error(f"--studies: expected well, misspecified, one_at_a_time; got {', '.join(sorted(unknown))}")
+        parser.error(f"--studies: expected well, misspecified, one_at_a_time, joint; got {', '.join(sorted(unknown))}")
     import jax
 
     import myoreflex
@@ -353,6 +383,9 @@ def main(argv=None):
     if "misspecified" in studies:
         result["misspecified"] = run_misspecified(args.cases, args.seed, args.noise_deg, args.rho, args.dt, args.starts,
                                                   free)
+    if "joint" in studies:
+        result["joint"] = run_misspecified(args.cases, args.seed, args.noise_deg, args.rho, args.dt, args.starts, free,
+                                           joint=True)
     if "one_at_a_time" in studies:
         result["one_at_a_time"] = run_one_at_a_time(args.per_factor, args.seed, args.noise_deg, args.rho, args.dt,
                                                     args.starts, free)

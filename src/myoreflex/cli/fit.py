@@ -78,6 +78,12 @@ def fit_pendulum_command(
     samples_out: Annotated[Optional[Path], typer.Option(
         "--samples-out", help="with --method nuts: write the posterior draws by chain as netCDF (.nc), "
         "for arviz.from_netcdf")] = None,
+    stretch: Annotated[Optional[list[Path]], typer.Option(
+        "--stretch", help="a motorised stretch of the same knee (as `fit stretch` reads it: angle flexion "
+        "positive, torque, EMG normalised to a maximal contraction or in V), fitted together with the "
+        "swing; repeat", callback=recording_path)] = None,
+    stretch_emg: Annotated[bool, typer.Option(
+        "--stretch-emg/--no-stretch-emg", help="with --stretch: also fit the stretched muscle's EMG")] = True,
 ):
     """Fit reflex and passive parameters of the knee model to one pendulum recording.
 
@@ -90,8 +96,13 @@ def fit_pendulum_command(
     found from the swing: a leg released from extension falls into flexion. ``--json`` adds to the
     documented keys ``identified`` (and why), ``convergence``, ``quality`` (good below 5 deg RMSE),
     ``angle_sign`` and, with ``--profile``, ``profiles``.
+
+    A swing gives the reflex's torque only relative to the shank's inertia, which is held at the
+    body's regression value (``assumptions``). ``--stretch`` adds motorised stretches of the same knee,
+    fitted with the swing (``myoreflex.fit.fit_pendulum_and_stretch``): their torque and EMG measure the
+    reflex itself, and ``rmse_nm`` joins ``rmse_deg``.
     """
-    from myoreflex.fit import FitSettings, fit_pendulum
+    from myoreflex.fit import FitSettings, fit_pendulum, fit_pendulum_and_stretch
     from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
     from myoreflex.params import with_overrides
     from myoreflex.subjects import subject_params
@@ -106,9 +117,10 @@ def fit_pendulum_command(
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
     check_free(free, "knee")
     check_free_together(free or DEFAULT_FREE, profile)
-    check_plot(plot, inputs=[file])
+    check_plot(plot, inputs=[file, *(stretch or ())])
     converted = conversions(scale, offset, unit)
     trial, sign = pendulum_with_sign(file, coordinate, angle_sign, converted)
+    stretches = read_stretch_recordings(stretch, 1.0, None, None) if stretch else None
 
     fixed = {path: value for path, value in DEFAULT_START.items() if path not in (free or DEFAULT_FREE)}
 
@@ -116,6 +128,9 @@ def fit_pendulum_command(
         params0 = with_overrides(subject_params("knee", subject), fixed)
         options = {"free": free} if free else {}
         settings = FitSettings(method=method, seed=seed, profile=tuple(profile or ()))
+        if stretches:
+            return fit_pendulum_and_stretch(trial, stretches, params0, emg=stretch_emg, settings=settings,
+                                            lenient=lenient, **options)
         return fit_pendulum(trial, params0, settings=settings, lenient=lenient, **options)
 
     result = run(lambda: reported(body))
@@ -125,7 +140,8 @@ def fit_pendulum_command(
         run(lambda: write_posterior(result, samples_out))
     _report_fit(result, f"Pendulum fit: {file.name}",
                 lambda out: f"Pendulum fit of {file.name}: RMSE {out['rmse_deg']:.2f} deg ({out['quality']}), "
-                f"converged {out['converged']}", plot, as_json,
+                + (f"with {len(stretches)} stretches: torque RMSE {out['rmse_nm']:.3f} N m, " if stretches else "")
+                + f"converged {out['converged']}", plot, as_json,
                 extra={**sign, "fixed": fixed, **_subject_keys(subject)})
 
 

@@ -5,9 +5,10 @@ Public API::
     fit_pendulum(trial, params0, *, free=[...], window_s, dt, settings=FitSettings()) -> FitResult
     fit_passive_pendulum(trial, limb, *, free=["baseline_torque", "damping"], ...) -> FitResult
     fit_stretch(trials, params0, *, free=[...], emg=False, dt, settings=FitSettings()) -> FitResult
+    fit_pendulum_and_stretch(pendulum, stretches, params0, *, free=[...], emg=True, ...) -> FitResult
     FitSettings(method="map" | "nuts", starts, seed, noise_sd, num_warmup, num_samples, num_chains, profile)
     fit_model(model, trials, params0, *, free, bounds, settings) -> FitResult   (any fit model)
-    PendulumModel, StretchModel: the fit models behind the three fit functions
+    PendulumModel, StretchModel, JointModel: the fit models behind the fit functions
     passive_limb(mass, com_distance, inertia) -> LimbParams
     align_pendulum(trial, *, window_s) -> PendulumWindow
     swing_direction(trial) -> +1.0 | -1.0   (the sign that makes knee flexion positive)
@@ -24,6 +25,7 @@ fit`` are :class:`myoreflex.cohort.StretchFitter` and :class:`myoreflex.cohort.P
 """
 
 from myoreflex.fit.core import METHODS, FitSettings
+from myoreflex.fit.joint import JointModel, fit_pendulum_and_stretch
 from myoreflex.fit.pendulum import (
     PendulumModel,
     PendulumWindow,
@@ -44,6 +46,7 @@ __all__ = [
     "FitResult",
     "FitSettings",
     "FittedTrace",
+    "JointModel",
     "NotIdentifiedWarning",
     "PendulumModel",
     "PendulumWindow",
@@ -54,6 +57,7 @@ __all__ = [
     "fit_model",
     "fit_passive_pendulum",
     "fit_pendulum",
+    "fit_pendulum_and_stretch",
     "fit_stretch",
     "passive_limb",
     "prepare_stretch",
