@@ -136,6 +136,25 @@ def test_the_fit_figure_folds_the_assumption_messages_into_one_line():
     assert "long explanation" not in text
 
 
+def test_a_joint_fits_figure_shows_only_the_panels_with_data_each_column_titled():
+    # fit_pendulum_and_stretch: the pendulum has an angle and no torque, the stretches torque and EMG.
+    from myoreflex.fit.result import FittedTrace
+
+    def trace(label, channel, unit):
+        return FittedTrace(label, channel, unit, np.arange(3.0), np.zeros(3), np.ones(3))
+
+    class Fitted:  # what fit_figure reads of a FitResult
+        traces = (trace("swing", "angle", "deg"), *(trace(f"{v} deg/s", channel, unit) for v in (60, 180)
+                                                     for channel, unit in (("torque", "N m"), ("emg_quadriceps", "1"))))
+        warnings = ()
+        rmse_deg, rmse_nm, converged = 1.0, 0.5, True
+
+    shown = [ax for ax in figures.fit_figure(Fitted()).axes if ax.get_visible()]
+    assert len(shown) == 5  # of the 3 x 3 grid
+    assert sorted(ax.get_title() for ax in shown if ax.get_title()) == ["180 deg/s", "60 deg/s", "swing"]
+    assert sum(ax.get_xlabel() == "time (s)" for ax in shown) == 3  # the lowest panel of each column
+
+
 # ------------------------------------------------------------------------------------------------
 # ax= / axes=
 

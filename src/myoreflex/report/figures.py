@@ -738,7 +738,7 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
     """Every fitted channel of a :class:`~myoreflex.fit.FitResult` against time: data and fitted model.
 
     One row per channel (angle, torque, EMG), one column per recording (stretch), from
-    ``result.traces``; the title gives the RMSE (with its quality grade) and whether the fit
+    ``result.traces`` (a recording without a channel leaves its panel out); the title gives the RMSE (with its quality grade) and whether the fit
     converged; ``result.warnings`` (failed quality gates of a lenient fit, identifiability) are
     printed in red above it. ``axes``: Axes to draw into, one per channel and recording (rows of
     channels, row by row).
@@ -766,16 +766,20 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
             for column, label in enumerate(labels):
                 share = panels[f"{channels[0]}|{label}"] if row else None
                 panels[f"{channel}|{label}"] = fig.add_subplot(grid[row, column], sharex=share)
+    rows = {label: [channels.index(t.channel) for t in traces if t.label == label] for label in labels}
     for trace in traces:
         ax = panels[f"{trace.channel}|{trace.label}"]
         ax.plot(trace.time, trace.observed, color="0.55", lw=1.0, label="recorded")
         ax.plot(trace.time, trace.fitted, color="C3", lw=1.4, label="fitted model")
         ax.set_ylabel(f"{trace.channel} ({trace.unit})")
-        if channels.index(trace.channel) == 0:
+        if channels.index(trace.channel) == min(rows[trace.label]):
             ax.set_title(trace.label, fontsize=8)
-        if channels.index(trace.channel) == len(channels) - 1:
+        if channels.index(trace.channel) == max(rows[trace.label]):
             ax.set_xlabel("time (s)")
-    panels[cells[0]].legend(fontsize=7)
+    drawn = [cell for cell in cells if cell in {f"{t.channel}|{t.label}" for t in traces}]
+    for cell in set(cells) - set(drawn):  # a recording without that channel (a joint fit's pendulum has no torque)
+        panels[cell].set_visible(False)
+    panels[drawn[0]].legend(fontsize=7)
     quality = getattr(result, "quality", None)
     errors = [f"RMSE {result.rmse_deg:.2f} deg" + (f" ({quality})" if quality else "") if result.rmse_deg is not None
               else "",
@@ -785,7 +789,7 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
     if own:
         fig.suptitle(heading, fontsize=10)
     else:
-        panels[cells[0]].set_title(heading, fontsize=8)
+        panels[drawn[0]].set_title(heading, fontsize=8)
     _finish(fig, own, _warnings_of(_folded_assumptions(result)))
     return fig
 
