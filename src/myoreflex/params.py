@@ -236,7 +236,7 @@ def scaled(tree: eqx.Module, path: str, factor: float) -> eqx.Module:
     >>> type(get_param(scaled(default_params("knee"), "limb.inertia", 1.01), "limb.inertia"))
     <class 'float'>
     """
-    return with_overrides(tree, {path: _lookup(tree, path) * float(factor)}, check=False)  # a Python float keeps the kind
+    return with_overrides(tree, {path: _lookup(tree, path) * float(factor)}, check=False)
 
 
 def recast(tree: eqx.Module, cls: type, fill: eqx.Module) -> eqx.Module:

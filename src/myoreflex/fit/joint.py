@@ -19,9 +19,8 @@ pendulum with motorised stretches (:class:`~myoreflex.fit.pendulum.PendulumModel
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
-import jax.numpy as jnp
 import numpy as np
 
 from myoreflex import model, runtime
@@ -34,20 +33,6 @@ from myoreflex.fit.pipeline import Prepared
 from myoreflex.fit.result import FitResult
 from myoreflex.fit.stretch import StretchModel
 from myoreflex.trial import Trial
-
-
-@dataclasses.dataclass(frozen=True)
-class JointResiduals:
-    """Each part's residuals on its own data (``data["part<i>"]``) and nuisance values, concatenated
-    (the joint residuals as one function; the pipeline evaluates the parts apart, ``Prepared.parts``)."""
-
-    parts: tuple[Callable, ...]
-    n_nuisance: tuple[int, ...]
-
-    def __call__(self, params, nuisance, data):
-        edges = np.cumsum((0, *self.n_nuisance))
-        return jnp.concatenate([residuals(params, nuisance[edges[i] : edges[i + 1]], data[f"part{i}"])
-                                for i, residuals in enumerate(self.parts)])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,7 +71,7 @@ class JointModel:
             channels += part.channels
             start += part.n_residuals
         return Prepared(
-            residuals=JointResiduals(tuple(p.residuals for p in parts), tuple(len(p.nuisance) for p in parts)),
+            residuals=None,  # each part carries its own (pipeline.evaluator)
             data={f"part{i}": p.data for i, p in enumerate(parts)},
             n_residuals=start,
             channels=tuple(channels),
@@ -171,7 +156,7 @@ def fit_pendulum_and_stretch(
     stretches = list(stretches)
     if not stretches:
         raise RecordingError(describe("stretches", "one motorised stretch of the same knee or more", "none"))
-    joint = JointModel((PendulumModel(window_s=window_s, dt=dt, lenient=lenient),
-                        StretchModel(emg=emg, dt=dt, lenient=lenient)), (1, len(stretches)))
+    swing = PendulumModel(window_s=window_s, dt=dt, lenient=lenient)
+    joint = JointModel((swing, StretchModel(emg=emg, dt=dt, lenient=lenient)), (1, len(stretches)))
     result = pipeline.run(joint, [pendulum, *stretches], params0, free=free, bounds=bounds, settings=settings)
-    return flag_release_drift(with_release_angle(result), PendulumModel().release_time_sd_s)
+    return flag_release_drift(with_release_angle(result), swing.release_time_sd_s)

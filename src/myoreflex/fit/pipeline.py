@@ -112,7 +112,8 @@ class Nuisance:
 class Prepared:
     """A fit model's recordings made ready for the pipeline (see the module doc).
 
-    ``residuals(params, nuisance, data)`` returns ``n_residuals`` values (zero on padding);
+    ``residuals(params, nuisance, data)`` returns ``n_residuals`` values (zero on padding; None for a
+    joint model, whose ``parts`` carry theirs);
     ``data`` is a dict of NumPy arrays (moved to JAX once per fit); ``channels`` and ``series``
     say which residual is what; ``description`` becomes ``FitResult.data``, ``settings`` the model's
     entries of ``FitResult.settings``; ``what`` names the recordings in errors; ``warnings`` are the
@@ -120,7 +121,7 @@ class Prepared:
     in ``FitResult.warnings``.
     """
 
-    residuals: Callable
+    residuals: Callable | None
     data: Mapping[str, Any]
     n_residuals: int
     channels: tuple[FitChannel, ...]

@@ -738,8 +738,8 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
     """Every fitted channel of a :class:`~myoreflex.fit.FitResult` against time: data and fitted model.
 
     One row per channel (angle, torque, EMG), one column per recording (stretch), from
-    ``result.traces`` (a recording without a channel leaves its panel out); the title gives the RMSE (with its quality grade) and whether the fit
-    converged; ``result.warnings`` (failed quality gates of a lenient fit, identifiability) are
+    ``result.traces`` (a recording without a channel leaves its panel out); the title gives the
+    RMSE (with its quality grade) and whether the fit converged; ``result.warnings`` (failed quality gates of a lenient fit, identifiability) are
     printed in red above it. ``axes``: Axes to draw into, one per channel and recording (rows of
     channels, row by row).
 
@@ -776,7 +776,8 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
             ax.set_title(trace.label, fontsize=8)
         if channels.index(trace.channel) == max(rows[trace.label]):
             ax.set_xlabel("time (s)")
-    drawn = [cell for cell in cells if cell in {f"{t.channel}|{t.label}" for t in traces}]
+    traced = {f"{t.channel}|{t.label}" for t in traces}
+    drawn = [cell for cell in cells if cell in traced]
     for cell in set(cells) - set(drawn):  # a recording without that channel (a joint fit's pendulum has no torque)
         panels[cell].set_visible(False)
     panels[drawn[0]].legend(fontsize=7)
