@@ -107,6 +107,13 @@ STRETCH = {"velocities_deg_s": (60.0, 180.0), "noise_sd_nm": 0.5, "noise_sd_emg"
 """The joint study's motorised stretches of each case's knee (synthetic_stretches, over the knee's range):
 two velocities, white noise of 0.5 N m on the torque and of 0.02 on the EMG normalised to a maximal
 contraction (2 % MVC), both assumptions of this study, not measured sensor figures."""
+FACTOR_LOG_SD = float(np.sqrt(np.mean([np.log1p(sign * u) ** 2 for sign in (-1.0, 1.0)
+                                        for u in np.linspace(0.2, 0.3, 1001)])))
+"""The sd (root mean square) of a factor's log, ``log(1 +- u)``, ``u`` uniform in [0.2, 0.3]: 0.26."""
+DECLARED = {**{"+".join(paths): FACTOR_LOG_SD for name, paths in FACTORS.items() if paths},
+            "body_mass": FACTOR_LOG_SD, "height": FACTOR_LOG_SD}
+"""``--declare``: the misspecification's spread told to the fit (``FitSettings.assumed_sd``): each factor
+at :data:`FACTOR_LOG_SD`, its paths joined by ``+`` (one error), and the body's mass and height."""
 GROUPS = {"passive": ("passive",), "inertia": ("inertia",), "tone": ("tone",), "delay": ("delay",),
           "anthropometry": ("body_mass", "height"), "coloured_noise": ()}
 """The one-at-a-time study's groups: which factors each misspecifies (coloured_noise: only the noise)."""
@@ -251,9 +258,11 @@ def run_well(n: int, seed: int, noise_deg: float, dt: float, starts: int) -> dic
 
 
 def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float, starts: int, free=FREE,
-                     joint: bool = False) -> dict:
+                     joint: bool = False, declare: bool = False) -> dict:
     """The misspecified study; ``joint``: each case's pendulum fitted with motorised stretches of the
-    same (misspecified) knee (:data:`STRETCH`), the same cases and factors."""
+    same (misspecified) knee (:data:`STRETCH`), the same cases and factors; ``declare``: the fit is told
+    the misspecification's spread (:data:`DECLARED`)."""
+    assumed = {name: sd for name, sd in DECLARED.items() if not set(name.split("+")) & set(free)} if declare else {}
     rng = np.random.default_rng(seed + 1)
     rows = []
     for condition, severity, case_seed in cases(n, seed):
@@ -263,8 +272,8 @@ def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float,
         stretches = synthetic_stretches(truth, STRETCH["velocities_deg_s"], noise_sd_nm=STRETCH["noise_sd_nm"],
                                         noise_sd_emg=STRETCH["noise_sd_emg"], seed=case_seed, dt=dt) if joint else None
         row = {"condition": condition, "severity": severity, "seed": case_seed, "factors": factors,
-               **fit_case(truth, preset(condition, severity), trial, dt, FitSettings(seed=case_seed, starts=starts),
-                          free, stretches)}
+               **fit_case(truth, preset(condition, severity), trial, dt,
+                          FitSettings(seed=case_seed, starts=starts, assumed_sd=assumed), free, stretches)}
         rows.append(row)
         signs = "".join("+" if factors[name] > 1 else "-" for name in FACTORS)
         print(_line(len(rows), f"{'joint' if joint else 'missp'} {condition} {severity:.2f} {signs}", row),
@@ -273,6 +282,8 @@ def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float,
                "factor_order": list(FACTORS), **_gain_summary(rows), **_timing(rows), "by_factor": by_factor(rows)}
     if joint:
         summary["stretches"] = STRETCH
+    if declare:
+        summary["declared_assumed_sd"] = assumed
     return {"summary": summary, "cases": rows}
 
 
@@ -362,6 +373,8 @@ def main(argv=None):
     parser.add_argument("--extra-free", action="append", default=[],
                         help="a parameter path to free besides DEFAULT_FREE in the misspecified and one_at_a_time "
                              "studies (e.g. limb.inertia); repeat")
+    parser.add_argument("--declare", action="store_true",
+                        help="tell the misspecified and joint studies' fits the misspecification's spread (DECLARED)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     args = parser.parse_args(argv)
     free = FREE + tuple(args.extra_free)
@@ -382,10 +395,10 @@ def main(argv=None):
         result["well"] = run_well(args.cases, args.seed, args.noise_deg, args.dt, args.starts)
     if "misspecified" in studies:
         result["misspecified"] = run_misspecified(args.cases, args.seed, args.noise_deg, args.rho, args.dt, args.starts,
-                                                  free)
+                                                  free, declare=args.declare)
     if "joint" in studies:
         result["joint"] = run_misspecified(args.cases, args.seed, args.noise_deg, args.rho, args.dt, args.starts, free,
-                                           joint=True)
+                                           joint=True, declare=args.declare)
     if "one_at_a_time" in studies:
         result["one_at_a_time"] = run_one_at_a_time(args.per_factor, args.seed, args.noise_deg, args.rho, args.dt,
                                                     args.starts, free)

@@ -20,8 +20,10 @@ from myoreflex.subjects import (
     REFERENCE_BODY,
     SCALED_PATHS,
     assumed_body,
+    assumed_body_log_sd,
     growth_lms,
     median_body,
+    rescaled_body,
     size_scales,
 )
 
@@ -216,3 +218,34 @@ def test_subject_from_a_file_without_a_body_is_one_clear_error(tmp_path):
     scipy.io.savemat(missing, {"allsegments": {"pinfo": {"weight": -9999.0, "body_length": -9999.0}}})
     with pytest.raises(RecordingError, match=r"missing\.mat.*body_mass_kg"):
         subject_from_file(missing)
+
+
+@pytest.mark.parametrize("joint", ["knee", "elbow", "ankle", "wrist"])
+@pytest.mark.parametrize("variants", [{}, {"tendon": "rigid"}, {"feedback": "force"}])
+def test_rescaling_a_body_measure_gives_the_parameters_of_that_body(joint, variants):
+    # What a fit owes to an assumed body size is found by rescaling the fit's (conditioned, overridden)
+    # tree (fit.pipeline.held_assumptions): it must equal subject_params of the other body, every leaf.
+    from myoreflex.params import parameter_table
+
+    base = subject_params(joint, Subject(body_mass_kg=60.0, height_m=1.6), **variants)
+    for measure, other in (("body_mass", Subject(body_mass_kg=48.0, height_m=1.6)),
+                           ("height", Subject(body_mass_kg=60.0, height_m=1.28))):
+        want, got = subject_params(joint, other, **variants), rescaled_body(base, measure, 0.8)
+        for row in parameter_table(want):
+            assert float(get_param(got, row.path)) == pytest.approx(float(get_param(want, row.path)), rel=1e-12,
+                                                                    abs=1e-15), (measure, row.path)
+    with pytest.raises(ParameterError, match="body measure"):
+        rescaled_body(base, "weight", 0.8)
+
+
+def test_an_assumed_body_size_carries_the_growth_charts_spread():
+    # CDC 2000 wtage.csv / statage.csv, 10-year girls (120.5 months): S 0.1959 (weight), 0.0487 (stature);
+    # interpolated between the kept 108.5 and 120.5-month rows at exactly 120 months.
+    spread = assumed_body_log_sd(Subject(age_years=10, sex="female"))
+    assert spread["body_mass"][0] == pytest.approx(0.1959, abs=0.001)
+    assert spread["height"][0] == pytest.approx(0.0487, abs=0.0005)
+    assert "CDC 2000" in spread["body_mass"][1]
+    assert set(assumed_body_log_sd(Subject(age_years=10, height_m=1.4))) == {"body_mass"}
+    assert assumed_body_log_sd(Subject(body_mass_kg=32.0, height_m=1.38)) == {}
+    adult = assumed_body_log_sd(None)  # the reference adult: the 20-year row, both sexes
+    assert adult["body_mass"][0] == pytest.approx((0.161476792 + 0.166644749) / 2)

@@ -373,6 +373,69 @@ SCALED_PATHS = {
 }
 
 
+#: How each scaled parameter follows the body (:func:`subject_params`): ``measure -> path -> e``, the
+#: value ~ measure^e. Body mass: forces and passive moments ^(2/3) (:data:`FORCE_MASS_EXPONENT`),
+#: segment mass and inertia ^1 (Winter 2009: ``m = f_m M``, ``I = m (f_p f_L H)^2``); height: lengths,
+#: moment arms, passive moments, the centre of mass and the reflex delays ^1
+#: (:func:`myoreflex.model.reflex_latency`), the inertia ^2.
+SIZE_EXPONENTS = {
+    "body_mass": {**{path: FORCE_MASS_EXPONENT for path in SCALED_PATHS["force"] + SCALED_PATHS["torque"]},
+                  "limb.mass": 1.0, "limb.inertia": 1.0},
+    "height": {**{path: 1.0 for path in SCALED_PATHS["length"] + SCALED_PATHS["torque"]},
+               "limb.com_distance": 1.0, "limb.inertia": 2.0, "delays.afferent": 1.0, "delays.efferent": 1.0},
+}
+
+
+def rescaled_body(params, measure: str, factor: float):
+    """``params`` (of any body, condition or variant) for a body whose ``measure`` (``"body_mass"`` or
+    ``"height"``) is ``factor`` times its own: each path of :data:`SIZE_EXPONENTS` times
+    ``factor^e``, its kind of number kept (:func:`~myoreflex.params.scaled`). What a fit owes to a
+    body size known only to a growth chart's spread is found with it
+    (:func:`myoreflex.fit.pipeline.assumed_effects`).
+
+    Examples
+    --------
+    >>> small = rescaled_body(subject_params("knee"), "height", 1.38 / 1.75)
+    >>> round(float(small.delays.afferent), 4) == round(float(subject_params(
+    ...     "knee", Subject(height_m=1.38, body_mass_kg=75.0)).delays.afferent), 4)
+    True
+    """
+    from myoreflex.params import has_param, scaled
+
+    if measure not in SIZE_EXPONENTS:
+        raise ParameterError(describe("body measure", " or ".join(SIZE_EXPONENTS), repr(measure)))
+    for path, exponent in SIZE_EXPONENTS[measure].items():
+        if has_param(params, path):
+            params = scaled(params, path, float(factor) ** exponent)
+    return params
+
+
+def assumed_body_log_sd(subject: Subject | None) -> dict[str, tuple[float, str]]:
+    """For each of body mass and height that :meth:`Subject.resolved` fills in (:func:`assumed_body`),
+    the sd of its log in the population its median came from, with the source: the CDC 2000 chart's
+    S at that age and sex (the LMS S is the coefficient of variation, Cole 1990, about the sd of the
+    log; both sexes' mean when the sex is unknown; the 20-year row for an adult or nobody known).
+    A fit propagates it as an assumption's error (:class:`~myoreflex.fit.FitSettings` ``assumed_sd``).
+
+    Examples
+    --------
+    >>> {k: round(v[0], 3) for k, v in assumed_body_log_sd(Subject(age_years=10, sex="female")).items()}
+    {'body_mass': 0.196, 'height': 0.049}
+    >>> assumed_body_log_sd(Subject(body_mass_kg=32, height_m=1.38))
+    {}
+    """
+    subject = subject or Subject()
+    age = ADULT_AGE_YEARS if subject.age_years is None else subject.age_years
+    sexes = SEXES if subject.sex is None else (subject.sex,)
+    out = {}
+    for field, measure, chart in (("body_mass_kg", "body_mass", "weight"), ("height_m", "height", "stature")):
+        if getattr(subject, field) is None:
+            sd = float(np.mean([growth_lms(age, sex, chart)[2] for sex in sexes]))
+            out[measure] = (sd, f"CDC 2000 growth-chart S (coefficient of variation) of {chart} at {age:g} years, "
+                                f"{' and '.join(sexes)} (Kuczmarski et al. 2002; Cole 1990 LMS method)")
+    return out
+
+
 def subject_params(joint: str = "knee", subject: Subject | None = None, **variants):
     """The parameters of ``joint`` for a subject's body (module doc).
 

@@ -105,7 +105,8 @@ def test_fit_pendulum_takes_the_stretches_on_the_command_line(tmp_path):
     pendulum = _write(tmp_path / "swing.csv", ["time_s", "knee_angle_deg"], [swing.time, swing["angle"] / DEG])
     files = [_write(tmp_path / f"stretch_{i}.csv", ["time_s", "knee_angle_deg", "torque_Nm", "emg_quadriceps_1"],
                     [t.time, t["angle"] / DEG, t["torque"], t["emg_quadriceps"]]) for i, t in enumerate(stretches)]
-    args = ["fit", "pendulum", str(pendulum), "--angle-sign", "1", "--json"]
+    args = ["fit", "pendulum", str(pendulum), "--angle-sign", "1", "--json",
+            "--assumed-sd", "delays.afferent+delays.efferent=0.1"]
     for name in files:
         args += ["--stretch", str(name)]
     result = CliRunner().invoke(app, args)
@@ -114,5 +115,19 @@ def test_fit_pendulum_takes_the_stretches_on_the_command_line(tmp_path):
     assert out["rmse_nm"] > 0 and out["rmse_deg"] < 5.0
     assert out["ci95"][GAIN][0] < out["params"][GAIN] < out["ci95"][GAIN][1]
     assert out["params"][GAIN] == pytest.approx(0.012, rel=0.10), out["params"]
+    # No body given: the reference adult's size is assumed, with the CDC 20-year spread (S: 16 % of the
+    # weight, 4 % of the stature, both sexes' mean), propagated beside the shank's inertia and the
+    # declared loop delay (fit.pipeline.held_assumptions).
+    assumed = out["assumptions"]
+    assert set(assumed) == {"limb.inertia", "body_mass", "height", "delays.afferent+delays.efferent"}
+    assert assumed["body_mass"]["prior_sd_log"] == pytest.approx(0.164, abs=0.001) and "CDC" in assumed["body_mass"]["source"]
+    assert assumed["height"]["prior_sd_log"] == pytest.approx(0.040, abs=0.001)
+    assert assumed["delays.afferent+delays.efferent"]["prior_sd_log"] == 0.1
+    low, high = out["ci95_with_assumptions"][GAIN]
+    assert low <= out["ci95"][GAIN][0] and out["ci95"][GAIN][1] <= high and low < 0.012 < high
+    for bad, shown in (("body_mass", "--assumed-sd"), ("body_mass=-1", "--assumed-sd"),
+                       ("limb.nope=0.1", "limb.nope")):
+        refused = CliRunner().invoke(app, ["fit", "pendulum", str(pendulum), "--assumed-sd", bad])
+        assert refused.exit_code == 2 and shown in refused.output, (bad, refused.output)
     bad = CliRunner().invoke(app, ["fit", "pendulum", str(pendulum), "--stretch", str(tmp_path / "none.csv")])
     assert bad.exit_code == 2 and "none.csv" in bad.output

@@ -165,3 +165,48 @@ def test_nuts_runs_where_the_caller_never_switched_jax_to_float64():
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["x64"] is False and out["n"] == 20 and out["dtype"] == "float64"
     assert out["mean"] == pytest.approx(TRUTH["amplitude"], rel=0.05)
+
+
+def test_a_held_value_with_a_declared_spread_widens_the_intervals_as_refits_say():
+    # The time constant is held (at the truth) and declared known to 20 % (FitSettings.assumed_sd);
+    # pipeline.assumed_effects reports d log amplitude / d log tau and propagates the error (GUM 5.1).
+    # Law: refits with tau held 10 % higher and lower move the amplitude by that slope (10 % allows the
+    # response's curvature over 10 % and the 1 % forward difference).
+    trial, free = _recording(), ["amplitude", "offset"]
+    held = Decay(time_constant=TRUTH["time_constant"])
+    settings = FitSettings(noise_sd={"signal": NOISE_SD}, assumed_sd={"time_constant": 0.2})
+    result = fit_model(DecayModel(), trial, held, free=free, settings=settings)
+    effect = result.assumptions["time_constant"]
+    assert effect["value"] == TRUTH["time_constant"] and effect["prior_sd_log"] == 0.2
+    assert "FitSettings.assumed_sd" in effect["source"]
+    refits = [fit_model(DecayModel(), trial, Decay(time_constant=TRUTH["time_constant"] * f), free=free,
+                        settings=FitSettings(noise_sd={"signal": NOISE_SD})) for f in (1.1, 1 / 1.1)]
+    slope = np.log(refits[0].params["amplitude"] / refits[1].params["amplitude"]) / (2 * np.log(1.1))
+    assert effect["sensitivity"]["amplitude"] == pytest.approx(slope, rel=0.10)
+    # The offset's bounds let it cross zero: its dependence is absolute (dx / d log tau), not relative.
+    assert effect["sensitivity"]["offset"] is None
+    shift = (refits[0].params["offset"] - refits[1].params["offset"]) / (2 * np.log(1.1))
+    assert effect["shift"]["offset"] == pytest.approx(shift, rel=0.10)
+    # The widened interval: the noise's sd and 20 % of the slope, added in quadrature (in z; here the
+    # amplitude is far from its bounds, so log-linear to well under 1 %).
+    noise_half = np.log(result.ci95["amplitude"][1] / result.ci95["amplitude"][0]) / 2
+    wide_half = np.log(result.ci95_with_assumptions["amplitude"][1] / result.ci95_with_assumptions["amplitude"][0]) / 2
+    assert wide_half == pytest.approx(np.hypot(noise_half, 1.96 * 0.2 * slope), rel=0.05)
+    assert result.settings["assumed_sd"] == {"time_constant": 0.2}
+    assert any("depends on the assumed `time_constant`" in w for w in result.warnings)
+
+
+def test_declared_spreads_name_held_values_of_the_model_alone_or_joined():
+    held = pipeline.held_assumptions(Decay(), ("offset",), FitSettings(assumed_sd={"amplitude+time_constant": 0.1}))
+    ((name, value, sd, source, perturb),) = held  # Decay has no limb.inertia: no regression prior applies
+    assert (name, value, sd) == ("amplitude+time_constant", None, 0.1)
+    moved = perturb(Decay(), 2.0)
+    assert (moved.amplitude, moved.time_constant, moved.offset) == (2.0, 2.0, 0.0)
+    for bad, match in (({"offset": 0.1}, "not a free parameter"), ({"amplitude+tau": 0.1}, "'tau'"),
+                       ({"body_mas": 0.1}, "body_mass, height")):
+        with pytest.raises(ParameterError, match=match):
+            pipeline.held_assumptions(Decay(), ("offset",), FitSettings(assumed_sd=bad))
+    for bad in ({"amplitude": 0.0}, {"amplitude": float("nan")}, {"amplitude": (0.1, 3)}, {1: 0.1}):
+        with pytest.raises(ParameterError, match="assumed_sd"):
+            FitSettings(assumed_sd=bad)
+    assert FitSettings(assumed_sd={"amplitude": (0.1, "a study")}).assumed_sd["amplitude"] == (0.1, "a study")

@@ -51,6 +51,40 @@ Profile = Annotated[Optional[list[str]], typer.Option(
     "--profile", help="free parameter whose profile likelihood to compute (adds about one optimisation "
     "each); repeat")]
 FitMethod = Annotated[str, choices(METHOD_NAMES, "map (Laplace intervals) or nuts (full posterior)")]
+AssumedSd = Annotated[Optional[list[str]], typer.Option(
+    "--assumed-sd", metavar="NAME=SD", help="a held value known only to a spread: a parameter path, or body_mass "
+    "or height, and the sd of its log (0.2: about 20 %); its error widens ci95_with_assumptions; repeat. "
+    "A body size filled in from the growth charts gets their spread without it")]
+
+
+def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, free):
+    """The fit commands' :class:`~myoreflex.fit.FitSettings`: ``assumed_sd`` holds the growth charts'
+    spread of each body measure filled in for the subject (:func:`myoreflex.subjects.assumed_body_log_sd`)
+    and each ``--assumed-sd NAME=SD``, checked against the fit's ``params0`` and ``free`` before any
+    work (one-line error, exit 2)."""
+    from myoreflex.errors import ParameterError
+    from myoreflex.fit import FitSettings
+    from myoreflex.fit.pipeline import held_assumptions
+    from myoreflex.subjects import assumed_body_log_sd
+
+    given = {}
+    for entry in assumed_sd or ():
+        name, _, value = entry.partition("=")
+        try:
+            sd = float(value)
+        except ValueError:
+            sd = None
+        if not name or sd is None or not 0.0 < sd < 5.0:
+            fail("--assumed-sd", "NAME=SD with SD the sd of the log in (0, 5), e.g. body_mass=0.2", entry)
+        given[name.strip()] = sd
+    settings = run(lambda: FitSettings(method=method, seed=seed, profile=tuple(profile or ()),
+                                       assumed_sd={**assumed_body_log_sd(subject), **given}))
+    try:
+        held_assumptions(params0, free, settings)
+    except ParameterError as exc:
+        fail("--assumed-sd", "held values of the model (a parameter path, body_mass or height; joined by +)",
+             str(exc))
+    return settings
 
 
 @app.command("pendulum")
@@ -67,6 +101,7 @@ def fit_pendulum_command(
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
     body_from: BodyFrom = None,
+    assumed_sd: AssumedSd = None,
     method: FitMethod = "map",
     seed: Seed = 0,
     scale: Scale = None,
@@ -102,7 +137,7 @@ def fit_pendulum_command(
     fitted with the swing (``myoreflex.fit.fit_pendulum_and_stretch``): their torque and EMG measure the
     reflex itself, and ``rmse_nm`` joins ``rmse_deg``.
     """
-    from myoreflex.fit import FitSettings, fit_pendulum, fit_pendulum_and_stretch
+    from myoreflex.fit import fit_pendulum, fit_pendulum_and_stretch
     from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
     from myoreflex.params import with_overrides
     from myoreflex.subjects import subject_params
@@ -123,11 +158,11 @@ def fit_pendulum_command(
     stretches = read_stretch_recordings(stretch, 1.0, None, None) if stretch else None
 
     fixed = {path: value for path, value in DEFAULT_START.items() if path not in (free or DEFAULT_FREE)}
+    params0 = run(lambda: with_overrides(subject_params("knee", subject), fixed))
+    settings = fit_settings(method, seed, profile, subject, assumed_sd, params0, free or DEFAULT_FREE)
 
     def body():
-        params0 = with_overrides(subject_params("knee", subject), fixed)
         options = {"free": free} if free else {}
-        settings = FitSettings(method=method, seed=seed, profile=tuple(profile or ()))
         if stretches:
             return fit_pendulum_and_stretch(trial, stretches, params0, emg=stretch_emg, settings=settings,
                                             lenient=lenient, **options)
@@ -206,8 +241,8 @@ def _report_fit(result, title: str, summary: Callable[[dict], str], plot, as_jso
     for name, source in (out.get("subject_assumed") or {}).items():
         typer.echo(f"  ASSUMED {name} = {out['subject'][name]:.4g}: {source}")
     for path, effect in (out.get("assumptions") or {}).items():
-        typer.echo(f"  ASSUMED {path} = {effect['value']:.4g}, known to {100 * effect['prior_sd_log']:.0f} %: "
-                   f"{effect['source']}")
+        value = "" if effect["value"] is None else f" = {effect['value']:.4g}"
+        typer.echo(f"  ASSUMED {path}{value}, known to {100 * effect['prior_sd_log']:.0f} %: {effect['source']}")
     if out.get("quality") == "poor":
         typer.echo(f"  POOR FIT: {out['quality_rule']}; check the body size, the preset and the recording")
     for name, ok in (out.get("identified") or {}).items():
@@ -313,6 +348,7 @@ def fit_stretch_command(
     body_mass_kg: BodyMassKg = None,
     height_m: HeightM = None,
     body_from: BodyFrom = None,
+    assumed_sd: AssumedSd = None,
     method: FitMethod = "map",
     seed: Seed = 0,
     smoothing_ms: SmoothingMs = 0.0,
@@ -332,7 +368,7 @@ def fit_stretch_command(
     The stretches must be of one joint (and subject and side where the files say); ``--lenient``
     fits them anyway and names the failed gate in ``warnings``.
     """
-    from myoreflex.fit import FitSettings, fit_stretch
+    from myoreflex.fit import fit_stretch
 
     check_stretch_fit_options(condition, severity, method)
     subject = run(lambda: make_subject(age_years, sex, body_mass_kg, height_m, body_from))
@@ -351,16 +387,18 @@ def fit_stretch_command(
     from myoreflex.fit.stretch import DEFAULT_FREE as STRETCH_FREE
 
     check_free_together(free or STRETCH_FREE, profile)
+    from myoreflex.conditions import condition_preset
+
+    params0 = run(lambda: condition_preset(joint, condition, severity, subject))
+    settings = fit_settings(method, seed, profile, subject, assumed_sd, params0, free or STRETCH_FREE)
 
     def body():
-        from myoreflex.conditions import condition_preset
         from myoreflex.errors import RecordingError
 
-        params0 = condition_preset(joint, condition, severity, subject)
         options = {"free": free} if free else {}
         try:
             return fit_stretch(trials, params0, emg=emg, emg_muscle=emg_muscle, smoothing_s=smoothing_ms / 1000.0,
-                               settings=FitSettings(method=method, seed=seed, profile=tuple(profile or ())),
+                               settings=settings,
                                lenient=lenient, **options)
         except RecordingError as exc:  # what the recordings lack is bad input (exit 2), not a failed fit
             fail("FILE", "a stretch recording the fit can use", str(exc))

@@ -858,6 +858,12 @@ class FitSettings:
     profile : free parameters whose profile likelihood to compute after the fit (:func:`profile`;
         each costs about one more optimisation: 7 grid points in one batched run). A profile that
         stays flat on both sides marks its parameter not identified.
+    assumed_sd : held values known only to a spread: a parameter path, or ``"body_mass"`` /
+        ``"height"`` (the body the preset was scaled to, :func:`myoreflex.subjects.rescaled_body`)
+        -> the sd of its log, or ``(sd, source)``. Their errors are propagated to
+        ``ci95_with_assumptions`` (:func:`myoreflex.fit.pipeline.assumed_effects`), beside the
+        regression priors' (the shank's inertia, 20 %), which a name here replaces; a free
+        parameter cannot be named.
 
     Examples
     --------
@@ -874,6 +880,7 @@ class FitSettings:
     num_samples: int = 40
     num_chains: int = 8
     profile: Sequence[str] = ()
+    assumed_sd: Mapping[str, float | tuple[float, str]] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         profile = (self.profile,) if isinstance(self.profile, str) else tuple(self.profile)
@@ -894,6 +901,17 @@ class FitSettings:
             if not (isinstance(sd, (int, float, np.floating)) and sd > 0):
                 raise ParameterError(describe(f"noise_sd[{label!r}]", "a positive sd (SI)", repr(sd)))
         object.__setattr__(self, "noise_sd", types.MappingProxyType(dict(self.noise_sd)))
+        if not isinstance(self.assumed_sd, Mapping):
+            raise ParameterError(describe("assumed_sd", "a mapping name -> sd of its log", repr(self.assumed_sd)))
+        assumed = {}
+        for name, entry in self.assumed_sd.items():
+            sd, source = entry if isinstance(entry, tuple) else (entry, "given (FitSettings.assumed_sd)")
+            if not (isinstance(name, str) and isinstance(sd, (int, float, np.floating)) and 0 < sd < 5
+                    and isinstance(source, str)):
+                raise ParameterError(describe(f"assumed_sd[{name!r}]", "a sd of the log in (0, 5), or (sd, source)",
+                                              repr(entry)))
+            assumed[name] = (float(sd), source)
+        object.__setattr__(self, "assumed_sd", types.MappingProxyType(assumed))
 
     @property
     def batch(self) -> int:
@@ -909,6 +927,8 @@ class FitSettings:
                        num_chains=int(self.num_chains))
         if self.profile:
             out["profile"] = list(self.profile)
+        if self.assumed_sd:
+            out["assumed_sd"] = {name: sd for name, (sd, _) in self.assumed_sd.items()}
         return out
 
 

@@ -240,6 +240,7 @@ def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
     trials = _checked_trials(trials)
     free = _checked_free(free)
     profiled = _checked_profile(settings.profile, free)
+    held = held_assumptions(params0, free, settings)
     prepared = model.prepare(trials, params0)
     low, high = core.bounds_of(params0, free, bounds)
     noise = prepared.noise_model(settings.noise_sd)
@@ -279,7 +280,7 @@ def run(model: FitModel, trials, params0, *, free: Sequence[str], bounds=None,
     )
     profiles, flat = _profiles(problem, fit, profiled) if profiled else (None, ())
     assumed = assumed_effects(problem, fit, n_free, lambda base: evaluator(prepared, free, settings.batch,
-                                                                          {**arrays, "base": base}), params0)
+                                                                          {**arrays, "base": base}), params0, held)
     for message in fit.warnings + flat:
         warnings.warn(message, NotIdentifiedWarning, stacklevel=WARNING_STACKLEVEL)
     if flat:
@@ -322,62 +323,100 @@ ASSUMPTION_WARNING_SHIFT = 0.10
 widens its interval more than ``sqrt 2`` times (the assumption's error then exceeds the noise's), is
 named in the fit's warnings; a smaller dependence is only reported (``assumptions``)."""
 ASSUMED_STEP_LOG = 0.01
-"""Central-difference step in ``log x`` of an assumed parameter (1 %): the residuals' change is
-linear over it to well under a percent, and it is far above the simulation's rounding."""
+"""Forward-difference step in ``log x`` of an assumed parameter (1 %): the slope's error is about half
+the step times the response's curvature, under a percent here (the test of the inertia's slope
+against refits at 10 % allows 15 %), and the step is far above the simulation's rounding."""
 
 
-def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, evaluator_at, params0) -> dict | None:
-    """What the fit owes to the parameters it holds at a regression's value (:data:`REGRESSION_PRIORS`,
-    not free): per assumed path, its value, its prior sd and source, and each free parameter's
-    sensitivity ``d log x / d log assumed`` (:func:`core.with_assumed`); the free parameters' 95 %
+def held_assumptions(params0, free: Sequence[str], settings: FitSettings) -> tuple[tuple, ...]:
+    """The values a fit holds with a known error: ``(name, value, sd of its log, source, perturb)`` per
+    :data:`REGRESSION_PRIORS` path not freed (and in the model), then per ``settings.assumed_sd`` name:
+    a path, ``"body_mass"`` or ``"height"`` (:data:`myoreflex.subjects.SIZE_EXPONENTS`), or several
+    joined by ``+``, which share one error (``"delays.afferent+delays.efferent"``: the loop delay); the
+    value is None but for one path. ``perturb(tree, factor)`` is the tree with those values times
+    ``factor``. A name that is free, or neither a parameter of the model nor a body measure, is a
+    :class:`ParameterError`."""
+    from myoreflex.params import has_param, scaled
+    from myoreflex.subjects import SIZE_EXPONENTS, rescaled_body
+
+    def scaler(part):
+        if part in free:
+            raise ParameterError(describe(f"assumed_sd[{part!r}]", "a held value, not a free parameter", part))
+        if part in SIZE_EXPONENTS:
+            return lambda tree, factor: rescaled_body(tree, part, factor)
+        if not has_param(params0, part):
+            raise ParameterError(describe("assumed_sd", f"parameter paths of the model or "
+                                          f"{', '.join(SIZE_EXPONENTS)}, joined by +", repr(part)))
+        return lambda tree, factor: scaled(tree, part, factor)
+
+    def together(scalers):
+        def perturb(tree, factor):
+            for one in scalers:
+                tree = one(tree, factor)
+            return tree
+        return perturb
+
+    held = {path: (float(get_param(params0, path)), sd, source, scaler(path))
+            for path, (sd, source) in REGRESSION_PRIORS.items() if path not in free and has_param(params0, path)}
+    for name, (sd, source) in settings.assumed_sd.items():
+        parts = name.split("+")
+        perturb = together([scaler(part) for part in parts])
+        value = float(get_param(params0, name)) if len(parts) == 1 and name not in SIZE_EXPONENTS else None
+        held[name] = (value, sd, source, perturb)
+    return tuple((name, *entry) for name, entry in held.items())
+
+
+def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, evaluator_at, params0,
+                    held: tuple) -> dict | None:
+    """What the fit owes to the values it holds with a known error (:func:`held_assumptions`): per
+    assumption, its value, its sd and source, and each free parameter's sensitivity: ``sensitivity``
+    ``d log x / d log a`` where the parameter's bounds keep it positive (None otherwise) and ``shift``
+    ``dx / d log a`` in the parameter's unit (:func:`core.with_assumed`); the free parameters' 95 %
     intervals with the assumed values' errors propagated (on the Laplace covariance, whatever the
-    fit's method);
-    and a message for each free parameter that the assumptions move by more than
-    :data:`ASSUMPTION_WARNING_SHIFT` and whose interval they widen more than ``sqrt 2`` times. None
-    when nothing is assumed.
+    fit's method); and a message for each free parameter that the assumptions move by more than
+    :data:`ASSUMPTION_WARNING_SHIFT` (relative; any amount for a parameter that may cross zero) and
+    whose interval they widen more than ``sqrt 2`` times. None when nothing is held.
 
     ``evaluator_at(base)`` is the problem's evaluator on another parameter tree (the same compiled
     function: the tree is an argument, not a constant, and :func:`~myoreflex.params.scaled` keeps
-    its numbers' kinds, so nothing compiles again); ``dr/d log a`` is a central difference."""
-    assumed = []
-    for path in REGRESSION_PRIORS:
-        if path in problem.names:
-            continue
-        try:
-            assumed.append((path, float(get_param(params0, path))))
-        except ParameterError:  # not a parameter of this model (the passive pendulum's LimbParams)
-            continue
-    if not assumed or fit.jacobian is None or fit.covariance is None or not np.all(np.isfinite(fit.covariance)):
+    its numbers' kinds, so nothing compiles again); ``dr/d log a`` is a forward difference (one
+    evaluation each: an evaluation costs a whole batch of simulations with their Jacobians)."""
+    if not held or fit.jacobian is None or fit.covariance is None or not np.all(np.isfinite(fit.covariance)):
         return None
-    from myoreflex.params import scaled
-
     z = fit.z[None]
-    columns = []
-    for path, value in assumed:
-        up, down = (evaluator_at(scaled(params0, path, np.exp(step)))(z)[0][0]
-                    for step in (ASSUMED_STEP_LOG, -ASSUMED_STEP_LOG))
-        columns.append((up - down) / (2.0 * ASSUMED_STEP_LOG))
-    sd_log = [REGRESSION_PRIORS[path][0] for path, _ in assumed]
+    at_fit = evaluator_at(params0)(z)[0][0]
+    columns = [(evaluator_at(perturb(params0, np.exp(ASSUMED_STEP_LOG)))(z)[0][0] - at_fit) / ASSUMED_STEP_LOG
+               for *_, perturb in held]
+    sd_log = [sd for _, _, sd, _, _ in held]
     covariance, shift = core.with_assumed(fit.covariance, fit.jacobian, np.stack(columns, axis=-1), fit.sigma, sd_log)
     sd_z = np.sqrt(np.diag(covariance))
     names = problem.names[:n_free]
     slope = core.constrained_slope(fit.z, problem.low, problem.high, problem.bounded)
     low_x, high_x = problem.values(fit.z - core.Z_95 * sd_z), problem.values(fit.z + core.Z_95 * sd_z)
     ci95 = {name: (float(low_x[j]), float(high_x[j])) for j, name in enumerate(names)}
-    effects = {path: {"value": value, "prior_sd_log": REGRESSION_PRIORS[path][0], "source": REGRESSION_PRIORS[path][1],
-                      "sensitivity": {name: float(slope[j] * shift[j, i] / fit.values[j]) if fit.values[j] else None
-                                      for j, name in enumerate(names)}}
-               for i, (path, value) in enumerate(assumed)}
+    positive = [problem.low[j] >= 0 and fit.values[j] > 0 for j in range(n_free)]
+    effects = {name: {"value": value, "prior_sd_log": sd, "source": source,
+                      "sensitivity": {p: float(slope[j] * shift[j, i] / fit.values[j]) if positive[j] else None
+                                      for j, p in enumerate(names)},
+                      "shift": {p: float(slope[j] * shift[j, i]) for j, p in enumerate(names)}}
+               for i, (name, value, sd, source, _) in enumerate(held)}
     widening = sd_z / np.sqrt(np.diag(fit.covariance))
+
+    def moved(name, path):
+        relative = effects[path]["sensitivity"][name]
+        return relative is None or abs(relative) * effects[path]["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT
+
+    def dependence(name, path):
+        effect = effects[path]
+        slope_text = (f"d log / d log = {effect['sensitivity'][name]:+.2f}" if effect["sensitivity"][name] is not None
+                      else f"d / d log = {effect['shift'][name]:+.3g}")
+        return f"`{path}` ({slope_text}, known to {100 * effect['prior_sd_log']:.0f} %)"
+
     messages = tuple(
-        f"`{name}` depends on the assumed " + ", ".join(
-            f"`{path}` (d log / d log = {effects[path]['sensitivity'][name]:+.2f}, its value known to "
-            f"{100 * effects[path]['prior_sd_log']:.0f} %)" for path, _ in assumed)
-        + f": with that error its 95 % interval is [{ci95[name][0]:.4g}, {ci95[name][1]:.4g}], "
+        f"`{name}` depends on the assumed " + ", ".join(dependence(name, path) for path, *_ in held)
+        + f": with their errors its 95 % interval is [{ci95[name][0]:.4g}, {ci95[name][1]:.4g}], "
         f"{widening[j]:.1f} times as wide as the noise alone gives (ci95_with_assumptions)"
-        for j, name in enumerate(names) if widening[j] > np.sqrt(2.0) and any(
-            abs(effects[path]["sensitivity"][name] or 0.0) * effects[path]["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT
-            for path, _ in assumed))
+        for j, name in enumerate(names) if widening[j] > np.sqrt(2.0) and any(moved(name, path) for path, *_ in held))
     return {"assumptions": effects, "ci95_with_assumptions": ci95, "messages": messages}
 
 

@@ -117,16 +117,19 @@ class FitResult:
         ``positive_definite``, ``reasons`` (why not converged), ``optimiser`` (its stopping reason).
     profiles : profiled parameter -> its profile (:func:`myoreflex.fit.core.profile`), when asked
         for by ``FitSettings(profile=...)``.
-    assumptions : parameter held fixed at a population regression's value (``limb.inertia``:
-        :data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`) -> its ``value``, ``prior_sd_log`` (its
-        known error, sd of ``log x``), ``source``, and ``sensitivity``: free parameter -> ``d log x /
-        d log assumed`` at the optimum (:func:`myoreflex.fit.core.with_assumed`); None when the fit
-        assumes none. A parameter that these errors move by more than 10 % and whose interval they
-        widen more than ``sqrt 2`` times is named in ``warnings``
-        (:data:`myoreflex.fit.pipeline.ASSUMPTION_WARNING_SHIFT`).
+    assumptions : value held with a known error -> its ``value`` (None for a body measure or a joined
+        group), ``prior_sd_log`` (the sd of its log), ``source``, ``sensitivity`` (free parameter ->
+        ``d log x / d log assumed`` at the optimum; None for a parameter whose bounds let it reach
+        zero) and ``shift`` (``dx / d log assumed``, in the parameter's unit;
+        :func:`myoreflex.fit.core.with_assumed`). The held values are the regression priors not freed
+        (``limb.inertia``: :data:`myoreflex.fit.pipeline.REGRESSION_PRIORS`) and
+        ``FitSettings.assumed_sd`` (:func:`myoreflex.fit.pipeline.held_assumptions`: the body size
+        the command line fills in from growth charts, ``--assumed-sd``); None when there are none. A
+        parameter that these errors move by more than 10 % and whose interval they widen more than
+        ``sqrt 2`` times is named in ``warnings`` (:data:`myoreflex.fit.pipeline.ASSUMPTION_WARNING_SHIFT`).
     ci95_with_assumptions : free parameter -> its 95 % interval (Laplace) with the assumed values'
         errors propagated: what ``ci95``, which sees only the measurement noise, would be if the
-        segment's size were known only as well as the regressions know it.
+        held values were known only to their stated spreads.
     assumption_warnings : the messages of ``warnings`` that name a parameter depending on an assumed
         value more than on the noise (the end of ``warnings``).
     base : the parameter set the fit started from, as plain values
@@ -180,7 +183,7 @@ class FitResult:
         (free parameter -> bool) and ``identification`` (the reasons), ``convergence`` (the tests
         behind ``converged``), ``quality`` and ``quality_rule`` when the model grades its fit,
         ``profiles`` when profiles were computed, ``assumptions`` and ``ci95_with_assumptions`` when the
-        fit holds a parameter at a regression's value.
+        fit holds values with a known error.
         """
         out = {
             "params": {name: float(value) for name, value in self.params.items()},

@@ -805,5 +805,5 @@ def _folded_assumptions(result) -> list[str]:
         names = ", ".join(message.split("`")[1] for message in assumed)  # each message opens with `name`
         several = len(assumed) > 1
         kept.append(f"{len(assumed)} parameter{'s' if several else ''} depend{'' if several else 's'} on the "
-                    f"assumed shank inertia more than on the noise: {names} (ci95_with_assumptions)")
+                    f"assumed values (shank inertia, body size) more than on the noise: {names} (ci95_with_assumptions)")
     return kept

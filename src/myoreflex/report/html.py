@@ -583,7 +583,7 @@ def _fit_html(data: dict) -> str:
         extra = f"<td class='num'>{_e(_interval(*map(_number, wide)))}</td>" if widened else ""
         rows.append(f"<tr><td>{_e(name)}</td><td class='num' data-fit='{_e(name)}'>{_e(shown(_number(value)))}</td>"
                     f"<td class='num'>{_e(_interval(_number(low), _number(high)))}</td>{extra}<td>{_e(mark)}</td></tr>")
-    assumed = "; ".join(f"{path} = {shown(_number(a.get('value')))}, known to "
+    assumed = "; ".join(f"{path}{'' if a.get('value') is None else ' = ' + shown(_number(a.get('value')))}, known to "
                         f"{shown(100 * (_number(a.get('prior_sd_log')) or 0.0))} %"
                         for path, a in (data.get("assumptions") or {}).items() if isinstance(a, dict))
     summary = [("RMSE", f"{shown(_number(data.get('rmse_deg')))} deg" if data.get("rmse_deg") is not None else None),
