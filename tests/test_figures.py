@@ -132,7 +132,7 @@ def test_the_fit_figure_folds_the_assumption_messages_into_one_line():
 
     text = " ".join(" ".join(t.get_text().split()) for t in figures.fit_figure(Fitted()).texts)  # unwrapped
     assert "plateau_settled" in text and "2 warnings" in text
-    assert "2 parameters depend on the assumed shank inertia" in text and "limb.damping, limb.stiffness" in text
+    assert "2 parameters depend on the assumed values (shank inertia, body size)" in text and "limb.damping, limb.stiffness" in text
     assert "long explanation" not in text
 
 
