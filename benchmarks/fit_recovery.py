@@ -31,6 +31,11 @@ EMG normalised to a maximal contraction), by :func:`myoreflex.fit.fit_pendulum_a
 stretch measures the reflex in N m and its excitation, which the swing alone gives only relative to
 the shank's inertia.
 
+``--declare``: what those fits are told of the held parts' spread (``FitSettings.assumed_sd``,
+propagated to ``ci95_with_assumptions``): nothing beyond the inertia's regression prior (``none``),
+the study's own spread of each factor (``study``, :data:`DECLARED`), or the growth charts' spread of
+the reference adult's body (``growth``: what ``myoreflex fit`` adds for a body it filled in).
+
 ``one_at_a_time``: the misspecified study's attribution, ``--per-factor`` cases for each
 misspecification alone (white noise except for ``coloured_noise``; the anthropometry's mass and
 height together).
@@ -40,8 +45,8 @@ Reports, as one JSON object (``--json``) or the summary:
 - well: ``within_10pct`` (gain and damping, goal >= 0.90) and ``coverage`` (goal 0.85-1.0) per
   free parameter;
 - misspecified: ``gain_within_25pct`` (goal >= 0.80), ``gain_coverage`` (goal >= 0.85) and
-  ``gain_coverage_with_assumptions`` (the intervals with the held inertia's 20 % regression error
-  propagated, ``FitResult.ci95_with_assumptions``; the same as ``gain_coverage`` when it is free),
+  ``gain_coverage_with_assumptions`` (the intervals with the held inertia's 20 % regression error and
+  the ``--declare``d spreads propagated, ``FitResult.ci95_with_assumptions``),
   ``converged``, the median fit time, and ``by_factor``: for each misspecification the recovery and
   coverage of the cases where it was + and where it was -, and the least-squares slope of the log
   gain error on each factor's log (how much of the miss each explains);
@@ -82,7 +87,7 @@ from myoreflex.fit import (
 )
 from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
 from myoreflex.params import get_param, with_overrides
-from myoreflex.subjects import Subject, subject_params
+from myoreflex.subjects import Subject, assumed_body_log_sd, subject_params
 from myoreflex.trial import Channel, Trial
 from myoreflex.units import DEG
 
@@ -114,6 +119,10 @@ DECLARED = {**{"+".join(paths): FACTOR_LOG_SD for name, paths in FACTORS.items()
             "body_mass": FACTOR_LOG_SD, "height": FACTOR_LOG_SD}
 """``--declare``: the misspecification's spread told to the fit (``FitSettings.assumed_sd``): each factor
 at :data:`FACTOR_LOG_SD`, its paths joined by ``+`` (one error), and the body's mass and height."""
+DECLARATIONS = {"none": {}, "study": DECLARED, "growth": assumed_body_log_sd(None)}
+"""``--declare``: nothing beyond the inertia's regression prior; the study's spread (:data:`DECLARED`);
+or what ``myoreflex fit`` gives a body it filled in, here the reference adult's growth-chart spread
+(:func:`myoreflex.subjects.assumed_body_log_sd`: 16 % of the weight, 4 % of the height)."""
 GROUPS = {"passive": ("passive",), "inertia": ("inertia",), "tone": ("tone",), "delay": ("delay",),
           "anthropometry": ("body_mass", "height"), "coloured_noise": ()}
 """The one-at-a-time study's groups: which factors each misspecifies (coloured_noise: only the noise)."""
@@ -258,11 +267,11 @@ def run_well(n: int, seed: int, noise_deg: float, dt: float, starts: int) -> dic
 
 
 def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float, starts: int, free=FREE,
-                     joint: bool = False, declare: bool = False) -> dict:
+                     joint: bool = False, declare: str = "none") -> dict:
     """The misspecified study; ``joint``: each case's pendulum fitted with motorised stretches of the
-    same (misspecified) knee (:data:`STRETCH`), the same cases and factors; ``declare``: the fit is told
-    the misspecification's spread (:data:`DECLARED`)."""
-    assumed = {name: sd for name, sd in DECLARED.items() if not set(name.split("+")) & set(free)} if declare else {}
+    same (misspecified) knee (:data:`STRETCH`), the same cases and factors; ``declare``: what the fit is
+    told of the held parts' spread (:data:`DECLARATIONS`)."""
+    assumed = {name: sd for name, sd in DECLARATIONS[declare].items() if not set(name.split("+")) & set(free)}
     rng = np.random.default_rng(seed + 1)
     rows = []
     for condition, severity, case_seed in cases(n, seed):
@@ -282,8 +291,8 @@ def run_misspecified(n: int, seed: int, noise_deg: float, rho: float, dt: float,
                "factor_order": list(FACTORS), **_gain_summary(rows), **_timing(rows), "by_factor": by_factor(rows)}
     if joint:
         summary["stretches"] = STRETCH
-    if declare:
-        summary["declared_assumed_sd"] = assumed
+    if assumed:
+        summary["declared_assumed_sd"] = {name: sd if isinstance(sd, float) else sd[0] for name, sd in assumed.items()}
     return {"summary": summary, "cases": rows}
 
 
@@ -373,8 +382,10 @@ def main(argv=None):
     parser.add_argument("--extra-free", action="append", default=[],
                         help="a parameter path to free besides DEFAULT_FREE in the misspecified and one_at_a_time "
                              "studies (e.g. limb.inertia); repeat")
-    parser.add_argument("--declare", action="store_true",
-                        help="tell the misspecified and joint studies' fits the misspecification's spread (DECLARED)")
+    parser.add_argument("--declare", choices=tuple(DECLARATIONS), default="none",
+                        help="what the misspecified and joint studies' fits are told of the held parts' spread: "
+                             "nothing (the inertia's 20 %% only), the study's (DECLARED), or the growth charts' "
+                             "for the reference adult, as `myoreflex fit` gives a body it filled in")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     args = parser.parse_args(argv)
     free = FREE + tuple(args.extra_free)
