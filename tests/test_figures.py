@@ -128,11 +128,12 @@ def test_the_fit_figure_folds_the_assumption_messages_into_one_line():
         traces = (FittedTrace("cut", "angle", "deg", np.arange(3.0), np.zeros(3), np.ones(3)),)
         warnings = ("quality gate `plateau_settled` failed", *assumed)
         assumption_warnings = assumed
+        assumptions = {"limb.inertia": {}, "body_mass": {}}
         rmse_deg, converged = 1.0, True
 
     text = " ".join(" ".join(t.get_text().split()) for t in figures.fit_figure(Fitted()).texts)  # unwrapped
     assert "plateau_settled" in text and "2 warnings" in text
-    assert "2 parameters depend on the assumed values (shank inertia, body size)" in text and "limb.damping, limb.stiffness" in text
+    assert "2 parameters depend on the assumed limb.inertia, body_mass more than" in text and "limb.damping, limb.stiffness" in text
     assert "long explanation" not in text
 
 

@@ -76,7 +76,7 @@ def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, 
             sd = None
         if not name or sd is None or not 0.0 < sd < 5.0:
             fail("--assumed-sd", "NAME=SD with SD the sd of the log in (0, 5), e.g. body_mass=0.2", entry)
-        given[name.strip()] = sd
+        given[name.strip()] = (sd, "given with --assumed-sd")
     settings = run(lambda: FitSettings(method=method, seed=seed, profile=tuple(profile or ()),
                                        assumed_sd={**assumed_body_log_sd(subject), **given}))
     try:

@@ -804,6 +804,7 @@ def _folded_assumptions(result) -> list[str]:
     if assumed:
         names = ", ".join(message.split("`")[1] for message in assumed)  # each message opens with `name`
         several = len(assumed) > 1
+        held = ", ".join(getattr(result, "assumptions", None) or ()) or "values"
         kept.append(f"{len(assumed)} parameter{'s' if several else ''} depend{'' if several else 's'} on the "
-                    f"assumed values (shank inertia, body size) more than on the noise: {names} (ci95_with_assumptions)")
+                    f"assumed {held} more than on the noise: {names} (ci95_with_assumptions)")
     return kept
