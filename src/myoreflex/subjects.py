@@ -420,7 +420,7 @@ def assumed_body_log_sd(subject: Subject | None) -> dict[str, tuple[float, str]]
     Examples
     --------
     >>> {k: round(v[0], 3) for k, v in assumed_body_log_sd(Subject(age_years=10, sex="female")).items()}
-    {'body_mass': 0.196, 'height': 0.049}
+    {'body_mass': 0.195, 'height': 0.049}
     >>> assumed_body_log_sd(Subject(body_mass_kg=32, height_m=1.38))
     {}
     """
