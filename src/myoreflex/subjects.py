@@ -195,6 +195,12 @@ def growth_lms(age_years: float, sex: str, measure: str) -> tuple[float, float, 
     return lms[0], lms[1], lms[2]
 
 
+def _chart_row(age_years: float | None, sex: str | None) -> tuple[float, tuple[str, ...]]:
+    """The growth-chart age and sexes that stand for a person: the 20-year row for an unknown age,
+    both sexes for an unknown sex (module doc)."""
+    return (ADULT_AGE_YEARS if age_years is None else age_years), (SEXES if sex is None else (sex,))
+
+
 def median_body(age_years: float | None, sex: str | None) -> tuple[float, float]:
     """Median body mass (kg) and height (m) for an age and sex (either may be None; module doc).
 
@@ -207,8 +213,7 @@ def median_body(age_years: float | None, sex: str | None) -> tuple[float, float]
     """
     if age_years is None and sex is None:
         return REFERENCE_BODY
-    age = ADULT_AGE_YEARS if age_years is None else age_years
-    sexes = SEXES if sex is None else (sex,)
+    age, sexes = _chart_row(age_years, sex)
     mass = float(np.mean([growth_lms(age, s, "weight")[1] for s in sexes]))
     height = float(np.mean([growth_lms(age, s, "stature")[1] for s in sexes]))
     return mass, height
@@ -425,8 +430,7 @@ def assumed_body_log_sd(subject: Subject | None) -> dict[str, tuple[float, str]]
     {}
     """
     subject = subject or Subject()
-    age = ADULT_AGE_YEARS if subject.age_years is None else subject.age_years
-    sexes = SEXES if subject.sex is None else (subject.sex,)
+    age, sexes = _chart_row(subject.age_years, subject.sex)
     out = {}
     for field, measure, chart in (("body_mass_kg", "body_mass", "weight"), ("height_m", "height", "stature")):
         if getattr(subject, field) is None:
