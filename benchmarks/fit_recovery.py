@@ -33,8 +33,9 @@ the shank's inertia.
 
 ``--declare``: what those fits are told of the held parts' spread (``FitSettings.assumed_sd``,
 propagated to ``ci95_with_assumptions``): nothing beyond the inertia's regression prior (``none``),
-the study's own spread of each factor (``study``, :data:`DECLARED`), or the growth charts' spread of
-the reference adult's body (``growth``: what ``myoreflex fit`` adds for a body it filled in).
+the study's own spread of each factor (``study``, :data:`DECLARED`), the growth charts' spread of
+the reference adult's body (``growth``: what ``myoreflex fit`` adds for a body it filled in), or
+that and the knee's published latency spread (``defaults``: all that ``myoreflex fit`` adds).
 
 ``one_at_a_time``: the misspecified study's attribution, ``--per-factor`` cases for each
 misspecification alone (white noise except for ``coloured_noise``; the anthropometry's mass and
@@ -86,6 +87,7 @@ from myoreflex.fit import (
     synthetic_stretches,
 )
 from myoreflex.fit.pendulum import DEFAULT_FREE, DEFAULT_START
+from myoreflex.model import assumed_latency_log_sd
 from myoreflex.params import get_param, with_overrides
 from myoreflex.subjects import Subject, assumed_body_log_sd, subject_params
 from myoreflex.trial import Channel, Trial
@@ -119,10 +121,13 @@ DECLARED = {**{"+".join(paths): FACTOR_LOG_SD for name, paths in FACTORS.items()
             "body_mass": FACTOR_LOG_SD, "height": FACTOR_LOG_SD}
 """``--declare``: the misspecification's spread told to the fit (``FitSettings.assumed_sd``): each factor
 at :data:`FACTOR_LOG_SD`, its paths joined by ``+`` (one error), and the body's mass and height."""
-DECLARATIONS = {"none": {}, "study": DECLARED, "growth": assumed_body_log_sd(None)}
+DECLARATIONS = {"none": {}, "study": DECLARED, "growth": assumed_body_log_sd(None),
+                "defaults": {**assumed_body_log_sd(None), **assumed_latency_log_sd("knee")}}
 """``--declare``: nothing beyond the inertia's regression prior; the study's spread (:data:`DECLARED`);
-or what ``myoreflex fit`` gives a body it filled in, here the reference adult's growth-chart spread
-(:func:`myoreflex.subjects.assumed_body_log_sd`: 16 % of the weight, 4 % of the height)."""
+what ``myoreflex fit`` gives a body it filled in, here the reference adult's growth-chart spread
+(:func:`myoreflex.subjects.assumed_body_log_sd`: 16 % of the weight, 4 % of the height; run P); or
+all that ``myoreflex fit`` adds by default to a knee fit without a given body: that spread and the
+loop delay's published 9.4 % (:func:`myoreflex.model.assumed_latency_log_sd`)."""
 GROUPS = {"passive": ("passive",), "inertia": ("inertia",), "tone": ("tone",), "delay": ("delay",),
           "anthropometry": ("body_mass", "height"), "coloured_noise": ()}
 """The one-at-a-time study's groups: which factors each misspecifies (coloured_noise: only the noise)."""
@@ -384,8 +389,9 @@ def main(argv=None):
                              "studies (e.g. limb.inertia); repeat")
     parser.add_argument("--declare", choices=tuple(DECLARATIONS), default="none",
                         help="what the misspecified and joint studies' fits are told of the held parts' spread: "
-                             "nothing (the inertia's 20 %% only), the study's (DECLARED), or the growth charts' "
-                             "for the reference adult, as `myoreflex fit` gives a body it filled in")
+                             "nothing (the inertia's 20 %% only), the study's (DECLARED), the growth charts' "
+                             "for the reference adult, as `myoreflex fit` gives a body it filled in, or "
+                             "that and the knee's latency spread (all of `myoreflex fit`'s defaults)")
     parser.add_argument("--json", action="store_true", help="print the whole result as JSON")
     args = parser.parse_args(argv)
     free = FREE + tuple(args.extra_free)

@@ -471,6 +471,35 @@ def reflex_latency(joint: str, height: float = REFERENCE_HEIGHT) -> float:
     return _joint_spec(joint)["loop_delay"] * height / REFERENCE_HEIGHT
 
 
+LATENCY_LOG_SD = {
+    "knee": (0.094, "patellar T-reflex onset latency 17.4 +- 1.6 ms (Chon et al. 1996 J Korean Acad Rehabil Med "
+                    "20:28, 50 adults) and 16.4 +- 1.6 ms (Kim et al. 1997 ibid. 21:310, 48 adults): coefficient "
+                    "of variation 9.2-9.8 %, adults of mixed heights"),
+    "ankle": (0.10, "Achilles T-reflex onset latency 30.3 +- 3.2 ms (Kim et al. 1997, 48 adults) and 31.0 +- 3.0 "
+                    "ms (Chon et al. 1996, 50 adults): coefficient of variation 9.7-10.6 %, adults of mixed heights"),
+}
+"""The between-person spread of a joint's reflex latency, as the sd of its log (the coefficient of
+variation, which it approximates below 0.2), with its source: joint -> (sd, source). The samples mix
+heights, which :func:`reflex_latency` already follows, so at a known height this overstates the spread
+(an upper bound); adults' spread applied to children (none published in our sources). Elbow and wrist:
+no published spread in our sources (ANCHORS 3.8's biceps latency is unverified)."""
+
+
+def assumed_latency_log_sd(joint: str, free=()) -> dict[str, tuple[float, str]]:
+    """The loop delay's spread (:data:`LATENCY_LOG_SD`) as a fit's held assumption: both delays move
+    together, ``{"delays.afferent+delays.efferent": (sd, source)}`` (:class:`~myoreflex.fit.FitSettings`
+    ``assumed_sd``); empty for a joint without a published spread or when a delay is ``free``.
+
+    >>> assumed_latency_log_sd("knee")["delays.afferent+delays.efferent"][0]
+    0.094
+    >>> assumed_latency_log_sd("elbow"), assumed_latency_log_sd("knee", free=("delays.afferent",))
+    ({}, {})
+    """
+    if joint not in LATENCY_LOG_SD or {"delays.afferent", "delays.efferent"} & set(free):
+        return {}
+    return {"delays.afferent+delays.efferent": LATENCY_LOG_SD[joint]}
+
+
 def muscle_names(joint: str) -> tuple[str, str]:
     """The (agonist, antagonist) muscle names of a joint's preset, without building its parameters.
 

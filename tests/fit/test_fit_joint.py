@@ -131,3 +131,27 @@ def test_fit_pendulum_takes_the_stretches_on_the_command_line(tmp_path):
         assert refused.exit_code == 2 and shown in refused.output, (bad, refused.output)
     bad = CliRunner().invoke(app, ["fit", "pendulum", str(pendulum), "--stretch", str(tmp_path / "none.csv")])
     assert bad.exit_code == 2 and "none.csv" in bad.output
+
+
+def test_the_fit_commands_hold_the_knee_and_ankle_delays_with_their_published_latency_spread():
+    # cli.fit.fit_settings: a held knee or ankle loop delay carries the between-person spread of its
+    # T-reflex latency (model.LATENCY_LOG_SD: 17.4 +- 1.6 ms, Chon et al. 1996; 16.4 +- 1.6 ms, Kim et
+    # al. 1997); a freed delay, a joint without a published spread, or a declared spread of either delay
+    # replaces it, so no delay is counted twice.
+    from myoreflex.cli.fit import fit_settings
+    from myoreflex.fit.pendulum import DEFAULT_FREE
+    from myoreflex.subjects import Subject, subject_params
+
+    group = "delays.afferent+delays.efferent"
+    child = Subject(body_mass_kg=32.0, height_m=1.38)
+
+    def spreads(joint, free=DEFAULT_FREE, given=None):
+        return fit_settings("map", 0, None, child, given, subject_params(joint, child), free, joint).assumed_sd
+
+    knee = spreads("knee")
+    assert set(knee) == {group}  # the body is given: no growth-chart spread
+    assert knee[group][0] == pytest.approx(1.6 / 17.0, abs=0.005) and "Chon" in knee[group][1]
+    assert spreads("ankle")[group][0] == pytest.approx(3.1 / 30.6, abs=0.005)
+    assert spreads("elbow") == {}
+    assert spreads("knee", free=(*DEFAULT_FREE, "delays.afferent")) == {}
+    assert spreads("knee", given=["delays.efferent=0.3"]) == {"delays.efferent": (0.3, "given with --assumed-sd")}

@@ -54,17 +54,21 @@ FitMethod = Annotated[str, choices(METHOD_NAMES, "map (Laplace intervals) or nut
 AssumedSd = Annotated[Optional[list[str]], typer.Option(
     "--assumed-sd", metavar="NAME=SD", help="a held value known only to a spread: a parameter path, or body_mass "
     "or height, and the sd of its log (0.2: about 20 %); its error widens ci95_with_assumptions; repeat. "
-    "A body size filled in from the growth charts gets their spread without it")]
+    "A body size filled in from the growth charts gets their spread without it, and a held knee or ankle "
+    "loop delay the published spread of its reflex latency (about 10 %)")]
 
 
-def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, free):
+def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, free, joint: str):
     """The fit commands' :class:`~myoreflex.fit.FitSettings`: ``assumed_sd`` holds the growth charts'
-    spread of each body measure filled in for the subject (:func:`myoreflex.subjects.assumed_body_log_sd`)
-    and each ``--assumed-sd NAME=SD``, checked against the fit's ``params0`` and ``free`` before any
-    work (one-line error, exit 2)."""
+    spread of each body measure filled in for the subject (:func:`myoreflex.subjects.assumed_body_log_sd`),
+    the published spread of the joint's reflex latency when the delays are held
+    (:func:`myoreflex.model.assumed_latency_log_sd`) and each ``--assumed-sd NAME=SD`` (which replaces
+    any of them that names the same values), checked against the fit's ``params0`` and ``free`` before
+    any work (one-line error, exit 2)."""
     from myoreflex.errors import ParameterError
     from myoreflex.fit import FitSettings
     from myoreflex.fit.pipeline import held_assumptions
+    from myoreflex.model import assumed_latency_log_sd
     from myoreflex.subjects import assumed_body_log_sd
 
     given = {}
@@ -77,8 +81,12 @@ def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, 
         if not name or sd is None or not 0.0 < sd < 5.0:
             fail("--assumed-sd", "NAME=SD with SD the sd of the log in (0, 5), e.g. body_mass=0.2", entry)
         given[name.strip()] = (sd, "given with --assumed-sd")
+    given_paths = {part for name in given for part in name.split("+")}
+    defaults = {name: spread for name, spread in {**assumed_body_log_sd(subject),
+                                                  **assumed_latency_log_sd(joint, free)}.items()
+                if not given_paths & set(name.split("+"))}
     settings = run(lambda: FitSettings(method=method, seed=seed, profile=tuple(profile or ()),
-                                       assumed_sd={**assumed_body_log_sd(subject), **given}))
+                                       assumed_sd={**defaults, **given}))
     try:
         held_assumptions(params0, free, settings)
     except ParameterError as exc:
@@ -159,7 +167,7 @@ def fit_pendulum_command(
 
     fixed = {path: value for path, value in DEFAULT_START.items() if path not in (free or DEFAULT_FREE)}
     params0 = run(lambda: with_overrides(subject_params("knee", subject), fixed))
-    settings = fit_settings(method, seed, profile, subject, assumed_sd, params0, free or DEFAULT_FREE)
+    settings = fit_settings(method, seed, profile, subject, assumed_sd, params0, free or DEFAULT_FREE, "knee")
 
     def body():
         options = {"free": free} if free else {}
@@ -390,7 +398,7 @@ def fit_stretch_command(
     from myoreflex.conditions import condition_preset
 
     params0 = run(lambda: condition_preset(joint, condition, severity, subject))
-    settings = fit_settings(method, seed, profile, subject, assumed_sd, params0, free or STRETCH_FREE)
+    settings = fit_settings(method, seed, profile, subject, assumed_sd, params0, free or STRETCH_FREE, joint)
 
     def body():
         from myoreflex.errors import RecordingError

@@ -373,9 +373,10 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
     ``d log x / d log a`` where the parameter's bounds keep it positive (None otherwise) and ``shift``
     ``dx / d log a`` in the parameter's unit (:func:`core.with_assumed`); the free parameters' 95 %
     intervals with the assumed values' errors propagated (on the Laplace covariance, whatever the
-    fit's method); and a message for each free parameter that the assumptions move by more than
-    :data:`ASSUMPTION_WARNING_SHIFT` (relative; any amount for a parameter that may cross zero) and
-    whose interval they widen more than ``sqrt 2`` times. None when nothing is held.
+    fit's method); and a message for each free parameter that an assumption's error moves by more
+    than :data:`ASSUMPTION_WARNING_SHIFT` of its value (one sd of the assumption) and whose interval
+    they widen more than ``sqrt 2`` times, naming the assumptions that move it so. None when nothing
+    is held.
 
     ``evaluator_at(base)`` is the problem's evaluator on another parameter tree (the same compiled
     function: the tree is an argument, not a constant, and :func:`~myoreflex.params.scaled` keeps
@@ -402,9 +403,14 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
                for i, (name, value, sd, source, _) in enumerate(held)}
     widening = sd_z / np.sqrt(np.diag(fit.covariance))
 
+    values = dict(zip(names, fit.values))
+
     def moved(name, path):
-        relative = effects[path]["sensitivity"][name]
-        return relative is None or abs(relative) * effects[path]["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT
+        effect = effects[path]
+        relative = effect["sensitivity"][name]
+        if relative is None:
+            relative = effect["shift"][name] / max(abs(values[name]), np.finfo(float).tiny)
+        return abs(relative) * effect["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT
 
     def dependence(name, path):
         effect = effects[path]
@@ -413,7 +419,8 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
         return f"`{path}` ({slope_text}, known to {100 * effect['prior_sd_log']:.0f} %)"
 
     messages = tuple(
-        f"`{name}` depends on the assumed " + ", ".join(dependence(name, path) for path, *_ in held)
+        f"`{name}` depends on the assumed " + ", ".join(dependence(name, path) for path, *_ in held
+                                                        if moved(name, path))
         + f": with their errors its 95 % interval is [{ci95[name][0]:.4g}, {ci95[name][1]:.4g}], "
         f"{widening[j]:.1f} times as wide as the noise alone gives (ci95_with_assumptions)"
         for j, name in enumerate(names) if widening[j] > np.sqrt(2.0) and any(moved(name, path) for path, *_ in held))

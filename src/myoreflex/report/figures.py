@@ -797,14 +797,16 @@ def fit_figure(result, title: str = "Model fit", *, axes=None):
 
 def _folded_assumptions(result) -> list[str]:
     """``result.warnings`` with its assumption messages (``assumption_warnings``, one per parameter and
-    a few lines each) folded into one naming the parameters: the figure's banner stays readable, the
-    text output and the JSON keep every message."""
+    a few lines each) folded into one naming the parameters and the assumed values that move them: the
+    figure's banner stays readable, the text output and the JSON keep every message."""
     assumed = list(getattr(result, "assumption_warnings", ()) or ())
     kept = [message for message in getattr(result, "warnings", ()) if message not in assumed]
     if assumed:
-        names = ", ".join(message.split("`")[1] for message in assumed)  # each message opens with `name`
+        # each message reads "`name` depends on the assumed `held` (...), `held` (...): ..."
+        names = ", ".join(message.split("`")[1] for message in assumed)
+        moving = {held for message in assumed for held in message.split("`")[3::2]}
         several = len(assumed) > 1
-        held = ", ".join(getattr(result, "assumptions", None) or ()) or "values"
+        held = ", ".join(h for h in getattr(result, "assumptions", None) or () if h in moving) or "values"
         kept.append(f"{len(assumed)} parameter{'s' if several else ''} depend{'' if several else 's'} on the "
                     f"assumed {held} more than on the noise: {names} (ci95_with_assumptions)")
     return kept
