@@ -102,3 +102,27 @@ def test_fit_pendulum_text_report_names_a_file_whatever_its_characters(manifest)
     assert "angle sign 1 (detected from the swing direction)" in result.stdout
     assert "RMSE " in first and ("(good)" in first) == ("POOR FIT" not in result.stdout)
     assert "not a medical device" in result.stdout
+
+
+def test_a_cohort_fit_carries_the_same_default_spreads_as_the_fit_command(monkeypatch):
+    # cohort.fitters._SubjectFit: a row whose body the growth charts fill in, and the knee's held loop
+    # delay, carry their spreads to the fit (fit.pipeline.default_assumed_sd, as `myoreflex fit`);
+    # a row that gives the body carries only the delay's.
+    seen = {}
+
+    class Stop(Exception):
+        pass
+
+    def capture(self, trials, params0, settings, row):
+        seen[row["subject"]] = dict(settings.assumed_sd)
+        raise Stop
+
+    monkeypatch.setattr(PendulumFitter, "fit", capture)
+    fitter = PendulumFitter()
+    for row in ({"subject": "child", "age_years": "10"},
+                {"subject": "sized", "body_mass_kg": "32", "height_m": "1.38"}):
+        with pytest.raises(Stop):
+            fitter([], row)
+    delay = "delays.afferent+delays.efferent"
+    assert set(seen["child"]) == {"body_mass", "height", delay}
+    assert set(seen["sized"]) == {delay} and seen["sized"][delay][0] == pytest.approx(0.094)

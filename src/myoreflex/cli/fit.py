@@ -59,17 +59,13 @@ AssumedSd = Annotated[Optional[list[str]], typer.Option(
 
 
 def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, free, joint: str):
-    """The fit commands' :class:`~myoreflex.fit.FitSettings`: ``assumed_sd`` holds the growth charts'
-    spread of each body measure filled in for the subject (:func:`myoreflex.subjects.assumed_body_log_sd`),
-    the published spread of the joint's reflex latency when the delays are held
-    (:func:`myoreflex.model.assumed_latency_log_sd`) and each ``--assumed-sd NAME=SD`` (which replaces
-    any of them that names the same values), checked against the fit's ``params0`` and ``free`` before
-    any work (one-line error, exit 2)."""
+    """The fit commands' :class:`~myoreflex.fit.FitSettings`: ``assumed_sd`` holds the default spreads
+    (:func:`myoreflex.fit.pipeline.default_assumed_sd`: a body measure filled in, a held knee or ankle
+    delay) and each ``--assumed-sd NAME=SD`` (which replaces a default that names the same values),
+    checked against the fit's ``params0`` and ``free`` before any work (one-line error, exit 2)."""
     from myoreflex.errors import ParameterError
     from myoreflex.fit import FitSettings
-    from myoreflex.fit.pipeline import held_assumptions
-    from myoreflex.model import assumed_latency_log_sd
-    from myoreflex.subjects import assumed_body_log_sd
+    from myoreflex.fit.pipeline import default_assumed_sd, held_assumptions
 
     given = {}
     for entry in assumed_sd or ():
@@ -81,12 +77,8 @@ def fit_settings(method: str, seed: int, profile, subject, assumed_sd, params0, 
         if not name or sd is None or not 0.0 < sd < 5.0:
             fail("--assumed-sd", "NAME=SD with SD the sd of the log in (0, 5), e.g. body_mass=0.2", entry)
         given[name.strip()] = (sd, "given with --assumed-sd")
-    given_paths = {part for name in given for part in name.split("+")}
-    defaults = {name: spread for name, spread in {**assumed_body_log_sd(subject),
-                                                  **assumed_latency_log_sd(joint, free)}.items()
-                if not given_paths & set(name.split("+"))}
     settings = run(lambda: FitSettings(method=method, seed=seed, profile=tuple(profile or ()),
-                                       assumed_sd={**defaults, **given}))
+                                       assumed_sd=default_assumed_sd(subject, joint, free, given)))
     try:
         held_assumptions(params0, free, settings)
     except ParameterError as exc:

@@ -161,10 +161,17 @@ class _SubjectFit:
                               condition=self.condition, severity=self.severity)
 
     def __call__(self, trials: Sequence[Trial], row: Mapping) -> dict:
-        """The subject's result columns: its fit with the row's seed (else the fitter's), the
-        identifiability warnings kept in the ``not_identified`` column instead of emitted."""
+        """The subject's result columns: its fit with the row's seed (else the fitter's) and, as
+        ``myoreflex fit`` does, the default spreads of its held values propagated (a body measure
+        filled in from the growth charts, a knee or ankle delay:
+        :func:`~myoreflex.fit.pipeline.default_assumed_sd`), the identifiability warnings kept in the
+        ``not_identified`` column instead of emitted."""
+        from myoreflex.fit.pipeline import default_assumed_sd
+
         seed = row.get("seed")
-        settings = FitSettings(method=self.method, starts=self.starts, seed=self.seed if seed is None else int(seed))
+        subject = row_subject(row, body_mass_kg=self.body_mass_kg, height_m=self.height_m)
+        settings = FitSettings(method=self.method, starts=self.starts, seed=self.seed if seed is None else int(seed),
+                               assumed_sd=default_assumed_sd(subject, self.joint, self.free))
         params0 = self.params0(row)
         clock = time.perf_counter()
         with identification_warnings_silenced():

@@ -328,6 +328,30 @@ the step times the response's curvature, under a percent here (the test of the i
 against refits at 10 % allows 15 %), and the step is far above the simulation's rounding."""
 
 
+def default_assumed_sd(subject, joint: str, free: Sequence[str] = (),
+                       given: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The held values whose spread a fit of ``joint`` for ``subject`` carries by default (the
+    :class:`FitSettings` ``assumed_sd`` of ``myoreflex fit`` and ``cohort fit``): the growth charts'
+    spread of each body measure filled in (:func:`myoreflex.subjects.assumed_body_log_sd`) and the
+    published spread of the joint's reflex latency unless a delay is ``free``
+    (:func:`myoreflex.model.assumed_latency_log_sd`), then ``given``, which replaces any default that
+    names one of its parameters (so none is counted twice).
+
+    >>> from myoreflex.subjects import Subject
+    >>> sorted(default_assumed_sd(Subject(age_years=10), "knee"))
+    ['body_mass', 'delays.afferent+delays.efferent', 'height']
+    >>> default_assumed_sd(Subject(body_mass_kg=32, height_m=1.38), "knee", given={"delays.efferent": 0.3})
+    {'delays.efferent': 0.3}
+    """
+    from myoreflex.model import assumed_latency_log_sd
+    from myoreflex.subjects import assumed_body_log_sd
+
+    given = dict(given or {})
+    named = {part for name in given for part in name.split("+")}
+    defaults = {**assumed_body_log_sd(subject), **assumed_latency_log_sd(joint, free)}
+    return {**{name: spread for name, spread in defaults.items() if not named & set(name.split("+"))}, **given}
+
+
 def held_assumptions(params0, free: Sequence[str], settings: FitSettings) -> tuple[tuple, ...]:
     """The values a fit holds with a known error: ``(name, value, sd of its log, source, perturb)`` per
     :data:`REGRESSION_PRIORS` path not freed (and in the model), then per ``settings.assumed_sd`` name:
