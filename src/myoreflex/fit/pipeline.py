@@ -426,15 +426,11 @@ def assumed_effects(problem: core.Problem, fit: core.Estimate, n_free: int, eval
                       "shift": {p: float(slope[j] * shift[j, i]) for j, p in enumerate(names)}}
                for i, (name, value, sd, source, _) in enumerate(held)}
     widening = sd_z / np.sqrt(np.diag(fit.covariance))
-
     values = dict(zip(names, fit.values))
 
-    def moved(name, path):
+    def moved(name, path):  # the shift of one sd of the assumption, relative to the value (any sign)
         effect = effects[path]
-        relative = effect["sensitivity"][name]
-        if relative is None:
-            relative = effect["shift"][name] / max(abs(values[name]), np.finfo(float).tiny)
-        return abs(relative) * effect["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT
+        return abs(effect["shift"][name]) * effect["prior_sd_log"] > ASSUMPTION_WARNING_SHIFT * abs(values[name])
 
     def dependence(name, path):
         effect = effects[path]
